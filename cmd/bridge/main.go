@@ -1,0 +1,121 @@
+// Command bridge makes deployed model endpoints match the model registry.
+//
+// Every subcommand lives in its own file of this package and adds itself to
+// the root command in an init function. This package is wiring only: flags,
+// environment and configuration, then calls into internal/.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime/debug"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/bridgeops/bridge/internal/config"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// cfg is the loaded configuration; flags of the root command override it.
+var cfg config.Config
+
+var rootFlags struct {
+	home     string
+	logLevel string
+}
+
+var rootCmd = &cobra.Command{
+	Use:   "bridge",
+	Short: "RegistryOps for machine-learning models: endpoints that follow the model registry",
+	Long: `Bridge makes deployed model endpoints match the model registry.
+
+The registry (embedded, or any MLflow server) is the source of truth: for every
+(model, stage) and (model, alias) Bridge keeps one stable endpoint serving exactly
+the versions the registry names, on localhost or on AWS SageMaker, writes the
+outcome back to the registry as version tags, and monitors what it serves.`,
+	Example: `  bridge demo                       # seed an example model and serve it
+  bridge run                        # reconcile forever (embedded registry)
+  bridge plan                       # what the next pass would change
+  bridge models list --registry http://127.0.0.1:5000`,
+	SilenceUsage:  true,
+	SilenceErrors: true,
+	PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+		c, err := config.Load()
+		if err != nil {
+			return err
+		}
+		if rootFlags.home != "" {
+			c.Home = rootFlags.home
+			if _, set := os.LookupEnv("BRIDGE_MODEL_CACHE_PATH"); !set {
+				c.ModelCache = filepath.Join(c.Home, "cache")
+			}
+		}
+		if rootFlags.logLevel != "" {
+			if err := c.LogLevel.UnmarshalText([]byte(rootFlags.logLevel)); err != nil {
+				return fmt.Errorf("--log-level %q: want debug, info, warn or error", rootFlags.logLevel)
+			}
+		}
+		c.Export()
+		cfg = c
+		slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: c.LogLevel})))
+		return nil
+	},
+}
+
+var versionCmd = &cobra.Command{
+	Use:     "version",
+	Short:   "Print Bridge's version",
+	Example: "  bridge version",
+	Args:    cobra.NoArgs,
+	Run: func(cmd *cobra.Command, args []string) {
+		v := version
+		if bi, ok := debug.ReadBuildInfo(); ok && v == "dev" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+			v = bi.Main.Version
+		}
+		fmt.Fprintf(cmd.OutOrStdout(), "bridge %s\n", v)
+	},
+}
+
+func init() {
+	rootCmd.PersistentFlags().StringVar(&rootFlags.home, "home", "", "Bridge's state directory (env BRIDGE_HOME, default ./.bridge)")
+	rootCmd.PersistentFlags().StringVar(&rootFlags.logLevel, "log-level", "", "debug, info, warn or error (env LOG_LEVEL, default info)")
+	rootCmd.AddCommand(versionCmd)
+}
+
+// exitError carries a specific exit code (bridge plan exits 2 on changes).
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit status %d", e.code)
+	}
+	return e.err.Error()
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := rootCmd.ExecuteContext(ctx)
+	stop()
+	if err != nil {
+		var ee *exitError
+		if errors.As(err, &ee) {
+			if ee.err != nil {
+				fmt.Fprintln(os.Stderr, "bridge:", ee.err)
+			}
+			os.Exit(ee.code)
+		}
+		fmt.Fprintln(os.Stderr, "bridge:", err)
+		os.Exit(1)
+	}
+}

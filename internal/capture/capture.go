@@ -20,5 +20,9 @@ type Record struct {
 // Sink receives captured invocations. Capture must never block or fail an
 // invocation: implementations queue and drop (counting) when full.
 type Sink interface {
+	// Want reports, cheaply, whether this invocation of endpoint is to be
+	// captured (capture on/off, sampling) and which halves of it.
+	Want(endpoint string) (input, output bool)
+	// Capture queues a record; it never blocks.
 	Capture(r Record)
 }

@@ -8,6 +8,9 @@ import (
 	"sort"
 	"sync"
 
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/bridgeops/bridge/internal/capture"
 	"github.com/bridgeops/bridge/internal/config"
 	"github.com/bridgeops/bridge/internal/model"
 )
@@ -60,6 +63,11 @@ type Initializer interface {
 type Deps struct {
 	Config  config.Config
 	Fetcher Fetcher
+	// Metrics is where targets register their Prometheus collectors; nil
+	// means a private registry (tests).
+	Metrics *prometheus.Registry
+	// Capture receives captured invocations; nil means capture is off.
+	Capture capture.Sink
 }
 
 // Factory builds a target from configuration.

@@ -1,0 +1,809 @@
+package scoring
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+	"unsafe"
+)
+
+// Input fields of the JSON scoring protocol.
+const (
+	fieldSplit     = "dataframe_split"
+	fieldRecords   = "dataframe_records"
+	fieldInstances = "instances"
+	fieldInputs    = "inputs"
+)
+
+const requiredInputFormat = `the input must be a JSON object with exactly one of the input fields "dataframe_split", "dataframe_records", "instances" or "inputs"`
+
+// maxDepth bounds the nesting of values the parser skips over.
+const maxDepth = 256
+
+// jparser is a scanner over one JSON document that writes numbers straight
+// into a Frame.
+type jparser struct {
+	b []byte
+	i int
+	f *Frame
+}
+
+func (f *Frame) parseJSON(b []byte) error {
+	p := jparser{b: b, f: f}
+	p.ws()
+	if p.i >= len(b) {
+		return BadRequest(`the request body is empty: send a JSON object such as {"inputs": [[1.0, 2.0]]}`)
+	}
+	switch b[p.i] {
+	case '{':
+	case '[':
+		return BadRequest("%s; received a list", requiredInputFormat)
+	default:
+		if err := p.skip(0); err != nil {
+			return err
+		}
+		return BadRequest("%s; received a JSON scalar", requiredInputFormat)
+	}
+	p.i++
+	var found string
+	var keys []string
+	for first := true; ; first = false {
+		p.ws()
+		if p.peek() == '}' && first {
+			p.i++
+			break
+		}
+		key, err := p.str()
+		if err != nil {
+			return err
+		}
+		if err := p.colon(); err != nil {
+			return err
+		}
+		switch key {
+		case fieldSplit, fieldRecords, fieldInstances, fieldInputs:
+			if found != "" {
+				return BadRequest("%s; received both %q and %q", requiredInputFormat, found, key)
+			}
+			found = key
+			err = p.format(key)
+		default:
+			// "params" and any other field: MLflow passes params to models
+			// that take them and ignores the rest; a linear model takes none.
+			keys = append(keys, key)
+			err = p.skip(0)
+		}
+		if err != nil {
+			return err
+		}
+		p.ws()
+		switch p.peek() {
+		case ',':
+			p.i++
+			continue
+		case '}':
+			p.i++
+		default:
+			return p.syntax("expected ',' or '}' after a field of the top-level object")
+		}
+		break
+	}
+	p.ws()
+	if p.i != len(b) {
+		return p.syntax("unexpected data after the top-level JSON object")
+	}
+	if found == "" {
+		return BadRequest("%s; received an object with the fields %s", requiredInputFormat, quoteList(keys))
+	}
+	return nil
+}
+
+// format parses the value of one input field into the frame.
+func (p *jparser) format(field string) error {
+	p.ws()
+	switch field {
+	case fieldSplit:
+		return p.split()
+	case fieldRecords:
+		if p.peek() != '[' {
+			return p.typeErr(field, "a list of records such as [{\"a\": 1, \"b\": 2}]")
+		}
+		return p.rows(field)
+	default: // instances, inputs
+		switch p.peek() {
+		case '[':
+			return p.rows(field)
+		case '{':
+			return p.columns(field)
+		default:
+			return p.typeErr(field, "a list of rows such as [[1, 2], [3, 4]] or an object of columns such as {\"a\": [1, 3], \"b\": [2, 4]}")
+		}
+	}
+}
+
+// split parses pandas' split orientation: {"columns": [...], "data": [[...]], "index": [...]}.
+func (p *jparser) split() error {
+	if p.peek() != '{' {
+		return p.typeErr(fieldSplit, `an object such as {"columns": ["a", "b"], "data": [[1, 2]]}`)
+	}
+	p.i++
+	haveData, haveCols := false, false
+	for first := true; ; first = false {
+		p.ws()
+		if first && p.peek() == '}' {
+			p.i++
+			break
+		}
+		key, err := p.str()
+		if err != nil {
+			return err
+		}
+		if err := p.colon(); err != nil {
+			return err
+		}
+		p.ws()
+		switch key {
+		case "data":
+			if p.peek() != '[' {
+				return p.typeErr(fieldSplit+".data", "a list of rows")
+			}
+			if err := p.rows(fieldSplit + ".data"); err != nil {
+				return err
+			}
+			haveData = true
+		case "columns":
+			if err := p.columnNames(); err != nil {
+				return err
+			}
+			haveCols = true
+		default: // index, dtypes and the like carry nothing a numeric model uses
+			if err := p.skip(0); err != nil {
+				return err
+			}
+		}
+		p.ws()
+		switch p.peek() {
+		case ',':
+			p.i++
+			continue
+		case '}':
+			p.i++
+		default:
+			return p.syntax("expected ',' or '}' in dataframe_split")
+		}
+		break
+	}
+	if !haveData {
+		return BadRequest(`dataframe_split has no "data": send {"columns": [...], "data": [[...], ...]}`)
+	}
+	f := p.f
+	if haveCols && f.Width != len(f.Columns) && len(f.Values) > 0 {
+		return BadRequest("dataframe_split names %d columns but its rows have %d values", len(f.Columns), f.Width)
+	}
+	if !haveCols {
+		f.Columns = f.Columns[:0]
+	}
+	return nil
+}
+
+// columnNames parses a list of column names into f.Columns.
+func (p *jparser) columnNames() error {
+	if p.peek() != '[' {
+		return p.typeErr(fieldSplit+".columns", "a list of column names")
+	}
+	p.i++
+	f := p.f
+	f.Columns = f.Columns[:0]
+	for first := true; ; first = false {
+		p.ws()
+		if first && p.peek() == ']' {
+			p.i++
+			return nil
+		}
+		var name string
+		if p.peek() == '"' {
+			s, err := p.str()
+			if err != nil {
+				return err
+			}
+			name = s
+		} else {
+			// pandas allows numeric column labels; keep their JSON text.
+			start := p.i
+			if err := p.skip(0); err != nil {
+				return err
+			}
+			name = string(p.b[start:p.i])
+		}
+		f.Columns = append(f.Columns, name)
+		p.ws()
+		switch p.peek() {
+		case ',':
+			p.i++
+		case ']':
+			p.i++
+			return nil
+		default:
+			return p.syntax("expected ',' or ']' in dataframe_split.columns")
+		}
+	}
+}
+
+// rows parses a list whose items are rows (lists of values), records
+// (objects of column -> value) or single values (one column).
+func (p *jparser) rows(path string) error {
+	p.i++ // '['
+	f := p.f
+	p.ws()
+	if p.peek() == ']' {
+		p.i++
+		return nil
+	}
+	switch p.peek() {
+	case '{':
+		return p.records(path)
+	case '[':
+		for n := 0; ; n++ {
+			p.ws()
+			if p.peek() != '[' {
+				return p.typeErr(fmt.Sprintf("%s[%d]", path, n), "a row (a list of values) like the rows before it")
+			}
+			p.i++
+			start := len(f.Values)
+			for col := 0; ; col++ {
+				p.ws()
+				if col == 0 && p.peek() == ']' {
+					p.i++
+					break
+				}
+				v, err := p.value(path, n, col)
+				if err != nil {
+					return err
+				}
+				f.Values = append(f.Values, v)
+				p.ws()
+				c := p.peek()
+				if c == ',' {
+					p.i++
+					continue
+				}
+				if c == ']' {
+					p.i++
+					break
+				}
+				return p.syntax(fmt.Sprintf("expected ',' or ']' in %s[%d]", path, n))
+			}
+			w := len(f.Values) - start
+			if n == 0 {
+				if w == 0 {
+					return BadRequest("%s[0] is an empty row: each row needs the model's feature values", path)
+				}
+				f.Width = w
+			} else if w != f.Width {
+				return BadRequest("%s[%d] has %d values but %s[0] has %d: every row needs the same number of values", path, n, w, path, f.Width)
+			}
+			p.ws()
+			c := p.peek()
+			if c == ',' {
+				p.i++
+				continue
+			}
+			if c == ']' {
+				p.i++
+				return nil
+			}
+			return p.syntax("expected ',' or ']' in " + path)
+		}
+	default:
+		// A flat list of values: one column, one value per row.
+		f.Width = 1
+		for n := 0; ; n++ {
+			p.ws()
+			v, err := p.value(path, n, -1)
+			if err != nil {
+				return err
+			}
+			f.Values = append(f.Values, v)
+			p.ws()
+			c := p.peek()
+			if c == ',' {
+				p.i++
+				continue
+			}
+			if c == ']' {
+				p.i++
+				return nil
+			}
+			return p.syntax("expected ',' or ']' in " + path)
+		}
+	}
+}
+
+// records parses a list of objects mapping column name to value; the first
+// record's keys name the columns, in order.
+func (p *jparser) records(path string) error {
+	f := p.f
+	f.Columns = f.Columns[:0]
+	for n := 0; ; n++ {
+		p.ws()
+		if p.peek() != '{' {
+			return p.typeErr(fmt.Sprintf("%s[%d]", path, n), "a record (an object of column: value) like the records before it")
+		}
+		p.i++
+		start := len(f.Values)
+		if n > 0 {
+			for range f.Width {
+				f.Values = append(f.Values, 0)
+			}
+			for len(f.seen) < f.Width {
+				f.seen = append(f.seen, 0)
+			}
+		}
+		stamp := uint32(n + 1)
+		got := 0
+		for first := true; ; first = false {
+			p.ws()
+			if first && p.peek() == '}' {
+				p.i++
+				break
+			}
+			key, err := p.str()
+			if err != nil {
+				return err
+			}
+			if err := p.colon(); err != nil {
+				return err
+			}
+			p.ws()
+			if n == 0 {
+				col := len(f.Columns)
+				for j, c := range f.Columns {
+					if c == key {
+						col = j
+						break
+					}
+				}
+				v, err := p.value(path, n, col)
+				if err != nil {
+					return fmt.Errorf("%w (column %q)", err, key)
+				}
+				if col == len(f.Columns) {
+					f.Columns = append(f.Columns, key)
+					f.Values = append(f.Values, v)
+				} else {
+					f.Values[start+col] = v // a repeated key: the last value wins, as in Python
+				}
+			} else {
+				col := -1
+				for j, c := range f.Columns {
+					if c == key {
+						col = j
+						break
+					}
+				}
+				if col < 0 {
+					return BadRequest("%s[%d] has column %q that %s[0] does not have: every record needs the same columns %s",
+						path, n, key, path, quoteList(f.Columns))
+				}
+				v, err := p.value(path, n, col)
+				if err != nil {
+					return err
+				}
+				f.Values[start+col] = v
+				if f.seen[col] != stamp {
+					f.seen[col] = stamp
+					got++
+				}
+			}
+			p.ws()
+			c := p.peek()
+			if c == ',' {
+				p.i++
+				continue
+			}
+			if c == '}' {
+				p.i++
+				break
+			}
+			return p.syntax(fmt.Sprintf("expected ',' or '}' in %s[%d]", path, n))
+		}
+		if n == 0 {
+			if len(f.Columns) == 0 {
+				return BadRequest("%s[0] is an empty record: each record needs the model's feature values", path)
+			}
+			f.Width = len(f.Columns)
+			for i := range f.seen {
+				f.seen[i] = 0
+			}
+		} else if got != f.Width {
+			var missing []string
+			for j, c := range f.Columns {
+				if f.seen[j] != stamp {
+					missing = append(missing, c)
+				}
+			}
+			return BadRequest("%s[%d] lacks the columns %s: every record needs the same columns %s",
+				path, n, quoteList(missing), quoteList(f.Columns))
+		}
+		p.ws()
+		c := p.peek()
+		if c == ',' {
+			p.i++
+			continue
+		}
+		if c == ']' {
+			p.i++
+			return nil
+		}
+		return p.syntax("expected ',' or ']' in " + path)
+	}
+}
+
+// columns parses an object of column name -> list of values (or a single
+// value, for a one-row input).
+func (p *jparser) columns(path string) error {
+	p.i++ // '{'
+	f := p.f
+	f.Columns = f.Columns[:0]
+	f.cols = f.cols[:0]
+	scalars := -1 // 1: every column holds one scalar; 0: every column holds a list
+	for first := true; ; first = false {
+		p.ws()
+		if first && p.peek() == '}' {
+			p.i++
+			break
+		}
+		key, err := p.str()
+		if err != nil {
+			return err
+		}
+		if err := p.colon(); err != nil {
+			return err
+		}
+		for _, c := range f.Columns {
+			if c == key {
+				return BadRequest("%s names column %q twice", path, key)
+			}
+		}
+		col := len(f.Columns)
+		f.Columns = append(f.Columns, key)
+		if col < cap(f.cols) {
+			f.cols = f.cols[:col+1]
+			f.cols[col] = f.cols[col][:0]
+		} else {
+			f.cols = append(f.cols, nil)
+		}
+		p.ws()
+		isList := p.peek() == '['
+		if scalars < 0 {
+			scalars = 1
+			if isList {
+				scalars = 0
+			}
+		} else if isList != (scalars == 0) {
+			return BadRequest("%s mixes lists and single values: give every column a list of values of the same length", path)
+		}
+		if !isList {
+			v, err := p.value(path+"."+key, -1, -1)
+			if err != nil {
+				return err
+			}
+			f.cols[col] = append(f.cols[col], v)
+		} else {
+			p.i++
+			for n := 0; ; n++ {
+				p.ws()
+				if n == 0 && p.peek() == ']' {
+					p.i++
+					break
+				}
+				v, err := p.value(path+"."+key, n, -1)
+				if err != nil {
+					return err
+				}
+				f.cols[col] = append(f.cols[col], v)
+				p.ws()
+				c := p.peek()
+				if c == ',' {
+					p.i++
+					continue
+				}
+				if c == ']' {
+					p.i++
+					break
+				}
+				return p.syntax(fmt.Sprintf("expected ',' or ']' in %s.%s", path, key))
+			}
+			if len(f.cols[col]) != len(f.cols[0]) {
+				return BadRequest("%s: column %q has %d values but column %q has %d: the length of values for each column must be the same",
+					path, key, len(f.cols[col]), f.Columns[0], len(f.cols[0]))
+			}
+		}
+		p.ws()
+		c := p.peek()
+		if c == ',' {
+			p.i++
+			continue
+		}
+		if c == '}' {
+			p.i++
+			break
+		}
+		return p.syntax("expected ',' or '}' in " + path)
+	}
+	if len(f.Columns) == 0 {
+		return nil
+	}
+	f.Width = len(f.Columns)
+	rows := len(f.cols[0])
+	for r := 0; r < rows; r++ {
+		for c := range f.Width {
+			f.Values = append(f.Values, f.cols[c][r])
+		}
+	}
+	return nil
+}
+
+// value parses one feature value: a number, a string holding a number, or
+// a boolean (1 or 0, as numpy converts it). row and col locate it for error
+// messages (-1 when not applicable).
+func (p *jparser) value(path string, row, col int) (float64, error) {
+	if p.i >= len(p.b) {
+		return 0, p.syntax("unexpected end of input")
+	}
+	c := p.b[p.i]
+	switch {
+	case c == '-' || (c >= '0' && c <= '9'):
+		return p.number(path, row, col)
+	case c == '"':
+		s, err := p.str()
+		if err != nil {
+			return 0, err
+		}
+		v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+			return 0, BadRequest("%s: value %q is not a finite number: this model takes numeric features", where(path, row, col), s)
+		}
+		return v, nil
+	case c == 't' && p.lit("true"):
+		return 1, nil
+	case c == 'f' && p.lit("false"):
+		return 0, nil
+	case c == 'n' && p.lit("null"):
+		return 0, BadRequest("%s: value is null: this model needs a number for every feature (fill in missing values before scoring)", where(path, row, col))
+	case c == '[' || c == '{':
+		kind := "a list"
+		if c == '{' {
+			kind = "an object"
+		}
+		return 0, BadRequest("%s: got %s where a number was expected: this model takes a table of numbers", where(path, row, col), kind)
+	default:
+		return 0, p.syntax("invalid value")
+	}
+}
+
+func where(path string, row, col int) string {
+	switch {
+	case row >= 0 && col >= 0:
+		return fmt.Sprintf("%s[%d][%d]", path, row, col)
+	case row >= 0:
+		return fmt.Sprintf("%s[%d]", path, row)
+	default:
+		return path
+	}
+}
+
+// number scans a JSON number and converts it.
+func (p *jparser) number(path string, row, col int) (float64, error) {
+	start := p.i
+	if err := p.scanNumber(); err != nil {
+		return 0, err
+	}
+	s := unsafe.String(&p.b[start], p.i-start)
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return 0, BadRequest("%s: number %s is out of range for a 64-bit float", where(path, row, col), s)
+	}
+	return v, nil
+}
+
+// scanNumber moves past a JSON number, checking its syntax.
+func (p *jparser) scanNumber() error {
+	b := p.b
+	i := p.i
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	digits := i
+	for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+		i++
+	}
+	if i == digits {
+		p.i = i
+		return p.syntax("invalid number")
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		d := i
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		if i == d {
+			p.i = i
+			return p.syntax("invalid number")
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		d := i
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		if i == d {
+			p.i = i
+			return p.syntax("invalid number")
+		}
+	}
+	p.i = i
+	return nil
+}
+
+// str scans a JSON string and returns its value. Strings without escapes
+// are returned without decoding work.
+func (p *jparser) str() (string, error) {
+	b := p.b
+	if p.i >= len(b) || b[p.i] != '"' {
+		return "", p.syntax("expected a string")
+	}
+	start := p.i + 1
+	escaped := false
+	for i := start; i < len(b); i++ {
+		c := b[i]
+		switch {
+		case c == '"':
+			p.i = i + 1
+			if !escaped {
+				if !utf8.Valid(b[start:i]) {
+					return "", p.syntax("invalid UTF-8 in a string")
+				}
+				return string(b[start:i]), nil
+			}
+			var s string
+			if err := json.Unmarshal(b[start-1:i+1], &s); err != nil {
+				return "", BadRequest("malformed JSON string at byte %d: %v", start-1, err)
+			}
+			return s, nil
+		case c == '\\':
+			escaped = true
+			i++ // skip the escaped byte; \uXXXX is checked by json.Unmarshal
+		case c < 0x20:
+			p.i = i
+			return "", p.syntax("control character in a string")
+		}
+	}
+	p.i = len(b)
+	return "", p.syntax("unterminated string")
+}
+
+// skip scans over any JSON value, checking its syntax.
+func (p *jparser) skip(depth int) error {
+	if depth > maxDepth {
+		return BadRequest("JSON nested deeper than %d levels", maxDepth)
+	}
+	p.ws()
+	if p.i >= len(p.b) {
+		return p.syntax("unexpected end of input")
+	}
+	switch c := p.b[p.i]; {
+	case c == '"':
+		_, err := p.str()
+		return err
+	case c == '-' || (c >= '0' && c <= '9'):
+		return p.scanNumber()
+	case c == 't' && p.lit("true"), c == 'f' && p.lit("false"), c == 'n' && p.lit("null"):
+		return nil
+	case c == '[' || c == '{':
+		close := byte(']')
+		if c == '{' {
+			close = '}'
+		}
+		p.i++
+		for first := true; ; first = false {
+			p.ws()
+			if first && p.peek() == close {
+				p.i++
+				return nil
+			}
+			if c == '{' {
+				if _, err := p.str(); err != nil {
+					return err
+				}
+				if err := p.colon(); err != nil {
+					return err
+				}
+			}
+			if err := p.skip(depth + 1); err != nil {
+				return err
+			}
+			p.ws()
+			switch p.peek() {
+			case ',':
+				p.i++
+			case close:
+				p.i++
+				return nil
+			default:
+				return p.syntax(fmt.Sprintf("expected ',' or '%c'", close))
+			}
+		}
+	default:
+		return p.syntax("invalid value")
+	}
+}
+
+func (p *jparser) lit(s string) bool {
+	if len(p.b)-p.i >= len(s) && string(p.b[p.i:p.i+len(s)]) == s {
+		p.i += len(s)
+		return true
+	}
+	return false
+}
+
+func (p *jparser) colon() error {
+	p.ws()
+	if p.peek() != ':' {
+		return p.syntax("expected ':' after an object key")
+	}
+	p.i++
+	return nil
+}
+
+func (p *jparser) peek() byte {
+	if p.i < len(p.b) {
+		return p.b[p.i]
+	}
+	return 0
+}
+
+func (p *jparser) ws() {
+	for p.i < len(p.b) {
+		switch p.b[p.i] {
+		case ' ', '\t', '\n', '\r':
+			p.i++
+		default:
+			return
+		}
+	}
+}
+
+func (p *jparser) syntax(msg string) *Error {
+	if p.i >= len(p.b) {
+		return BadRequest("malformed JSON: %s at the end of the input (is the body complete?)", msg)
+	}
+	return BadRequest("malformed JSON: %s at byte %d", msg, p.i)
+}
+
+func (p *jparser) typeErr(path, want string) *Error {
+	got := "a number"
+	switch p.peek() {
+	case '[':
+		got = "a list"
+	case '{':
+		got = "an object"
+	case '"':
+		got = "a string"
+	case 't', 'f':
+		got = "a boolean"
+	case 'n':
+		got = "null"
+	case 0:
+		return p.syntax("unexpected end of input")
+	}
+	return BadRequest("%s must be %s, got %s", path, want, got)
+}

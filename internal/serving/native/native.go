@@ -1,0 +1,443 @@
+// Package native serves models in-process, without Python: the
+// bridge_linear flavor, linear and logistic regression stored as JSON.
+//
+// A bridge_linear model directory holds an MLmodel file naming the flavor
+//
+//	flavors:
+//	  bridge_linear:
+//	    data: model.json
+//
+// and the model.json it points to, one of
+//
+//	{"kind": "linear_regression", "coefficients": [0.5, -1.2], "intercept": 3.0}
+//	{"kind": "logistic_regression", "coefficients": [[..], ..], "intercepts": [..], "classes": [..]}
+//
+// A logistic model with one coefficient row is binary (sigmoid of the
+// decision, classes[1] when it is above 0.5); with one row per class it is
+// multinomial (softmax, the most probable class). Predictions are class labels,
+// as scikit-learn's predict returns them; labels keep their JSON type.
+// The optional "feature_names" in model.json, or the column names of the
+// MLmodel signature, let dataframe inputs name their columns in any order.
+package native
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/bridgeops/bridge/internal/serving"
+	"github.com/bridgeops/bridge/internal/serving/scoring"
+)
+
+// Flavor is the MLmodel flavor this runtime serves.
+const Flavor = "bridge_linear"
+
+// Model kinds in model.json.
+const (
+	KindLinear   = "linear_regression"
+	KindLogistic = "logistic_regression"
+)
+
+// maxModelFile bounds model.json.
+const maxModelFile = 64 << 20
+
+func init() { serving.Register(Flavor, 0, Runtime{}) }
+
+// Runtime loads bridge_linear models.
+type Runtime struct{}
+
+// Load implements serving.Runtime: it reads and validates model.json.
+func (Runtime) Load(ctx context.Context, spec serving.LoadSpec, mm serving.MLmodel) (serving.Model, error) {
+	conf := mm.Flavors[Flavor]
+	data := "model.json"
+	if v, ok := conf["data"]; ok {
+		s, ok := v.(string)
+		if !ok || s == "" {
+			return nil, fmt.Errorf("load %s/%d: MLmodel flavor %s: data must name a file such as model.json", spec.Name, spec.Version, Flavor)
+		}
+		data = s
+	}
+	if !filepath.IsLocal(data) {
+		return nil, fmt.Errorf("load %s/%d: MLmodel flavor %s: data %q must be a relative path inside the model directory", spec.Name, spec.Version, Flavor, data)
+	}
+	path := filepath.Join(spec.Dir, data)
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("load %s/%d: %w", spec.Name, spec.Version, err)
+	}
+	if fi.Size() > maxModelFile {
+		return nil, fmt.Errorf("load %s/%d: %s is %d bytes, over the %d-byte limit", spec.Name, spec.Version, path, fi.Size(), maxModelFile)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("load %s/%d: %w", spec.Name, spec.Version, err)
+	}
+	m, err := Parse(b)
+	if err != nil {
+		return nil, fmt.Errorf("load %s/%d: %s: %w", spec.Name, spec.Version, path, err)
+	}
+	names, err := signatureNames(mm.Signature)
+	if err != nil {
+		return nil, fmt.Errorf("load %s/%d: MLmodel signature: %w", spec.Name, spec.Version, err)
+	}
+	if err := m.setFeatures(names, "the MLmodel signature"); err != nil {
+		return nil, fmt.Errorf("load %s/%d: %w", spec.Name, spec.Version, err)
+	}
+	return m, nil
+}
+
+// Model is a loaded linear or logistic regression model. It answers the
+// MLflow scoring protocol (serving.Model).
+type Model struct {
+	kind       string
+	nfeat      int
+	coef       []float64 // rows × nfeat, row-major
+	intercepts []float64 // one per row
+	classes    []scoring.Label
+	features   []string // column names, nil when unknown
+	closed     atomic.Bool
+}
+
+// modelFile is model.json.
+type modelFile struct {
+	Kind         string            `json:"kind"`
+	Coefficients json.RawMessage   `json:"coefficients"`
+	Intercept    *float64          `json:"intercept"`
+	Intercepts   []float64         `json:"intercepts"`
+	Classes      []json.RawMessage `json:"classes"`
+	FeatureNames []string          `json:"feature_names"`
+}
+
+// Parse reads and validates a model.json document.
+func Parse(b []byte) (*Model, error) {
+	var mf modelFile
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&mf); err != nil {
+		return nil, fmt.Errorf("parse model.json: %w", err)
+	}
+	if len(mf.Coefficients) == 0 {
+		return nil, errors.New(`model.json has no "coefficients"`)
+	}
+	m := &Model{kind: mf.Kind}
+	switch mf.Kind {
+	case KindLinear:
+		var row []float64
+		if err := json.Unmarshal(mf.Coefficients, &row); err != nil {
+			var rows [][]float64
+			if err2 := json.Unmarshal(mf.Coefficients, &rows); err2 != nil || len(rows) != 1 {
+				return nil, fmt.Errorf(`linear_regression "coefficients" must be a list of numbers (one per feature): %v`, err)
+			}
+			row = rows[0]
+		}
+		if len(row) == 0 {
+			return nil, errors.New(`linear_regression "coefficients" is empty: give one coefficient per feature`)
+		}
+		if mf.Intercepts != nil || mf.Classes != nil {
+			return nil, errors.New(`linear_regression takes "intercept" (one number), not "intercepts" or "classes"`)
+		}
+		m.nfeat = len(row)
+		m.coef = row
+		m.intercepts = []float64{0}
+		if mf.Intercept != nil {
+			m.intercepts[0] = *mf.Intercept
+		}
+	case KindLogistic:
+		var rows [][]float64
+		if err := json.Unmarshal(mf.Coefficients, &rows); err != nil {
+			return nil, fmt.Errorf(`logistic_regression "coefficients" must be a list of rows of numbers ([[...]] for binary, one row per class for multinomial): %v`, err)
+		}
+		if mf.Intercept != nil {
+			return nil, errors.New(`logistic_regression takes "intercepts" (a list, one per coefficient row), not "intercept"`)
+		}
+		if len(rows) == 0 || len(rows[0]) == 0 {
+			return nil, errors.New(`logistic_regression "coefficients" is empty`)
+		}
+		m.nfeat = len(rows[0])
+		for i, r := range rows {
+			if len(r) != m.nfeat {
+				return nil, fmt.Errorf("logistic_regression coefficients row %d has %d values but row 0 has %d: every row needs one coefficient per feature", i, len(r), m.nfeat)
+			}
+			m.coef = append(m.coef, r...)
+		}
+		if len(mf.Intercepts) != len(rows) {
+			return nil, fmt.Errorf(`logistic_regression has %d coefficient rows but %d "intercepts": give one intercept per row`, len(rows), len(mf.Intercepts))
+		}
+		m.intercepts = mf.Intercepts
+		switch {
+		case len(rows) == 1 && len(mf.Classes) != 2:
+			return nil, fmt.Errorf(`binary logistic_regression (one coefficient row) needs exactly 2 "classes", got %d`, len(mf.Classes))
+		case len(rows) > 1 && len(mf.Classes) != len(rows):
+			return nil, fmt.Errorf(`multinomial logistic_regression has %d coefficient rows but %d "classes": give one row per class`, len(rows), len(mf.Classes))
+		}
+		seen := map[string]bool{}
+		for i, raw := range mf.Classes {
+			l, err := scoring.NewLabel(raw)
+			if err != nil {
+				return nil, fmt.Errorf("classes[%d]: %w", i, err)
+			}
+			if seen[l.String()] {
+				return nil, fmt.Errorf("classes[%d] %s is listed twice: classes must be distinct", i, l)
+			}
+			seen[l.String()] = true
+			m.classes = append(m.classes, l)
+		}
+	case "":
+		return nil, fmt.Errorf(`model.json has no "kind": want %q or %q`, KindLinear, KindLogistic)
+	default:
+		return nil, fmt.Errorf("model.json kind %q is not supported: want %q or %q", mf.Kind, KindLinear, KindLogistic)
+	}
+	if err := m.setFeatures(mf.FeatureNames, `"feature_names"`); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+func (m *Model) setFeatures(names []string, from string) error {
+	if len(names) == 0 {
+		return nil
+	}
+	if len(names) != m.nfeat {
+		return fmt.Errorf("%s names %d features but the model has %d coefficients per row", from, len(names), m.nfeat)
+	}
+	if m.features != nil && !equal(m.features, names) {
+		return fmt.Errorf("%s names the features %q but model.json names %q", from, names, m.features)
+	}
+	seen := map[string]bool{}
+	for _, n := range names {
+		if seen[n] {
+			return fmt.Errorf("%s names feature %q twice", from, n)
+		}
+		seen[n] = true
+	}
+	m.features = names
+	return nil
+}
+
+func equal(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// signatureNames returns the column names of an MLmodel column-based input
+// signature, or nil for a missing or tensor-based one.
+func signatureNames(sig map[string]any) ([]string, error) {
+	raw, ok := sig["inputs"]
+	if !ok {
+		return nil, nil
+	}
+	var cols []struct {
+		Name string `json:"name"`
+		Type string `json:"type"`
+	}
+	switch v := raw.(type) {
+	case string:
+		if err := json.Unmarshal([]byte(v), &cols); err != nil {
+			return nil, fmt.Errorf("inputs: %w", err)
+		}
+	default:
+		b, err := json.Marshal(v)
+		if err != nil {
+			return nil, fmt.Errorf("inputs: %w", err)
+		}
+		if err := json.Unmarshal(b, &cols); err != nil {
+			return nil, fmt.Errorf("inputs: %w", err)
+		}
+	}
+	var names []string
+	for _, c := range cols {
+		if c.Type == "tensor" || c.Name == "" {
+			return nil, nil
+		}
+		names = append(names, c.Name)
+	}
+	return names, nil
+}
+
+// Features returns the model's feature names, nil when it has none.
+func (m *Model) Features() []string { return m.features }
+
+// NumFeatures is the number of features a row must have.
+func (m *Model) NumFeatures() int { return m.nfeat }
+
+// Ping implements serving.Model.
+func (m *Model) Ping(ctx context.Context) error {
+	if m.closed.Load() {
+		return errors.New("model is closed")
+	}
+	return nil
+}
+
+// Close implements serving.Model. An in-process model holds nothing to
+// release; a closed model fails its health check.
+func (m *Model) Close(ctx context.Context) error {
+	m.closed.Store(true)
+	return nil
+}
+
+// request is the per-request scratch space, pooled.
+type request struct {
+	body  []byte
+	frame scoring.Frame
+	out   []float64
+	picks []int
+}
+
+// maxPooledBody keeps large request buffers out of the pool.
+const maxPooledBody = 1 << 20
+
+var requests = sync.Pool{New: func() any { return &request{body: make([]byte, 0, 1024)} }}
+
+// ServeHTTP implements serving.Model: it scores one invocation.
+func (m *Model) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	q := requests.Get().(*request)
+	defer func() {
+		if cap(q.body) <= maxPooledBody {
+			requests.Put(q)
+		}
+	}()
+	var err error
+	q.body, err = readBody(r, q.body[:0])
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			scoring.WriteErrorCode(w, http.StatusRequestEntityTooLarge, scoring.CodeBadRequest,
+				fmt.Sprintf("request body over %d bytes: send smaller batches", mbe.Limit))
+			return
+		}
+		scoring.WriteError(w, scoring.BadRequest("read request body: %v", err))
+		return
+	}
+	if err := m.Prepare(&q.frame, r.Header.Get("Content-Type"), q.body); err != nil {
+		scoring.WriteError(w, err)
+		return
+	}
+	format := scoring.Negotiate(r.Header.Get("Accept"))
+	if m.kind == KindLinear {
+		q.out = m.regress(&q.frame, q.out[:0])
+		scoring.WriteFloats(w, format, q.out)
+		return
+	}
+	q.picks = m.classify(&q.frame, q.picks[:0])
+	scoring.WriteLabels(w, format, m.classes, q.picks)
+}
+
+// Prepare parses body into f and checks it against the model's features:
+// on success f holds rows of exactly NumFeatures values, in the model's
+// feature order. Errors are *scoring.Error.
+func (m *Model) Prepare(f *scoring.Frame, contentType string, body []byte) error {
+	if err := f.Parse(contentType, body); err != nil {
+		return err
+	}
+	if m.features != nil {
+		if err := f.Select(m.features); err != nil {
+			return err
+		}
+	}
+	if f.Width != m.nfeat {
+		return scoring.BadRequest("the model expects %d features per row%s, got %d", m.nfeat, m.featureHint(), f.Width)
+	}
+	return nil
+}
+
+func (m *Model) featureHint() string {
+	if len(m.features) == 0 {
+		return ""
+	}
+	const show = 10
+	names := m.features
+	more := ""
+	if len(names) > show {
+		more = fmt.Sprintf(", ... (%d more)", len(names)-show)
+		names = names[:show]
+	}
+	quoted := make([]string, len(names))
+	for i, n := range names {
+		quoted[i] = fmt.Sprintf("%q", n)
+	}
+	return " (" + strings.Join(quoted, ", ") + more + ")"
+}
+
+// regress appends the linear model's prediction for every row of f to dst.
+func (m *Model) regress(f *scoring.Frame, dst []float64) []float64 {
+	b := m.intercepts[0]
+	for r := range f.Rows() {
+		dst = append(dst, dot(m.coef, f.Row(r))+b)
+	}
+	return dst
+}
+
+// classify appends the index of the predicted class of every row of f to
+// dst. Sigmoid and softmax are monotonic, so the most probable class is
+// the one with the largest decision value (the first on ties, as numpy's
+// argmax), and a binary model picks classes[1] when its decision is > 0.
+func (m *Model) classify(f *scoring.Frame, dst []int) []int {
+	k := len(m.intercepts)
+	for r := range f.Rows() {
+		x := f.Row(r)
+		if k == 1 {
+			if dot(m.coef, x)+m.intercepts[0] > 0 {
+				dst = append(dst, 1)
+			} else {
+				dst = append(dst, 0)
+			}
+			continue
+		}
+		best, bestV := 0, 0.0
+		for c := range k {
+			v := dot(m.coef[c*m.nfeat:(c+1)*m.nfeat], x) + m.intercepts[c]
+			if c == 0 || v > bestV {
+				best, bestV = c, v
+			}
+		}
+		dst = append(dst, best)
+	}
+	return dst
+}
+
+func dot(w, x []float64) float64 {
+	x = x[:len(w)]
+	s := 0.0
+	for i, v := range w {
+		s += v * x[i]
+	}
+	return s
+}
+
+// readBody reads r's body into buf, sized from Content-Length when known.
+func readBody(r *http.Request, buf []byte) ([]byte, error) {
+	if r.Body == nil {
+		return buf, nil
+	}
+	if n := r.ContentLength; n > 0 && int64(cap(buf)) < n+1 && n < 64<<20 {
+		buf = make([]byte, 0, n+1)
+	}
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Body.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
+}

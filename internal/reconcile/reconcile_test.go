@@ -1,0 +1,359 @@
+package reconcile
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+
+	"github.com/bridgeops/bridge/internal/model"
+)
+
+func ref(m string, v int) model.VersionRef { return model.VersionRef{Model: m, Version: v} }
+func key(m, s string) model.EndpointKey    { return model.EndpointKey{Model: m, Slot: s} }
+
+func newLoop(t *testing.T, reg *memRegistry, tgt *memTarget, opts Options) *Reconciler {
+	t.Helper()
+	opts.Registry, opts.Target = reg, tgt
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.NewTextHandler(t.Output(), nil))
+	}
+	r, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if len(tgt.violations) > 0 {
+			t.Errorf("target contract violated: %v", tgt.violations)
+		}
+	})
+	return r
+}
+
+func mustOnce(t *testing.T, r *Reconciler) Result {
+	t.Helper()
+	res, err := r.RunOnce(context.Background())
+	if err != nil {
+		t.Fatalf("RunOnce: %v", err)
+	}
+	return res
+}
+
+func TestDeployPromoteArchive(t *testing.T) {
+	reg, tgt := newMemRegistry(), newMemTarget()
+	r := newLoop(t, reg, tgt, Options{})
+	prod := key("iris", model.StageProduction)
+
+	reg.put(model.ModelVersion{Name: "iris", Version: 1, Stage: model.StageProduction})
+	res := mustOnce(t, r)
+	if got, want := tgt.takeCalls(), []string{"create iris/1", "route iris/Production"}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("calls %v, want %v", got, want)
+	}
+	if len(res.Failed) != 0 {
+		t.Fatalf("failed: %v", res.Failed)
+	}
+	want := map[string]string{model.TagDeployState: model.StateDeployed, model.TagDeployURL: tgt.URL(prod)}
+	if got := reg.tags(ref("iris", 1)); !reflect.DeepEqual(got, want) {
+		t.Fatalf("tags %v, want %v", got, want)
+	}
+
+	// A pass with nothing to do touches neither the target nor the tags.
+	res = mustOnce(t, r)
+	if res.Changed() || res.TagWrites != 0 || len(tgt.takeCalls()) != 0 {
+		t.Fatalf("no-change pass acted: %+v", res)
+	}
+
+	// Promote v2 with archive: v1 is dropped only after the route moved.
+	reg.put(model.ModelVersion{Name: "iris", Version: 1, Stage: model.StageArchived})
+	reg.put(model.ModelVersion{Name: "iris", Version: 2, Stage: model.StageProduction})
+	mustOnce(t, r)
+	if got, want := tgt.takeCalls(), []string{"create iris/2", "route iris/Production", "delete version iris/1"}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("calls %v, want %v", got, want)
+	}
+	if got := tgt.routes(prod); len(got) != 1 || got[0].Version != 2 {
+		t.Fatalf("Production routes %v", got)
+	}
+	if got := reg.tags(ref("iris", 1)); len(got) != 0 {
+		t.Fatalf("archived version keeps tags %v", got)
+	}
+	if got := reg.tags(ref("iris", 2))[model.TagDeployState]; got != model.StateDeployed {
+		t.Fatalf("v2 state %q", got)
+	}
+
+	// Archive everything: endpoint and version go, tags removed.
+	reg.put(model.ModelVersion{Name: "iris", Version: 2, Stage: model.StageArchived})
+	mustOnce(t, r)
+	if got, want := tgt.takeCalls(), []string{"delete endpoint iris/Production", "delete version iris/2"}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("calls %v, want %v", got, want)
+	}
+	if got := reg.tags(ref("iris", 2)); len(got) != 0 {
+		t.Fatalf("archived version keeps tags %v", got)
+	}
+}
+
+// A deploy that was DEPLOYED, goes UPDATING during a pass and ends DEPLOYED
+// again must end DEPLOYED in the registry (the loop tracks what it wrote).
+func TestTagsTrackWritesWithinPass(t *testing.T) {
+	reg, tgt := newMemRegistry(), newMemTarget()
+	r := newLoop(t, reg, tgt, Options{})
+	reg.put(model.ModelVersion{Name: "iris", Version: 1, Stage: model.StageProduction})
+	mustOnce(t, r)
+	// v1 also gets an alias: a route touches v1 (UPDATING), then DEPLOYED.
+	reg.put(model.ModelVersion{Name: "iris", Version: 1, Stage: model.StageProduction, Aliases: []string{"champion"}})
+	mustOnce(t, r)
+	got := reg.tags(ref("iris", 1))
+	want := tgt.URL(key("iris", model.StageProduction)) + "," + tgt.URL(key("iris", "champion"))
+	if got[model.TagDeployState] != model.StateDeployed || got[model.TagDeployURL] != want {
+		t.Fatalf("tags %v, want DEPLOYED at %s", got, want)
+	}
+}
+
+func TestFailingModelDoesNotBlockOthers(t *testing.T) {
+	reg, tgt := newMemRegistry(), newMemTarget()
+	r := newLoop(t, reg, tgt, Options{BackoffBase: 200 * time.Millisecond, BackoffMax: time.Second})
+	prod := key("iris", model.StageProduction)
+
+	reg.put(model.ModelVersion{Name: "iris", Version: 1, Stage: model.StageProduction})
+	mustOnce(t, r)
+	tgt.takeCalls()
+
+	// v2 of iris cannot be loaded; wine arrives at the same time.
+	tgt.setFailCreate(ref("iris", 2), errors.New("read MLmodel: no such file\n(a model directory must hold an MLmodel file)"))
+	reg.put(model.ModelVersion{Name: "iris", Version: 1, Stage: model.StageArchived})
+	reg.put(model.ModelVersion{Name: "iris", Version: 2, Stage: model.StageProduction})
+	reg.put(model.ModelVersion{Name: "wine", Version: 1, Stage: model.StageStaging})
+	res := mustOnce(t, r)
+
+	if _, ok := res.Failed["iris"]; !ok || len(res.Failed) != 1 {
+		t.Fatalf("Failed = %v, want iris only", res.Failed)
+	}
+	// The old route keeps serving, and its version is kept.
+	if got := tgt.routes(prod); len(got) != 1 || got[0].Version != 1 {
+		t.Fatalf("Production routes %v, want v1 still", got)
+	}
+	if got := tgt.routes(key("wine", model.StageStaging)); len(got) != 1 {
+		t.Fatalf("wine not deployed: %v", got)
+	}
+	tags := reg.tags(ref("iris", 2))
+	if tags[model.TagDeployState] != model.StateFailed || strings.Contains(tags[model.TagDeployError], "\n") ||
+		!strings.Contains(tags[model.TagDeployError], "no such file") {
+		t.Fatalf("iris v2 tags %v, want FAILED with a one-line reason", tags)
+	}
+	var skipped []string
+	for _, a := range res.Actions {
+		if a.Skipped {
+			skipped = append(skipped, a.Action.String())
+		}
+	}
+	if want := []string{"route iris/Production -> v2 100%", "delete version iris/1"}; !reflect.DeepEqual(skipped, want) {
+		t.Fatalf("skipped %v, want %v", skipped, want)
+	}
+
+	// Within the backoff the model waits; its tags stay FAILED.
+	tgt.takeCalls()
+	res = mustOnce(t, r)
+	if !reflect.DeepEqual(res.Deferred, []string{"iris"}) || len(tgt.takeCalls()) != 0 || res.TagWrites != 0 {
+		t.Fatalf("pass during backoff: %+v", res)
+	}
+	if _, ok := res.Failed["iris"]; !ok {
+		t.Fatalf("a deferred failed model must still be reported: %+v", res.Failed)
+	}
+
+	// Fixed: after the backoff it is retried and deployed.
+	tgt.setFailCreate(ref("iris", 2), nil)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		res = mustOnce(t, r)
+		if len(res.Deferred) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("backoff never expired")
+		}
+		time.Sleep(20 * time.Millisecond) // polling the backoff deadline, not waiting for state
+	}
+	if len(res.Failed) != 0 {
+		t.Fatalf("still failed: %v", res.Failed)
+	}
+	tags = reg.tags(ref("iris", 2))
+	if _, ok := tags[model.TagDeployError]; ok || tags[model.TagDeployState] != model.StateDeployed {
+		t.Fatalf("tags after recovery %v", tags)
+	}
+}
+
+func TestRouteFailureKeepsOldVersion(t *testing.T) {
+	reg, tgt := newMemRegistry(), newMemTarget()
+	r := newLoop(t, reg, tgt, Options{})
+	reg.put(model.ModelVersion{Name: "iris", Version: 1, Stage: model.StageProduction})
+	mustOnce(t, r)
+	tgt.takeCalls()
+	tgt.failRoute = errors.New("throttled")
+	reg.put(model.ModelVersion{Name: "iris", Version: 1, Stage: model.StageArchived})
+	reg.put(model.ModelVersion{Name: "iris", Version: 2, Stage: model.StageProduction})
+	res := mustOnce(t, r)
+	if got, want := tgt.takeCalls(), []string{"create iris/2", "route iris/Production"}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("calls %v, want %v (no delete of v1 after a failed route)", got, want)
+	}
+	if !strings.Contains(res.Failed["iris"], "throttled") {
+		t.Fatalf("Failed = %v", res.Failed)
+	}
+	if got := reg.tags(ref("iris", 2)); got[model.TagDeployState] != model.StateFailed {
+		t.Fatalf("v2 tags %v", got)
+	}
+}
+
+func TestRegistryDown(t *testing.T) {
+	reg, tgt := newMemRegistry(), newMemTarget()
+	metrics := prometheus.NewRegistry()
+	r := newLoop(t, reg, tgt, Options{Metrics: metrics})
+	reg.put(model.ModelVersion{Name: "iris", Version: 1, Stage: model.StageProduction})
+	mustOnce(t, r)
+	tgt.takeCalls()
+
+	reg.setDown(true)
+	if _, err := r.RunOnce(context.Background()); err == nil || !errors.Is(err, errDown) {
+		t.Fatalf("RunOnce with registry down: err %v", err)
+	}
+	if calls := tgt.takeCalls(); len(calls) != 0 {
+		t.Fatalf("target touched while registry down: %v", calls)
+	}
+	if len(tgt.routes(key("iris", model.StageProduction))) != 1 {
+		t.Fatal("endpoint dropped while registry down")
+	}
+	if _, err, _ := r.Last(); err == nil {
+		t.Fatal("Last does not report the failure")
+	}
+	if got := counterValue(t, r.metrics.failures.WithLabelValues("registry")); got != 1 {
+		t.Fatalf("registry failures metric %v", got)
+	}
+
+	reg.setDown(false)
+	reg.put(model.ModelVersion{Name: "iris", Version: 2, Stage: model.StageStaging})
+	res := mustOnce(t, r)
+	if len(res.Failed) != 0 || len(tgt.routes(key("iris", model.StageStaging))) != 1 {
+		t.Fatalf("no recovery: %+v", res)
+	}
+	if _, err, _ := r.Last(); err != nil {
+		t.Fatalf("Last still reports %v", err)
+	}
+	if got := counterValue(t, r.metrics.actions.WithLabelValues("create_version", "ok")); got != 2 {
+		t.Fatalf("create_version ok = %v, want 2", got)
+	}
+	if got := counterValue(t, r.metrics.passes); got != 3 {
+		t.Fatalf("passes = %v, want 3", got)
+	}
+}
+
+func TestRunWakesOnNotifierWakeAndTicker(t *testing.T) {
+	tests := []struct {
+		name     string
+		interval time.Duration
+		notifier bool
+		wake     bool
+	}{
+		{name: "registry notification", interval: time.Hour, notifier: true},
+		{name: "Wake", interval: time.Hour, wake: true},
+		{name: "ticker", interval: 50 * time.Millisecond},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			reg, tgt := newMemRegistry(), newMemTarget()
+			r := newLoop(t, reg, tgt, Options{Interval: tt.interval})
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error, 1)
+			go func() { done <- r.Run(ctx) }()
+			waitFor(t, "first pass", func() bool { _, _, at := r.Last(); return !at.IsZero() })
+
+			// Change the registry without notifying.
+			reg.mu.Lock()
+			reg.versions[ref("iris", 1)] = &model.ModelVersion{Name: "iris", Version: 1, Stage: model.StageProduction, Source: "file:///x", Tags: map[string]string{}}
+			reg.mu.Unlock()
+			if tt.notifier {
+				reg.notify()
+			}
+			if tt.wake {
+				r.Wake()
+			}
+			waitFor(t, "deploy", func() bool { return len(tgt.routes(key("iris", model.StageProduction))) == 1 })
+			cancel()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Fatalf("Run returned %v", err)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatal("Run did not stop")
+			}
+		})
+	}
+}
+
+func TestRunRetriesAfterBackoff(t *testing.T) {
+	reg, tgt := newMemRegistry(), newMemTarget()
+	r := newLoop(t, reg, tgt, Options{Interval: time.Hour, BackoffBase: 50 * time.Millisecond})
+	tgt.setFailCreate(ref("iris", 1), errors.New("boom"))
+	reg.put(model.ModelVersion{Name: "iris", Version: 1, Stage: model.StageProduction})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go r.Run(ctx)
+	waitFor(t, "failure", func() bool { return reg.tags(ref("iris", 1))[model.TagDeployState] == model.StateFailed })
+	tgt.setFailCreate(ref("iris", 1), nil)
+	// No wake-up and an hour-long ticker: only the backoff timer retries.
+	waitFor(t, "retry", func() bool { return reg.tags(ref("iris", 1))[model.TagDeployState] == model.StateDeployed })
+}
+
+func TestDelay(t *testing.T) {
+	r, err := New(Options{Registry: newMemRegistry(), Target: newMemTarget(), BackoffBase: time.Second, BackoffMax: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		n        int
+		min, max time.Duration
+	}{
+		{1, 500 * time.Millisecond, time.Second},
+		{2, time.Second, 2 * time.Second},
+		{4, 4 * time.Second, 8 * time.Second},
+		{5, 5 * time.Second, 10 * time.Second},
+		{60, 5 * time.Second, 10 * time.Second},
+	}
+	for _, tt := range tests {
+		for i := 0; i < 50; i++ {
+			if d := r.delay(tt.n); d < tt.min || d > tt.max {
+				t.Fatalf("delay(%d) = %v, want in [%v, %v]", tt.n, d, tt.min, tt.max)
+			}
+		}
+	}
+}
+
+func TestNewRequiresParts(t *testing.T) {
+	if _, err := New(Options{Registry: newMemRegistry()}); err == nil {
+		t.Fatal("New without a target succeeded")
+	}
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func counterValue(t *testing.T, c prometheus.Counter) float64 {
+	t.Helper()
+	var m dto.Metric
+	if err := c.Write(&m); err != nil {
+		t.Fatal(err)
+	}
+	return m.GetCounter().GetValue()
+}

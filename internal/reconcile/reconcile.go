@@ -505,7 +505,6 @@ func (r *Reconciler) applyModel(ctx context.Context, m string, actions []plan.Ac
 	return o
 }
 
-
 // createVersion resolves the version's artifact through the registry and
 // creates it on the target.
 func (r *Reconciler) createVersion(ctx context.Context, a plan.CreateVersion) error {

@@ -1,0 +1,163 @@
+// Package store is Bridge's embedded model registry: registered models,
+// model versions, stages, aliases and tags in one SQLite file
+// (<home>/registry.db) through modernc.org/sqlite, without cgo.
+//
+// The database runs in WAL mode with foreign keys on and a busy timeout.
+// Every change is one transaction started with BEGIN IMMEDIATE and serialised
+// inside the process, so concurrent writers never lose an update and version
+// numbers are assigned per model without gaps or duplicates; a crash leaves
+// the last committed state. Schema changes are versioned migrations.
+//
+// *Store implements registry.Registry and registry.Notifier: the reconcile
+// loop reads it in-process and wakes up after every committed change.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+
+	"github.com/bridgeops/bridge/internal/registry"
+)
+
+// FileName is the name of the registry database inside Bridge's home.
+const FileName = "registry.db"
+
+// ArtifactsDir is the name of the artifact store directory inside Bridge's home.
+const ArtifactsDir = "artifacts"
+
+// Store is the embedded registry. It is safe for concurrent use.
+type Store struct {
+	db       *sql.DB
+	home     string
+	mu       sync.Mutex // serialises this process's write transactions
+	changes  chan struct{}
+	now      func() time.Time
+	closeErr error
+	once     sync.Once
+}
+
+var (
+	_ registry.Registry = (*Store)(nil)
+	_ registry.Notifier = (*Store)(nil)
+)
+
+// Open opens (creating if needed) the registry in home: the directory, the
+// database file <home>/registry.db and its schema.
+func Open(ctx context.Context, home string) (*Store, error) {
+	if home == "" {
+		return nil, errors.New("open registry: empty home directory (set BRIDGE_HOME or --home)")
+	}
+	abs, err := filepath.Abs(home)
+	if err != nil {
+		return nil, fmt.Errorf("open registry in %s: %w", home, err)
+	}
+	if err := os.MkdirAll(abs, 0o755); err != nil {
+		return nil, fmt.Errorf("open registry: create home %s: %w", abs, err)
+	}
+	path := filepath.Join(abs, FileName)
+	q := url.Values{}
+	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(NORMAL)"} {
+		q.Add("_pragma", p)
+	}
+	q.Set("_txlock", "immediate")
+	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open registry %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(8)
+	db.SetMaxIdleConns(8)
+	db.SetConnMaxIdleTime(0)
+	s := &Store{db: db, home: abs, changes: make(chan struct{}, 1), now: time.Now}
+	if err := s.migrate(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open registry %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// DB returns the database handle, for packages that keep their own tables
+// in the same file. Transactions begun on it without ReadOnly start with
+// BEGIN IMMEDIATE. Do not close it: Close does.
+func (s *Store) DB() *sql.DB { return s.db }
+
+// Home returns the absolute home directory the store was opened in.
+func (s *Store) Home() string { return s.home }
+
+// ArtifactRoot returns the directory of the artifact store,
+// <home>/artifacts, where mlflow-artifacts:/ sources live.
+func (s *Store) ArtifactRoot() string { return filepath.Join(s.home, ArtifactsDir) }
+
+// Close closes the database. It is safe to call more than once.
+func (s *Store) Close() error {
+	s.once.Do(func() { s.closeErr = s.db.Close() })
+	return s.closeErr
+}
+
+// Changes receives a value after every committed change (coalesced: one
+// pending value at most; writers never block on it).
+func (s *Store) Changes() <-chan struct{} { return s.changes }
+
+func (s *Store) notify() {
+	select {
+	case s.changes <- struct{}{}:
+	default:
+	}
+}
+
+func (s *Store) nowMS() int64 { return s.now().UnixMilli() }
+
+// write runs fn in one write transaction and notifies watchers after commit.
+func (s *Store) write(ctx context.Context, op string, fn func(tx *sql.Tx) error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("%s: begin: %w", op, err)
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		if ErrorCode(err) != "" {
+			return err
+		}
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("%s: commit: %w", op, err)
+	}
+	s.notify()
+	return nil
+}
+
+// read runs fn in a read-only transaction: one consistent snapshot.
+func (s *Store) read(ctx context.Context, op string, fn func(tx *sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("%s: begin: %w", op, err)
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		if ErrorCode(err) != "" {
+			return err
+		}
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	return nil
+}
+
+func placeholders(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return strings.Repeat("?,", n-1) + "?"
+}

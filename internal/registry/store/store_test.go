@@ -1,0 +1,221 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/bridgeops/bridge/internal/model"
+)
+
+func openTest(t *testing.T) (*Store, string) {
+	t.Helper()
+	home := t.TempDir()
+	s, err := Open(context.Background(), home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s, home
+}
+
+func mustCreate(t *testing.T, s *Store, name string) {
+	t.Helper()
+	if _, err := s.CreateRegisteredModel(context.Background(), name, "", nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestConcurrentVersionCreation(t *testing.T) {
+	s, _ := openTest(t)
+	ctx := context.Background()
+	mustCreate(t, s, "m")
+	const writers, each = 8, 200
+	var wg sync.WaitGroup
+	errs := make(chan error, writers)
+	got := make(chan int, writers*each)
+	for w := 0; w < writers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < each; i++ {
+				v, err := s.CreateModelVersion(ctx, VersionSpec{Name: "m", Source: "file:///x"})
+				if err != nil {
+					errs <- err
+					return
+				}
+				got <- v.Version
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	close(got)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	seen := map[int]bool{}
+	for v := range got {
+		if seen[v] {
+			t.Fatalf("version %d assigned twice", v)
+		}
+		seen[v] = true
+	}
+	for v := 1; v <= writers*each; v++ {
+		if !seen[v] {
+			t.Fatalf("version %d missing", v)
+		}
+	}
+	all, err := s.Versions(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != writers*each {
+		t.Fatalf("Versions returned %d, want %d", len(all), writers*each)
+	}
+}
+
+func TestReopenKeepsEverything(t *testing.T) {
+	home := t.TempDir()
+	ctx := context.Background()
+	s, err := Open(ctx, home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateRegisteredModel(ctx, "iris", "flowers", map[string]string{"team": "ml"}); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ {
+		if _, err := s.CreateModelVersion(ctx, VersionSpec{Name: "iris", Source: fmt.Sprintf("s3://b/%d", i), Tags: map[string]string{"i": fmt.Sprint(i)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.TransitionStage(ctx, "iris", 2, "production", false); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetAlias(ctx, "iris", "champion", 3); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteModelVersion(ctx, "iris", 3); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+
+	s, err = Open(ctx, home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	m, err := s.GetRegisteredModel(ctx, "iris")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Description != "flowers" || m.Tags["team"] != "ml" || len(m.Aliases) != 0 {
+		t.Fatalf("model after reopen: %+v (alias of deleted version must be gone)", m)
+	}
+	vs, err := s.Versions(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(vs) != 2 || vs[1].Stage != model.StageProduction || vs[0].Tags["i"] != "0" {
+		t.Fatalf("versions after reopen: %+v", vs)
+	}
+	// Numbers are never reused: the next version is 4, not 3.
+	v, err := s.CreateModelVersion(ctx, VersionSpec{Name: "iris", Source: "s3://b/x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Version != 4 {
+		t.Fatalf("next version = %d, want 4", v.Version)
+	}
+	if _, err := filepath.Abs(filepath.Join(home, FileName)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestChangesNotifiedAfterCommit(t *testing.T) {
+	s, _ := openTest(t)
+	ctx := context.Background()
+	ops := []struct {
+		name string
+		do   func() error
+	}{
+		{"create model", func() error { _, err := s.CreateRegisteredModel(ctx, "n", "", nil); return err }},
+		{"create version", func() error { _, err := s.CreateModelVersion(ctx, VersionSpec{Name: "n", Source: "x"}); return err }},
+		{"transition", func() error { _, err := s.TransitionStage(ctx, "n", 1, "Staging", true); return err }},
+		{"alias", func() error { return s.SetAlias(ctx, "n", "champion", 1) }},
+		{"tag", func() error { return s.SetVersionTag(ctx, model.VersionRef{Model: "n", Version: 1}, "k", "v") }},
+		{"untag", func() error { return s.DeleteVersionTag(ctx, model.VersionRef{Model: "n", Version: 1}, "k") }},
+		{"delete version", func() error { return s.DeleteModelVersion(ctx, "n", 1) }},
+	}
+	for _, op := range ops {
+		if err := op.do(); err != nil {
+			t.Fatalf("%s: %v", op.name, err)
+		}
+		select {
+		case <-s.Changes():
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%s: no change notification", op.name)
+		}
+	}
+	// A failed write notifies nothing.
+	if _, err := s.CreateRegisteredModel(ctx, "n", "", nil); !IsAlreadyExists(err) {
+		t.Fatalf("duplicate create: %v", err)
+	}
+	select {
+	case <-s.Changes():
+		t.Fatal("notification after a failed write")
+	default:
+	}
+}
+
+func TestFailedWriteLeavesNothing(t *testing.T) {
+	s, _ := openTest(t)
+	ctx := context.Background()
+	mustCreate(t, s, "m")
+	// An invalid tag fails validation before anything is written.
+	if _, err := s.CreateModelVersion(ctx, VersionSpec{Name: "m", Source: "x", Tags: map[string]string{"../bad": "v"}}); !IsInvalid(err) {
+		t.Fatalf("want invalid, got %v", err)
+	}
+	// Cancelled context: the transaction does not commit.
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := s.CreateModelVersion(cctx, VersionSpec{Name: "m", Source: "x"}); err == nil {
+		t.Fatal("create with cancelled context succeeded")
+	}
+	v, err := s.CreateModelVersion(ctx, VersionSpec{Name: "m", Source: "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Version != 1 {
+		t.Fatalf("version = %d after failed writes, want 1", v.Version)
+	}
+}
+
+func TestDownloadURIResolvesArtifactStore(t *testing.T) {
+	s, _ := openTest(t)
+	ctx := context.Background()
+	mustCreate(t, s, "m")
+	for _, src := range []string{"mlflow-artifacts:/m/abc", "s3://bucket/key"} {
+		if _, err := s.CreateModelVersion(ctx, VersionSpec{Name: "m", Source: src}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.DownloadURI(ctx, model.VersionRef{Model: "m", Version: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "file://" + filepath.ToSlash(filepath.Join(s.ArtifactRoot(), "m", "abc")); got != want {
+		t.Fatalf("DownloadURI = %q, want %q", got, want)
+	}
+	got, err = s.DownloadURI(ctx, model.VersionRef{Model: "m", Version: 2})
+	if err != nil || got != "s3://bucket/key" {
+		t.Fatalf("DownloadURI = %q, %v", got, err)
+	}
+	if _, err := ResolveSource(s.ArtifactRoot(), "mlflow-artifacts:/../etc"); !IsInvalid(err) {
+		t.Fatalf("escape: %v", err)
+	}
+}

@@ -1,0 +1,465 @@
+package capture
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"mime"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Encodings of captured payloads, as SageMaker writes them.
+const (
+	EncodingCSV    = "CSV"
+	EncodingJSON   = "JSON"
+	EncodingBase64 = "BASE64"
+)
+
+// EventVersion is the capture format's eventVersion.
+const EventVersion = "0"
+
+// EncodingFor picks the encoding SageMaker uses for a content type: CSV for
+// text/csv, JSON for JSON types, BASE64 for anything else (or for text that
+// is not valid UTF-8).
+func EncodingFor(contentType string, data []byte) string {
+	mt, _, err := mime.ParseMediaType(contentType)
+	if err != nil {
+		mt = strings.ToLower(strings.TrimSpace(contentType))
+	}
+	switch {
+	case !utf8.Valid(data):
+		return EncodingBase64
+	case mt == "text/csv" || mt == "application/csv":
+		return EncodingCSV
+	case mt == "application/json" || strings.HasSuffix(mt, "+json") || mt == "application/jsonlines" || mt == "application/x-ndjson":
+		return EncodingJSON
+	}
+	return EncodingBase64
+}
+
+// AppendLine appends r as one line of SageMaker's capture format (JSON
+// object plus '\n') to dst. Halves with a nil payload are left out (capture
+// of input or output only).
+func AppendLine(dst []byte, r *Record) []byte {
+	dst = append(dst, `{"captureData":{`...)
+	first := true
+	half := func(key, mode, ct string, data []byte) {
+		if data == nil {
+			return
+		}
+		if !first {
+			dst = append(dst, ',')
+		}
+		first = false
+		enc := EncodingFor(ct, data)
+		dst = append(dst, '"')
+		dst = append(dst, key...)
+		dst = append(dst, `":{"observedContentType":`...)
+		dst = appendString(dst, ct)
+		dst = append(dst, `,"mode":"`...)
+		dst = append(dst, mode...)
+		dst = append(dst, `","data":`...)
+		if enc == EncodingBase64 {
+			dst = append(dst, '"')
+			n := base64.StdEncoding.EncodedLen(len(data))
+			dst = append(dst, make([]byte, n)...)
+			base64.StdEncoding.Encode(dst[len(dst)-n:], data)
+			dst = append(dst, '"')
+		} else {
+			dst = appendStringBytes(dst, data)
+		}
+		dst = append(dst, `,"encoding":"`...)
+		dst = append(dst, enc...)
+		dst = append(dst, `"}`...)
+	}
+	half("endpointInput", "INPUT", r.InputContentType, r.Input)
+	half("endpointOutput", "OUTPUT", r.OutputContentType, r.Output)
+	dst = append(dst, `},"eventMetadata":{"eventId":`...)
+	dst = appendString(dst, r.EventID)
+	if r.InferenceID != "" {
+		dst = append(dst, `,"inferenceId":`...)
+		dst = appendString(dst, r.InferenceID)
+	}
+	dst = append(dst, `,"inferenceTime":"`...)
+	dst = r.Time.UTC().AppendFormat(dst, "2006-01-02T15:04:05.000Z")
+	dst = append(dst, `"},"eventVersion":"0"}`...)
+	return append(dst, '\n')
+}
+
+const hexDigits = "0123456789abcdef"
+
+func appendString(dst []byte, s string) []byte {
+	return appendStringBytes(dst, []byte(s))
+}
+
+// appendStringBytes appends b as a JSON string (b is valid UTF-8).
+func appendStringBytes(dst []byte, b []byte) []byte {
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+			continue
+		}
+		dst = append(dst, b[start:i]...)
+		switch c {
+		case '"', '\\':
+			dst = append(dst, '\\', c)
+		case '\n':
+			dst = append(dst, '\\', 'n')
+		case '\r':
+			dst = append(dst, '\\', 'r')
+		case '\t':
+			dst = append(dst, '\\', 't')
+		default:
+			dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+		}
+		start = i + 1
+	}
+	dst = append(dst, b[start:]...)
+	return append(dst, '"')
+}
+
+// Payload is one half of a captured invocation as read back.
+type Payload struct {
+	ContentType string
+	Mode        string
+	Encoding    string
+	Data        []byte // decoded: BASE64 payloads are decoded
+}
+
+// Event is one captured invocation as read back from a capture file.
+type Event struct {
+	Input, Output *Payload
+	EventID       string
+	InferenceID   string
+	InferenceTime time.Time // zero when absent or unparseable
+}
+
+// ID is the key ground truth is matched on: the inference id when the
+// client sent one, else the event id.
+func (e *Event) ID() string {
+	if e.InferenceID != "" {
+		return e.InferenceID
+	}
+	return e.EventID
+}
+
+// ErrMalformed marks a line that is not a capture record.
+var ErrMalformed = errors.New("malformed capture line")
+
+type wireLine struct {
+	CaptureData struct {
+		EndpointInput  *wirePayload `json:"endpointInput"`
+		EndpointOutput *wirePayload `json:"endpointOutput"`
+	} `json:"captureData"`
+	EventMetadata struct {
+		EventID       string `json:"eventId"`
+		InferenceID   string `json:"inferenceId"`
+		InferenceTime string `json:"inferenceTime"`
+	} `json:"eventMetadata"`
+	EventVersion string `json:"eventVersion"`
+}
+
+type wirePayload struct {
+	ObservedContentType string `json:"observedContentType"`
+	Mode                string `json:"mode"`
+	Data                string `json:"data"`
+	Encoding            string `json:"encoding"`
+}
+
+// ParseLine parses one capture line (SageMaker's format) into e; e's
+// payload data may alias line, so use it before reusing line. It uses a
+// fast scanner for the common shape and falls back to encoding/json; any
+// line that is not a JSON object with captureData yields ErrMalformed.
+func ParseLine(line []byte, e *Event) error {
+	*e = Event{}
+	line = bytes.TrimSpace(line)
+	if len(line) == 0 || line[0] != '{' {
+		return ErrMalformed
+	}
+	if err := fastParse(line, e); err == nil {
+		return nil
+	}
+	*e = Event{}
+	var w wireLine
+	if err := json.Unmarshal(line, &w); err != nil {
+		return fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	if w.CaptureData.EndpointInput == nil && w.CaptureData.EndpointOutput == nil {
+		return fmt.Errorf("%w: no captureData", ErrMalformed)
+	}
+	conv := func(p *wirePayload) (*Payload, error) {
+		if p == nil {
+			return nil, nil
+		}
+		out := &Payload{ContentType: p.ObservedContentType, Mode: p.Mode, Encoding: p.Encoding, Data: []byte(p.Data)}
+		if strings.EqualFold(p.Encoding, EncodingBase64) {
+			d, err := base64.StdEncoding.DecodeString(p.Data)
+			if err != nil {
+				return nil, fmt.Errorf("%w: base64 data: %v", ErrMalformed, err)
+			}
+			out.Data = d
+		}
+		return out, nil
+	}
+	var err error
+	if e.Input, err = conv(w.CaptureData.EndpointInput); err != nil {
+		return err
+	}
+	if e.Output, err = conv(w.CaptureData.EndpointOutput); err != nil {
+		return err
+	}
+	e.EventID, e.InferenceID = w.EventMetadata.EventID, w.EventMetadata.InferenceID
+	e.InferenceTime = parseTime(w.EventMetadata.InferenceTime)
+	return nil
+}
+
+func parseTime(s string) time.Time {
+	if s == "" {
+		return time.Time{}
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}
+	}
+	return t
+}
+
+// errSlow sends a line to the encoding/json path.
+var errSlow = errors.New("slow path")
+
+// fastParse handles objects whose keys are the capture format's, in any
+// order, with string values; anything unusual returns errSlow.
+func fastParse(b []byte, e *Event) error {
+	s := scanner{b: b}
+	return s.object(func(key []byte) error {
+		switch string(key) {
+		case "captureData":
+			return s.object(func(k []byte) error {
+				var dst **Payload
+				switch string(k) {
+				case "endpointInput":
+					dst = &e.Input
+				case "endpointOutput":
+					dst = &e.Output
+				default:
+					return s.skip()
+				}
+				p := &Payload{}
+				*dst = p
+				var raw []byte
+				err := s.object(func(k []byte) error {
+					v, err := s.str()
+					if err != nil {
+						return err
+					}
+					switch string(k) {
+					case "observedContentType":
+						p.ContentType = string(v)
+					case "mode":
+						p.Mode = string(v)
+					case "data":
+						raw = v
+					case "encoding":
+						p.Encoding = string(v)
+					}
+					return nil
+				})
+				if err != nil {
+					return err
+				}
+				if strings.EqualFold(p.Encoding, EncodingBase64) {
+					d := make([]byte, base64.StdEncoding.DecodedLen(len(raw)))
+					n, err := base64.StdEncoding.Decode(d, raw)
+					if err != nil {
+						return errSlow
+					}
+					p.Data = d[:n]
+				} else {
+					p.Data = raw
+				}
+				return nil
+			})
+		case "eventMetadata":
+			return s.object(func(k []byte) error {
+				v, err := s.str()
+				if err != nil {
+					return err
+				}
+				switch string(k) {
+				case "eventId":
+					e.EventID = string(v)
+				case "inferenceId":
+					e.InferenceID = string(v)
+				case "inferenceTime":
+					e.InferenceTime = parseTime(string(v))
+				}
+				return nil
+			})
+		default:
+			return s.skip()
+		}
+	}, func() error {
+		if e.Input == nil && e.Output == nil {
+			return errSlow
+		}
+		return nil
+	})
+}
+
+type scanner struct {
+	b []byte
+	i int
+}
+
+func (s *scanner) ws() {
+	for s.i < len(s.b) {
+		switch s.b[s.i] {
+		case ' ', '\t', '\n', '\r':
+			s.i++
+		default:
+			return
+		}
+	}
+}
+
+// object scans an object, calling member for each key with the scanner
+// positioned at the value; done (optional) runs after the closing brace.
+func (s *scanner) object(member func(key []byte) error, done ...func() error) error {
+	s.ws()
+	if s.i >= len(s.b) || s.b[s.i] != '{' {
+		return errSlow
+	}
+	s.i++
+	s.ws()
+	if s.i < len(s.b) && s.b[s.i] == '}' {
+		s.i++
+	} else {
+		for {
+			s.ws()
+			k, err := s.str()
+			if err != nil {
+				return err
+			}
+			s.ws()
+			if s.i >= len(s.b) || s.b[s.i] != ':' {
+				return errSlow
+			}
+			s.i++
+			s.ws()
+			if err := member(k); err != nil {
+				return err
+			}
+			s.ws()
+			if s.i >= len(s.b) {
+				return errSlow
+			}
+			if s.b[s.i] == ',' {
+				s.i++
+				continue
+			}
+			if s.b[s.i] == '}' {
+				s.i++
+				break
+			}
+			return errSlow
+		}
+	}
+	for _, d := range done {
+		if err := d(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// str scans a string; the result aliases the line unless it had escapes.
+func (s *scanner) str() ([]byte, error) {
+	s.ws()
+	if s.i >= len(s.b) || s.b[s.i] != '"' {
+		return nil, errSlow
+	}
+	start := s.i + 1
+	escaped := false
+	for j := start; j < len(s.b); j++ {
+		switch s.b[j] {
+		case '\\':
+			escaped = true
+			j++
+		case '"':
+			s.i = j + 1
+			if !escaped {
+				return s.b[start:j], nil
+			}
+			var out string
+			if err := json.Unmarshal(s.b[start-1:j+1], &out); err != nil {
+				return nil, errSlow
+			}
+			return []byte(out), nil
+		}
+	}
+	return nil, errSlow
+}
+
+// skip skips any value.
+func (s *scanner) skip() error {
+	s.ws()
+	if s.i >= len(s.b) {
+		return errSlow
+	}
+	switch s.b[s.i] {
+	case '"':
+		_, err := s.str()
+		return err
+	case '{':
+		return s.object(func([]byte) error { return s.skip() })
+	case '[':
+		s.i++
+		s.ws()
+		if s.i < len(s.b) && s.b[s.i] == ']' {
+			s.i++
+			return nil
+		}
+		for {
+			if err := s.skip(); err != nil {
+				return err
+			}
+			s.ws()
+			if s.i >= len(s.b) {
+				return errSlow
+			}
+			if s.b[s.i] == ',' {
+				s.i++
+				continue
+			}
+			if s.b[s.i] == ']' {
+				s.i++
+				return nil
+			}
+			return errSlow
+		}
+	default:
+		j := s.i
+		for j < len(s.b) && !strings.ContainsRune(",}] \t\r\n", rune(s.b[j])) {
+			j++
+		}
+		if j == s.i {
+			return errSlow
+		}
+		if _, err := strconv.ParseFloat(string(s.b[s.i:j]), 64); err != nil {
+			switch string(s.b[s.i:j]) {
+			case "true", "false", "null":
+			default:
+				return errSlow
+			}
+		}
+		s.i = j
+		return nil
+	}
+}

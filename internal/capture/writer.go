@@ -1,0 +1,357 @@
+package capture
+
+import (
+	"bufio"
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	crand "crypto/rand"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// WriterConfig configures a Writer.
+type WriterConfig struct {
+	// Root is the capture directory: files go to
+	// <Root>/<endpoint>/<variant>/YYYY/MM/DD/HH/<mm>-<ss>-<mmm>-<id>.jsonl.
+	Root string
+	// Default applies to endpoints without an override.
+	Default EndpointConfig
+	// Endpoints overrides Default per endpoint name.
+	Endpoints map[string]EndpointConfig
+	// QueueSize bounds the records waiting to be written (default 8192);
+	// records beyond it are dropped and counted.
+	QueueSize int
+	// FlushInterval is how often buffered lines reach the file (default 1s):
+	// a crash loses at most this much.
+	FlushInterval time.Duration
+	// MaxFileBytes rotates a file past this size (default 64 MiB).
+	MaxFileBytes int64
+	// Metrics registers the capture metrics; nil means unregistered.
+	Metrics prometheus.Registerer
+	// Logger defaults to slog.Default().
+	Logger *slog.Logger
+}
+
+// Writer is the capture.Sink that writes SageMaker capture files. Capture
+// never blocks: records go to a bounded queue that one goroutine drains;
+// when the queue is full the record is dropped and counted. Files are
+// flushed every FlushInterval, and fsynced and closed when they rotate (hour
+// change or size) and on Close.
+type Writer struct {
+	cfg    WriterConfig
+	queue  chan Record
+	closed atomic.Bool
+	stop   chan struct{}
+	done   chan struct{}
+	once   sync.Once
+	log    *slog.Logger
+
+	captured *prometheus.CounterVec
+	dropped  *prometheus.CounterVec
+	bytes    prometheus.Counter
+	errs     prometheus.Counter
+	files    prometheus.Counter
+
+	// owned by the writer goroutine
+	open    map[string]*file
+	buf     []byte
+	lastErr time.Time
+}
+
+type file struct {
+	f    *os.File
+	w    *bufio.Writer
+	size int64
+	hour time.Time
+	path string
+}
+
+// NewWriter starts a capture writer. Close it to flush and stop.
+func NewWriter(cfg WriterConfig) (*Writer, error) {
+	if cfg.Root == "" {
+		return nil, errors.New("capture writer: no capture directory: set --capture-dir or BRIDGE_CAPTURE_DIR")
+	}
+	if err := os.MkdirAll(cfg.Root, 0o755); err != nil {
+		return nil, fmt.Errorf("capture writer: create %s: %w", cfg.Root, err)
+	}
+	if cfg.QueueSize <= 0 {
+		cfg.QueueSize = 8192
+	}
+	if cfg.FlushInterval <= 0 {
+		cfg.FlushInterval = time.Second
+	}
+	if cfg.MaxFileBytes <= 0 {
+		cfg.MaxFileBytes = 64 << 20
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	w := &Writer{
+		cfg:   cfg,
+		queue: make(chan Record, cfg.QueueSize),
+		stop:  make(chan struct{}),
+		done:  make(chan struct{}),
+		log:   cfg.Logger,
+		open:  map[string]*file{},
+		captured: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "bridge_capture_records_total", Help: "Invocations written to capture files, by endpoint.",
+		}, []string{"endpoint"}),
+		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "bridge_capture_dropped_total", Help: "Captured invocations dropped because the capture queue was full or capture was closing, by endpoint.",
+		}, []string{"endpoint"}),
+		bytes: prometheus.NewCounter(prometheus.CounterOpts{Name: "bridge_capture_bytes_total", Help: "Bytes written to capture files."}),
+		errs:  prometheus.NewCounter(prometheus.CounterOpts{Name: "bridge_capture_write_errors_total", Help: "Capture records lost to file-system errors."}),
+		files: prometheus.NewCounter(prometheus.CounterOpts{Name: "bridge_capture_files_total", Help: "Capture files opened."}),
+	}
+	if cfg.Metrics != nil {
+		w.captured = registerOr(cfg.Metrics, w.captured).(*prometheus.CounterVec)
+		w.dropped = registerOr(cfg.Metrics, w.dropped).(*prometheus.CounterVec)
+		w.bytes = registerOr(cfg.Metrics, w.bytes).(prometheus.Counter)
+		w.errs = registerOr(cfg.Metrics, w.errs).(prometheus.Counter)
+		w.files = registerOr(cfg.Metrics, w.files).(prometheus.Counter)
+		qlen := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "bridge_capture_queue_length", Help: "Captured invocations waiting to be written."},
+			func() float64 { return float64(len(w.queue)) })
+		if err := cfg.Metrics.Register(qlen); err != nil {
+			var are prometheus.AlreadyRegisteredError
+			if !errors.As(err, &are) {
+				return nil, fmt.Errorf("capture writer metrics: %w", err)
+			}
+		}
+	}
+	go w.run()
+	return w, nil
+}
+
+// registerOr registers c, or returns the collector already registered
+// under its name.
+func registerOr(r prometheus.Registerer, c prometheus.Collector) prometheus.Collector {
+	if err := r.Register(c); err != nil {
+		var are prometheus.AlreadyRegisteredError
+		if errors.As(err, &are) {
+			return are.ExistingCollector
+		}
+	}
+	return c
+}
+
+// Want reports whether to capture this invocation of endpoint, and which
+// halves: the endpoint's setting, then a sampling draw.
+func (w *Writer) Want(endpoint string) (input, output bool) {
+	c, ok := w.cfg.Endpoints[endpoint]
+	if !ok {
+		c = w.cfg.Default
+	}
+	if !c.Enabled || (!c.Input && !c.Output) || c.SamplingPercent <= 0 {
+		return false, false
+	}
+	if c.SamplingPercent < 100 && rand.Float64()*100 >= c.SamplingPercent {
+		return false, false
+	}
+	return c.Input, c.Output
+}
+
+// Capture queues r without blocking; a full queue drops it (counted in
+// bridge_capture_dropped_total). r's byte slices must not be modified after
+// the call. Missing EventID and Time are filled in.
+func (w *Writer) Capture(r Record) {
+	if w.closed.Load() {
+		w.dropped.WithLabelValues(r.Endpoint).Inc()
+		return
+	}
+	select {
+	case w.queue <- r:
+	default:
+		w.dropped.WithLabelValues(r.Endpoint).Inc()
+	}
+}
+
+// Close stops accepting records, writes those queued, and fsyncs and
+// closes every file. It returns when done or when ctx ends.
+func (w *Writer) Close(ctx context.Context) error {
+	w.once.Do(func() {
+		w.closed.Store(true)
+		close(w.stop)
+	})
+	select {
+	case <-w.done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("close capture writer: %w", ctx.Err())
+	}
+}
+
+func (w *Writer) run() {
+	defer close(w.done)
+	tick := time.NewTicker(w.cfg.FlushInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case r := <-w.queue:
+			w.write(&r)
+		case now := <-tick.C:
+			w.flushAll(now)
+		case <-w.stop:
+			for {
+				select {
+				case r := <-w.queue:
+					w.write(&r)
+				default:
+					w.closeAll()
+					return
+				}
+			}
+		}
+	}
+}
+
+// safeName keeps a path element free of separators and dot-dot.
+func safeName(s, def string) string {
+	if s == "" {
+		return def
+	}
+	s = strings.Map(func(r rune) rune {
+		if r == '/' || r == '\\' || r < 0x20 {
+			return '_'
+		}
+		return r
+	}, s)
+	if s == "." || s == ".." {
+		return "_"
+	}
+	return s
+}
+
+// DefaultVariant is the variant directory of records without a variant
+// (SageMaker's default production variant name).
+const DefaultVariant = "AllTraffic"
+
+func (w *Writer) write(r *Record) {
+	if r.Time.IsZero() {
+		r.Time = time.Now()
+	}
+	if r.EventID == "" {
+		r.EventID = NewID()
+	}
+	endpoint := safeName(r.Endpoint, "unknown")
+	variant := safeName(r.Variant, DefaultVariant)
+	hour := r.Time.UTC().Truncate(time.Hour)
+	key := endpoint + "\x00" + variant + "\x00" + hour.Format("2006010215")
+	f := w.open[key]
+	if f != nil && f.size >= w.cfg.MaxFileBytes {
+		w.closeFile(key, f)
+		f = nil
+	}
+	if f == nil {
+		var err error
+		f, err = w.openFile(endpoint, variant, hour, r.Time.UTC())
+		if err != nil {
+			w.fail(err)
+			return
+		}
+		w.open[key] = f
+	}
+	w.buf = AppendLine(w.buf[:0], r)
+	n, err := f.w.Write(w.buf)
+	f.size += int64(n)
+	if err != nil {
+		w.fail(fmt.Errorf("write %s: %w", f.path, err))
+		return
+	}
+	w.bytes.Add(float64(n))
+	w.captured.WithLabelValues(r.Endpoint).Inc()
+}
+
+func (w *Writer) openFile(endpoint, variant string, hour, t time.Time) (*file, error) {
+	dir := filepath.Join(w.cfg.Root, endpoint, variant, hour.Format("2006/01/02/15"))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("create %s: %w", dir, err)
+	}
+	name := fmt.Sprintf("%02d-%02d-%03d-%s.jsonl", t.Minute(), t.Second(), t.Nanosecond()/1e6, NewID())
+	path := filepath.Join(dir, name)
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_EXCL, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("create %s: %w", path, err)
+	}
+	w.files.Inc()
+	return &file{f: f, w: bufio.NewWriterSize(f, 64<<10), hour: hour, path: path}, nil
+}
+
+func (w *Writer) fail(err error) {
+	w.errs.Inc()
+	if time.Since(w.lastErr) > time.Minute {
+		w.lastErr = time.Now()
+		w.log.Error("data capture write failed; records are being dropped", "err", err)
+	}
+}
+
+// flushAll writes buffered lines, and closes files of past hours.
+func (w *Writer) flushAll(now time.Time) {
+	current := now.UTC().Truncate(time.Hour)
+	for key, f := range w.open {
+		if f.hour.Before(current) {
+			w.closeFile(key, f)
+			continue
+		}
+		if err := f.w.Flush(); err != nil {
+			w.fail(fmt.Errorf("flush %s: %w", f.path, err))
+		}
+	}
+}
+
+func (w *Writer) closeFile(key string, f *file) {
+	delete(w.open, key)
+	if err := f.w.Flush(); err != nil {
+		w.fail(fmt.Errorf("flush %s: %w", f.path, err))
+	}
+	if err := f.f.Sync(); err != nil {
+		w.fail(fmt.Errorf("fsync %s: %w", f.path, err))
+	}
+	if err := f.f.Close(); err != nil {
+		w.fail(fmt.Errorf("close %s: %w", f.path, err))
+	}
+}
+
+func (w *Writer) closeAll() {
+	for key, f := range w.open {
+		w.closeFile(key, f)
+	}
+}
+
+// NewID returns a random UUID (version 4) string, for event ids and file
+// names.
+func NewID() string {
+	var b [16]byte
+	if _, err := crand.Read(b[:]); err != nil {
+		binaryFallback(b[:])
+	}
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	var s [36]byte
+	hex.Encode(s[0:8], b[0:4])
+	s[8] = '-'
+	hex.Encode(s[9:13], b[4:6])
+	s[13] = '-'
+	hex.Encode(s[14:18], b[6:8])
+	s[18] = '-'
+	hex.Encode(s[19:23], b[8:10])
+	s[23] = '-'
+	hex.Encode(s[24:], b[10:])
+	return string(s[:])
+}
+
+func binaryFallback(b []byte) {
+	for i := range b {
+		b[i] = byte(rand.Uint32())
+	}
+}

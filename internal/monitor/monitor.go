@@ -1,0 +1,498 @@
+// Package monitor runs Bridge's model monitoring: it builds data-quality
+// and model-quality baselines from datasets, and evaluates a window of
+// captured traffic (merged with ground truth for model quality) against a
+// baseline, writing SageMaker Model Monitor's statistics.json and
+// constraint_violations.json.
+package monitor
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/bridgeops/bridge/internal/capture"
+	"github.com/bridgeops/bridge/internal/monitor/dataquality"
+	"github.com/bridgeops/bridge/internal/monitor/join"
+	"github.com/bridgeops/bridge/internal/monitor/modelquality"
+	"github.com/bridgeops/bridge/internal/monitor/schema"
+	"github.com/bridgeops/bridge/internal/monitor/source"
+	"github.com/bridgeops/bridge/internal/monitor/tabular"
+)
+
+// Monitoring types.
+const (
+	DataQuality  = "data-quality"
+	ModelQuality = "model-quality"
+)
+
+// ReportFile is Bridge's summary of a run, next to the SageMaker files.
+const ReportFile = "bridge_report.json"
+
+// Job is one monitoring run over one window.
+type Job struct {
+	Type        string // DataQuality or ModelQuality
+	Endpoint    string
+	Capture     string // directory or s3://bucket/prefix holding <endpoint>/<variant>/YYYY/MM/DD/HH/
+	GroundTruth string // directory or s3://... holding YYYY/MM/DD/HH/ (model quality)
+	Baseline    string // directory with statistics.json / constraints.json
+	Output      string // directory for the results
+	// Start and End bound the window [Start, End); zero means open.
+	Start, End time.Time
+
+	// Model quality: how to read captured responses and labels. The
+	// problem type defaults to the baseline constraints'.
+	ProblemType          string
+	Attributes           modelquality.Attributes
+	PositiveLabel        string
+	ProbabilityThreshold float64
+
+	// Workers is the parallelism (default GOMAXPROCS).
+	Workers int
+	// JoinMemory bounds the ground truth held in memory, in bytes of
+	// ground-truth files (default 64 MiB); past it the merge spills to
+	// partition files in TempDir.
+	JoinMemory int64
+	TempDir    string
+	// Now stamps evaluation_time (default time.Now).
+	Now func() time.Time
+}
+
+// Report summarises a run.
+type Report struct {
+	Type       string             `json:"type"`
+	Endpoint   string             `json:"endpoint"`
+	Start      *time.Time         `json:"start,omitempty"`
+	End        *time.Time         `json:"end,omitempty"`
+	Files      int                `json:"capture_files"`
+	Records    int64              `json:"capture_records"`
+	Rows       int64              `json:"rows"`
+	Malformed  int64              `json:"malformed_lines"`
+	BadPayload int64              `json:"unparseable_payloads"`
+	OutOfRange int64              `json:"records_outside_window"`
+	// Model quality.
+	GroundTruthRecords   int64              `json:"ground_truth_records,omitempty"`
+	MalformedGroundTruth int64              `json:"malformed_ground_truth_lines,omitempty"`
+	Unmatched            int64              `json:"records_without_ground_truth,omitempty"`
+	RowMismatch          int64              `json:"records_with_row_count_mismatch,omitempty"`
+	Spilled              bool               `json:"join_spilled,omitempty"`
+	Metrics              map[string]float64 `json:"metrics"`
+	Violations           []schema.Violation `json:"violations"`
+	StatisticsPath       string             `json:"statistics_path"`
+	ViolationsPath       string             `json:"violations_path"`
+	Duration             float64            `json:"duration_seconds"`
+}
+
+func (j *Job) defaults() {
+	if j.Workers <= 0 {
+		j.Workers = runtime.GOMAXPROCS(0)
+	}
+	if j.JoinMemory <= 0 {
+		j.JoinMemory = 64 << 20
+	}
+	if j.Now == nil {
+		j.Now = time.Now
+	}
+}
+
+// Run evaluates the job's window against its baseline and writes
+// statistics.json, constraint_violations.json and bridge_report.json to the
+// output directory. Violations are results, not errors.
+func Run(ctx context.Context, j Job) (*Report, error) {
+	j.defaults()
+	began := time.Now()
+	if j.Endpoint == "" {
+		return nil, fmt.Errorf("no endpoint: pass --endpoint NAME (the endpoint directory under the capture location)")
+	}
+	if j.Output == "" || j.Baseline == "" || j.Capture == "" {
+		return nil, fmt.Errorf("a monitoring run needs --capture, --baseline and --output")
+	}
+	if !j.Start.IsZero() && !j.End.IsZero() && !j.End.After(j.Start) {
+		return nil, fmt.Errorf("window end %s is not after its start %s", j.End.Format(time.RFC3339), j.Start.Format(time.RFC3339))
+	}
+	capStore, err := source.Open(ctx, j.Capture)
+	if err != nil {
+		return nil, err
+	}
+	objs, err := source.Window(ctx, capStore, j.Endpoint, j.Start, j.End)
+	if err != nil {
+		return nil, fmt.Errorf("list captures of %s: %w", j.Endpoint, err)
+	}
+	rep := &Report{Type: j.Type, Endpoint: j.Endpoint, Files: len(objs), Metrics: map[string]float64{}}
+	if !j.Start.IsZero() {
+		t := j.Start.UTC()
+		rep.Start = &t
+	}
+	if !j.End.IsZero() {
+		t := j.End.UTC()
+		rep.End = &t
+	}
+	switch j.Type {
+	case DataQuality:
+		err = runDataQuality(ctx, j, capStore, objs, rep)
+	case ModelQuality:
+		err = runModelQuality(ctx, j, capStore, objs, rep)
+	default:
+		err = fmt.Errorf("monitoring type %q: want data-quality or model-quality", j.Type)
+	}
+	if err != nil {
+		return nil, err
+	}
+	rep.Duration = time.Since(began).Seconds()
+	if err := schema.WriteJSON(j.Output, ReportFile, rep); err != nil {
+		return nil, err
+	}
+	return rep, nil
+}
+
+// inWindow reports whether an event's inference time is inside the window
+// (events without a time are placed by their hour directory alone).
+func (j *Job) inWindow(t time.Time) bool {
+	if t.IsZero() {
+		return true
+	}
+	if !j.Start.IsZero() && t.Before(j.Start) {
+		return false
+	}
+	if !j.End.IsZero() && !t.Before(j.End) {
+		return false
+	}
+	return true
+}
+
+type counters struct {
+	records, rows, malformed, badPayload, outOfRange atomic.Int64
+}
+
+func (c *counters) into(r *Report) {
+	r.Records, r.Rows, r.Malformed, r.BadPayload, r.OutOfRange = c.records.Load(), c.rows.Load(), c.malformed.Load(), c.badPayload.Load(), c.outOfRange.Load()
+}
+
+func runDataQuality(ctx context.Context, j Job, store source.Store, objs []source.Object, rep *Report) error {
+	var base dataquality.Baseline
+	base.Statistics = &schema.Statistics{}
+	if err := schema.ReadJSON(j.Baseline, schema.StatisticsFile, base.Statistics); err != nil {
+		return fmt.Errorf("read data-quality baseline: %w (create one with bridge monitor baseline data-quality)", err)
+	}
+	if len(base.Statistics.Features) == 0 {
+		return fmt.Errorf("baseline %s has no features: is it a model-quality baseline? use --type model-quality", j.Baseline)
+	}
+	cons := &schema.Constraints{}
+	if err := schema.ReadJSON(j.Baseline, schema.ConstraintsFile, cons); err == nil {
+		base.Constraints = cons
+	}
+	specs := dataquality.SpecsFromBaseline(base.Statistics)
+	names := make([]string, len(specs))
+	for i, s := range specs {
+		names[i] = s.Name
+	}
+	profiles := make([]*dataquality.Profile, j.Workers)
+	parsers := make([]*tabular.Parser, j.Workers)
+	events := make([]capture.Event, j.Workers)
+	for w := range profiles {
+		profiles[w] = dataquality.NewProfile(specs)
+		parsers[w] = tabular.NewParser(names)
+	}
+	var c counters
+	tooLong, err := source.Lines(ctx, store, objs, j.Workers, func(w int, line []byte) {
+		ev := &events[w]
+		if capture.ParseLine(line, ev) != nil {
+			c.malformed.Add(1)
+			return
+		}
+		c.records.Add(1)
+		if !j.inWindow(ev.InferenceTime) {
+			c.outOfRange.Add(1)
+			return
+		}
+		if ev.Input == nil {
+			return
+		}
+		p := profiles[w]
+		rows := int64(0)
+		err := parsers[w].Rows(ev.Input.Encoding, ev.Input.Data, func(fields [][]byte, short, long bool) {
+			p.AddFields(fields, short, long)
+			rows++
+		})
+		c.rows.Add(rows)
+		if err != nil {
+			c.badPayload.Add(1)
+		}
+	})
+	if err != nil {
+		return err
+	}
+	c.malformed.Add(tooLong)
+	for _, p := range profiles[1:] {
+		profiles[0].Merge(p)
+	}
+	c.into(rep)
+	res, err := dataquality.Check(base, profiles[0])
+	if err != nil {
+		return err
+	}
+	rep.Violations = res.Violations.Violations
+	for _, f := range res.Statistics.Features {
+		if f.Drift != nil {
+			rep.Metrics[f.Name+".baseline_drift"] = f.Drift.Distance
+			if f.Drift.PSI != nil {
+				rep.Metrics[f.Name+".psi"] = *f.Drift.PSI
+			}
+			if f.Drift.KSStatistic != nil {
+				rep.Metrics[f.Name+".ks"] = *f.Drift.KSStatistic
+			}
+		}
+		if f.Numerical != nil {
+			rep.Metrics[f.Name+".mean"] = f.Numerical.Mean
+		}
+	}
+	return writeResults(j, rep, res.Statistics, res.Violations)
+}
+
+func writeResults(j Job, rep *Report, st any, v schema.Violations) error {
+	if err := schema.WriteJSON(j.Output, schema.StatisticsFile, st); err != nil {
+		return err
+	}
+	if err := schema.WriteJSON(j.Output, schema.ViolationsFile, v); err != nil {
+		return err
+	}
+	rep.StatisticsPath = j.Output + "/" + schema.StatisticsFile
+	rep.ViolationsPath = j.Output + "/" + schema.ViolationsFile
+	return nil
+}
+
+// pairState is one worker's model-quality state.
+type pairState struct {
+	acc          *modelquality.Accumulator
+	ev           capture.Event
+	gt           capture.GroundTruth
+	preds, probs []string
+	labels       []string
+}
+
+func runModelQuality(ctx context.Context, j Job, capStore source.Store, objs []source.Object, rep *Report) error {
+	cons := &schema.ModelQualityConstraints{}
+	if err := schema.ReadJSON(j.Baseline, schema.ConstraintsFile, cons); err != nil {
+		return fmt.Errorf("read model-quality baseline: %w (create one with bridge monitor baseline model-quality)", err)
+	}
+	problem, _ := cons.Group()
+	if j.ProblemType == "" {
+		j.ProblemType = problem
+	}
+	if problem == "" {
+		return fmt.Errorf("baseline %s holds no model-quality constraints: is it a data-quality baseline? use --type data-quality", j.Baseline)
+	}
+	if j.ProblemType != problem {
+		return fmt.Errorf("problem type %s does not match the baseline's %s", j.ProblemType, problem)
+	}
+	if j.GroundTruth == "" {
+		return fmt.Errorf("model-quality monitoring needs --ground-truth (labels added with bridge monitor ground-truth add)")
+	}
+	cfg := modelquality.Config{ProblemType: j.ProblemType, PositiveLabel: j.PositiveLabel, ProbabilityThreshold: j.ProbabilityThreshold}
+	gtStore, err := source.Open(ctx, j.GroundTruth)
+	if err != nil {
+		return err
+	}
+	// Labels may arrive after the window: read from the window's start on.
+	gtObjs, err := source.Window(ctx, gtStore, "", j.Start, time.Time{})
+	if err != nil {
+		return fmt.Errorf("list ground truth: %w", err)
+	}
+	var gtBytes int64
+	for _, o := range gtObjs {
+		gtBytes += o.Size
+	}
+	states := make([]*pairState, j.Workers)
+	for w := range states {
+		acc, err := modelquality.New(cfg)
+		if err != nil {
+			return err
+		}
+		states[w] = &pairState{acc: acc}
+	}
+	var c counters
+	var gtCount, gtMalformed, unmatched, mismatch atomic.Int64
+
+	// pair feeds one captured record's rows with its labels.
+	pair := func(st *pairState, labelData []byte, labelEnc string, preds, probs []string) {
+		st.labels = modelquality.Labels(labelEnc, labelData, st.labels[:0])
+		if len(st.labels) != len(preds) {
+			mismatch.Add(1)
+			return
+		}
+		for i := range preds {
+			st.acc.Add(preds[i], probs[i], st.labels[i])
+		}
+		c.rows.Add(int64(len(preds)))
+	}
+	// parse extracts a record's id and predictions (false: skip it).
+	parse := func(st *pairState, line []byte) bool {
+		if capture.ParseLine(line, &st.ev) != nil {
+			c.malformed.Add(1)
+			return false
+		}
+		c.records.Add(1)
+		if !j.inWindow(st.ev.InferenceTime) {
+			c.outOfRange.Add(1)
+			return false
+		}
+		if st.ev.Output == nil {
+			c.badPayload.Add(1)
+			return false
+		}
+		var err error
+		st.preds, st.probs, err = j.Attributes.Outputs(st.ev.Output.Encoding, st.ev.Output.Data, st.preds[:0], st.probs[:0])
+		if err != nil || len(st.preds) == 0 {
+			c.badPayload.Add(1)
+			return false
+		}
+		return true
+	}
+
+	if gtBytes <= j.JoinMemory {
+		// In memory: each worker keeps the labels it read; lookups try all.
+		maps := make([]map[string]gtEntry, j.Workers)
+		for w := range maps {
+			maps[w] = map[string]gtEntry{}
+		}
+		tooLong, err := source.Lines(ctx, gtStore, gtObjs, j.Workers, func(w int, line []byte) {
+			st := states[w]
+			if capture.ParseGroundTruthLine(line, &st.gt) != nil {
+				gtMalformed.Add(1)
+				return
+			}
+			gtCount.Add(1)
+			maps[w][st.gt.EventID] = gtEntry{data: string(st.gt.Data), enc: st.gt.Encoding}
+		})
+		if err != nil {
+			return err
+		}
+		gtMalformed.Add(tooLong)
+		lookup := func(id string) (gtEntry, bool) {
+			for _, m := range maps {
+				if e, ok := m[id]; ok {
+					return e, true
+				}
+			}
+			return gtEntry{}, false
+		}
+		tooLong, err = source.Lines(ctx, capStore, objs, j.Workers, func(w int, line []byte) {
+			st := states[w]
+			if !parse(st, line) {
+				return
+			}
+			e, ok := lookup(st.ev.InferenceID)
+			if !ok && st.ev.EventID != st.ev.InferenceID {
+				e, ok = lookup(st.ev.EventID)
+			}
+			if !ok {
+				unmatched.Add(1)
+				return
+			}
+			pair(st, []byte(e.data), e.enc, st.preds, st.probs)
+		})
+		if err != nil {
+			return err
+		}
+		c.malformed.Add(tooLong)
+	} else {
+		rep.Spilled = true
+		partitions := int(math.Ceil(float64(gtBytes) / float64(j.JoinMemory) * 2))
+		sp, err := join.New(j.TempDir, partitions, j.Workers)
+		if err != nil {
+			return err
+		}
+		defer sp.Close()
+		var spillErr error
+		var once sync.Once
+		fail := func(err error) { once.Do(func() { spillErr = err }) }
+		tooLong, err := source.Lines(ctx, gtStore, gtObjs, j.Workers, func(w int, line []byte) {
+			st := states[w]
+			if capture.ParseGroundTruthLine(line, &st.gt) != nil {
+				gtMalformed.Add(1)
+				return
+			}
+			gtCount.Add(1)
+			enc := byte('C')
+			if st.gt.Encoding == capture.EncodingJSON {
+				enc = 'J'
+			}
+			if err := sp.AddLabel(w, []byte(st.gt.EventID), append(st.gt.Data, enc)); err != nil {
+				fail(err)
+			}
+		})
+		if err != nil {
+			return err
+		}
+		gtMalformed.Add(tooLong)
+		// Spilled captures are keyed by the inference id when the client
+		// sent one, else by the event id.
+		tooLong, err = source.Lines(ctx, capStore, objs, j.Workers, func(w int, line []byte) {
+			st := states[w]
+			if !parse(st, line) {
+				return
+			}
+			fields := make([][]byte, 0, 2*len(st.preds)+1)
+			fields = append(fields, []byte{byte(len(st.preds))})
+			for i := range st.preds {
+				fields = append(fields, []byte(st.preds[i]), []byte(st.probs[i]))
+			}
+			if len(st.preds) > 255 {
+				c.badPayload.Add(1)
+				return
+			}
+			if err := sp.AddProbe(w, []byte(st.ev.ID()), fields...); err != nil {
+				fail(err)
+			}
+		})
+		if err != nil {
+			return err
+		}
+		c.malformed.Add(tooLong)
+		if spillErr != nil {
+			return spillErr
+		}
+		err = sp.Join(ctx, j.Workers, func(w int, label []byte, fields [][]byte) {
+			st := states[w]
+			if label == nil {
+				unmatched.Add(1)
+				return
+			}
+			enc := capture.EncodingCSV
+			if label[len(label)-1] == 'J' {
+				enc = capture.EncodingJSON
+			}
+			n := int(fields[0][0])
+			st.preds, st.probs = st.preds[:0], st.probs[:0]
+			for i := 0; i < n; i++ {
+				st.preds = append(st.preds, string(fields[1+2*i]))
+				st.probs = append(st.probs, string(fields[2+2*i]))
+			}
+			pair(st, label[:len(label)-1], enc, st.preds, st.probs)
+		})
+		if err != nil {
+			return err
+		}
+	}
+	for _, st := range states[1:] {
+		states[0].acc.Merge(st.acc)
+	}
+	c.into(rep)
+	rep.GroundTruthRecords, rep.MalformedGroundTruth, rep.Unmatched, rep.RowMismatch = gtCount.Load(), gtMalformed.Load(), unmatched.Load(), mismatch.Load()
+	stats := states[0].acc.Statistics(j.Now())
+	rep.Metrics = modelquality.Metrics(stats)
+	viol, err := modelquality.Check(stats, cons)
+	if err != nil {
+		return err
+	}
+	rep.Violations = viol.Violations
+	return writeResults(j, rep, stats, viol)
+}
+
+type gtEntry struct {
+	data string
+	enc  string
+}

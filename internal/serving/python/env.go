@@ -1,0 +1,285 @@
+package python
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// environment is the interpreter a model server runs with.
+type environment struct {
+	python string   // interpreter path
+	env    []string // extra environment variables (VIRTUAL_ENV, PATH)
+	desc   string   // for messages: "python3" or "virtualenv <dir>"
+}
+
+// envBuilds makes concurrent Loads that need the same virtualenv build it
+// once: the first builds, the others wait for it.
+type envBuilds struct {
+	mu    sync.Mutex
+	locks map[string]*sync.Mutex
+}
+
+func (e *envBuilds) lock(key string) *sync.Mutex {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.locks == nil {
+		e.locks = map[string]*sync.Mutex{}
+	}
+	m, ok := e.locks[key]
+	if !ok {
+		m = &sync.Mutex{}
+		e.locks[key] = m
+	}
+	return m
+}
+
+func shortHash(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:8])
+}
+
+// environment returns the interpreter for a model: the configured one
+// (local), or a virtualenv built from the model's requirements.
+func (r *Runtime) environment(ctx context.Context, opts Options, modelDir string) (environment, error) {
+	base, err := exec.LookPath(opts.Python)
+	if err != nil {
+		return environment{}, fmt.Errorf("python interpreter %q not found: install Python 3 or set BRIDGE_PYTHON to its path", opts.Python)
+	}
+	if opts.EnvManager == EnvLocal {
+		return environment{python: base, desc: opts.Python}, nil
+	}
+	deps, err := readRequirements(modelDir)
+	if err != nil {
+		return environment{}, err
+	}
+	return r.virtualenv(ctx, opts, base, modelDir, deps)
+}
+
+// requirements is what a model asks pip to install.
+type requirements struct {
+	args   []string // pip install arguments, relative to the model dir
+	hashed []byte   // content the environment is keyed by
+	python string   // python version python_env.yaml asks for, if any
+	files  string   // for messages
+}
+
+// readRequirements reads python_env.yaml (MLflow's format: python,
+// build_dependencies, dependencies) or, without it, requirements.txt.
+func readRequirements(dir string) (requirements, error) {
+	var req requirements
+	var h bytes.Buffer
+	add := func(name string) error {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			return fmt.Errorf("read %s of the model: %w", name, err)
+		}
+		fmt.Fprintf(&h, "%s\x00%d\x00", name, len(b))
+		h.Write(b)
+		return nil
+	}
+	pyEnv, err := os.ReadFile(filepath.Join(dir, "python_env.yaml"))
+	switch {
+	case err == nil:
+		var doc struct {
+			Python       string   `yaml:"python"`
+			Dependencies []string `yaml:"dependencies"`
+		}
+		if err := yaml.Unmarshal(pyEnv, &doc); err != nil {
+			return req, fmt.Errorf("parse python_env.yaml of the model: %w", err)
+		}
+		req.python = doc.Python
+		req.files = "python_env.yaml"
+		h.WriteString("python_env.yaml\x00")
+		h.Write(pyEnv)
+		for _, d := range doc.Dependencies {
+			d = strings.TrimSpace(d)
+			if f, ok := strings.CutPrefix(d, "-r"); ok {
+				f = strings.TrimSpace(f)
+				if err := add(f); err != nil {
+					return req, err
+				}
+				req.args = append(req.args, "-r", f)
+				req.files += ", " + f
+				continue
+			}
+			req.args = append(req.args, d)
+		}
+	case errors.Is(err, fs.ErrNotExist):
+		if _, err := os.Stat(filepath.Join(dir, "requirements.txt")); err == nil {
+			if err := add("requirements.txt"); err != nil {
+				return req, err
+			}
+			req.args = []string{"-r", "requirements.txt"}
+			req.files = "requirements.txt"
+		} else {
+			req.files = "no requirements"
+		}
+	default:
+		return req, fmt.Errorf("read python_env.yaml of the model: %w", err)
+	}
+	req.hashed = h.Bytes()
+	return req, nil
+}
+
+const envReadyMarker = ".bridge-env-ready"
+
+// virtualenv returns the environment for req, building it under
+// <home>/envs/<hash> unless a complete one is there.
+func (r *Runtime) virtualenv(ctx context.Context, opts Options, base, modelDir string, req requirements) (environment, error) {
+	key := shortHash(append([]byte(base+"\x00"), req.hashed...))
+	root := filepath.Join(opts.Home, "envs")
+	dir := filepath.Join(root, key)
+	env := environment{
+		python: filepath.Join(dir, "bin", "python"),
+		env:    []string{"VIRTUAL_ENV=" + dir, "PATH=" + filepath.Join(dir, "bin") + string(os.PathListSeparator) + os.Getenv("PATH")},
+		desc:   "virtualenv " + dir,
+	}
+	m := r.envs.lock(dir)
+	m.Lock()
+	defer m.Unlock()
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		return env, err
+	}
+	// Another Bridge process may share the cache: hold a file lock too.
+	lf, err := os.OpenFile(dir+".lock", os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return env, err
+	}
+	defer lf.Close()
+	if err := flock(ctx, lf); err != nil {
+		return env, fmt.Errorf("lock virtualenv %s: %w", dir, err)
+	}
+	defer syscall.Flock(int(lf.Fd()), syscall.LOCK_UN)
+
+	if _, err := os.Stat(filepath.Join(dir, envReadyMarker)); err == nil {
+		return env, nil
+	}
+	log := opts.Logger.With("component", "python", "env", dir)
+	log.Info("creating Python virtualenv", "requirements", req.files)
+	start := time.Now()
+	if err := os.RemoveAll(dir); err != nil {
+		return env, err
+	}
+	logPath := dir + ".log"
+	if err := runLogged(ctx, logPath, modelDir, base, "-m", "venv", "--system-site-packages", dir); err != nil {
+		os.RemoveAll(dir)
+		return env, fmt.Errorf("create virtualenv with %s (on Debian: apt-get install python3-venv): %w", base, err)
+	}
+	if len(req.args) > 0 {
+		args := append([]string{"-m", "pip", "install", "--disable-pip-version-check", "--no-input"}, req.args...)
+		if err := runLogged(ctx, logPath, modelDir, env.python, args...); err != nil {
+			os.RemoveAll(dir)
+			return env, fmt.Errorf("install the model's requirements (%s) into a virtualenv: pip install failed (full log %s): %w", req.files, logPath, err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, envReadyMarker), []byte(time.Now().UTC().Format(time.RFC3339)+"\n"), 0o644); err != nil {
+		return env, err
+	}
+	log.Info("Python virtualenv ready", "took", time.Since(start).Round(time.Millisecond))
+	return env, nil
+}
+
+// flock takes an exclusive lock on f, giving up when ctx ends.
+func flock(ctx context.Context, f *os.File) error {
+	for {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, syscall.EWOULDBLOCK) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// runLogged runs a command in dir, appending its output to logPath. On
+// failure the error ends with the output's last lines.
+func runLogged(ctx context.Context, logPath, dir, name string, args ...string) error {
+	lf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	defer lf.Close()
+	fmt.Fprintf(lf, "--- %s $ %s %s\n", time.Now().UTC().Format(time.RFC3339), name, strings.Join(args, " "))
+	var out tailBuffer
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Dir = dir
+	cmd.Stdout = multiWriter{lf, &out}
+	cmd.Stderr = multiWriter{lf, &out}
+	cmd.SysProcAttr = childAttrs()
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = 5 * time.Second
+	if err := cmd.Run(); err != nil {
+		tail := out.lastLines(10)
+		if tail == "" {
+			return err
+		}
+		return fmt.Errorf("%v:\n%s", err, tail)
+	}
+	return nil
+}
+
+type multiWriter struct{ a, b interface{ Write([]byte) (int, error) } }
+
+func (m multiWriter) Write(p []byte) (int, error) {
+	m.a.Write(p)
+	return m.b.Write(p)
+}
+
+// tailBuffer keeps the last 64 KiB written to it.
+type tailBuffer struct {
+	mu  sync.Mutex
+	buf []byte
+}
+
+const tailMax = 64 << 10
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.buf = append(t.buf, p...)
+	if len(t.buf) > tailMax {
+		t.buf = append(t.buf[:0], t.buf[len(t.buf)-tailMax:]...)
+	}
+	return len(p), nil
+}
+
+func (t *tailBuffer) lastLines(n int) string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return lastLines(t.buf, n)
+}
+
+// lastLines returns the last n non-empty lines of b.
+func lastLines(b []byte, n int) string {
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	var keep []string
+	for i := len(lines) - 1; i >= 0 && len(keep) < n; i-- {
+		if l := strings.TrimRight(lines[i], "\r "); l != "" {
+			keep = append(keep, l)
+		}
+	}
+	for i, j := 0, len(keep)-1; i < j; i, j = i+1, j-1 {
+		keep[i], keep[j] = keep[j], keep[i]
+	}
+	return strings.Join(keep, "\n")
+}

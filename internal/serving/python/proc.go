@@ -1,0 +1,392 @@
+package python
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/bridgeops/bridge/internal/serving"
+)
+
+// proc supervises the model server processes of one loaded version: it
+// starts them on a listening socket it owns, restarts them when they die and
+// stops them on close.
+type proc struct {
+	opts    Options
+	spec    serving.LoadSpec
+	env     environment
+	script  string
+	mlmodel string
+	log     *slog.Logger
+
+	listener *os.File // listening socket every server start inherits as fd 3
+	addr     string   // 127.0.0.1:port
+	logFile  *os.File
+	logPath  string
+	pidPath  string
+
+	ctx    context.Context // canceled by close: stops starts and backoff
+	cancel context.CancelFunc
+	done   chan struct{} // closed when the supervisor returns
+
+	running atomic.Bool
+	mu      sync.Mutex
+	state   string
+	cmd     *exec.Cmd
+	closing bool
+}
+
+// State values.
+const (
+	stateStarting = "starting"
+	stateRunning  = "running"
+)
+
+// fileName makes a model name safe as part of a file name.
+func fileName(name string, version int) string {
+	var b strings.Builder
+	for _, r := range name {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_', r == '.':
+			b.WriteRune(r)
+		default:
+			b.WriteByte('_')
+		}
+	}
+	return strings.TrimLeft(b.String(), ".") + "-" + strconv.Itoa(version)
+}
+
+func newProc(opts Options, spec serving.LoadSpec, env environment, script, mlmodel string) (*proc, error) {
+	base := fileName(spec.Name, spec.Version)
+	p := &proc{
+		opts:    opts,
+		spec:    spec,
+		env:     env,
+		script:  script,
+		mlmodel: mlmodel,
+		log:     opts.Logger.With("component", "python", "model", spec.Name, "version", spec.Version),
+		logPath: filepath.Join(spec.LogDir, base+".log"),
+		pidPath: filepath.Join(opts.Home, "run", base+".pid"),
+		done:    make(chan struct{}),
+		state:   stateStarting,
+	}
+	if err := os.MkdirAll(spec.LogDir, 0o755); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Dir(p.pidPath), 0o755); err != nil {
+		return nil, err
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("open a loopback port for the model server: %w", err)
+	}
+	p.addr = l.Addr().String()
+	p.listener, err = l.(*net.TCPListener).File()
+	l.Close() // the duplicate in p.listener keeps the socket open
+	if err != nil {
+		return nil, err
+	}
+	p.logFile, err = os.OpenFile(p.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		p.listener.Close()
+		return nil, err
+	}
+	p.ctx, p.cancel = context.WithCancel(context.Background())
+	return p, nil
+}
+
+// startFirst starts the first server and the supervisor. On error every
+// resource is released.
+func (p *proc) startFirst(ctx context.Context) error {
+	exited, err := p.start(ctx)
+	if err != nil {
+		p.cancel()
+		p.release()
+		close(p.done)
+		return err
+	}
+	p.setState(stateRunning)
+	go p.supervise(exited)
+	return nil
+}
+
+func (p *proc) setState(s string) {
+	p.mu.Lock()
+	p.state = s
+	p.mu.Unlock()
+	p.running.Store(s == stateRunning)
+}
+
+// State reports "running", "restarting (n)" or "failed: ...".
+func (p *proc) State() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.state
+}
+
+var errClosed = errors.New("model is being closed")
+
+// start runs one server and waits until it is ready. It returns the
+// channel that receives the server's exit.
+func (p *proc) start(ctx context.Context) (<-chan error, error) {
+	readyR, readyW, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	defer readyR.Close()
+	cmd := exec.Command(p.env.python, p.script,
+		"--model-dir", p.spec.Dir, "--listen-fd", "3", "--ready-fd", "4", "--server", p.opts.Server)
+	cmd.Dir = p.spec.Dir
+	cmd.Env = append(os.Environ(), p.env.env...)
+	cmd.Env = append(cmd.Env, "BRIDGE_MLMODEL_JSON="+p.mlmodel, "PYTHONUNBUFFERED=1", "PYTHONDONTWRITEBYTECODE=1")
+	cmd.Stdout = p.logFile
+	cmd.Stderr = p.logFile
+	cmd.ExtraFiles = []*os.File{p.listener, readyW}
+	cmd.SysProcAttr = childAttrs()
+
+	fi, _ := p.logFile.Stat()
+	var logStart int64
+	if fi != nil {
+		logStart = fi.Size()
+	}
+	fmt.Fprintf(p.logFile, "--- %s bridge: starting model server for %s/%d with %s on %s\n",
+		time.Now().UTC().Format(time.RFC3339), p.spec.Name, p.spec.Version, p.env.desc, p.addr)
+
+	p.mu.Lock()
+	if p.closing {
+		p.mu.Unlock()
+		readyW.Close()
+		return nil, errClosed
+	}
+	err = cmd.Start()
+	if err == nil {
+		p.cmd = cmd
+	}
+	p.mu.Unlock()
+	readyW.Close()
+	if err != nil {
+		return nil, fmt.Errorf("start %s: %w", p.env.python, err)
+	}
+	pgid := cmd.Process.Pid
+	if err := os.WriteFile(p.pidPath, []byte(strconv.Itoa(pgid)+"\n"), 0o644); err != nil {
+		p.log.Warn("cannot write pid file", "path", p.pidPath, "err", err)
+	}
+	exited := make(chan error, 1)
+	go func() {
+		err := cmd.Wait()
+		os.Remove(p.pidPath)
+		killGroup(pgid, syscall.SIGKILL) // whatever the server left behind
+		exited <- err
+	}()
+	readyCh := make(chan bool, 1)
+	go func() {
+		b := make([]byte, 16)
+		n, _ := io.ReadAtLeast(readyR, b, 6)
+		readyCh <- strings.HasPrefix(string(b[:n]), "ready")
+	}()
+
+	fail := func(why string, werr error) (<-chan error, error) {
+		tail := p.logTail(logStart)
+		msg := why
+		if werr != nil {
+			msg += " (" + werr.Error() + ")"
+		}
+		if tail != "" {
+			msg += "; last lines of " + p.logPath + ":\n" + tail
+		} else {
+			msg += "; see " + p.logPath
+		}
+		return nil, errors.New(msg)
+	}
+	stop := func() error {
+		killGroup(pgid, syscall.SIGKILL)
+		return <-exited
+	}
+	select {
+	case ok := <-readyCh:
+		if !ok {
+			select {
+			case err := <-exited:
+				return fail("model server exited before it was ready", err)
+			case <-time.After(p.opts.StopGrace):
+				return fail("model server closed its ready pipe without being ready", stop())
+			}
+		}
+	case err := <-exited:
+		return fail("model server exited before it was ready", err)
+	case <-ctx.Done():
+		stop()
+		if p.isClosing() {
+			return nil, errClosed
+		}
+		return fail(fmt.Sprintf("model server not ready within %s", p.opts.StartTimeout), nil)
+	}
+	// The server says it is ready: confirm over HTTP.
+	client := &http.Client{Timeout: 2 * time.Second}
+	for {
+		err := ping(ctx, client, p.addr)
+		if err == nil {
+			return exited, nil
+		}
+		select {
+		case err := <-exited:
+			return fail("model server exited right after it was ready", err)
+		case <-ctx.Done():
+			stop()
+			return fail("model server does not answer /ping", err)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+func ping(ctx context.Context, client *http.Client, addr string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/ping", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("/ping answered %s", resp.Status)
+	}
+	return nil
+}
+
+// logTail returns the last lines the server wrote since offset.
+func (p *proc) logTail(offset int64) string {
+	f, err := os.Open(p.logPath)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return ""
+	}
+	if fi.Size()-offset > tailMax {
+		offset = fi.Size() - tailMax
+	}
+	b := make([]byte, max(fi.Size()-offset, 0))
+	n, _ := f.ReadAt(b, offset)
+	return lastLines(b[:n], 12)
+}
+
+func (p *proc) isClosing() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.closing
+}
+
+// supervise restarts the server whenever it exits, until close.
+func (p *proc) supervise(exited <-chan error) {
+	defer close(p.done)
+	defer p.release()
+	restarts := 0
+	for {
+		err := <-exited
+		if p.isClosing() {
+			return
+		}
+		restarts++
+		p.setState(fmt.Sprintf("restarting (%d)", restarts))
+		p.log.Warn("model server exited; restarting", "err", err, "restarts", restarts, "log", p.logPath)
+		failures := 0
+		for {
+			backoff := p.opts.RestartBackoff << min(failures, 16)
+			if backoff > p.opts.MaxRestartBackoff || backoff <= 0 {
+				backoff = p.opts.MaxRestartBackoff
+			}
+			t := time.NewTimer(backoff)
+			select {
+			case <-t.C:
+			case <-p.ctx.Done():
+				t.Stop()
+				return
+			}
+			ctx, cancel := context.WithTimeout(p.ctx, p.opts.StartTimeout)
+			exited, err = p.start(ctx)
+			cancel()
+			if err == nil {
+				p.setState(stateRunning)
+				p.log.Info("model server restarted", "restarts", restarts)
+				break
+			}
+			if p.isClosing() {
+				return
+			}
+			failures++
+			if failures >= p.opts.MaxStartFailures {
+				first, _, _ := strings.Cut(err.Error(), "\n")
+				p.setState("failed: " + first + " (after " + strconv.Itoa(failures) + " attempts; see " + p.logPath + ")")
+				p.log.Error("model server keeps failing; giving up", "attempts", failures, "err", err)
+				return
+			}
+			restarts++
+			p.setState(fmt.Sprintf("restarting (%d)", restarts))
+			p.log.Warn("model server restart failed", "err", err, "attempt", failures)
+		}
+	}
+}
+
+// release closes the socket and the log once no server runs.
+func (p *proc) release() {
+	p.listener.Close()
+	p.logFile.Close()
+	os.Remove(p.pidPath)
+}
+
+// close stops the server's whole process group: SIGTERM, then SIGKILL after
+// the grace period (or when ctx ends).
+func (p *proc) close(ctx context.Context) error {
+	p.mu.Lock()
+	already := p.closing
+	p.closing = true
+	cmd := p.cmd
+	p.mu.Unlock()
+	p.running.Store(false)
+	p.cancel()
+	if !already && cmd != nil && cmd.Process != nil {
+		killGroup(cmd.Process.Pid, syscall.SIGTERM)
+	}
+	grace := time.NewTimer(p.opts.StopGrace)
+	defer grace.Stop()
+	select {
+	case <-p.done:
+		return nil
+	case <-grace.C:
+	case <-ctx.Done():
+	}
+	if cmd != nil && cmd.Process != nil {
+		killGroup(cmd.Process.Pid, syscall.SIGKILL)
+	}
+	select {
+	case <-p.done:
+		return nil
+	case <-time.After(5 * time.Second):
+		return fmt.Errorf("model server of %s/%d did not exit after SIGKILL", p.spec.Name, p.spec.Version)
+	}
+}
+
+// killGroup signals a process group; a group that is gone is not an error.
+func killGroup(pgid int, sig syscall.Signal) {
+	if pgid > 0 {
+		syscall.Kill(-pgid, sig)
+	}
+}

@@ -1,0 +1,227 @@
+// Package python serves MLflow models of the python_function and sklearn
+// flavors: one Python model server subprocess per loaded version, behind a
+// reverse proxy that implements serving.Model.
+//
+// Importing the package registers a runtime for both flavors with priority
+// 100 (native runtimes, priority 0, win when a model has both kinds of
+// flavor). The registered runtime reads its settings from the environment
+// each time it loads a model:
+//
+//	BRIDGE_PYTHON         interpreter (default python3)
+//	BRIDGE_ENV_MANAGER    local (default: the interpreter as is) or virtualenv
+//	                      (one venv per distinct python_env.yaml/requirements.txt,
+//	                      cached under <home>/envs)
+//	BRIDGE_PYTHON_SERVER  auto (default: MLflow's scoring server when mlflow is
+//	                      importable, else Bridge's), mlflow or bridge
+//
+// where <home> is the parent of LoadSpec.LogDir ($BRIDGE_HOME).
+//
+// The server is bridge_scoring_server.py, embedded in the binary: it answers
+// /ping and /invocations (MLflow's scoring protocol). Bridge opens the
+// server's listening socket on 127.0.0.1 itself and hands it over as a file
+// descriptor, so there is no race for a free port and a restarted server
+// keeps its address. A server that dies is restarted with exponential
+// backoff (State reports "running", "restarting (n)" or "failed: ...");
+// its output goes to <LogDir>/<model>-<version>.log; it runs in its own
+// process group, gets SIGKILL when Bridge dies (Linux), and while it runs
+// <home>/run/<model>-<version>.pid holds its process group id, so that
+// KillLeftovers can stop servers a killed Bridge left behind.
+package python
+
+import (
+	"context"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/bridgeops/bridge/internal/serving"
+)
+
+//go:embed bridge_scoring_server.py
+var serverScript []byte
+
+// Flavors served by this runtime and their priority (native runtimes use 0).
+const Priority = 100
+
+func init() {
+	rt := New(Options{})
+	serving.Register("python_function", Priority, rt)
+	serving.Register("sklearn", Priority, rt)
+}
+
+// Environment managers.
+const (
+	EnvLocal      = "local"
+	EnvVirtualenv = "virtualenv"
+)
+
+// Scoring servers.
+const (
+	ServerAuto   = "auto"
+	ServerMLflow = "mlflow"
+	ServerBridge = "bridge"
+)
+
+// Options configure a Runtime. Empty fields are read from the environment
+// at each Load (BRIDGE_PYTHON, BRIDGE_ENV_MANAGER, BRIDGE_PYTHON_SERVER),
+// then defaulted.
+type Options struct {
+	// Python is the interpreter (BRIDGE_PYTHON, default python3).
+	Python string
+	// EnvManager is EnvLocal or EnvVirtualenv (BRIDGE_ENV_MANAGER).
+	EnvManager string
+	// Server is ServerAuto, ServerMLflow or ServerBridge (BRIDGE_PYTHON_SERVER).
+	Server string
+	// Home holds envs/, run/ and lib/; empty means the parent of the
+	// LoadSpec's LogDir.
+	Home string
+	// StartTimeout bounds loading a model until /ping answers (default 2m).
+	StartTimeout time.Duration
+	// StopGrace is how long Close waits for in-flight requests and then for
+	// the server to exit after SIGTERM before it sends SIGKILL (default 5s).
+	StopGrace time.Duration
+	// RestartBackoff is the first wait before restarting a crashed server;
+	// it doubles up to MaxRestartBackoff (defaults 500ms and 30s).
+	RestartBackoff    time.Duration
+	MaxRestartBackoff time.Duration
+	// MaxStartFailures is how many starts in a row may fail before the
+	// model is reported failed and no longer restarted (default 5).
+	MaxStartFailures int
+	// Logger; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+func (o Options) resolved(spec serving.LoadSpec) (Options, error) {
+	get := func(v, env, def string) string {
+		if v != "" {
+			return v
+		}
+		if e := os.Getenv(env); e != "" {
+			return e
+		}
+		return def
+	}
+	o.Python = get(o.Python, "BRIDGE_PYTHON", "python3")
+	o.EnvManager = get(o.EnvManager, "BRIDGE_ENV_MANAGER", EnvLocal)
+	o.Server = get(o.Server, "BRIDGE_PYTHON_SERVER", ServerAuto)
+	switch o.EnvManager {
+	case EnvLocal, EnvVirtualenv:
+	default:
+		return o, fmt.Errorf("BRIDGE_ENV_MANAGER=%q: want local or virtualenv", o.EnvManager)
+	}
+	switch o.Server {
+	case ServerAuto, ServerMLflow, ServerBridge:
+	default:
+		return o, fmt.Errorf("BRIDGE_PYTHON_SERVER=%q: want auto, mlflow or bridge", o.Server)
+	}
+	if o.Home == "" {
+		if spec.LogDir == "" {
+			return o, errors.New("python runtime: LoadSpec.LogDir is not set")
+		}
+		o.Home = filepath.Dir(filepath.Clean(spec.LogDir))
+	}
+	if o.StartTimeout <= 0 {
+		o.StartTimeout = 2 * time.Minute
+	}
+	if o.StopGrace <= 0 {
+		o.StopGrace = 5 * time.Second
+	}
+	if o.RestartBackoff <= 0 {
+		o.RestartBackoff = 500 * time.Millisecond
+	}
+	if o.MaxRestartBackoff <= 0 {
+		o.MaxRestartBackoff = 30 * time.Second
+	}
+	if o.MaxStartFailures <= 0 {
+		o.MaxStartFailures = 5
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	return o, nil
+}
+
+// Runtime loads python_function and sklearn models into Python servers.
+type Runtime struct {
+	opts Options
+	envs envBuilds
+
+	scriptMu sync.Mutex
+}
+
+// New returns a Runtime. Register it with serving.Register to use it for
+// other flavors or settings; importing this package already registers one
+// configured from the environment.
+func New(opts Options) *Runtime {
+	return &Runtime{opts: opts}
+}
+
+// Load starts a model server for spec and returns when it answers /ping.
+func (r *Runtime) Load(ctx context.Context, spec serving.LoadSpec, mm serving.MLmodel) (serving.Model, error) {
+	opts, err := r.opts.resolved(spec)
+	if err != nil {
+		return nil, err
+	}
+	ref := spec.Name + "/" + strconv.Itoa(spec.Version)
+	env, err := r.environment(ctx, opts, spec.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("load %s: %w", ref, err)
+	}
+	script, err := r.writeScript(opts.Home)
+	if err != nil {
+		return nil, fmt.Errorf("load %s: %w", ref, err)
+	}
+	mlmodelJSON, err := json.Marshal(map[string]any{"flavors": mm.Flavors, "signature": mm.Signature})
+	if err != nil {
+		return nil, fmt.Errorf("load %s: encode MLmodel: %w", ref, err)
+	}
+	p, err := newProc(opts, spec, env, script, string(mlmodelJSON))
+	if err != nil {
+		return nil, fmt.Errorf("load %s: %w", ref, err)
+	}
+	startCtx, cancel := context.WithTimeout(ctx, opts.StartTimeout)
+	defer cancel()
+	if err := p.startFirst(startCtx); err != nil {
+		return nil, fmt.Errorf("load %s: %w", ref, err)
+	}
+	return newModel(p), nil
+}
+
+// writeScript writes the embedded server to <home>/lib once per content.
+func (r *Runtime) writeScript(home string) (string, error) {
+	r.scriptMu.Lock()
+	defer r.scriptMu.Unlock()
+	dir := filepath.Join(home, "lib")
+	p := filepath.Join(dir, "bridge_scoring_server-"+shortHash(serverScript)+".py")
+	if b, err := os.ReadFile(p); err == nil && string(b) == string(serverScript) {
+		return p, nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	tmp, err := os.CreateTemp(dir, ".server-*.py")
+	if err != nil {
+		return "", err
+	}
+	if _, err := tmp.Write(serverScript); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return "", err
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return "", err
+	}
+	if err := os.Rename(tmp.Name(), p); err != nil {
+		os.Remove(tmp.Name())
+		return "", err
+	}
+	return p, nil
+}

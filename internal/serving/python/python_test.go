@@ -1,0 +1,533 @@
+package python
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/bridgeops/bridge/internal/serving"
+	"github.com/bridgeops/bridge/internal/serving/python/pythontest"
+)
+
+// load loads the model in dir with a runtime for python and returns it
+// with an HTTP server in front of it; both are closed with the test.
+func load(t *testing.T, rt *Runtime, home, name string, version int, dir string) (serving.Model, *httptest.Server) {
+	t.Helper()
+	mm, err := serving.ReadMLmodel(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	m, err := rt.Load(ctx, serving.LoadSpec{Name: name, Version: version, Dir: dir, LogDir: filepath.Join(home, "logs")}, mm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(m)
+	t.Cleanup(func() {
+		srv.Close()
+		m.Close(context.Background())
+	})
+	return m, srv
+}
+
+type answer struct {
+	status int
+	body   []byte
+}
+
+func post(t testing.TB, url, ctype string, body []byte) answer {
+	t.Helper()
+	resp, err := http.Post(url+"/invocations", ctype, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return answer{resp.StatusCode, b}
+}
+
+func predictions(t testing.TB, a answer) []int {
+	t.Helper()
+	if a.status != http.StatusOK {
+		t.Fatalf("status %d: %s", a.status, a.body)
+	}
+	var out struct {
+		Predictions []int `json:"predictions"`
+	}
+	if err := json.Unmarshal(a.body, &out); err != nil {
+		t.Fatalf("decode %s: %v", a.body, err)
+	}
+	return out.Predictions
+}
+
+func equalInts(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// bodies returns the same rows in every input format of the protocol.
+func bodies(m pythontest.Sklearn) map[string]struct {
+	ctype string
+	body  []byte
+} {
+	records := make([]map[string]float64, len(m.Rows))
+	cols := map[string][]float64{}
+	for i, r := range m.Rows {
+		records[i] = map[string]float64{}
+		for j, c := range m.Columns {
+			records[i][c] = r[j]
+			cols[c] = append(cols[c], r[j])
+		}
+	}
+	// Columns in reverse order: the signature puts them back.
+	rev := make([]string, len(m.Columns))
+	revRows := make([][]float64, len(m.Rows))
+	for j := range m.Columns {
+		rev[j] = m.Columns[len(m.Columns)-1-j]
+	}
+	for i, r := range m.Rows {
+		revRows[i] = make([]float64, len(r))
+		for j := range r {
+			revRows[i][j] = r[len(r)-1-j]
+		}
+	}
+	var csv strings.Builder
+	csv.WriteString(strings.Join(m.Columns, ",") + "\n")
+	for _, r := range m.Rows {
+		for j, v := range r {
+			if j > 0 {
+				csv.WriteByte(',')
+			}
+			csv.WriteString(strconv.FormatFloat(v, 'g', -1, 64))
+		}
+		csv.WriteByte('\n')
+	}
+	js := func(v any) []byte { b, _ := json.Marshal(v); return b }
+	type body = struct {
+		ctype string
+		body  []byte
+	}
+	return map[string]body{
+		"dataframe_split":          {"application/json", m.SplitBody()},
+		"dataframe_split reversed": {"application/json", js(map[string]any{"dataframe_split": map[string]any{"columns": rev, "data": revRows}})},
+		"dataframe_records":        {"application/json; charset=utf-8", js(map[string]any{"dataframe_records": records})},
+		"instances":                {"application/json", js(map[string]any{"instances": m.Rows})},
+		"inputs rows":              {"application/json", js(map[string]any{"inputs": m.Rows})},
+		"inputs columns":           {"application/json", js(map[string]any{"inputs": cols})},
+		"csv":                      {"text/csv", []byte(csv.String())},
+	}
+}
+
+func TestSklearnModelsAnswerLikeScikitLearn(t *testing.T) {
+	py := pythontest.Interpreter(t)
+	home := t.TempDir()
+	rt := New(Options{Python: py, Server: ServerBridge})
+	for _, format := range []string{"pickle", "joblib", "cloudpickle"} {
+		t.Run(format, func(t *testing.T) {
+			sk := pythontest.TrainSklearn(t, py, filepath.Join(home, "models", format), pythontest.SklearnSpec{Seed: 7, Format: format})
+			m, srv := load(t, rt, home, "clf-"+format, 1, sk.Dir)
+			if err := m.Ping(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if st := m.(serving.Stater).State(); st != "running" {
+				t.Fatalf("state %q, want running", st)
+			}
+			for name, b := range bodies(sk) {
+				got := predictions(t, post(t, srv.URL, b.ctype, b.body))
+				if !equalInts(got, sk.Predictions) {
+					t.Errorf("%s: predictions %v, scikit-learn says %v", name, got, sk.Predictions)
+				}
+			}
+		})
+	}
+}
+
+func TestBadInputIsABadRequest(t *testing.T) {
+	py := pythontest.Interpreter(t)
+	home := t.TempDir()
+	sk := pythontest.TrainSklearn(t, py, filepath.Join(home, "m"), pythontest.SklearnSpec{Seed: 1})
+	_, srv := load(t, New(Options{Python: py, Server: ServerBridge}), home, "clf", 1, sk.Dir)
+	tests := []struct {
+		name, ctype, body, want string
+	}{
+		{"not JSON", "application/json", "{", "invalid JSON"},
+		{"no known key", "application/json", `{"rows": [[1,2,3,4]]}`, "exactly one of"},
+		{"two keys", "application/json", `{"instances": [[1]], "inputs": [[1]]}`, "exactly one of"},
+		{"wrong width", "application/json", `{"instances": [[1, 2]]}`, "features"},
+		{"unsupported type", "application/xml", `<x/>`, "unsupported content type"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := post(t, srv.URL, tt.ctype, []byte(tt.body))
+			var e struct {
+				Code    string `json:"error_code"`
+				Message string `json:"message"`
+			}
+			if err := json.Unmarshal(a.body, &e); err != nil {
+				t.Fatalf("status %d, body %s: %v", a.status, a.body, err)
+			}
+			if a.status != http.StatusBadRequest || e.Code != "BAD_REQUEST" || !strings.Contains(e.Message, tt.want) {
+				t.Fatalf("got %d %s %q, want 400 BAD_REQUEST mentioning %q", a.status, e.Code, e.Message, tt.want)
+			}
+		})
+	}
+	// The server still answers after bad input.
+	if got := predictions(t, post(t, srv.URL, "application/json", sk.SplitBody())); !equalInts(got, sk.Predictions) {
+		t.Fatalf("predictions after bad input %v, want %v", got, sk.Predictions)
+	}
+}
+
+// writePyfuncModel writes a python_function model with its own
+// loader_module: predictions are each row's sum times the factor in its
+// data file. When spawn is set the loader starts a long-running child
+// process (to check that Close stops the whole process group) and writes
+// its pid to the data dir.
+func writePyfuncModel(t *testing.T, dir string, factor float64, spawn bool) {
+	t.Helper()
+	files := map[string]string{
+		"MLmodel": "flavors:\n  python_function:\n    loader_module: scaled_sum\n    code: code\n    data: data\n    env:\n      virtualenv: python_env.yaml\n",
+		"code/scaled_sum.py": `import json, os, subprocess, sys
+
+
+class ScaledSum(object):
+    def __init__(self, factor):
+        self.factor = factor
+
+    def predict(self, data):
+        rows = data.values.tolist() if hasattr(data, "values") else data.tolist()
+        return [self.factor * sum(r) for r in rows]
+
+
+def _load_pyfunc(path):
+    with open(os.path.join(path, "conf.json")) as f:
+        conf = json.load(f)
+    if conf.get("spawn"):
+        child = subprocess.Popen(["sleep", "300"])
+        with open(os.path.join(path, "child.pid"), "w") as f:
+            f.write(str(child.pid))
+    return ScaledSum(conf["factor"])
+`,
+		"data/conf.json": fmt.Sprintf(`{"factor": %g, "spawn": %t}`, factor, spawn),
+	}
+	for p, body := range files {
+		full := filepath.Join(dir, p)
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(full, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func alive(pid int) bool {
+	if syscall.Kill(pid, 0) != nil {
+		return false
+	}
+	// A zombie has exited; only its parent has not reaped it yet.
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	fields := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	return len(fields) > 0 && fields[0] != "Z"
+}
+
+// waitFor polls cond until it holds or the deadline passes.
+func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", d, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestPyfuncLoaderModuleAndCleanStop(t *testing.T) {
+	py := pythontest.Interpreter(t)
+	home := t.TempDir()
+	dir := filepath.Join(home, "pyfunc")
+	writePyfuncModel(t, dir, 2.5, true)
+	m, srv := load(t, New(Options{Python: py, Server: ServerBridge}), home, "scaled", 3, dir)
+	a := post(t, srv.URL, "application/json", []byte(`{"inputs": [[1, 2], [3, 4.5]]}`))
+	if a.status != http.StatusOK || strings.TrimSpace(string(a.body)) != `{"predictions": [7.5, 18.75]}` {
+		t.Fatalf("got %d %s", a.status, a.body)
+	}
+	pidFile := filepath.Join(home, "run", "scaled-3.pid")
+	b, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Fatalf("pid file: %v", err)
+	}
+	pgid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	cb, err := os.ReadFile(filepath.Join(dir, "data", "child.pid"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	child, _ := strconv.Atoi(string(cb))
+	if !alive(pgid) || !alive(child) {
+		t.Fatalf("server %d or its child %d not running", pgid, child)
+	}
+	if err := m.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if alive(pgid) || alive(child) {
+		t.Fatalf("after Close: server alive %v, its child alive %v", alive(pgid), alive(child))
+	}
+	if _, err := os.Stat(pidFile); !os.IsNotExist(err) {
+		t.Fatalf("pid file left after Close (stat err %v)", err)
+	}
+	if st := m.(serving.Stater).State(); st != "stopped" {
+		t.Fatalf("state after Close %q", st)
+	}
+	if a := post(t, srv.URL, "application/json", []byte(`{"inputs": [[1]]}`)); a.status != http.StatusServiceUnavailable {
+		t.Fatalf("request after Close: %d %s, want 503", a.status, a.body)
+	}
+	logText, _ := os.ReadFile(filepath.Join(home, "logs", "scaled-3.log"))
+	if !strings.Contains(string(logText), "bridge: starting model server for scaled/3") {
+		t.Fatalf("log file lacks the start line:\n%s", logText)
+	}
+}
+
+func TestModelThatCannotLoad(t *testing.T) {
+	py := pythontest.Interpreter(t)
+	home := t.TempDir()
+	tests := []struct {
+		name  string
+		files map[string]string
+		want  string
+	}{
+		{"corrupt pickle", map[string]string{
+			"MLmodel":   "flavors:\n  sklearn:\n    pickled_model: model.pkl\n    serialization_format: pickle\n",
+			"model.pkl": "this is not a pickle",
+		}, "UnpicklingError"},
+		{"missing loader module", map[string]string{
+			"MLmodel": "flavors:\n  python_function:\n    loader_module: no_such_module_here\n",
+		}, "No module named 'no_such_module_here'"},
+		{"flavor that needs MLflow", map[string]string{
+			"MLmodel": "flavors:\n  python_function:\n    loader_module: mlflow.pytorch\n",
+		}, "install mlflow"},
+	}
+	rt := New(Options{Python: py, Server: ServerBridge})
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := filepath.Join(home, "m"+strconv.Itoa(i))
+			for p, body := range tt.files {
+				os.MkdirAll(dir, 0o755)
+				if err := os.WriteFile(filepath.Join(dir, p), []byte(body), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			mm, err := serving.ReadMLmodel(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = rt.Load(context.Background(), serving.LoadSpec{Name: "broken", Version: i + 1, Dir: dir, LogDir: filepath.Join(home, "logs")}, mm)
+			if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "before it was ready") {
+				t.Fatalf("err = %v, want it to say the server exited and mention %q", err, tt.want)
+			}
+			if _, err := os.Stat(filepath.Join(home, "run", "broken-"+strconv.Itoa(i+1)+".pid")); !os.IsNotExist(err) {
+				t.Fatalf("failed load left a pid file")
+			}
+		})
+	}
+}
+
+func TestCrashedServerRestartsAndOthersKeepServing(t *testing.T) {
+	py := pythontest.Interpreter(t)
+	home := t.TempDir()
+	rt := New(Options{Python: py, Server: ServerBridge, RestartBackoff: 100 * time.Millisecond})
+	a := pythontest.TrainSklearn(t, py, filepath.Join(home, "a"), pythontest.SklearnSpec{Seed: 1})
+	b := pythontest.TrainSklearn(t, py, filepath.Join(home, "b"), pythontest.SklearnSpec{Seed: 2})
+	ma, srvA := load(t, rt, home, "a", 1, a.Dir)
+	_, srvB := load(t, rt, home, "b", 1, b.Dir)
+
+	// Continuous load on b while a crashes.
+	var okB, failB atomic.Int64
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			resp, err := http.Post(srvB.URL+"/invocations", "application/json", bytes.NewReader(b.SplitBody()))
+			if err == nil {
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+			if err == nil && resp.StatusCode == 200 {
+				okB.Add(1)
+			} else {
+				failB.Add(1)
+			}
+		}
+	}()
+
+	pidFile := filepath.Join(home, "run", "a-1.pid")
+	raw, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, _ := strconv.Atoi(strings.TrimSpace(string(raw)))
+	if err := syscall.Kill(old, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	st := ma.(serving.Stater)
+	waitFor(t, "state restarting", 10*time.Second, func() bool { return strings.HasPrefix(st.State(), "restarting (") })
+	waitFor(t, "state running again", 60*time.Second, func() bool { return st.State() == "running" })
+	if got := predictions(t, post(t, srvA.URL, "application/json", a.SplitBody())); !equalInts(got, a.Predictions) {
+		t.Fatalf("after restart: %v, want %v", got, a.Predictions)
+	}
+	raw, _ = os.ReadFile(pidFile)
+	if now, _ := strconv.Atoi(strings.TrimSpace(string(raw))); now == old || !alive(now) {
+		t.Fatalf("pid file names %d after restart (old %d)", now, old)
+	}
+	close(stop)
+	wg.Wait()
+	if failB.Load() != 0 || okB.Load() == 0 {
+		t.Fatalf("model b during a's crash: %d ok, %d failed", okB.Load(), failB.Load())
+	}
+}
+
+func TestVirtualenvIsBuiltOnceAndReused(t *testing.T) {
+	py := pythontest.Interpreter(t)
+	if err := exec.Command(py, "-c", "import venv, ensurepip").Run(); err != nil {
+		t.Skip("python3-venv is not installed (apt-get install python3-venv)")
+	}
+	t.Setenv("PIP_RETRIES", "0")
+	t.Setenv("PIP_TIMEOUT", "3")
+	home := t.TempDir()
+	rt := New(Options{Python: py, EnvManager: EnvVirtualenv, Server: ServerBridge})
+
+	// Two versions with the same requirements, loaded at once: one env.
+	var sks [2]pythontest.Sklearn
+	for i := range sks {
+		sks[i] = pythontest.TrainSklearn(t, py, filepath.Join(home, "m", strconv.Itoa(i)), pythontest.SklearnSpec{Seed: i + 3})
+	}
+	var wg sync.WaitGroup
+	srvs := make([]*httptest.Server, len(sks))
+	for i := range sks {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, srvs[i] = load(t, rt, home, "venv-model", i+1, sks[i].Dir)
+		}()
+	}
+	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
+	for i := range sks {
+		if got := predictions(t, post(t, srvs[i].URL, "application/json", sks[i].SplitBody())); !equalInts(got, sks[i].Predictions) {
+			t.Fatalf("venv model %d: %v, want %v", i, got, sks[i].Predictions)
+		}
+	}
+	envs, _ := filepath.Glob(filepath.Join(home, "envs", "*", envReadyMarker))
+	if len(envs) != 1 {
+		t.Fatalf("%d environments built for one requirements content, want 1", len(envs))
+	}
+	logs, _ := filepath.Glob(filepath.Join(home, "envs", "*.log"))
+	if len(logs) != 1 {
+		t.Fatalf("%d env build logs, want 1", len(logs))
+	}
+	text, _ := os.ReadFile(logs[0])
+	if n := strings.Count(string(text), "-m venv"); n != 1 {
+		t.Fatalf("virtualenv created %d times, want once:\n%s", n, text)
+	}
+	logText, _ := os.ReadFile(filepath.Join(home, "logs", "venv-model-1.log"))
+	if !strings.Contains(string(logText), "with virtualenv "+filepath.Dir(envs[0])) {
+		t.Fatalf("server did not run in the virtualenv:\n%s", logText)
+	}
+
+	// A third version, loaded later, reuses the environment quickly.
+	third := pythontest.TrainSklearn(t, py, filepath.Join(home, "m", "2"), pythontest.SklearnSpec{Seed: 9})
+	start := time.Now()
+	load(t, rt, home, "venv-model", 3, third.Dir)
+	t.Logf("load with a cached environment took %s", time.Since(start))
+	text, _ = os.ReadFile(logs[0])
+	if n := strings.Count(string(text), "-m venv"); n != 1 {
+		t.Fatalf("cached environment was rebuilt")
+	}
+
+	// Requirements pip cannot satisfy: the error ends with pip's words.
+	bad := pythontest.TrainSklearn(t, py, filepath.Join(home, "m", "bad"), pythontest.SklearnSpec{Seed: 4, Requirements: "scikit-learn\nbridge-no-such-package==0.0.1\n"})
+	mm, _ := serving.ReadMLmodel(bad.Dir)
+	_, err := rt.Load(context.Background(), serving.LoadSpec{Name: "bad", Version: 1, Dir: bad.Dir, LogDir: filepath.Join(home, "logs")}, mm)
+	if err == nil {
+		t.Fatal("load with unsatisfiable requirements succeeded")
+	}
+	lines := strings.Split(strings.TrimSpace(err.Error()), "\n")
+	if last := lines[len(lines)-1]; !strings.Contains(last, "bridge-no-such-package") {
+		t.Fatalf("error does not end with pip's last line:\n%v", err)
+	}
+	if envs, _ := filepath.Glob(filepath.Join(home, "envs", "*", envReadyMarker)); len(envs) != 1 {
+		t.Fatalf("failed install left a usable-looking environment (%d ready envs)", len(envs))
+	}
+}
+
+func TestKillLeftovers(t *testing.T) {
+	py := pythontest.Interpreter(t)
+	home := t.TempDir()
+	dir := filepath.Join(home, "pyfunc")
+	writePyfuncModel(t, dir, 1, false)
+	m, _ := load(t, New(Options{Python: py, Server: ServerBridge, MaxStartFailures: 1, RestartBackoff: time.Minute}), home, "left", 1, dir)
+	raw, err := os.ReadFile(filepath.Join(home, "run", "left-1.pid"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pgid, _ := strconv.Atoi(strings.TrimSpace(string(raw)))
+
+	// A stale pid file naming an unrelated process must not kill it.
+	other := exec.Command("sleep", "60")
+	other.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := other.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer other.Process.Kill()
+	if err := os.WriteFile(filepath.Join(home, "run", "stale-1.pid"), []byte(strconv.Itoa(other.Process.Pid)+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	n, err := KillLeftovers(home)
+	if err != nil || n != 1 {
+		t.Fatalf("KillLeftovers = %d, %v; want 1 group killed", n, err)
+	}
+	waitFor(t, "server killed", 5*time.Second, func() bool { return !alive(pgid) })
+	if !alive(other.Process.Pid) {
+		t.Fatal("KillLeftovers killed an unrelated process")
+	}
+	if left, _ := filepath.Glob(filepath.Join(home, "run", "*.pid")); len(left) != 0 {
+		t.Fatalf("pid files left: %v", left)
+	}
+	m.Close(context.Background())
+}

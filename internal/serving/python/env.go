@@ -238,7 +238,9 @@ func runLogged(ctx context.Context, logPath, dir, name string, args ...string) e
 	return nil
 }
 
-type multiWriter struct{ a, b interface{ Write([]byte) (int, error) } }
+type multiWriter struct {
+	a, b interface{ Write([]byte) (int, error) }
+}
 
 func (m multiWriter) Write(p []byte) (int, error) {
 	m.a.Write(p)

@@ -63,16 +63,16 @@ type Job struct {
 
 // Report summarises a run.
 type Report struct {
-	Type       string             `json:"type"`
-	Endpoint   string             `json:"endpoint"`
-	Start      *time.Time         `json:"start,omitempty"`
-	End        *time.Time         `json:"end,omitempty"`
-	Files      int                `json:"capture_files"`
-	Records    int64              `json:"capture_records"`
-	Rows       int64              `json:"rows"`
-	Malformed  int64              `json:"malformed_lines"`
-	BadPayload int64              `json:"unparseable_payloads"`
-	OutOfRange int64              `json:"records_outside_window"`
+	Type       string     `json:"type"`
+	Endpoint   string     `json:"endpoint"`
+	Start      *time.Time `json:"start,omitempty"`
+	End        *time.Time `json:"end,omitempty"`
+	Files      int        `json:"capture_files"`
+	Records    int64      `json:"capture_records"`
+	Rows       int64      `json:"rows"`
+	Malformed  int64      `json:"malformed_lines"`
+	BadPayload int64      `json:"unparseable_payloads"`
+	OutOfRange int64      `json:"records_outside_window"`
 	// Model quality.
 	GroundTruthRecords   int64              `json:"ground_truth_records,omitempty"`
 	MalformedGroundTruth int64              `json:"malformed_ground_truth_lines,omitempty"`

@@ -50,6 +50,7 @@ import (
 	"time"
 
 	"github.com/bridgeops/bridge/internal/model"
+	"github.com/bridgeops/bridge/internal/registry/mlflow"
 )
 
 // Options configure a Fetcher. Only CacheDir is required.
@@ -81,7 +82,8 @@ type Options struct {
 // concurrent fetches of the same version download it once.
 type Fetcher struct {
 	opts Options
-	api  *mlflowClient
+	// mlflow is the client of TrackingURI; nil when none is configured.
+	mlflow *mlflow.Client
 	log  *slog.Logger
 
 	s3once sync.Once
@@ -102,12 +104,15 @@ func New(opts Options) *Fetcher {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Fetcher{
+	f := &Fetcher{
 		opts:  opts,
-		api:   &mlflowClient{base: strings.TrimRight(opts.TrackingURI, "/"), token: opts.Token, http: opts.HTTPClient},
 		log:   log.With("component", "artifact"),
 		locks: map[string]chan struct{}{},
 	}
+	if opts.TrackingURI != "" {
+		f.mlflow = mlflow.NewClient(opts.TrackingURI, opts.Token, opts.HTTPClient)
+	}
+	return f
 }
 
 // maxIndirections bounds runs:/ and models:/ resolving to one another.

@@ -84,7 +84,7 @@ type Fetcher struct {
 	opts Options
 	// mlflow is the client of TrackingURI; nil when none is configured.
 	mlflow *mlflow.Client
-	log  *slog.Logger
+	log    *slog.Logger
 
 	s3once sync.Once
 	s3     s3API

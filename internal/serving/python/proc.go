@@ -181,7 +181,7 @@ func (p *proc) start(ctx context.Context) (<-chan error, error) {
 		return nil, fmt.Errorf("start %s: %w", p.env.python, err)
 	}
 	pgid := cmd.Process.Pid
-	if err := os.WriteFile(p.pidPath, []byte(strconv.Itoa(pgid)+"\n"), 0o644); err != nil {
+	if err := os.WriteFile(p.pidPath, pidFile(pgid), 0o644); err != nil {
 		p.log.Warn("cannot write pid file", "path", p.pidPath, "err", err)
 	}
 	exited := make(chan error, 1)
@@ -389,4 +389,21 @@ func killGroup(pgid int, sig syscall.Signal) {
 	if pgid > 0 {
 		syscall.Kill(-pgid, sig)
 	}
+}
+
+// pidFile is the content of a <home>/run/<model>-<version>.pid file: the
+// process group id, then the start time of its leader (field 22 of
+// /proc/<pid>/stat, where there is a /proc), so that a pid reused after a
+// crash is never mistaken for a model server (see local.StopRecordedServers).
+func pidFile(pgid int) []byte {
+	s := strconv.Itoa(pgid) + "\n"
+	if b, err := os.ReadFile("/proc/" + strconv.Itoa(pgid) + "/stat"); err == nil {
+		if i := strings.LastIndexByte(string(b), ')'); i >= 0 {
+			// Fields after the command name start at field 3.
+			if f := strings.Fields(string(b[i+1:])); len(f) > 19 {
+				s += f[19] + "\n"
+			}
+		}
+	}
+	return []byte(s)
 }

@@ -24,8 +24,9 @@
 // backoff (State reports "running", "restarting (n)" or "failed: ...");
 // its output goes to <LogDir>/<model>-<version>.log; it runs in its own
 // process group, gets SIGKILL when Bridge dies (Linux), and while it runs
-// <home>/run/<model>-<version>.pid holds its process group id, so that
-// KillLeftovers can stop servers a killed Bridge left behind.
+// <home>/run/<model>-<version>.pid holds its process group id and the
+// leader's start time, so that `bridge destroy localhost`
+// (local.StopRecordedServers) can stop servers a killed Bridge left behind.
 package python
 
 import (

@@ -281,11 +281,7 @@ func TestPyfuncLoaderModuleAndCleanStop(t *testing.T) {
 		t.Fatalf("got %d %s", a.status, a.body)
 	}
 	pidFile := filepath.Join(home, "run", "scaled-3.pid")
-	b, err := os.ReadFile(pidFile)
-	if err != nil {
-		t.Fatalf("pid file: %v", err)
-	}
-	pgid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	pgid := readPID(t, pidFile)
 	cb, err := os.ReadFile(filepath.Join(dir, "data", "child.pid"))
 	if err != nil {
 		t.Fatal(err)
@@ -395,11 +391,7 @@ func TestCrashedServerRestartsAndOthersKeepServing(t *testing.T) {
 	}()
 
 	pidFile := filepath.Join(home, "run", "a-1.pid")
-	raw, err := os.ReadFile(pidFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	old, _ := strconv.Atoi(strings.TrimSpace(string(raw)))
+	old := readPID(t, pidFile)
 	if err := syscall.Kill(old, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
@@ -409,8 +401,7 @@ func TestCrashedServerRestartsAndOthersKeepServing(t *testing.T) {
 	if got := predictions(t, post(t, srvA.URL, "application/json", a.SplitBody())); !equalInts(got, a.Predictions) {
 		t.Fatalf("after restart: %v, want %v", got, a.Predictions)
 	}
-	raw, _ = os.ReadFile(pidFile)
-	if now, _ := strconv.Atoi(strings.TrimSpace(string(raw))); now == old || !alive(now) {
+	if now := readPID(t, pidFile); now == old || !alive(now) {
 		t.Fatalf("pid file names %d after restart (old %d)", now, old)
 	}
 	close(stop)
@@ -496,38 +487,21 @@ func TestVirtualenvIsBuiltOnceAndReused(t *testing.T) {
 	}
 }
 
-func TestKillLeftovers(t *testing.T) {
-	py := pythontest.Interpreter(t)
-	home := t.TempDir()
-	dir := filepath.Join(home, "pyfunc")
-	writePyfuncModel(t, dir, 1, false)
-	m, _ := load(t, New(Options{Python: py, Server: ServerBridge, MaxStartFailures: 1, RestartBackoff: time.Minute}), home, "left", 1, dir)
-	raw, err := os.ReadFile(filepath.Join(home, "run", "left-1.pid"))
+// readPID reads a pid file: the process group id, then the leader's start
+// time, which must match the running process.
+func readPID(t *testing.T, path string) int {
+	t.Helper()
+	b, err := os.ReadFile(path)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("pid file: %v", err)
 	}
-	pgid, _ := strconv.Atoi(strings.TrimSpace(string(raw)))
-
-	// A stale pid file naming an unrelated process must not kill it.
-	other := exec.Command("sleep", "60")
-	other.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := other.Start(); err != nil {
-		t.Fatal(err)
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	pgid, err := strconv.Atoi(lines[0])
+	if err != nil || len(lines) != 2 {
+		t.Fatalf("pid file %q: want the process group id and its start time", b)
 	}
-	defer other.Process.Kill()
-	if err := os.WriteFile(filepath.Join(home, "run", "stale-1.pid"), []byte(strconv.Itoa(other.Process.Pid)+"\n"), 0o644); err != nil {
-		t.Fatal(err)
+	if want := strings.Split(strings.TrimSpace(string(pidFile(pgid))), "\n"); len(want) != 2 || want[1] != lines[1] {
+		t.Fatalf("pid file start time %s, process %d has %v", lines[1], pgid, want)
 	}
-	n, err := KillLeftovers(home)
-	if err != nil || n != 1 {
-		t.Fatalf("KillLeftovers = %d, %v; want 1 group killed", n, err)
-	}
-	waitFor(t, "server killed", 5*time.Second, func() bool { return !alive(pgid) })
-	if !alive(other.Process.Pid) {
-		t.Fatal("KillLeftovers killed an unrelated process")
-	}
-	if left, _ := filepath.Glob(filepath.Join(home, "run", "*.pid")); len(left) != 0 {
-		t.Fatalf("pid files left: %v", left)
-	}
-	m.Close(context.Background())
+	return pgid
 }

@@ -79,6 +79,15 @@ type file struct {
 
 // NewWriter starts a capture writer. Close it to flush and stop.
 func NewWriter(cfg WriterConfig) (*Writer, error) {
+	w, err := newWriter(cfg)
+	if err != nil {
+		return nil, err
+	}
+	go w.run()
+	return w, nil
+}
+
+func newWriter(cfg WriterConfig) (*Writer, error) {
 	if cfg.Root == "" {
 		return nil, errors.New("capture writer: no capture directory: set --capture-dir or BRIDGE_CAPTURE_DIR")
 	}
@@ -129,7 +138,6 @@ func NewWriter(cfg WriterConfig) (*Writer, error) {
 			}
 		}
 	}
-	go w.run()
 	return w, nil
 }
 

@@ -1,0 +1,347 @@
+package capture
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+)
+
+func TestLineRoundTrip(t *testing.T) {
+	at := time.Date(2026, 3, 4, 5, 6, 7, 891000000, time.UTC)
+	cases := []struct {
+		name    string
+		rec     Record
+		inEnc   string
+		outEnc  string
+		inData  string
+		outData string
+	}{
+		{"csv", Record{EventID: "e1", InferenceID: "i1", Time: at, InputContentType: "text/csv", Input: []byte("1,2.5,abc"), OutputContentType: "text/csv; charset=utf-8", Output: []byte("0.93\n")},
+			"CSV", "CSV", "1,2.5,abc", "0.93\n"},
+		{"json with escapes", Record{EventID: "e2", Time: at, InputContentType: "application/json", Input: []byte(`{"instances": [["a\"b", "<tag>"]]}`), OutputContentType: "application/json", Output: []byte(`{"predictions": [1]}`)},
+			"JSON", "JSON", `{"instances": [["a\"b", "<tag>"]]}`, `{"predictions": [1]}`},
+		{"binary", Record{EventID: "e3", Time: at, InputContentType: "application/octet-stream", Input: []byte{0, 1, 2, 0xff}, OutputContentType: "text/plain", Output: []byte("ok")},
+			"BASE64", "BASE64", "\x00\x01\x02\xff", "ok"},
+		{"invalid utf-8 csv", Record{EventID: "e4", Time: at, InputContentType: "text/csv", Input: []byte{'a', 0xc3}, Output: nil},
+			"BASE64", "", "a\xc3", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			line := AppendLine(nil, &tc.rec)
+			// The line is valid JSON in SageMaker's shape.
+			var wire wireLine
+			if err := json.Unmarshal(line, &wire); err != nil {
+				t.Fatalf("not JSON: %v\n%s", err, line)
+			}
+			if wire.EventVersion != "0" || wire.EventMetadata.InferenceTime != "2026-03-04T05:06:07.891Z" || wire.CaptureData.EndpointInput.Mode != "INPUT" {
+				t.Errorf("wire %+v", wire)
+			}
+			var ev Event
+			if err := ParseLine(line, &ev); err != nil {
+				t.Fatal(err)
+			}
+			if ev.Input.Encoding != tc.inEnc || string(ev.Input.Data) != tc.inData {
+				t.Errorf("input %s %q, want %s %q", ev.Input.Encoding, ev.Input.Data, tc.inEnc, tc.inData)
+			}
+			if tc.outEnc == "" {
+				if ev.Output != nil {
+					t.Errorf("output %+v, want none", ev.Output)
+				}
+			} else if ev.Output.Encoding != tc.outEnc || string(ev.Output.Data) != tc.outData {
+				t.Errorf("output %s %q, want %s %q", ev.Output.Encoding, ev.Output.Data, tc.outEnc, tc.outData)
+			}
+			if ev.EventID != tc.rec.EventID || ev.InferenceID != tc.rec.InferenceID || !ev.InferenceTime.Equal(at) {
+				t.Errorf("metadata %+v", ev)
+			}
+		})
+	}
+}
+
+func TestParseLineShapes(t *testing.T) {
+	cases := []struct {
+		name  string
+		line  string
+		ok    bool
+		input string
+		id    string
+	}{
+		{"sagemaker sample", `{"captureData":{"endpointInput":{"observedContentType":"text/csv","mode":"INPUT","data":"132,25,113.2","encoding":"CSV"},"endpointOutput":{"observedContentType":"text/csv; charset=utf-8","mode":"OUTPUT","data":"0.01076381653547287","encoding":"CSV"}},"eventMetadata":{"eventId":"feca1ab1-8025-47e3-8f6a-99e3fdd7b8d9","inferenceTime":"2019-11-20T23:33:12Z"},"eventVersion":"0"}`, true, "132,25,113.2", "feca1ab1-8025-47e3-8f6a-99e3fdd7b8d9"},
+		{"keys reordered and extra fields", `{"eventVersion":"0","extra":[1,{"x":null}],"eventMetadata":{"inferenceId":"abc","eventId":"e"},"captureData":{"endpointInput":{"data":"1,2","encoding":"CSV","mode":"INPUT","observedContentType":"text/csv"}}}`, true, "1,2", "abc"},
+		{"base64", `{"captureData":{"endpointInput":{"observedContentType":"application/x-npy","mode":"INPUT","data":"aGVsbG8=","encoding":"BASE64"}},"eventMetadata":{"eventId":"e"},"eventVersion":"0"}`, true, "hello", "e"},
+		{"escaped unicode", `{"captureData":{"endpointInput":{"observedContentType":"text/csv","mode":"INPUT","data":"caf\u00e9,1","encoding":"CSV"}},"eventMetadata":{"eventId":"e"},"eventVersion":"0"}`, true, "café,1", "e"},
+		{"not json", `hello`, false, "", ""},
+		{"truncated", `{"captureData":{"endpointInput":{"data":"1,2"`, false, "", ""},
+		{"no capture data", `{"eventMetadata":{"eventId":"e"}}`, false, "", ""},
+		{"bad base64", `{"captureData":{"endpointInput":{"data":"!!!","encoding":"BASE64"}},"eventMetadata":{"eventId":"e"}}`, false, "", ""},
+		{"empty", ``, false, "", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var ev Event
+			err := ParseLine([]byte(tc.line), &ev)
+			if (err == nil) != tc.ok {
+				t.Fatalf("err = %v, want ok=%v", err, tc.ok)
+			}
+			if !tc.ok {
+				return
+			}
+			if string(ev.Input.Data) != tc.input || ev.ID() != tc.id {
+				t.Errorf("input %q id %q, want %q %q", ev.Input.Data, ev.ID(), tc.input, tc.id)
+			}
+		})
+	}
+}
+
+func TestGroundTruthRoundTrip(t *testing.T) {
+	cases := []struct {
+		name string
+		line string
+		ok   bool
+		id   string
+		data string
+	}{
+		{"written", string(AppendGroundTruthLine(nil, &GroundTruth{EventID: "id-1", Data: []byte("1")})), true, "id-1", "1"},
+		{"seed form", `{"groundTruthData": {"data": "0", "encoding": "CSV"}, "eventMetadata": {"eventId": "aaaa"}, "eventVersion": "0"}`, true, "aaaa", "0"},
+		{"json data", `{"groundTruthData": {"data": {"label": 1}, "encoding": "JSON"}, "eventMetadata": {"eventId": "b"}, "eventVersion": "0"}`, true, "b", `{"label": 1}`},
+		{"no id", `{"groundTruthData": {"data": "0", "encoding": "CSV"}}`, false, "", ""},
+		{"garbage", `{"groundTruthData": `, false, "", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var g GroundTruth
+			err := ParseGroundTruthLine([]byte(tc.line), &g)
+			if (err == nil) != tc.ok {
+				t.Fatalf("err = %v, want ok=%v", err, tc.ok)
+			}
+			if tc.ok && (g.EventID != tc.id || string(g.Data) != tc.data) {
+				t.Errorf("got %q %q, want %q %q", g.EventID, g.Data, tc.id, tc.data)
+			}
+		})
+	}
+}
+
+func TestSpecsAndWant(t *testing.T) {
+	def := DefaultEndpointConfig()
+	over, err := ParseOverrides(def, []string{"brdg-a-Production=0", "brdg-b-Staging=input", "brdg-c-Latest=off", "brdg-d-Latest=50,output"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &Writer{cfg: WriterConfig{Default: def, Endpoints: over}}
+	cases := []struct {
+		endpoint string
+		in, out  bool
+	}{
+		{"brdg-other-Production", true, true},
+		{"brdg-a-Production", false, false},
+		{"brdg-b-Staging", true, false},
+		{"brdg-c-Latest", false, false},
+	}
+	for _, tc := range cases {
+		in, out := w.Want(tc.endpoint)
+		if in != tc.in || out != tc.out {
+			t.Errorf("Want(%s) = %v,%v, want %v,%v", tc.endpoint, in, out, tc.in, tc.out)
+		}
+	}
+	// 50% sampling of outputs only: about half, never input.
+	n := 0
+	for i := 0; i < 20000; i++ {
+		in, out := w.Want("brdg-d-Latest")
+		if in {
+			t.Fatal("input captured for an output-only endpoint")
+		}
+		if out {
+			n++
+		}
+	}
+	if n < 9000 || n > 11000 {
+		t.Errorf("50%% sampling captured %d of 20000", n)
+	}
+	for _, bad := range []string{"noequals", "=5", "x=150", "x=sometimes"} {
+		if _, err := ParseOverrides(def, []string{bad}); err == nil {
+			t.Errorf("override %q accepted", bad)
+		}
+	}
+}
+
+// readAll returns every line under root, by file.
+func readAll(t *testing.T, root string) map[string][]string {
+	t.Helper()
+	out := map[string][]string{}
+	filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		f, err := os.Open(p)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		rel, _ := filepath.Rel(root, p)
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			out[filepath.ToSlash(rel)] = append(out[filepath.ToSlash(rel)], sc.Text())
+		}
+		return nil
+	})
+	return out
+}
+
+func TestWriterLayoutAndRotation(t *testing.T) {
+	root := t.TempDir()
+	reg := prometheus.NewRegistry()
+	w, err := NewWriter(WriterConfig{Root: root, Default: DefaultEndpointConfig(), MaxFileBytes: 2000, Metrics: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h1 := time.Date(2026, 1, 2, 3, 59, 59, 0, time.UTC)
+	h2 := h1.Add(2 * time.Second)
+	for i := 0; i < 30; i++ {
+		at := h1
+		if i >= 20 {
+			at = h2
+		}
+		w.Capture(Record{Endpoint: "brdg-m-Production", Variant: "v3", InferenceID: fmt.Sprint("id-", i), Time: at,
+			InputContentType: "text/csv", Input: []byte("1,2,3,4,5,6,7,8,9,10"), OutputContentType: "text/csv", Output: []byte("0.5")})
+	}
+	w.Capture(Record{Endpoint: "../evil", Time: h1, InputContentType: "text/csv", Input: []byte("1")})
+	if err := w.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	files := readAll(t, root)
+	var names []string
+	perHour := map[string]int{}
+	for name, lines := range files {
+		names = append(names, name)
+		dir := filepath.Dir(name)
+		perHour[dir] += len(lines)
+		base := filepath.Base(name)
+		var mm, ss, ms int
+		var id string
+		if n, _ := fmt.Sscanf(strings.ReplaceAll(strings.TrimSuffix(base, ".jsonl"), "-", " "), "%d %d %d %s", &mm, &ss, &ms, &id); n != 4 {
+			t.Errorf("file name %s is not <mm>-<ss>-<mmm>-<id>.jsonl", base)
+		}
+		for _, l := range lines {
+			var ev Event
+			if err := ParseLine([]byte(l), &ev); err != nil {
+				t.Errorf("%s: %v", name, err)
+			}
+		}
+	}
+	sort.Strings(names)
+	if perHour["brdg-m-Production/v3/2026/01/02/03"] != 20 || perHour["brdg-m-Production/v3/2026/01/02/04"] != 10 {
+		t.Errorf("records per hour directory %v", perHour)
+	}
+	if perHour[".._evil/AllTraffic/2026/01/02/03"] != 1 {
+		t.Errorf("unsafe endpoint name not contained: %v", names)
+	}
+	// 2000-byte files hold a handful of ~250-byte lines: hour 3 rotated.
+	n3 := 0
+	for _, name := range names {
+		if strings.HasPrefix(name, "brdg-m-Production/v3/2026/01/02/03/") {
+			n3++
+		}
+	}
+	if n3 < 2 {
+		t.Errorf("size rotation produced %d files in hour 3: %v", n3, names)
+	}
+	if got := value(w.captured.WithLabelValues("brdg-m-Production")); got != 30 {
+		t.Errorf("bridge_capture_records_total = %g, want 30", got)
+	}
+}
+
+func TestWriterFlushesWithinASecond(t *testing.T) {
+	root := t.TempDir()
+	w, err := NewWriter(WriterConfig{Root: root, Default: DefaultEndpointConfig()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close(context.Background())
+	start := time.Now()
+	w.Capture(Record{Endpoint: "e", EventID: "x", Time: time.Now(), InputContentType: "text/csv", Input: []byte("1,2")})
+	deadline := start.Add(1500 * time.Millisecond)
+	for {
+		if files := readAll(t, root); len(files) == 1 {
+			for _, lines := range files {
+				if len(lines) == 1 {
+					if d := time.Since(start); d > 1200*time.Millisecond {
+						t.Errorf("record reached the file after %v", d)
+					}
+					return
+				}
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("captured record not on disk 1.5 s after Capture (flush interval is 1 s)")
+		}
+		time.Sleep(20 * time.Millisecond) // polling the file system, not waiting for a state
+	}
+}
+
+func TestBurstBeyondQueueIsCountedNotBlocking(t *testing.T) {
+	root := t.TempDir()
+	reg := prometheus.NewRegistry()
+	w, err := newWriter(WriterConfig{Root: root, Default: DefaultEndpointConfig(), QueueSize: 100, Metrics: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The writer goroutine is not running yet: nothing drains the queue.
+	const burst = 100000
+	start := time.Now()
+	for i := 0; i < burst; i++ {
+		w.Capture(Record{Endpoint: "brdg-m-Production", Time: time.Now(), InputContentType: "text/csv", Input: []byte("1")})
+	}
+	perCall := time.Since(start) / burst
+	if perCall > 20*time.Microsecond {
+		t.Errorf("Capture took %v per call with a full queue", perCall)
+	}
+	if got := value(w.dropped.WithLabelValues("brdg-m-Production")); got != burst-100 {
+		t.Errorf("bridge_capture_dropped_total = %g, want %d", got, burst-100)
+	}
+	go w.run()
+	if err := w.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, lines := range readAll(t, root) {
+		n += len(lines)
+	}
+	if n != 100 {
+		t.Errorf("%d records written, want the 100 queued", n)
+	}
+	// After Close, Capture neither blocks nor panics; it counts a drop.
+	w.Capture(Record{Endpoint: "brdg-m-Production", Input: []byte("1")})
+	if got := value(w.dropped.WithLabelValues("brdg-m-Production")); got != burst-100+1 {
+		t.Errorf("drop after close not counted: %g", got)
+	}
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, mf := range mfs {
+		if mf.GetName() == "bridge_capture_dropped_total" {
+			found = true
+		}
+	}
+	if !found {
+		t.Error("bridge_capture_dropped_total not registered")
+	}
+}
+
+func value(c prometheus.Counter) float64 {
+	var m dto.Metric
+	if err := c.Write(&m); err != nil {
+		panic(err)
+	}
+	return m.GetCounter().GetValue()
+}

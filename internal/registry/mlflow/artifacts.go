@@ -288,4 +288,3 @@ func (c *Client) downloadFile(ctx context.Context, rel, target string) error {
 	}
 	return nil
 }
-

@@ -38,6 +38,7 @@ const (
 	EnvRole        = "AWS_ROLE"
 	EnvSessionTags = "BRDG_DEPLOY_AWS_SESSION_TAGS"
 	EnvMaxAttempts = "BRDG_DEPLOY_AWS_MAX_ATTEMPTS"
+	EnvMaxBackoff  = "BRDG_DEPLOY_AWS_MAX_BACKOFF_S"
 )
 
 // DefaultMaxAttempts is how often a call is tried before its error is
@@ -68,15 +69,23 @@ type Options struct {
 }
 
 // FromConfig reads Options from Bridge's configuration (environment, then
-// .env). command names the Bridge command for the session name and tags.
-func FromConfig(c config.Config, command string) (Options, error) {
+// .env). The assumed-role session is named "bridge" and tagged
+// Application=bridge plus the tags of BRDG_DEPLOY_AWS_SESSION_TAGS.
+func FromConfig(c config.Config) (Options, error) {
 	o := Options{
 		Profile:     c.Get(EnvProfile, ""),
 		Region:      c.Get("AWS_REGION", c.Get("AWS_DEFAULT_REGION", "")),
 		Role:        c.Get(EnvRole, ""),
-		SessionName: "bridge-" + command,
-		SessionTags: map[string]string{"Application": "bridge", "BridgeCommand": command},
+		SessionName: "bridge",
+		SessionTags: map[string]string{"Application": "bridge"},
 		MaxAttempts: DefaultMaxAttempts,
+	}
+	if s := c.Get(EnvMaxBackoff, ""); s != "" {
+		secs, err := strconv.ParseFloat(s, 64)
+		if err != nil || secs <= 0 {
+			return Options{}, fmt.Errorf("%s=%q: want a positive number of seconds", EnvMaxBackoff, s)
+		}
+		o.MaxBackoff = time.Duration(secs * float64(time.Second))
 	}
 	if s := c.Get(EnvMaxAttempts, ""); s != "" {
 		n, err := strconv.Atoi(s)

@@ -1,0 +1,437 @@
+package sagemaker
+
+import (
+	"archive/tar"
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	sm "github.com/aws/aws-sdk-go-v2/service/sagemaker"
+	smtypes "github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
+
+	"github.com/bridgeops/bridge/internal/model"
+	"github.com/bridgeops/bridge/internal/sgname"
+	"github.com/bridgeops/bridge/internal/target"
+)
+
+// CreateVersion implements target.Target: it packs the fetched model
+// directory as a model.tar.gz, uploads it to
+// s3://<bucket>/<model>/<version>/artifact.tar.gz (multipart when large) and
+// creates the SageMaker model brdg-<model>-<version>. An existing model is
+// left alone.
+func (t *Target) CreateVersion(ctx context.Context, v target.VersionSpec) error {
+	name := sgname.Model(v.Ref)
+	if t.set.Image == "" {
+		return fmt.Errorf("create version %s: %s is not set: build an MLflow serving image into your ECR (see docs/sagemaker.md) and set it to the image URI", v.Ref, EnvImage)
+	}
+	if _, err := t.sm.DescribeModel(ctx, &sm.DescribeModelInput{ModelName: aws.String(name)}); err == nil {
+		return nil
+	} else if !isNotFound(err) {
+		return fmt.Errorf("create version %s: describe model %s: %w", v.Ref, name, err)
+	}
+	if t.fetch == nil {
+		return fmt.Errorf("create version %s: no artifact fetcher configured", v.Ref)
+	}
+	if err := t.recordOrigin(ctx, sgname.Origin{Kind: sgname.KindModel, Model: v.Ref.Model, Version: v.Ref.Version}); err != nil {
+		return fmt.Errorf("create version %s: %w", v.Ref, err)
+	}
+	dir, err := t.fetch.Fetch(ctx, v.Ref, v.Source)
+	if err != nil {
+		return fmt.Errorf("create version %s: fetch %s: %w", v.Ref, v.Source, err)
+	}
+	key := ArtifactKey(v.Ref)
+	if err := t.upload(ctx, dir, key); err != nil {
+		return fmt.Errorf("create version %s: %w", v.Ref, err)
+	}
+	env := make(map[string]string, len(t.set.ContainerEnv))
+	for k, val := range t.set.ContainerEnv {
+		env[k] = val
+	}
+	_, err = t.sm.CreateModel(ctx, &sm.CreateModelInput{
+		ModelName:        aws.String(name),
+		ExecutionRoleArn: aws.String(t.roleARN),
+		PrimaryContainer: &smtypes.ContainerDefinition{
+			Image:        aws.String(t.set.Image),
+			ModelDataUrl: aws.String("s3://" + t.bucket + "/" + key),
+			Environment:  env,
+		},
+	})
+	if err != nil && !isAlreadyExists(err) {
+		return fmt.Errorf("create version %s: create model %s: %w", v.Ref, name, err)
+	}
+	t.log.Info("created model", "version", v.Ref.String(), "model", name)
+	return nil
+}
+
+// upload packs dir into a temporary model.tar.gz and uploads it.
+func (t *Target) upload(ctx context.Context, dir, key string) error {
+	f, err := os.CreateTemp("", "bridge-artifact-*.tar.gz")
+	if err != nil {
+		return fmt.Errorf("pack artifact: %w", err)
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	if err := PackModel(f, dir); err != nil {
+		return fmt.Errorf("pack artifact %s: %w", dir, err)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	if _, err := t.up.Upload(ctx, &s3.PutObjectInput{Bucket: aws.String(t.bucket), Key: aws.String(key), Body: f,
+		ContentType: aws.String("application/gzip")}); err != nil {
+		return fmt.Errorf("upload s3://%s/%s: %w", t.bucket, key, err)
+	}
+	return nil
+}
+
+// PackModel writes dir as a gzip-compressed tar with the model's files at
+// its root, the layout SageMaker unpacks into /opt/ml/model. Only regular
+// files and directories are packed; symbolic links are refused.
+func PackModel(w io.Writer, dir string) error {
+	gz := gzip.NewWriter(w)
+	tw := tar.NewWriter(gz)
+	var paths []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if p != dir {
+			paths = append(paths, p)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	sort.Strings(paths)
+	for _, p := range paths {
+		info, err := os.Lstat(p)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		rel = filepath.ToSlash(rel)
+		switch {
+		case info.Mode().IsDir():
+			if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: rel + "/", Mode: 0o755, ModTime: info.ModTime()}); err != nil {
+				return err
+			}
+		case info.Mode().IsRegular():
+			if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: rel, Mode: 0o644, Size: info.Size(), ModTime: info.ModTime()}); err != nil {
+				return err
+			}
+			src, err := os.Open(p)
+			if err != nil {
+				return err
+			}
+			_, err = io.Copy(tw, src)
+			src.Close()
+			if err != nil {
+				return err
+			}
+		default:
+			return fmt.Errorf("%s: only regular files and directories can be packed", rel)
+		}
+	}
+	if err := tw.Close(); err != nil {
+		return err
+	}
+	return gz.Close()
+}
+
+// configInput builds the endpoint config for an endpoint's versions; its
+// name ends in a digest of its content, so the same wish gives the same
+// config and a changed one a new config.
+func (t *Target) configInput(key model.EndpointKey, endpoint string, versions []model.WeightedVersion) (*sm.CreateEndpointConfigInput, error) {
+	capy, err := t.set.Capacity(key.Slot)
+	if err != nil {
+		return nil, err
+	}
+	if len(versions) == 0 {
+		return nil, fmt.Errorf("route %s: no versions to serve", key)
+	}
+	if len(versions) > 10 {
+		return nil, fmt.Errorf("route %s: %d versions, but a SageMaker endpoint takes at most 10 production variants", key, len(versions))
+	}
+	in := &sm.CreateEndpointConfigInput{}
+	for _, v := range versions {
+		in.ProductionVariants = append(in.ProductionVariants, smtypes.ProductionVariant{
+			VariantName:          aws.String("v" + strconv.Itoa(v.Version)),
+			ModelName:            aws.String(sgname.Model(model.VersionRef{Model: key.Model, Version: v.Version})),
+			InstanceType:         smtypes.ProductionVariantInstanceType(capy.InstanceType),
+			InitialInstanceCount: aws.Int32(int32(capy.Count)),
+			InitialVariantWeight: aws.Float32(float32(v.Weight)),
+		})
+	}
+	if t.set.CapturePct > 0 {
+		in.DataCaptureConfig = &smtypes.DataCaptureConfig{
+			EnableCapture:             aws.Bool(true),
+			InitialSamplingPercentage: aws.Int32(int32(t.set.CapturePct)),
+			DestinationS3Uri:          aws.String("s3://" + t.bucket + "/" + dataCapturePrefix),
+			CaptureOptions: []smtypes.CaptureOption{
+				{CaptureMode: smtypes.CaptureModeInput},
+				{CaptureMode: smtypes.CaptureModeOutput},
+			},
+			CaptureContentTypeHeader: &smtypes.CaptureContentTypeHeader{
+				CsvContentTypes:  []string{"text/csv"},
+				JsonContentTypes: []string{"application/json"},
+			},
+		}
+	}
+	digest, err := json.Marshal(struct {
+		V []smtypes.ProductionVariant
+		C *smtypes.DataCaptureConfig
+	}{in.ProductionVariants, in.DataCaptureConfig})
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(digest)
+	in.EndpointConfigName = aws.String(sgname.EndpointConfig(endpoint, hex.EncodeToString(sum[:])[:8]))
+	return in, nil
+}
+
+// Route implements target.Target: it creates an endpoint config with one
+// variant per version and creates the endpoint, or updates it (SageMaker
+// keeps the old config serving until the new one is InService). A Failed
+// endpoint is deleted and created again. An endpoint that is busy
+// (Creating, Updating, SystemUpdating) is an error to retry later, unless
+// it is already deploying this very config.
+func (t *Target) Route(ctx context.Context, key model.EndpointKey, versions []model.WeightedVersion) error {
+	name := sgname.Endpoint(key)
+	in, err := t.configInput(key, name, versions)
+	if err != nil {
+		return err
+	}
+	cfgName := aws.ToString(in.EndpointConfigName)
+	if err := t.recordOrigin(ctx, sgname.Origin{Kind: sgname.KindEndpoint, Model: key.Model, Slot: key.Slot}); err != nil {
+		return fmt.Errorf("route %s: %w", key, err)
+	}
+	if _, err := t.sm.CreateEndpointConfig(ctx, in); err != nil && !isAlreadyExists(err) {
+		return fmt.Errorf("route %s: create endpoint config %s: %w", key, cfgName, err)
+	}
+	defer t.forget(name)
+	d, err := t.describe(ctx, name, nil)
+	if err != nil {
+		return fmt.Errorf("route %s: %w", key, err)
+	}
+	if d != nil {
+		switch d.EndpointStatus {
+		case smtypes.EndpointStatusInService:
+			if aws.ToString(d.EndpointConfigName) == cfgName {
+				return t.collect(ctx, key.Model)
+			}
+			if reason := aws.ToString(d.FailureReason); reason != "" && t.lastUpdate(name) == cfgName {
+				// The update to this very config failed and SageMaker
+				// rolled back; the old versions serve on. Trying the same
+				// config again would fail the same way: report it, and try
+				// again when the wish changes.
+				return fmt.Errorf("route %s: updating endpoint %s failed, the previous versions still serve: %s", key, name, reason)
+			}
+			if err := t.update(ctx, name, cfgName); err != nil {
+				return fmt.Errorf("route %s: %w", key, err)
+			}
+			t.log.Info("updating endpoint", "endpoint", name, "config", cfgName)
+			return t.collect(ctx, key.Model)
+		case smtypes.EndpointStatusFailed, smtypes.EndpointStatusOutOfService, smtypes.EndpointStatusUpdateRollbackFailed:
+			t.log.Info("deleting failed endpoint to create it again", "endpoint", name, "reason", aws.ToString(d.FailureReason))
+			if _, err := t.sm.DeleteEndpoint(ctx, &sm.DeleteEndpointInput{EndpointName: aws.String(name)}); err != nil && !isNotFound(err) {
+				return fmt.Errorf("route %s: delete failed endpoint %s: %w", key, name, err)
+			}
+			if err := t.waitGone(ctx, name); err != nil {
+				return fmt.Errorf("route %s: %w", key, err)
+			}
+		case smtypes.EndpointStatusDeleting:
+			if err := t.waitGone(ctx, name); err != nil {
+				return fmt.Errorf("route %s: %w", key, err)
+			}
+		default:
+			if p := d.PendingDeploymentSummary; p != nil && aws.ToString(p.EndpointConfigName) == cfgName {
+				return nil
+			}
+			return fmt.Errorf("route %s: endpoint %s is %s; it is updated once that finishes", key, name, d.EndpointStatus)
+		}
+	}
+	_, err = t.sm.CreateEndpoint(ctx, &sm.CreateEndpointInput{EndpointName: aws.String(name), EndpointConfigName: aws.String(cfgName)})
+	if err != nil && !isAlreadyExists(err) {
+		return fmt.Errorf("route %s: create endpoint %s: %w", key, name, err)
+	}
+	t.log.Info("creating endpoint", "endpoint", name, "config", cfgName)
+	return t.collect(ctx, key.Model)
+}
+
+// update calls UpdateEndpoint; when a lost response makes the retry meet
+// "in-progress", the update that did happen is recognised.
+func (t *Target) update(ctx context.Context, name, cfgName string) error {
+	t.mu.Lock()
+	t.updates[name] = cfgName
+	t.mu.Unlock()
+	_, err := t.sm.UpdateEndpoint(ctx, &sm.UpdateEndpointInput{EndpointName: aws.String(name), EndpointConfigName: aws.String(cfgName)})
+	if err == nil {
+		return nil
+	}
+	if isInProgress(err) {
+		if d, derr := t.describe(ctx, name, nil); derr == nil && d != nil && d.PendingDeploymentSummary != nil &&
+			aws.ToString(d.PendingDeploymentSummary.EndpointConfigName) == cfgName {
+			return nil
+		}
+	}
+	return fmt.Errorf("update endpoint %s to %s: %w", name, cfgName, err)
+}
+
+// lastUpdate is the config of the last UpdateEndpoint this process made.
+func (t *Target) lastUpdate(name string) string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.updates[name]
+}
+
+// waitGone polls until an endpoint no longer exists.
+func (t *Target) waitGone(ctx context.Context, name string) error {
+	deadline := time.Now().Add(t.set.WaitTimeout)
+	for {
+		d, err := t.describe(ctx, name, nil)
+		if err != nil {
+			return err
+		}
+		if d == nil {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("endpoint %s still %s after %s (%s)", name, d.EndpointStatus, t.set.WaitTimeout, EnvWaitTimeout)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(t.set.PollInterval):
+		}
+	}
+}
+
+// DeleteEndpoint implements target.Target. SageMaker deletes endpoints
+// asynchronously; the endpoint's configs are deleted right away.
+func (t *Target) DeleteEndpoint(ctx context.Context, key model.EndpointKey) error {
+	name := sgname.Endpoint(key)
+	defer t.forget(name)
+	d, err := t.describe(ctx, name, nil)
+	if err != nil {
+		return fmt.Errorf("delete endpoint %s: %w", key, err)
+	}
+	if d != nil {
+		switch d.EndpointStatus {
+		case smtypes.EndpointStatusDeleting:
+		case smtypes.EndpointStatusCreating, smtypes.EndpointStatusUpdating, smtypes.EndpointStatusSystemUpdating, smtypes.EndpointStatusRollingBack:
+			return fmt.Errorf("delete endpoint %s: %s is %s; it is deleted once that finishes", key, name, d.EndpointStatus)
+		default:
+			if _, err := t.sm.DeleteEndpoint(ctx, &sm.DeleteEndpointInput{EndpointName: aws.String(name)}); err != nil && !isNotFound(err) {
+				return fmt.Errorf("delete endpoint %s: %w", name, err)
+			}
+			t.log.Info("deleting endpoint", "endpoint", name)
+		}
+	}
+	return t.collect(ctx, key.Model)
+}
+
+// DeleteVersion implements target.Target: it deletes the SageMaker model,
+// the version's objects in the bucket and its name record.
+func (t *Target) DeleteVersion(ctx context.Context, ref model.VersionRef) error {
+	name := sgname.Model(ref)
+	if _, err := t.sm.DeleteModel(ctx, &sm.DeleteModelInput{ModelName: aws.String(name)}); err != nil && !isNotFound(err) {
+		return fmt.Errorf("delete version %s: delete model %s: %w", ref, name, err)
+	}
+	keys, err := t.listKeys(ctx, fmt.Sprintf("%s/%d/", ref.Model, ref.Version))
+	if err != nil {
+		return fmt.Errorf("delete version %s: %w", ref, err)
+	}
+	if sgname.Hashed(name) {
+		keys = append(keys, originKey(sgname.KindModel, name))
+	}
+	if err := t.deleteKeys(ctx, keys); err != nil {
+		return fmt.Errorf("delete version %s: %w", ref, err)
+	}
+	t.log.Info("deleted model", "version", ref.String(), "model", name)
+	return t.collect(ctx, ref.Model)
+}
+
+// deleteKeys deletes objects, 1000 per request.
+func (t *Target) deleteKeys(ctx context.Context, keys []string) error {
+	for len(keys) > 0 {
+		n := min(len(keys), 1000)
+		ids := make([]s3types.ObjectIdentifier, n)
+		for i, k := range keys[:n] {
+			ids[i] = s3types.ObjectIdentifier{Key: aws.String(k)}
+		}
+		out, err := t.s3.DeleteObjects(ctx, &s3.DeleteObjectsInput{Bucket: aws.String(t.bucket), Delete: &s3types.Delete{Objects: ids, Quiet: aws.Bool(true)}})
+		if err != nil {
+			return fmt.Errorf("delete objects in %s: %w", t.bucket, err)
+		}
+		if len(out.Errors) > 0 {
+			e := out.Errors[0]
+			return fmt.Errorf("delete s3://%s/%s: %s: %s", t.bucket, aws.ToString(e.Key), aws.ToString(e.Code), aws.ToString(e.Message))
+		}
+		keys = keys[n:]
+	}
+	return nil
+}
+
+// collect deletes the endpoint configs of a model's endpoints that no
+// endpoint uses any more: neither deployed nor being deployed. It looks at
+// one model only, so it never races with work on other models.
+func (t *Target) collect(ctx context.Context, modelName string) error {
+	configs, err := t.listConfigs(ctx)
+	if err != nil {
+		return fmt.Errorf("collect endpoint configs of %s: %w", modelName, err)
+	}
+	inUse := map[string]map[string]bool{} // endpoint -> configs it uses
+	for _, c := range configs {
+		ep, ok := sgname.ConfigEndpoint(c)
+		if !ok {
+			continue
+		}
+		o, ok, err := t.origin(ctx, sgname.KindEndpoint, ep)
+		if err != nil {
+			return err
+		}
+		if !ok || o.Model != modelName {
+			continue
+		}
+		used, seen := inUse[ep]
+		if !seen {
+			used = map[string]bool{}
+			d, err := t.describe(ctx, ep, nil)
+			if err != nil {
+				return fmt.Errorf("collect endpoint configs of %s: %w", modelName, err)
+			}
+			if d != nil && d.EndpointStatus != smtypes.EndpointStatusDeleting {
+				used[aws.ToString(d.EndpointConfigName)] = true
+				if d.PendingDeploymentSummary != nil {
+					used[aws.ToString(d.PendingDeploymentSummary.EndpointConfigName)] = true
+				}
+			}
+			inUse[ep] = used
+		}
+		if used[c] {
+			continue
+		}
+		if _, err := t.sm.DeleteEndpointConfig(ctx, &sm.DeleteEndpointConfigInput{EndpointConfigName: aws.String(c)}); err != nil && !isNotFound(err) {
+			return fmt.Errorf("delete endpoint config %s: %w", c, err)
+		}
+		t.mu.Lock()
+		delete(t.configs, c)
+		t.mu.Unlock()
+		t.log.Debug("deleted unused endpoint config", "config", c)
+	}
+	return nil
+}

@@ -1,6 +1,7 @@
 package scoring
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -56,7 +57,7 @@ func (f *Frame) parseJSON(b []byte) error {
 			p.i++
 			break
 		}
-		key, err := p.str()
+		key, err := p.key()
 		if err != nil {
 			return err
 		}
@@ -137,7 +138,7 @@ func (p *jparser) split() error {
 			p.i++
 			break
 		}
-		key, err := p.str()
+		key, err := p.key()
 		if err != nil {
 			return err
 		}
@@ -205,7 +206,7 @@ func (p *jparser) columnNames() error {
 		}
 		var name string
 		if p.peek() == '"' {
-			s, err := p.str()
+			s, err := p.strReuse(f.prevColumn(len(f.Columns)))
 			if err != nil {
 				return err
 			}
@@ -350,7 +351,11 @@ func (p *jparser) records(path string) error {
 				p.i++
 				break
 			}
-			key, err := p.str()
+			prev := ""
+			if n == 0 {
+				prev = f.prevColumn(len(f.Columns))
+			}
+			key, err := p.strReuse(prev)
 			if err != nil {
 				return err
 			}
@@ -656,7 +661,48 @@ func (p *jparser) scanNumber() error {
 
 // str scans a JSON string and returns its value. Strings without escapes
 // are returned without decoding work.
-func (p *jparser) str() (string, error) {
+func (p *jparser) str() (string, error) { return p.strReuse("") }
+
+// key scans an object key; the protocol's own keys come back as constants,
+// without allocating.
+func (p *jparser) key() (string, error) {
+	b := p.b
+	if p.i < len(b) && b[p.i] == '"' {
+		if j := bytes.IndexByte(b[p.i+1:], '"'); j >= 0 {
+			switch k := b[p.i+1 : p.i+1+j]; string(k) {
+			case fieldSplit, fieldRecords, fieldInstances, fieldInputs, "params", "columns", "data", "index":
+				p.i += j + 2
+				return knownKey(k), nil
+			}
+		}
+	}
+	return p.str()
+}
+
+func knownKey(k []byte) string {
+	switch string(k) {
+	case fieldSplit:
+		return fieldSplit
+	case fieldRecords:
+		return fieldRecords
+	case fieldInstances:
+		return fieldInstances
+	case fieldInputs:
+		return fieldInputs
+	case "params":
+		return "params"
+	case "columns":
+		return "columns"
+	case "data":
+		return "data"
+	default:
+		return "index"
+	}
+}
+
+// strReuse is str, returning prev itself (no allocation) when the string
+// equals it: column names repeat from one request to the next.
+func (p *jparser) strReuse(prev string) (string, error) {
 	b := p.b
 	if p.i >= len(b) || b[p.i] != '"' {
 		return "", p.syntax("expected a string")
@@ -669,10 +715,14 @@ func (p *jparser) str() (string, error) {
 		case c == '"':
 			p.i = i + 1
 			if !escaped {
-				if !utf8.Valid(b[start:i]) {
+				raw := b[start:i]
+				if string(raw) == prev {
+					return prev, nil
+				}
+				if !utf8.Valid(raw) {
 					return "", p.syntax("invalid UTF-8 in a string")
 				}
-				return string(b[start:i]), nil
+				return string(raw), nil
 			}
 			var s string
 			if err := json.Unmarshal(b[start-1:i+1], &s); err != nil {
@@ -689,6 +739,14 @@ func (p *jparser) str() (string, error) {
 	}
 	p.i = len(b)
 	return "", p.syntax("unterminated string")
+}
+
+// prevColumn is the name column i had in the frame's previous parse, or "".
+func (f *Frame) prevColumn(i int) string {
+	if i < cap(f.Columns) {
+		return f.Columns[:i+1][i]
+	}
+	return ""
 }
 
 // skip scans over any JSON value, checking its syntax.

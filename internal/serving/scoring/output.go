@@ -117,7 +117,6 @@ func write(w http.ResponseWriter, f Format, b []byte) {
 	} else {
 		h["Content-Type"] = hdrJSON
 	}
-	h["Content-Length"] = []string{strconv.Itoa(len(b))}
 	w.WriteHeader(http.StatusOK)
 	w.Write(b)
 }

@@ -841,3 +841,19 @@ func TestParsePIDFile(t *testing.T) {
 }
 
 var _ capture.Sink = (*sink)(nil)
+
+// TestDocExample runs the requests shown in docs/localhost.md.
+func TestDocExample(t *testing.T) {
+	e := newEnv(t, nil)
+	e.f.add(t, "iris", "bridge_linear", irisJSON)
+	e.deploy(t, model.EndpointKey{Model: "iris", Slot: "Production"}, map[int]string{1: "iris"})
+	a := e.post(t, "/iris/Production/invocations", "application/json", "",
+		`{"dataframe_split": {"columns": ["sepal_length", "sepal_width", "petal_length", "petal_width"], "data": [[5.1, 3.5, 1.4, 0.2]]}}`)
+	if strings.TrimSpace(a.body) != `{"predictions": ["setosa"]}` {
+		t.Errorf("json example: %d %s", a.status, a.body)
+	}
+	a = e.post(t, "/endpoints/brdg-iris-Production/invocations", "text/csv", "text/csv", "5.1,3.5,1.4,0.2\n6.7,3.0,5.2,2.3\n")
+	if a.body != "setosa\nvirginica\n" {
+		t.Errorf("csv example: %d %q", a.status, a.body)
+	}
+}

@@ -1,0 +1,443 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/bridgeops/bridge/internal/model"
+	"github.com/bridgeops/bridge/internal/registry/mlflow"
+)
+
+// defaultRegistryURL is where bridge models looks for a registry when
+// neither --registry nor BRIDGE_MLFLOW_URI says.
+const defaultRegistryURL = "http://127.0.0.1:5000"
+
+var modelsFlags struct {
+	registry    string
+	output      string
+	description string
+	tags        []string
+	runID       string
+	archive     bool
+	del         bool
+	filter      string
+}
+
+var modelsCmd = &cobra.Command{
+	Use:   "models",
+	Short: "Manage registered models and versions in any MLflow-compatible registry",
+	Long: `Manage registered models, versions, stages, aliases and tags over MLflow's
+REST API: Bridge's embedded registry (bridge registry serve, bridge run) or any
+MLflow server. The registry is --registry, else BRIDGE_MLFLOW_URI, else
+` + defaultRegistryURL + `; the token is BRIDGE_REGISTRY_TOKEN, else
+MLFLOW_TRACKING_TOKEN.`,
+	Example: `  bridge models create iris
+  bridge models add-version iris ./iris-model        # upload a local MLflow model dir
+  bridge models transition iris 1 Production --archive-existing
+  bridge models show iris -o json`,
+}
+
+func modelsClient() *mlflow.Client {
+	u := modelsFlags.registry
+	if u == "" {
+		u = cfg.MLflowURI
+	}
+	if u == "" {
+		u = defaultRegistryURL
+	}
+	tok := cfg.RegistryToken
+	if tok == "" {
+		tok = cfg.Get("MLFLOW_TRACKING_TOKEN", "")
+	}
+	return mlflow.NewClient(u, tok, &http.Client{Timeout: 10 * time.Minute})
+}
+
+func modelsJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func parseTagFlags(tags []string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, t := range tags {
+		k, v, ok := strings.Cut(t, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("--tag %q: want KEY=VALUE", t)
+		}
+		out[k] = v
+	}
+	return out, nil
+}
+
+func parseVersionArg(s string) (int, error) {
+	v, err := model.ParseVersion(s)
+	if err != nil {
+		return 0, fmt.Errorf("%w (versions are the numbers bridge models show prints)", err)
+	}
+	return v, nil
+}
+
+// withRegistryHint adds what to do next to a missing-model error.
+func withRegistryHint(err error, name string) error {
+	if mlflow.IsNotFound(err) && strings.Contains(err.Error(), "Registered Model") {
+		return fmt.Errorf("%w (create it with: bridge models create %s)", err, name)
+	}
+	return err
+}
+
+var modelsCreateCmd = &cobra.Command{
+	Use:   "create NAME",
+	Short: "Create a registered model",
+	Example: `  bridge models create iris
+  bridge models create iris --description "Iris classifier" --tag team=ml`,
+	Args: cobra.ExactArgs(1),
+	RunE: func(cmd *cobra.Command, args []string) error {
+		tags, err := parseTagFlags(modelsFlags.tags)
+		if err != nil {
+			return err
+		}
+		c := modelsClient()
+		m, err := c.CreateRegisteredModel(cmd.Context(), args[0], modelsFlags.description, tags)
+		if err != nil {
+			if mlflow.IsAlreadyExists(err) {
+				return fmt.Errorf("%w (add versions with: bridge models add-version %s PATH_OR_URI)", err, args[0])
+			}
+			return err
+		}
+		if modelsFlags.output == "json" {
+			return modelsJSON(cmd.OutOrStdout(), mlflow.RegisteredModelResponse{RegisteredModel: m})
+		}
+		fmt.Fprintf(cmd.OutOrStdout(), "Created model %s\n", m.Name)
+		return nil
+	},
+}
+
+var modelsAddVersionCmd = &cobra.Command{
+	Use:   "add-version NAME PATH_OR_URI",
+	Short: "Register a new model version from a local model directory or an artifact URI; prints its number",
+	Long: `Register a new version of model NAME. A local directory (an MLflow model
+directory with an MLmodel file, as mlflow.<flavor>.save_model writes it) is
+uploaded whole to the registry's artifact store first, under
+mlflow-artifacts:/NAME/<random id>/; a URI (s3://, file://, mlflow-artifacts:/,
+runs:/, models:/ ...) is registered as it is. Prints the new version number.`,
+	Example: `  bridge models add-version iris ./iris-model
+  V=$(bridge models add-version iris s3://my-bucket/models/iris/3)
+  bridge models add-version iris ./iris-model --run-id 4f2c... --tag owner=ana -o json`,
+	Args: cobra.ExactArgs(2),
+	RunE: func(cmd *cobra.Command, args []string) error {
+		name, src := args[0], args[1]
+		tags, err := parseTagFlags(modelsFlags.tags)
+		if err != nil {
+			return err
+		}
+		ctx := cmd.Context()
+		c := modelsClient()
+		if _, err := c.GetRegisteredModel(ctx, name); err != nil {
+			return withRegistryHint(err, name)
+		}
+		source, uploaded, err := resolveVersionSource(ctx, c, name, src)
+		if err != nil {
+			return err
+		}
+		v, err := c.CreateModelVersion(ctx, mlflow.VersionSpec{Name: name, Source: source, RunID: modelsFlags.runID, Description: modelsFlags.description, Tags: tags})
+		if err != nil {
+			if uploaded != "" { // leave no orphaned upload behind
+				if derr := c.DeleteArtifact(context.WithoutCancel(ctx), uploaded); derr != nil {
+					fmt.Fprintf(cmd.ErrOrStderr(), "bridge: could not remove the uploaded %s: %v\n", source, derr)
+				}
+			}
+			return withRegistryHint(err, name)
+		}
+		if modelsFlags.output == "json" {
+			return modelsJSON(cmd.OutOrStdout(), mlflow.ModelVersionResponse{ModelVersion: v})
+		}
+		fmt.Fprintln(cmd.OutOrStdout(), v.Version)
+		return nil
+	},
+}
+
+// resolveVersionSource returns the source URI to register: a local model
+// directory is uploaded first (uploaded is its artifact path), a URI is
+// returned as it is.
+func resolveVersionSource(ctx context.Context, c *mlflow.Client, name, src string) (source, uploaded string, err error) {
+	fi, statErr := os.Stat(src)
+	if statErr == nil {
+		if !fi.IsDir() {
+			return "", "", fmt.Errorf("%s is a file: give the model directory (the one holding MLmodel) or a URI", src)
+		}
+		if _, err := os.Stat(filepath.Join(src, "MLmodel")); err != nil {
+			return "", "", fmt.Errorf("%s has no MLmodel file: save the model with mlflow.<flavor>.save_model(model, %q) or give an artifact URI", src, src)
+		}
+		dest := name + "/" + randomID()
+		if err := c.UploadDir(ctx, src, dest); err != nil {
+			c.DeleteArtifact(context.WithoutCancel(ctx), dest)
+			return "", "", err
+		}
+		return "mlflow-artifacts:/" + dest, dest, nil
+	}
+	if i := strings.Index(src, ":"); i > 1 && !strings.ContainsAny(src[:i], `/\`) {
+		return src, "", nil // a URI (a one-letter scheme would be a Windows drive)
+	}
+	return "", "", fmt.Errorf("%s: no such directory, and not a URI (give a model directory, or a URI such as s3://bucket/path or runs:/RUN_ID/model)", src)
+}
+
+// randomID returns a random UUID (version 4) string.
+func randomID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+var modelsTransitionCmd = &cobra.Command{
+	Use:   "transition NAME VERSION STAGE",
+	Short: "Move a version to a stage (None, Staging, Production, Archived)",
+	Example: `  bridge models transition iris 3 Staging
+  bridge models transition iris 3 production --archive-existing   # archive the current Production versions`,
+	Args: cobra.ExactArgs(3),
+	RunE: func(cmd *cobra.Command, args []string) error {
+		v, err := parseVersionArg(args[1])
+		if err != nil {
+			return err
+		}
+		c := modelsClient()
+		mv, err := c.TransitionStage(cmd.Context(), args[0], v, args[2], modelsFlags.archive)
+		if err != nil {
+			return withRegistryHint(err, args[0])
+		}
+		if modelsFlags.output == "json" {
+			return modelsJSON(cmd.OutOrStdout(), mlflow.ModelVersionResponse{ModelVersion: mv})
+		}
+		fmt.Fprintf(cmd.OutOrStdout(), "%s version %s is now in stage %s\n", mv.Name, mv.Version, mv.CurrentStage)
+		return nil
+	},
+}
+
+var modelsAliasCmd = &cobra.Command{
+	Use:   "alias NAME ALIAS [VERSION]",
+	Short: "Point an alias (champion, challenger, ...) at a version, or remove it with --delete",
+	Example: `  bridge models alias iris champion 3
+  bridge models alias iris challenger --delete`,
+	Args: func(cmd *cobra.Command, args []string) error {
+		if modelsFlags.del {
+			return cobra.ExactArgs(2)(cmd, args)
+		}
+		return cobra.ExactArgs(3)(cmd, args)
+	},
+	RunE: func(cmd *cobra.Command, args []string) error {
+		c := modelsClient()
+		if modelsFlags.del {
+			if err := c.DeleteAlias(cmd.Context(), args[0], args[1]); err != nil {
+				return withRegistryHint(err, args[0])
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "Removed alias %s of %s\n", args[1], args[0])
+			return nil
+		}
+		v, err := parseVersionArg(args[2])
+		if err != nil {
+			return err
+		}
+		if err := c.SetAlias(cmd.Context(), args[0], args[1], v); err != nil {
+			return withRegistryHint(err, args[0])
+		}
+		fmt.Fprintf(cmd.OutOrStdout(), "%s@%s → version %d\n", args[0], args[1], v)
+		return nil
+	},
+}
+
+var modelsTagCmd = &cobra.Command{
+	Use:   "tag NAME VERSION KEY [VALUE]",
+	Short: "Set a tag on a version, or remove it with --delete",
+	Example: `  bridge models tag iris 3 validated true
+  bridge models tag iris 3 validated --delete`,
+	Args: func(cmd *cobra.Command, args []string) error {
+		if modelsFlags.del {
+			return cobra.ExactArgs(3)(cmd, args)
+		}
+		return cobra.ExactArgs(4)(cmd, args)
+	},
+	RunE: func(cmd *cobra.Command, args []string) error {
+		v, err := parseVersionArg(args[1])
+		if err != nil {
+			return err
+		}
+		c := modelsClient()
+		if modelsFlags.del {
+			if err := c.DeleteModelVersionTag(cmd.Context(), args[0], v, args[2]); err != nil {
+				return withRegistryHint(err, args[0])
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "Removed tag %s from %s version %d\n", args[2], args[0], v)
+			return nil
+		}
+		if err := c.SetModelVersionTag(cmd.Context(), args[0], v, args[2], args[3]); err != nil {
+			return withRegistryHint(err, args[0])
+		}
+		fmt.Fprintf(cmd.OutOrStdout(), "Tagged %s version %d: %s=%s\n", args[0], v, args[2], args[3])
+		return nil
+	},
+}
+
+var modelsListCmd = &cobra.Command{
+	Use:   "list",
+	Short: "List registered models with their latest version per stage and their aliases",
+	Example: `  bridge models list
+  bridge models list --filter "name LIKE 'iris%'" -o json`,
+	Args: cobra.NoArgs,
+	RunE: func(cmd *cobra.Command, args []string) error {
+		c := modelsClient()
+		ms, err := c.AllRegisteredModels(cmd.Context(), mlflow.SearchOptions{Filter: modelsFlags.filter, MaxResults: 1000})
+		if err != nil {
+			return err
+		}
+		if modelsFlags.output == "json" {
+			if ms == nil {
+				ms = []mlflow.RegisteredModel{}
+			}
+			return modelsJSON(cmd.OutOrStdout(), mlflow.SearchRegisteredModelsResponse{RegisteredModels: ms})
+		}
+		return printModelList(cmd.OutOrStdout(), ms)
+	},
+}
+
+func printModelList(w io.Writer, ms []mlflow.RegisteredModel) error {
+	if len(ms) == 0 {
+		fmt.Fprintln(w, "No registered models. Create one with: bridge models create NAME")
+		return nil
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tLATEST\tSTAGING\tPRODUCTION\tALIASES\tUPDATED")
+	for _, m := range ms {
+		stages := map[string]string{}
+		for _, v := range m.LatestVersions {
+			stages[v.CurrentStage] = v.Version
+		}
+		var aliases []string
+		for _, a := range m.Aliases {
+			aliases = append(aliases, a.Alias+"="+a.Version)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", m.Name, dash(stages[model.StageNone]), dash(stages[model.StageStaging]),
+			dash(stages[model.StageProduction]), dash(strings.Join(aliases, ",")), fmtMillis(int64(m.LastUpdatedTimestamp)))
+	}
+	return tw.Flush()
+}
+
+var modelsShowCmd = &cobra.Command{
+	Use:   "show NAME",
+	Short: "Show a model's versions with stages, aliases, tags and sources",
+	Example: `  bridge models show iris
+  bridge models show iris -o json | jq '.model_versions[] | select(.current_stage == "Production")'`,
+	Args: cobra.ExactArgs(1),
+	RunE: func(cmd *cobra.Command, args []string) error {
+		ctx := cmd.Context()
+		c := modelsClient()
+		m, err := c.GetRegisteredModel(ctx, args[0])
+		if err != nil {
+			return withRegistryHint(err, args[0])
+		}
+		vs, err := c.AllModelVersions(ctx, mlflow.SearchOptions{Filter: "name = '" + strings.ReplaceAll(args[0], "'", "''") + "'", MaxResults: 1000})
+		if err != nil {
+			return err
+		}
+		sort.Slice(vs, func(i, j int) bool {
+			a, _ := strconv.Atoi(vs[i].Version)
+			b, _ := strconv.Atoi(vs[j].Version)
+			return a < b
+		})
+		if modelsFlags.output == "json" {
+			if vs == nil {
+				vs = []mlflow.ModelVersion{}
+			}
+			return modelsJSON(cmd.OutOrStdout(), struct {
+				RegisteredModel mlflow.RegisteredModel `json:"registered_model"`
+				ModelVersions   []mlflow.ModelVersion  `json:"model_versions"`
+			}{m, vs})
+		}
+		return printModel(cmd.OutOrStdout(), m, vs)
+	},
+}
+
+func printModel(w io.Writer, m mlflow.RegisteredModel, vs []mlflow.ModelVersion) error {
+	fmt.Fprintf(w, "Model:   %s\n", m.Name)
+	if m.Description != "" {
+		fmt.Fprintf(w, "About:   %s\n", m.Description)
+	}
+	if len(m.Tags) > 0 {
+		fmt.Fprintf(w, "Tags:    %s\n", joinTags(m.Tags))
+	}
+	fmt.Fprintf(w, "Updated: %s\n\n", fmtMillis(int64(m.LastUpdatedTimestamp)))
+	if len(vs) == 0 {
+		fmt.Fprintf(w, "No versions. Add one with: bridge models add-version %s PATH_OR_URI\n", m.Name)
+		return nil
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "VERSION\tSTAGE\tALIASES\tCREATED\tSOURCE\tTAGS")
+	for _, v := range vs {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", v.Version, v.CurrentStage, dash(strings.Join(v.Aliases, ",")),
+			fmtMillis(int64(v.CreationTimestamp)), v.Source, dash(joinTags(v.Tags)))
+	}
+	return tw.Flush()
+}
+
+func joinTags(tags []mlflow.Tag) string {
+	parts := make([]string, 0, len(tags))
+	for _, t := range tags {
+		parts = append(parts, t.Key+"="+t.Value)
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, " ")
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func fmtMillis(ms int64) string {
+	if ms == 0 {
+		return "-"
+	}
+	return time.UnixMilli(ms).UTC().Format("2006-01-02 15:04:05Z")
+}
+
+func init() {
+	pf := modelsCmd.PersistentFlags()
+	pf.StringVar(&modelsFlags.registry, "registry", "", "registry URL (default $BRIDGE_MLFLOW_URI, else "+defaultRegistryURL+")")
+	pf.StringVarP(&modelsFlags.output, "output", "o", "table", "output format: table or json")
+	modelsCmd.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
+		if err := rootCmd.PersistentPreRunE(cmd, args); err != nil {
+			return err
+		}
+		if modelsFlags.output != "table" && modelsFlags.output != "json" {
+			return fmt.Errorf("-o %q: want table or json", modelsFlags.output)
+		}
+		return nil
+	}
+	for _, c := range []*cobra.Command{modelsCreateCmd, modelsAddVersionCmd} {
+		c.Flags().StringVar(&modelsFlags.description, "description", "", "description")
+		c.Flags().StringArrayVar(&modelsFlags.tags, "tag", nil, "tag KEY=VALUE (repeatable)")
+	}
+	modelsAddVersionCmd.Flags().StringVar(&modelsFlags.runID, "run-id", "", "MLflow run that produced the model")
+	modelsTransitionCmd.Flags().BoolVar(&modelsFlags.archive, "archive-existing", false, "archive the versions currently in the target stage (Staging and Production only)")
+	modelsAliasCmd.Flags().BoolVar(&modelsFlags.del, "delete", false, "remove the alias instead")
+	modelsTagCmd.Flags().BoolVar(&modelsFlags.del, "delete", false, "remove the tag instead")
+	modelsListCmd.Flags().StringVar(&modelsFlags.filter, "filter", "", `MLflow filter, e.g. "name LIKE 'iris%'"`)
+	modelsCmd.AddCommand(modelsCreateCmd, modelsAddVersionCmd, modelsTransitionCmd, modelsAliasCmd, modelsTagCmd, modelsListCmd, modelsShowCmd)
+	rootCmd.AddCommand(modelsCmd)
+}

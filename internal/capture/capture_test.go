@@ -136,7 +136,10 @@ func TestSpecsAndWant(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := &Writer{cfg: WriterConfig{Default: def, Endpoints: over}}
+	w, err := newWriter(WriterConfig{Root: t.TempDir(), Default: def, Endpoints: over})
+	if err != nil {
+		t.Fatal(err)
+	}
 	cases := []struct {
 		endpoint string
 		in, out  bool

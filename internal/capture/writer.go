@@ -63,6 +63,9 @@ type Writer struct {
 	errs     prometheus.Counter
 	files    prometheus.Counter
 
+	// endpoints whose metric series exist (so /metrics shows zero drops)
+	seen sync.Map
+
 	// owned by the writer goroutine
 	open    map[string]*file
 	buf     []byte
@@ -156,6 +159,11 @@ func registerOr(r prometheus.Registerer, c prometheus.Collector) prometheus.Coll
 // Want reports whether to capture this invocation of endpoint, and which
 // halves: the endpoint's setting, then a sampling draw.
 func (w *Writer) Want(endpoint string) (input, output bool) {
+	if _, ok := w.seen.Load(endpoint); !ok {
+		w.seen.Store(endpoint, struct{}{})
+		w.captured.WithLabelValues(endpoint)
+		w.dropped.WithLabelValues(endpoint)
+	}
 	c, ok := w.cfg.Endpoints[endpoint]
 	if !ok {
 		c = w.cfg.Default

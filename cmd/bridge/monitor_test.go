@@ -1,0 +1,365 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/spf13/cobra"
+
+	"github.com/bridgeops/bridge/internal/capture"
+	"github.com/bridgeops/bridge/internal/monitor"
+	"github.com/bridgeops/bridge/internal/monitor/schedule"
+	"github.com/bridgeops/bridge/internal/monitor/schema"
+	"github.com/bridgeops/bridge/internal/registry/store"
+)
+
+var (
+	binOnce sync.Once
+	binPath string
+	binErr  error
+)
+
+// bridgeBinary builds the bridge command once per test binary.
+func bridgeBinary(t *testing.T) string {
+	t.Helper()
+	binOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "bridge-bin-")
+		if err != nil {
+			binErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "bridge")
+		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		if err != nil {
+			binErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if binErr != nil {
+		t.Fatal(binErr)
+	}
+	return binPath
+}
+
+// bridgeCLI runs the bridge binary with home as BRIDGE_HOME.
+func bridgeCLI(t *testing.T, home string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	cmd := exec.Command(bridgeBinary(t), append([]string{"--home", home}, args...)...)
+	cmd.Env = append(os.Environ(), "BRIDGE_ENV_FILE=/nonexistent/.env")
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	code = 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return o.String(), e.String(), code
+}
+
+func mustCLI(t *testing.T, home string, args ...string) string {
+	t.Helper()
+	out, errOut, code := bridgeCLI(t, home, args...)
+	if code != 0 {
+		t.Fatalf("bridge %s: exit %d\n%s%s", strings.Join(args, " "), code, out, errOut)
+	}
+	return out
+}
+
+// churnData writes a training set and a labelled prediction set.
+func churnData(t *testing.T, dir string) (train, preds string) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	var tr, pr strings.Builder
+	tr.WriteString("age,income,plan\n")
+	pr.WriteString("prediction,probability,label\n")
+	for i := 0; i < 3000; i++ {
+		income := 50000 + rng.NormFloat64()*8000
+		fmt.Fprintf(&tr, "%d,%.2f,%s\n", 18+rng.IntN(60), income, []string{"basic", "plus", "gold"}[rng.IntN(3)])
+		p := 1 / (1 + math.Exp((income-50000)/4000))
+		label := 0
+		if rng.Float64() < p {
+			label = 1
+		}
+		pred := 0
+		if p >= 0.5 {
+			pred = 1
+		}
+		fmt.Fprintf(&pr, "%d,%.4f,%d\n", pred, p, label)
+	}
+	train, preds = filepath.Join(dir, "train.csv"), filepath.Join(dir, "preds.csv")
+	writeTestFile(t, train, tr.String())
+	writeTestFile(t, preds, pr.String())
+	return train, preds
+}
+
+func TestMonitorCLIWorkflow(t *testing.T) {
+	home := t.TempDir()
+	train, preds := churnData(t, home)
+	dq, mq := filepath.Join(home, "baseline-dq"), filepath.Join(home, "baseline-mq")
+	mustCLI(t, home, "monitor", "baseline", "data-quality", "--dataset", train, "--output", dq)
+	mustCLI(t, home, "monitor", "baseline", "model-quality", "--dataset", preds, "--problem-type", "BinaryClassification",
+		"--inference-attribute", "prediction", "--probability-attribute", "probability", "--ground-truth-attribute", "label", "--output", mq)
+	for _, f := range []string{filepath.Join(dq, schema.StatisticsFile), filepath.Join(dq, schema.ConstraintsFile), filepath.Join(mq, schema.ConstraintsFile)} {
+		if _, err := os.Stat(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// One hour of drifted traffic captured by the writer bridge run uses.
+	hour := time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
+	w, err := capture.NewWriter(capture.WriterConfig{Root: filepath.Join(home, "datacapture"), Default: capture.DefaultEndpointConfig()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(6, 6))
+	var labels strings.Builder
+	labels.WriteString("inference_id,label\n")
+	for i := 0; i < 1000; i++ {
+		income := 65000 + rng.NormFloat64()*8000
+		p := 1 / (1 + math.Exp((income-50000)/4000))
+		id := fmt.Sprintf("req-%d", i)
+		w.Capture(capture.Record{Endpoint: "brdg-churn-Production", Variant: "v1", InferenceID: id, Time: hour.Add(time.Duration(i) * time.Second),
+			InputContentType: "text/csv", Input: []byte(fmt.Sprintf("%d,%.2f,gold", 30, income)), OutputContentType: "text/csv", Output: []byte(strconv.FormatFloat(p, 'f', 4, 64))})
+		fmt.Fprintf(&labels, "%s,%d\n", id, rng.IntN(2))
+	}
+	labels.WriteString("broken-row\n")
+	if err := w.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	writeTestFile(t, filepath.Join(home, "labels.csv"), labels.String())
+	_, errOut, code := bridgeCLI(t, home, "monitor", "ground-truth", "add", "--csv", filepath.Join(home, "labels.csv"),
+		"--output", filepath.Join(home, "ground-truth"), "--time", "2026-05-01T11:30:00Z")
+	if code != 0 || !strings.Contains(errOut, "1 malformed rows") {
+		t.Fatalf("ground-truth add: exit %d, %s", code, errOut)
+	}
+
+	// monitor run: exit 0 with violations, JSON report
+	out := mustCLI(t, home, "monitor", "run", "--type", "data-quality", "--endpoint", "brdg-churn-Production", "--baseline", dq,
+		"--output", filepath.Join(home, "report"), "--start", "2026-05-01T10:00:00Z", "--end", "2026-05-01T11:00:00Z", "-o", "json")
+	var rep monitor.Report
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	found := map[string]bool{}
+	for _, v := range rep.Violations {
+		found[v.FeatureName+"/"+v.ConstraintCheckType] = true
+	}
+	if rep.Records != 1000 || !found["income/baseline_drift_check"] || !found["plan/baseline_drift_check"] {
+		t.Errorf("report: %d records, violations %v", rep.Records, rep.Violations)
+	}
+	out = mustCLI(t, home, "monitor", "run", "--type", "model-quality", "--endpoint", "brdg-churn-Production", "--baseline", mq,
+		"--ground-truth", filepath.Join(home, "ground-truth"), "--probability-attribute", "0", "--output", filepath.Join(home, "report-mq"))
+	if !strings.Contains(out, "1000 rows evaluated") || !strings.Contains(out, "auc LessThanThreshold") {
+		t.Errorf("model-quality run output:\n%s", out)
+	}
+
+	// schedules
+	mustCLI(t, home, "monitor", "schedule", "create", "churn-drift", "--cron", "0 * * * *", "--type", "data-quality",
+		"--endpoint", "brdg-churn-Production", "--baseline", dq, "--output", filepath.Join(home, "reports"))
+	if _, errOut, code := bridgeCLI(t, home, "monitor", "schedule", "create", "churn-drift", "--cron", "0 * * * *", "--type", "data-quality",
+		"--endpoint", "x", "--baseline", dq, "--output", "o"); code == 0 || !strings.Contains(errOut, "exists") {
+		t.Errorf("duplicate schedule: exit %d %s", code, errOut)
+	}
+	if _, errOut, code := bridgeCLI(t, home, "monitor", "schedule", "create", "bad", "--cron", "hourly please", "--type", "data-quality",
+		"--endpoint", "x", "--baseline", dq, "--output", "o"); code == 0 || !strings.Contains(errOut, "cron expression") {
+		t.Errorf("bad cron: exit %d %s", code, errOut)
+	}
+	var list []schedule.Schedule
+	if err := json.Unmarshal([]byte(mustCLI(t, home, "monitor", "schedule", "list", "-o", "json")), &list); err != nil || len(list) != 1 || list[0].Spec.Capture == "" {
+		t.Fatalf("schedule list: %+v %v", list, err)
+	}
+	out = mustCLI(t, home, "monitor", "schedule", "run", "churn-drift", "--now", "2026-05-01T11:00:05Z")
+	if !strings.Contains(out, schedule.StatusViolations) {
+		t.Errorf("schedule run:\n%s", out)
+	}
+	mustCLI(t, home, "monitor", "schedule", "run", "churn-drift", "--now", "2026-05-01T12:00:05Z") // an empty window
+	var ex []schedule.Execution
+	if err := json.Unmarshal([]byte(mustCLI(t, home, "monitor", "executions", "churn-drift", "-o", "json")), &ex); err != nil {
+		t.Fatal(err)
+	}
+	if len(ex) != 2 || ex[1].Status != schedule.StatusViolations || ex[1].Records != 1000 || ex[0].Records != 0 ||
+		!ex[1].WindowStart.Equal(hour) || ex[1].ViolationsPath == "" {
+		t.Errorf("executions %+v", ex)
+	}
+	mustCLI(t, home, "monitor", "schedule", "delete", "churn-drift")
+	if _, errOut, code := bridgeCLI(t, home, "monitor", "executions", "churn-drift"); code == 0 || !strings.Contains(errOut, "no such monitoring schedule") {
+		t.Errorf("executions of a deleted schedule: exit %d %s", code, errOut)
+	}
+}
+
+func TestMonitorCLIErrors(t *testing.T) {
+	home := t.TempDir()
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"monitor", "run", "--endpoint", "e", "--baseline", "b", "--output", "o"}, "--type"},
+		{[]string{"monitor", "run", "--type", "data-quality", "--endpoint", "e", "--baseline", filepath.Join(home, "none"), "--output", "o"}, "bridge monitor baseline"},
+		{[]string{"monitor", "run", "--type", "data-quality", "--endpoint", "e", "--baseline", "b", "--output", "o", "--start", "yesterday"}, "RFC 3339"},
+		{[]string{"monitor", "baseline", "data-quality", "--dataset", filepath.Join(home, "missing.csv"), "--output", "o"}, "missing.csv"},
+		{[]string{"monitor", "baseline", "model-quality", "--dataset", "x.csv", "--problem-type", "Ranking", "--inference-attribute", "p", "--ground-truth-attribute", "y", "--output", "o"}, "problem type"},
+		{[]string{"monitor", "ground-truth", "add", "--output", "o"}, "--csv"},
+	}
+	for _, tc := range cases {
+		t.Run(strings.Join(tc.args[:3], " "), func(t *testing.T) {
+			_, errOut, code := bridgeCLI(t, home, tc.args...)
+			if code == 0 || !strings.Contains(errOut, tc.want) {
+				t.Errorf("exit %d, stderr %q; want non-zero mentioning %q", code, errOut, tc.want)
+			}
+		})
+	}
+}
+
+// monitorRunCommand is a command carrying bridge run's monitoring flags.
+func monitorRunCommand(t *testing.T, args ...string) *cobra.Command {
+	t.Helper()
+	c := &cobra.Command{Use: "run"}
+	addMonitorRunFlags(c)
+	if err := c.ParseFlags(args); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestStartMonitoringCapture(t *testing.T) {
+	home := t.TempDir()
+	capDir := filepath.Join(home, "cap")
+	cases := []struct {
+		name     string
+		args     []string
+		env      map[string]string
+		wantSink bool
+		want     map[string][2]bool // endpoint -> Want()
+	}{
+		{"off by default", nil, nil, false, nil},
+		{"flag on", []string{"--capture", "--capture-dir", capDir}, nil, true, map[string][2]bool{"brdg-a-Production": {true, true}}},
+		{"env on, input only", []string{"--capture-dir", capDir}, map[string]string{"BRIDGE_CAPTURE": "true", "BRIDGE_CAPTURE_MODE": "input"}, true,
+			map[string][2]bool{"brdg-a-Production": {true, false}}},
+		{"one endpoint only", []string{"--capture-dir", capDir, "--capture-endpoint", "brdg-a-Production=100"}, nil, true,
+			map[string][2]bool{"brdg-a-Production": {true, true}, "brdg-b-Production": {false, false}}},
+		{"env overrides", []string{"--capture", "--capture-dir", capDir}, map[string]string{"BRIDGE_CAPTURE_ENDPOINTS": "brdg-a-Production=off;brdg-b-Staging=output"}, true,
+			map[string][2]bool{"brdg-a-Production": {false, false}, "brdg-b-Staging": {false, true}, "brdg-c-Latest": {true, true}}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			for k, v := range tc.env {
+				t.Setenv(k, v)
+			}
+			cmd := monitorRunCommand(t, append(tc.args, "--monitor-schedules=false")...)
+			sink, stop, err := startMonitoring(context.Background(), cmd, nil, prometheus.NewRegistry())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer stop()
+			if (sink != nil) != tc.wantSink {
+				t.Fatalf("sink %v, want one: %v", sink, tc.wantSink)
+			}
+			for ep, w := range tc.want {
+				in, out := sink.Want(ep)
+				if in != w[0] || out != w[1] {
+					t.Errorf("Want(%s) = %v,%v, want %v,%v", ep, in, out, w[0], w[1])
+				}
+			}
+		})
+	}
+	for _, bad := range [][]string{{"--capture", "--capture-mode", "sideways"}, {"--capture", "--capture-endpoint", "x"}, {"--capture", "--capture-sampling", "120"}} {
+		cmd := monitorRunCommand(t, append(bad, "--capture-dir", capDir, "--monitor-schedules=false")...)
+		if _, _, err := startMonitoring(context.Background(), cmd, nil, nil); err == nil {
+			t.Errorf("%v accepted", bad)
+		}
+	}
+}
+
+func TestStartMonitoringCaptureFlushesOnStop(t *testing.T) {
+	capDir := filepath.Join(t.TempDir(), "cap")
+	reg := prometheus.NewRegistry()
+	cmd := monitorRunCommand(t, "--capture", "--capture-dir", capDir, "--monitor-schedules=false")
+	sink, stop, err := startMonitoring(context.Background(), cmd, nil, reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 10; i++ {
+		if in, _ := sink.Want("brdg-a-Production"); !in {
+			t.Fatal("capture on but input not wanted")
+		}
+		sink.Capture(capture.Record{Endpoint: "brdg-a-Production", Time: time.Now(), InputContentType: "text/csv", Input: []byte("1,2")})
+	}
+	stop()
+	var n int
+	filepath.WalkDir(capDir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			b, _ := os.ReadFile(p)
+			n += bytes.Count(b, []byte("\n"))
+		}
+		return nil
+	})
+	if n != 10 {
+		t.Errorf("%d captured lines on disk after stop, want 10", n)
+	}
+	mfs, _ := reg.Gather()
+	names := map[string]bool{}
+	for _, mf := range mfs {
+		names[mf.GetName()] = true
+	}
+	if !names["bridge_capture_records_total"] || !names["bridge_capture_dropped_total"] {
+		t.Errorf("capture metrics not registered: %v", names)
+	}
+}
+
+func TestStartMonitoringRunsStoredSchedules(t *testing.T) {
+	home := t.TempDir()
+	st, err := store.Open(context.Background(), home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ss, err := schedule.OpenStore(context.Background(), st.DB())
+	if err != nil {
+		t.Fatal(err)
+	}
+	train, _ := churnData(t, home)
+	dq := filepath.Join(home, "dq")
+	if _, err := monitor.BaselineDataQuality(context.Background(), train, dq); err != nil {
+		t.Fatal(err)
+	}
+	if err := ss.Create(context.Background(), schedule.Schedule{Name: "fast", Cron: "* * * * * *", Spec: schedule.Spec{
+		Type: monitor.DataQuality, Endpoint: "brdg-a-Production", Capture: filepath.Join(home, "cap"), Baseline: dq, Output: filepath.Join(home, "out")}}); err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewRegistry()
+	_, stop, err := startMonitoring(context.Background(), monitorRunCommand(t), st.DB(), reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ex, err := ss.Executions(context.Background(), "fast", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ex) > 0 {
+			if ex[0].Status != schedule.StatusCompleted || ex[0].WindowEnd.Sub(ex[0].WindowStart) != time.Second {
+				t.Errorf("execution %+v", ex[0])
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the schedule did not execute inside bridge run's monitoring within 10 s")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

@@ -114,22 +114,26 @@ func benchServers(b *testing.B) (plainURL, routerURL string) {
 // BenchmarkRouterVsPlain measures the router against a plain net/http
 // handler computing the same prediction (the native model's handler),
 // with the same in-process load generator: BENCH_CLIENTS concurrent
-// keep-alive clients (default 16), rounds of BENCH_ROUND (default 2s) that
-// alternate between the two servers, BENCH_ROUNDS (default 3) each. It
-// sizes itself; run it with -benchtime 1x.
+// keep-alive clients (default 16), rounds of BENCH_ROUND_MS (default 1000)
+// that alternate between the two servers, BENCH_ROUNDS (default 10) each.
+// Alternating short rounds spreads the load of a shared machine over both;
+// median-round-ratio is the median of the per-round-pair ratios. It sizes
+// itself; run it with -benchtime 1x.
 func BenchmarkRouterVsPlain(b *testing.B) {
 	clients := envInt("BENCH_CLIENTS", 16)
-	rounds := envInt("BENCH_ROUNDS", 3)
-	round := time.Duration(envInt("BENCH_ROUND_MS", 2000)) * time.Millisecond
+	rounds := envInt("BENCH_ROUNDS", 10)
+	round := time.Duration(envInt("BENCH_ROUND_MS", 1000)) * time.Millisecond
 	plainURL, routerURL := benchServers(b)
 	body := []byte(benchBody)
 	runLoad(b, plainURL, body, clients, round/4) // warm up both
 	runLoad(b, routerURL, body, clients, round/4)
 	b.ResetTimer()
 	var plain, router loadResult
+	var ratios []float64 // router/plain requests/s of each pair of rounds
 	for range b.N {
 		for range rounds {
-			for _, x := range []struct {
+			var rps [2]float64
+			for i, x := range []struct {
 				url string
 				acc *loadResult
 			}{{plainURL, &plain}, {routerURL, &router}} {
@@ -137,14 +141,18 @@ func BenchmarkRouterVsPlain(b *testing.B) {
 				x.acc.requests += r.requests
 				x.acc.elapsed += r.elapsed
 				x.acc.lat = append(x.acc.lat, r.lat...)
+				rps[i] = r.rps()
 			}
+			ratios = append(ratios, rps[1]/rps[0])
 		}
 	}
 	b.StopTimer()
+	slices.Sort(ratios)
 	us := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e3 }
 	b.ReportMetric(plain.rps(), "plain-req/s")
 	b.ReportMetric(router.rps(), "router-req/s")
 	b.ReportMetric(router.rps()/plain.rps(), "ratio")
+	b.ReportMetric(ratios[len(ratios)/2], "median-round-ratio")
 	b.ReportMetric(us(plain.pct(0.5)), "plain-p50-µs")
 	b.ReportMetric(us(router.pct(0.5)), "router-p50-µs")
 	b.ReportMetric(us(plain.pct(0.99)), "plain-p99-µs")

@@ -250,6 +250,7 @@ const (
 	flavorPanic = "bridge_test_panic"
 	flavorState = "bridge_test_state"
 	flavorSlow  = "bridge_test_unready"
+	flavorEcho  = "bridge_test_echo"
 )
 
 func init() {
@@ -258,6 +259,7 @@ func init() {
 	serving.Register(flavorPanic, 0, testRuntime(flavorPanic))
 	serving.Register(flavorState, 0, testRuntime(flavorState))
 	serving.Register(flavorSlow, 0, testRuntime(flavorSlow))
+	serving.Register(flavorEcho, 0, testRuntime(flavorEcho))
 }
 
 type testRuntime string
@@ -298,6 +300,16 @@ func (m *testModel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, `{"error_code": "TEMPORARILY_UNAVAILABLE", "message": "scorer overloaded"}`)
 	case flavorPanic:
 		panic("weights corrupted")
+	case flavorEcho:
+		// Reads the body and answers its size; a read error is a 400, as
+		// a model that knows nothing of the router's limit would answer.
+		b, err := io.ReadAll(r.Body)
+		if err != nil {
+			http.Error(w, "read: "+err.Error(), http.StatusBadRequest)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"predictions": [%d]}`, len(b))
 	default:
 		w.Header().Set("Content-Type", "application/json")
 		io.WriteString(w, `{"predictions": [0]}`)

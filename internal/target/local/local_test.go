@@ -857,3 +857,43 @@ func TestDocExample(t *testing.T) {
 		t.Errorf("csv example: %d %q", a.status, a.body)
 	}
 }
+
+// TestBodyLimitWhateverTheModelSays checks that a body over the limit is a
+// 413 even from a model that reports its read error as something else, and
+// that a body just under the limit passes.
+func TestBodyLimitWhateverTheModelSays(t *testing.T) {
+	e := newEnv(t, nil)
+	e.f.add(t, "echo", flavorEcho, "")
+	e.deploy(t, prod, map[int]string{1: "echo"})
+	tests := []struct {
+		name   string
+		size   int
+		status int
+	}{
+		{"at the limit", MaxBodyBytes, 200},
+		{"one byte over", MaxBodyBytes + 1, 413},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			body := io.MultiReader(strings.NewReader(strings.Repeat("x", tt.size))) // no Content-Length: chunked
+			resp, err := http.Post(e.srv.URL+"/houses/Production/invocations", "application/json", body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != tt.status {
+				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tt.status, b)
+			}
+			if tt.status == 200 && string(b) != `{"predictions": [`+strconv.Itoa(tt.size)+`]}` {
+				t.Fatalf("body %s", b)
+			}
+			if tt.status == 413 {
+				a := answer{resp.StatusCode, resp.Header.Get(HeaderVersion), resp.Header.Get("Content-Type"), string(b)}
+				if code, msg := errorBody(t, a); code != "BAD_REQUEST" || !strings.Contains(msg, "over 6291456 bytes") {
+					t.Fatalf("413 body %s %q", code, msg)
+				}
+			}
+		})
+	}
+}

@@ -1,7 +1,6 @@
 package local
 
 import (
-	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -174,14 +173,16 @@ func (t *Target) invoke(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	c := calls.Get().(*call)
 	c.w = w
-	c.body.rc = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+	// The body is not pooled: an HTTP client inside a model (a proxy to a
+	// Python server) may still read it after the model has answered.
+	c.body = &body{rc: http.MaxBytesReader(w, r.Body, MaxBodyBytes)}
 	var capIn, capOut bool
 	if t.sink != nil {
 		capIn, capOut = t.sink.Want(rt.name)
 		c.body.tee = capIn
 		c.tee = capOut
 	}
-	r.Body = &c.body
+	r.Body = c.body
 	w.Header()[HeaderVersion] = b.v.vhdr
 
 	aborted := t.serveModel(c, b, r)
@@ -197,7 +198,7 @@ func (t *Target) invoke(w http.ResponseWriter, r *http.Request) {
 	}
 	if (capIn || capOut) && status < 400 && !aborted {
 		if capIn {
-			io.Copy(io.Discard, &c.body) // the part the model did not read, within the body limit
+			io.Copy(io.Discard, c.body) // the part the model did not read, within the body limit
 		}
 		rec := capture.Record{
 			Endpoint:          rt.name,
@@ -209,15 +210,15 @@ func (t *Target) invoke(w http.ResponseWriter, r *http.Request) {
 			OutputContentType: w.Header().Get("Content-Type"),
 		}
 		if capIn {
-			rec.Input = bytes.Clone(c.body.buf)
+			rec.Input = c.body.buf
 		}
 		if capOut {
-			rec.Output = bytes.Clone(c.out)
+			rec.Output = c.out
 		}
 		t.sink.Capture(rec)
 	}
 	b.v.release()
-	c.reset()
+	*c = call{}
 	calls.Put(c)
 	if aborted {
 		panic(http.ErrAbortHandler) // the answer is incomplete: drop the connection
@@ -253,7 +254,8 @@ func (t *Target) serveModel(c *call, b *backend, r *http.Request) (aborted bool)
 const tooLarge = "request body over 6291456 bytes (6 MB): send smaller batches"
 
 // call is the per-invocation state: the response writer the model sees,
-// and the request body it reads. Pooled.
+// and the request body it reads. Pooled (but not its body or captures,
+// which outlive it).
 type call struct {
 	w           http.ResponseWriter
 	status      int
@@ -261,25 +263,10 @@ type call struct {
 	swallow     bool   // the router answered 413 itself; drop the model's writes
 	tee         bool   // copy the answer into out
 	out         []byte // the answer, for capture
-	body        body
+	body        *body
 }
 
 var calls = sync.Pool{New: func() any { return new(call) }}
-
-// maxPooledCapture keeps large capture buffers out of the pool.
-const maxPooledCapture = 256 << 10
-
-func (c *call) reset() {
-	out, in := c.out[:0], c.body.buf[:0]
-	if cap(out) > maxPooledCapture {
-		out = nil
-	}
-	if cap(in) > maxPooledCapture {
-		in = nil
-	}
-	*c = call{out: out}
-	c.body.buf = in
-}
 
 // Header implements http.ResponseWriter.
 func (c *call) Header() http.Header { return c.w.Header() }

@@ -450,8 +450,10 @@ def main(argv=None):
     mlmodel = json.loads(os.environ.get("BRIDGE_MLMODEL_JSON") or "{}")
     try:
         model = load_model(args.model_dir, mlmodel)
-    except Exception:
+    except Exception as e:
         log("cannot load the model in %s:\n%s" % (args.model_dir, traceback.format_exc()))
+        # The last line is the summary Bridge reports.
+        log("cannot load the model: %s: %s" % (type(e).__name__, str(e).strip().replace("\n", " ")))
         sys.exit(3)
     srv = Server(sock, make_handler(model))
     log("serving %s on %s:%d" % (args.model_dir, srv.server_address[0], srv.server_address[1]))

@@ -183,7 +183,7 @@ func (r *Runtime) virtualenv(ctx context.Context, opts Options, base, modelDir s
 		args := append([]string{"-m", "pip", "install", "--disable-pip-version-check", "--no-input"}, req.args...)
 		if err := runLogged(ctx, logPath, modelDir, env.python, args...); err != nil {
 			os.RemoveAll(dir)
-			return env, fmt.Errorf("install the model's requirements (%s) into a virtualenv: pip install failed (full log %s): %w", req.files, logPath, err)
+			return env, fmt.Errorf("virtualenv for %s: pip install failed (log %s): %w", req.files, logPath, err)
 		}
 	}
 	if err := os.WriteFile(filepath.Join(dir, envReadyMarker), []byte(time.Now().UTC().Format(time.RFC3339)+"\n"), 0o644); err != nil {
@@ -229,7 +229,7 @@ func runLogged(ctx context.Context, logPath, dir, name string, args ...string) e
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = 5 * time.Second
 	if err := cmd.Run(); err != nil {
-		tail := out.lastLines(10)
+		tail := out.lastLines(3)
 		if tail == "" {
 			return err
 		}

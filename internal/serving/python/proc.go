@@ -199,17 +199,7 @@ func (p *proc) start(ctx context.Context) (<-chan error, error) {
 	}()
 
 	fail := func(why string, werr error) (<-chan error, error) {
-		tail := p.logTail(logStart)
-		msg := why
-		if werr != nil {
-			msg += " (" + werr.Error() + ")"
-		}
-		if tail != "" {
-			msg += "; last lines of " + p.logPath + ":\n" + tail
-		} else {
-			msg += "; see " + p.logPath
-		}
-		return nil, errors.New(msg)
+		return nil, p.startError(why, werr, logStart)
 	}
 	stop := func() error {
 		killGroup(pgid, syscall.SIGKILL)
@@ -267,6 +257,26 @@ func ping(ctx context.Context, client *http.Client, addr string) error {
 		return fmt.Errorf("/ping answered %s", resp.Status)
 	}
 	return nil
+}
+
+// startError explains a failed start: the reason, the server's last words
+// first (deploy tags keep only the beginning of an error), then the log
+// path and its last lines.
+func (p *proc) startError(why string, werr error, logStart int64) error {
+	tail := p.logTail(logStart)
+	msg := why
+	if werr != nil {
+		msg += " (" + werr.Error() + ")"
+	}
+	if tail == "" {
+		return errors.New(msg + "; see " + p.logPath)
+	}
+	lines := strings.Split(tail, "\n")
+	summary := strings.TrimPrefix(lines[len(lines)-1], "bridge-scoring-server: ")
+	if len(lines) > 6 {
+		lines = lines[len(lines)-6:]
+	}
+	return fmt.Errorf("%s: %s; log %s, last lines:\n%s", msg, summary, p.logPath, strings.Join(lines, "\n"))
 }
 
 // logTail returns the last lines the server wrote since offset.

@@ -1,0 +1,466 @@
+package e2e
+
+// End-to-end tests of Python models on localhost: real scikit-learn models
+// trained in the test, registered in the embedded registry through its
+// MLflow REST API, fetched by the artifact fetcher, served by the Python
+// runtime behind the localhost router, driven by the reconcile loop.
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/bridgeops/bridge/internal/artifact"
+	"github.com/bridgeops/bridge/internal/awsfake"
+	"github.com/bridgeops/bridge/internal/config"
+	"github.com/bridgeops/bridge/internal/model"
+	"github.com/bridgeops/bridge/internal/reconcile"
+	"github.com/bridgeops/bridge/internal/registry/mlflow"
+	"github.com/bridgeops/bridge/internal/registry/mlflowapi"
+	"github.com/bridgeops/bridge/internal/registry/store"
+	_ "github.com/bridgeops/bridge/internal/serving/python"
+	"github.com/bridgeops/bridge/internal/serving/python/pythontest"
+	"github.com/bridgeops/bridge/internal/target"
+	"github.com/bridgeops/bridge/internal/target/local"
+)
+
+// pyBridge is Bridge assembled as bridge run assembles it, on loopback.
+type pyBridge struct {
+	home   string
+	store  *store.Store
+	api    *httptest.Server // the registry's MLflow REST API (plus runs/get)
+	client *mlflow.Client
+	target *local.Target
+	router *httptest.Server
+	rec    *reconcile.Reconciler
+	runsMu sync.Mutex
+	runs   map[string]string // run id -> artifact_uri, for runs:/ sources
+}
+
+// startPyBridge starts the registry API, the fetcher, the localhost target
+// and the reconcile loop. Everything stops with the test.
+func startPyBridge(t *testing.T, py string) *pyBridge {
+	t.Helper()
+	t.Setenv("BRIDGE_PYTHON", py)
+	t.Setenv("BRIDGE_ENV_MANAGER", "local")
+	ctx, cancel := context.WithCancel(context.Background())
+	b := &pyBridge{home: t.TempDir(), runs: map[string]string{}}
+	var err error
+	if b.store, err = store.Open(ctx, b.home); err != nil {
+		t.Fatal(err)
+	}
+	registryAPI := mlflowapi.New(b.store, mlflowapi.Options{})
+	b.api = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// The embedded registry tracks no runs: answer runs/get here as an
+		// MLflow tracking server would.
+		if r.URL.Path == "/api/2.0/mlflow/runs/get" {
+			b.runsMu.Lock()
+			uri, ok := b.runs[r.URL.Query().Get("run_id")]
+			b.runsMu.Unlock()
+			if !ok {
+				w.WriteHeader(http.StatusNotFound)
+				fmt.Fprint(w, `{"error_code":"RESOURCE_DOES_NOT_EXIST","message":"no such run"}`)
+				return
+			}
+			json.NewEncoder(w).Encode(map[string]any{"run": map[string]any{"info": map[string]any{"run_id": r.URL.Query().Get("run_id"), "artifact_uri": uri}}})
+			return
+		}
+		registryAPI.ServeHTTP(w, r)
+	}))
+	b.client = mlflow.NewClient(b.api.URL, "", nil)
+	cfg := config.Config{Home: b.home, ModelCache: filepath.Join(b.home, "cache")}
+	fetcher := artifact.New(artifact.Options{CacheDir: cfg.ModelCache, TrackingURI: b.api.URL})
+	tgt, err := target.New(ctx, local.Kind, target.Deps{Config: cfg, Fetcher: fetcher, Metrics: prometheus.NewRegistry()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.target = tgt.(*local.Target)
+	b.router = httptest.NewServer(b.target.Handler())
+	b.target.SetAddr(b.router.Listener.Addr().String())
+	b.rec, err = reconcile.New(reconcile.Options{
+		Registry: b.store, Target: b.target,
+		Interval: 250 * time.Millisecond, BackoffBase: 200 * time.Millisecond, BackoffMax: time.Second,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		b.rec.Run(ctx)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+		b.router.Close()
+		b.target.Close(context.Background())
+		b.api.Close()
+		b.store.Close()
+	})
+	return b
+}
+
+// register uploads dir to the registry's artifact store and registers it
+// as a new version of name; source overrides the artifact URI when set.
+func (b *pyBridge) register(t *testing.T, name, dir, source string) int {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := b.client.CreateRegisteredModel(ctx, name, "", nil); err != nil && !mlflow.IsAlreadyExists(err) {
+		t.Fatal(err)
+	}
+	if source == "" {
+		dest := name + "/" + strconv.FormatInt(time.Now().UnixNano(), 36)
+		if err := b.client.UploadDir(ctx, dir, dest); err != nil {
+			t.Fatal(err)
+		}
+		source = "mlflow-artifacts:/" + dest
+	}
+	mv, err := b.client.CreateModelVersion(ctx, mlflow.VersionSpec{Name: name, Source: source})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := strconv.Atoi(mv.Version)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func (b *pyBridge) promote(t *testing.T, name string, version int, stage string) {
+	t.Helper()
+	if _, err := b.client.TransitionStage(context.Background(), name, version, stage, true); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (b *pyBridge) tags(t *testing.T, name string, version int) map[string]string {
+	t.Helper()
+	mv, err := b.client.GetModelVersion(context.Background(), name, version)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, tag := range mv.Tags {
+		out[tag.Key] = tag.Value
+	}
+	return out
+}
+
+type pyAnswer struct {
+	status  int
+	version string
+	body    []byte
+}
+
+func (b *pyBridge) invoke(name, slot string, body []byte) (pyAnswer, error) {
+	resp, err := http.Post(b.router.URL+"/"+name+"/"+slot+"/invocations", "application/json", bytes.NewReader(body))
+	if err != nil {
+		return pyAnswer{}, err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	return pyAnswer{resp.StatusCode, resp.Header.Get(local.HeaderVersion), data}, err
+}
+
+func pyPredictions(t *testing.T, a pyAnswer) []int {
+	t.Helper()
+	if a.status != http.StatusOK {
+		t.Fatalf("status %d: %s", a.status, a.body)
+	}
+	var out struct {
+		Predictions []int `json:"predictions"`
+	}
+	if err := json.Unmarshal(a.body, &out); err != nil {
+		t.Fatalf("decode %s: %v", a.body, err)
+	}
+	return out.Predictions
+}
+
+// pyWaitFor polls cond until it holds or the deadline passes.
+func pyWaitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", d, what)
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+}
+
+// waitServing waits until name/slot answers 200 from version.
+func (b *pyBridge) waitServing(t *testing.T, name, slot string, version int, body []byte) pyAnswer {
+	t.Helper()
+	var last pyAnswer
+	pyWaitFor(t, fmt.Sprintf("%s/%s served by version %d", name, slot, version), 90*time.Second, func() bool {
+		a, err := b.invoke(name, slot, body)
+		last = a
+		return err == nil && a.status == http.StatusOK && a.version == strconv.Itoa(version)
+	})
+	return last
+}
+
+func samePredictions(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func TestPythonModelPromoteAndSwapUnderLoad(t *testing.T) {
+	py := pythontest.Interpreter(t)
+	b := startPyBridge(t, py)
+	dir := t.TempDir()
+	v1 := pythontest.TrainSklearn(t, py, filepath.Join(dir, "v1"), pythontest.SklearnSpec{Seed: 11})
+	v2 := pythontest.TrainSklearn(t, py, filepath.Join(dir, "v2"), pythontest.SklearnSpec{Seed: 12, C: 0.05})
+	if samePredictions(v1.Predictions, v2.Predictions) {
+		t.Fatal("the two versions predict the same: the swap would not be visible")
+	}
+
+	ver1 := b.register(t, "churn", v1.Dir, "")
+	start := time.Now()
+	b.promote(t, "churn", ver1, model.StageProduction)
+	a := b.waitServing(t, "churn", model.StageProduction, ver1, v1.SplitBody())
+	t.Logf("promotion to first answer: %s", time.Since(start).Round(time.Millisecond))
+	if got := pyPredictions(t, a); !samePredictions(got, v1.Predictions) {
+		t.Fatalf("Bridge predicts %v, scikit-learn %v", got, v1.Predictions)
+	}
+	pyWaitFor(t, "deploy tags on version 1", 10*time.Second, func() bool {
+		tags := b.tags(t, "churn", ver1)
+		return tags[model.TagDeployState] == model.StateDeployed && strings.HasSuffix(tags[model.TagDeployURL], "/churn/Production/invocations")
+	})
+
+	// Continuous load while version 2 replaces version 1.
+	var ok, failed atomic.Int64
+	var seen2 atomic.Bool
+	var firstFailure atomic.Value
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				a, err := b.invoke("churn", model.StageProduction, v1.SplitBody())
+				if err != nil || a.status != http.StatusOK {
+					failed.Add(1)
+					firstFailure.CompareAndSwap(nil, fmt.Sprintf("err %v, status %d: %s", err, a.status, a.body))
+					continue
+				}
+				ok.Add(1)
+				if a.version == strconv.Itoa(ver1+1) {
+					seen2.Store(true)
+				}
+			}
+		}()
+	}
+	ver2 := b.register(t, "churn", v2.Dir, "")
+	b.promote(t, "churn", ver2, model.StageProduction)
+	pyWaitFor(t, "load traffic answered by version 2", 90*time.Second, seen2.Load)
+	// Version 1 leaves: its server stops once its requests are done.
+	pid1 := filepath.Join(b.home, "run", "churn-"+strconv.Itoa(ver1)+".pid")
+	pyWaitFor(t, "version 1's server stopped", 30*time.Second, func() bool {
+		_, err := os.Stat(pid1)
+		return os.IsNotExist(err)
+	})
+	close(stop)
+	wg.Wait()
+	if failed.Load() != 0 {
+		t.Fatalf("%d of %d requests failed during the swap; first: %v", failed.Load(), failed.Load()+ok.Load(), firstFailure.Load())
+	}
+	t.Logf("%d requests during the swap, none failed", ok.Load())
+	a = b.waitServing(t, "churn", model.StageProduction, ver2, v2.SplitBody())
+	if got := pyPredictions(t, a); !samePredictions(got, v2.Predictions) {
+		t.Fatalf("after the swap Bridge predicts %v, scikit-learn %v", got, v2.Predictions)
+	}
+}
+
+func TestPythonModelFailuresStayContained(t *testing.T) {
+	py := pythontest.Interpreter(t)
+	b := startPyBridge(t, py)
+	dir := t.TempDir()
+	good := pythontest.TrainSklearn(t, py, filepath.Join(dir, "good"), pythontest.SklearnSpec{Seed: 21})
+	other := pythontest.TrainSklearn(t, py, filepath.Join(dir, "other"), pythontest.SklearnSpec{Seed: 22})
+	gv := b.register(t, "good", good.Dir, "")
+	ov := b.register(t, "other", other.Dir, "")
+	b.promote(t, "good", gv, model.StageProduction)
+	b.promote(t, "other", ov, model.StageProduction)
+	b.waitServing(t, "good", model.StageProduction, gv, good.SplitBody())
+	b.waitServing(t, "other", model.StageProduction, ov, other.SplitBody())
+
+	// A model that cannot load: FAILED with the reason; the others serve.
+	broken := filepath.Join(dir, "broken")
+	os.MkdirAll(broken, 0o755)
+	os.WriteFile(filepath.Join(broken, "MLmodel"), []byte("flavors:\n  python_function:\n    loader_module: mlflow.sklearn\n  sklearn:\n    pickled_model: model.pkl\n    serialization_format: pickle\n"), 0o644)
+	os.WriteFile(filepath.Join(broken, "model.pkl"), []byte("not a pickle at all"), 0o644)
+	bv := b.register(t, "broken", broken, "")
+	b.promote(t, "broken", bv, model.StageProduction)
+	pyWaitFor(t, "broken version marked FAILED", 60*time.Second, func() bool {
+		tags := b.tags(t, "broken", bv)
+		return tags[model.TagDeployState] == model.StateFailed && strings.Contains(tags[model.TagDeployError], "UnpicklingError")
+	})
+	t.Logf("bridge_deploy_error: %s", b.tags(t, "broken", bv)[model.TagDeployError])
+
+	// A malicious archive as a version's source: refused, FAILED.
+	evil := filepath.Join(dir, "evil.tar.gz")
+	writeEvilTarball(t, evil)
+	ev := b.register(t, "evil", "", "file://"+evil)
+	b.promote(t, "evil", ev, model.StageProduction)
+	pyWaitFor(t, "malicious archive refused", 30*time.Second, func() bool {
+		tags := b.tags(t, "evil", ev)
+		return tags[model.TagDeployState] == model.StateFailed && strings.Contains(tags[model.TagDeployError], "path traversal")
+	})
+	if _, err := os.Stat(filepath.Join(dir, "escaped")); !os.IsNotExist(err) {
+		t.Fatal("the malicious archive wrote outside its root")
+	}
+
+	// A server that crashes is restarted; the other model keeps answering.
+	raw, err := os.ReadFile(filepath.Join(b.home, "run", "good-"+strconv.Itoa(gv)+".pid"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pgid, _ := strconv.Atoi(strings.Split(string(raw), "\n")[0])
+	if err := syscall.Kill(pgid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	for range 20 {
+		a, err := b.invoke("other", model.StageProduction, other.SplitBody())
+		if err != nil || a.status != http.StatusOK {
+			t.Fatalf("other model while good's server is down: %v %d %s", err, a.status, a.body)
+		}
+	}
+	a := b.waitServing(t, "good", model.StageProduction, gv, good.SplitBody())
+	if got := pyPredictions(t, a); !samePredictions(got, good.Predictions) {
+		t.Fatalf("after restart: %v, want %v", got, good.Predictions)
+	}
+	raw, _ = os.ReadFile(filepath.Join(b.home, "run", "good-"+strconv.Itoa(gv)+".pid"))
+	if now, _ := strconv.Atoi(strings.Split(string(raw), "\n")[0]); now == pgid {
+		t.Fatal("the pid file still names the killed server")
+	}
+
+	// bridge destroy localhost stops every recorded server.
+	if err := local.StopRecordedServers(context.Background(), local.RunDir(b.home)); err != nil {
+		t.Fatal(err)
+	}
+	pyWaitFor(t, "other's server stopped", 10*time.Second, func() bool {
+		a, err := b.invoke("other", model.StageProduction, other.SplitBody())
+		return err == nil && a.status != http.StatusOK
+	})
+}
+
+// writeEvilTarball writes an MLflow-looking archive with an entry that
+// climbs out of the extraction root.
+func writeEvilTarball(t *testing.T, path string) {
+	t.Helper()
+	script := `import io, sys, tarfile
+with tarfile.open(sys.argv[1], "w:gz") as tf:
+    for name, data in (("MLmodel", b"flavors:\n  sklearn: {}\n"), ("../escaped", b"gotcha")):
+        info = tarfile.TarInfo(name)
+        info.size = len(data)
+        tf.addfile(info, io.BytesIO(data))
+`
+	runPython(t, pythontest.Interpreter(t), script, path)
+}
+
+func runPython(t *testing.T, py, script string, args ...string) {
+	t.Helper()
+	f := filepath.Join(t.TempDir(), "script.py")
+	if err := os.WriteFile(f, []byte(script), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(py, append([]string{f}, args...)...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("python: %v\n%s", err, out)
+	}
+}
+
+func TestPythonModelFromRunsModelsAndS3Sources(t *testing.T) {
+	py := pythontest.Interpreter(t)
+	b := startPyBridge(t, py)
+	dir := t.TempDir()
+	sk := pythontest.TrainSklearn(t, py, filepath.Join(dir, "m"), pythontest.SklearnSpec{Seed: 31})
+	ctx := context.Background()
+
+	// runs:/ : the run's artifact root is in the registry's artifact store.
+	if err := b.client.UploadDir(ctx, sk.Dir, "experiments/1/run-abc/artifacts/model"); err != nil {
+		t.Fatal(err)
+	}
+	b.runsMu.Lock()
+	b.runs["abc"] = "mlflow-artifacts:/experiments/1/run-abc/artifacts"
+	b.runsMu.Unlock()
+	rv := b.register(t, "from-run", "", "runs:/abc/model")
+
+	// models:/ : a version whose source is another registered version.
+	mv := b.register(t, "from-model", "", "models:/from-run/"+strconv.Itoa(rv))
+
+	// s3:// : an S3-protocol server (the AWS fake) holding the model.
+	fake := awsfake.New(awsfake.Options{})
+	defer fake.Close()
+	for k, v := range fake.Env() {
+		t.Setenv(k, v)
+	}
+	t.Setenv("MLFLOW_S3_ENDPOINT_URL", fake.URL)
+	s3c := s3.New(s3.Options{
+		Region: fake.Env()["AWS_REGION"], BaseEndpoint: aws.String(fake.URL), UsePathStyle: true,
+		Credentials: credentials.NewStaticCredentialsProvider(fake.Env()["AWS_ACCESS_KEY_ID"], fake.Env()["AWS_SECRET_ACCESS_KEY"], ""),
+	})
+	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("mlflow")}); err != nil {
+		t.Fatal(err)
+	}
+	err := filepath.WalkDir(sk.Dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(sk.Dir, p)
+		body, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		_, err = s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("mlflow"), Key: aws.String("1/abc/artifacts/model/" + filepath.ToSlash(rel)), Body: bytes.NewReader(body)})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sv := b.register(t, "from-s3", "", "s3://mlflow/1/abc/artifacts/model")
+
+	for _, c := range []struct {
+		name string
+		v    int
+	}{{"from-run", rv}, {"from-model", mv}, {"from-s3", sv}} {
+		b.promote(t, c.name, c.v, model.StageStaging)
+		a := b.waitServing(t, c.name, model.StageStaging, c.v, sk.SplitBody())
+		if got := pyPredictions(t, a); !samePredictions(got, sk.Predictions) {
+			t.Fatalf("%s: Bridge predicts %v, scikit-learn %v", c.name, got, sk.Predictions)
+		}
+	}
+}

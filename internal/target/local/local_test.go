@@ -897,3 +897,55 @@ func TestBodyLimitWhateverTheModelSays(t *testing.T) {
 		})
 	}
 }
+
+// TestFailedModelIsReloaded checks that CreateVersion replaces a loaded
+// version whose model failed for good, behind its endpoint, and keeps the
+// old one when the new load fails.
+func TestFailedModelIsReloaded(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	e.f.add(t, "py", flavorState, "")
+	e.deploy(t, prod, map[int]string{1: "py"})
+	spec := target.VersionSpec{Ref: model.VersionRef{Model: "houses", Version: 1}, Source: "py"}
+	first := testModelAt(t, e.f, "py")
+	first.state.Store("failed: exited 5 times in a row")
+
+	// The artifact is unavailable: the reload fails, the old model stays.
+	e.f.mu.Lock()
+	dir := e.f.dirs["py"]
+	delete(e.f.dirs, "py")
+	e.f.mu.Unlock()
+	if err := e.t.CreateVersion(ctx, spec); err == nil {
+		t.Fatal("reload without an artifact succeeded")
+	}
+	if first.closed.Load() {
+		t.Fatal("old model closed after a failed reload")
+	}
+	obs, _ := e.t.Observe(ctx)
+	if len(obs.Versions) != 1 || obs.Versions[0].Status != model.StatusFailed || obs.Endpoints[0].Status != model.StatusFailed {
+		t.Fatalf("Observe after failed reload = %+v", obs)
+	}
+
+	e.f.mu.Lock()
+	e.f.dirs["py"] = dir
+	e.f.mu.Unlock()
+	if err := e.t.CreateVersion(ctx, spec); err != nil {
+		t.Fatal(err)
+	}
+	second := testModelAt(t, e.f, "py")
+	if second == first {
+		t.Fatal("no new model loaded")
+	}
+	waitFor(t, "the failed model to close", first.closed.Load)
+	if a := e.post(t, "/houses/Production/invocations", "", "", `{}`); a.status != 200 || a.version != "1" {
+		t.Fatalf("after reload: %+v", a)
+	}
+	obs, _ = e.t.Observe(ctx)
+	if obs.Versions[0].Status != model.StatusReady || obs.Endpoints[0].Status != model.StatusReady {
+		t.Fatalf("Observe after reload = %+v", obs)
+	}
+	// Still routed: not deleted.
+	if err := e.t.DeleteVersion(ctx, spec.Ref); err == nil {
+		t.Fatal("deleted a routed version")
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -38,6 +39,10 @@ type version struct {
 	err   string
 	model serving.Model
 	done  chan struct{} // closed when loading ends
+
+	// replaces is the version this one is being loaded to replace (one
+	// whose model failed for good); set under Target.mu while loading.
+	replaces *version
 
 	refs    atomic.Int64
 	closing atomic.Bool
@@ -122,8 +127,10 @@ func stateStatus(s string) (model.Status, string) {
 // CreateVersion implements target.Target: it fetches the version's
 // artifact, loads it with the runtime its flavors call for and waits until
 // it answers its health check. A version already loaded is left as is; one
-// whose load failed is tried again; concurrent calls for one version share
-// a single load.
+// whose load failed is tried again; one whose model has failed for good (a
+// Python server that no longer restarts) is loaded afresh and, once ready,
+// takes its place behind every endpoint. Concurrent calls for one version
+// share a single load.
 func (t *Target) CreateVersion(ctx context.Context, spec target.VersionSpec) error {
 	ref := spec.Ref
 	for {
@@ -140,8 +147,15 @@ func (t *Target) CreateVersion(ctx context.Context, spec target.VersionSpec) err
 			return t.load(ctx, v, spec)
 		}
 		if v.state == stateReady {
+			if s, _ := v.status(); s != model.StatusFailed {
+				t.mu.Unlock()
+				return nil
+			}
+			nv := newVersion(ref)
+			nv.replaces = v
+			t.versions[ref] = nv
 			t.mu.Unlock()
-			return nil
+			return t.load(ctx, nv, spec)
 		}
 		done := v.done
 		t.mu.Unlock()
@@ -160,17 +174,30 @@ func (t *Target) load(ctx context.Context, v *version, spec target.VersionSpec) 
 	m, err := t.open(ctx, spec)
 	t.mu.Lock()
 	current := t.versions[v.ref] == v && !t.closed
+	old := v.replaces
+	v.replaces = nil
 	if err == nil && !current {
 		err = fmt.Errorf("version %s was deleted while it was loading", v.ref)
 	}
 	if err != nil {
 		v.state, v.err = stateFailed, err.Error()
 		close(v.done)
+		var retireOld bool
+		if old != nil {
+			if current {
+				t.versions[v.ref] = old // keep what there was; the next pass tries again
+			} else {
+				retireOld = !t.routed(old)
+			}
+		}
 		t.mu.Unlock()
 		if m != nil {
 			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 			m.Close(cctx)
 			cancel()
+		}
+		if retireOld {
+			t.retire(old)
 		}
 		t.metrics.loads.WithLabelValues("error").Inc()
 		t.log.Warn("model version failed to load", "version", v.ref.String(), "err", err)
@@ -179,10 +206,61 @@ func (t *Target) load(ctx context.Context, v *version, spec target.VersionSpec) 
 	v.model, v.state = m, stateReady
 	close(v.done)
 	t.metrics.loaded.Inc()
+	var olds []*version
+	if old != nil {
+		olds = t.replaceBackends(v)
+		if !slices.Contains(olds, old) {
+			olds = append(olds, old)
+		}
+	}
 	t.mu.Unlock()
+	for _, o := range olds {
+		t.retire(o)
+	}
 	t.metrics.loads.WithLabelValues("ok").Inc()
 	t.log.Info("model version loaded", "version", v.ref.String(), "took", time.Since(start).Round(time.Millisecond))
 	return nil
+}
+
+// routed reports whether any endpoint routes to v; t.mu is held.
+func (t *Target) routed(v *version) bool {
+	for _, rt := range t.routes {
+		if rt.serves(v) {
+			return true
+		}
+	}
+	return false
+}
+
+// replaceBackends points every endpoint that serves another instance of
+// v's version at v instead, and returns the instances replaced; t.mu is
+// held.
+func (t *Target) replaceBackends(v *version) []*version {
+	var olds []*version
+	for k, rt := range t.routes {
+		var nrt *route
+		for i, b := range rt.backends {
+			if b.v.ref != v.ref || b.v == v {
+				continue
+			}
+			if nrt == nil {
+				nrt = &route{key: rt.key, name: rt.name, backends: slices.Clone(rt.backends), cum: rt.cum}
+			}
+			nb := *b
+			nb.v = v
+			nrt.backends[i] = &nb
+			if !slices.Contains(olds, b.v) {
+				olds = append(olds, b.v)
+			}
+		}
+		if nrt != nil {
+			t.routes[k] = nrt
+		}
+	}
+	if olds != nil {
+		t.publish()
+	}
+	return olds
 }
 
 // open fetches, loads and health-checks one version.
@@ -245,7 +323,7 @@ func (t *Target) DeleteVersion(ctx context.Context, ref model.VersionRef) error 
 	}
 	for _, rt := range t.routes {
 		for _, b := range rt.backends {
-			if b.v == v {
+			if b.v.ref == ref {
 				t.mu.Unlock()
 				return fmt.Errorf("delete version %s: endpoint %s still routes to it; route the endpoint to other versions or delete it first", ref, rt.key)
 			}

@@ -203,11 +203,11 @@ func runDataQuality(ctx context.Context, j Job, store source.Store, objs []sourc
 			c.malformed.Add(1)
 			return
 		}
-		c.records.Add(1)
 		if !j.inWindow(ev.InferenceTime) {
 			c.outOfRange.Add(1)
 			return
 		}
+		c.records.Add(1)
 		if ev.Input == nil {
 			return
 		}
@@ -334,11 +334,11 @@ func runModelQuality(ctx context.Context, j Job, capStore source.Store, objs []s
 			c.malformed.Add(1)
 			return false
 		}
-		c.records.Add(1)
 		if !j.inWindow(st.ev.InferenceTime) {
 			c.outOfRange.Add(1)
 			return false
 		}
+		c.records.Add(1)
 		if st.ev.Output == nil {
 			c.badPayload.Add(1)
 			return false

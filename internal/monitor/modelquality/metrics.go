@@ -75,6 +75,7 @@ type Accumulator struct {
 	posSketch  *stats.KLL
 	negSketch  *stats.KLL
 	withScores int64
+	exactLimit int // ExactScores; lowered by tests
 }
 
 // ExactScores is how many distinct probabilities the binary AUC is computed
@@ -87,7 +88,7 @@ func New(cfg Config) (*Accumulator, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &Accumulator{cfg: cfg, confusion: map[string]map[string]int64{}, scores: map[float64][2]int64{}}, nil
+	return &Accumulator{cfg: cfg, confusion: map[string]map[string]int64{}, scores: map[float64][2]int64{}, exactLimit: ExactScores}, nil
 }
 
 // Config returns the accumulator's configuration.
@@ -183,7 +184,7 @@ func (a *Accumulator) addScore(s float64, pos bool, w int64) {
 			c[1] += w
 		}
 		a.scores[s] = c
-		if len(a.scores) > ExactScores {
+		if len(a.scores) > a.exactLimit {
 			a.posSketch = stats.NewKLL(stats.DefaultK, stats.DefaultC)
 			a.negSketch = stats.NewKLL(stats.DefaultK, stats.DefaultC)
 			for v, c := range a.scores {

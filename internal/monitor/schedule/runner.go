@@ -135,7 +135,11 @@ func (r *Runner) ExecuteWindow(ctx context.Context, sc Schedule, start, end time
 	if run == nil {
 		run = monitor.Run
 	}
-	out := filepath.Join(sc.Spec.Output, end.UTC().Format("2006/01/02/15-04-05"))
+	layout := "2006/01/02/15-04-05"
+	if end.Nanosecond() != 0 {
+		layout += ".000"
+	}
+	out := filepath.Join(sc.Spec.Output, end.UTC().Format(layout))
 	if strings.HasPrefix(sc.Spec.Output, "s3://") {
 		return nil, fmt.Errorf("schedule %s: --output must be a local directory", sc.Name)
 	}

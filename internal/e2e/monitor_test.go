@@ -1,0 +1,379 @@
+package e2e
+
+// End-to-end test of model monitoring on localhost: a model registered in
+// the embedded registry is deployed by the reconcile loop behind the
+// localhost router with data capture on; a few thousand requests with
+// inference ids are captured; ground truth arrives for them (the second
+// half drifted); the monitoring schedules' execution function evaluates an
+// undrifted and a drifted window against baselines built from training
+// data.
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+
+	"github.com/bridgeops/bridge/internal/artifact"
+	"github.com/bridgeops/bridge/internal/capture"
+	"github.com/bridgeops/bridge/internal/config"
+	"github.com/bridgeops/bridge/internal/monitor"
+	"github.com/bridgeops/bridge/internal/monitor/schedule"
+	"github.com/bridgeops/bridge/internal/monitor/schema"
+	"github.com/bridgeops/bridge/internal/monitor/source"
+	"github.com/bridgeops/bridge/internal/reconcile"
+	"github.com/bridgeops/bridge/internal/registry/mlflow"
+	"github.com/bridgeops/bridge/internal/registry/mlflowapi"
+	"github.com/bridgeops/bridge/internal/registry/store"
+	_ "github.com/bridgeops/bridge/internal/serving/native"
+	"github.com/bridgeops/bridge/internal/target"
+	"github.com/bridgeops/bridge/internal/target/local"
+)
+
+// monBridge is bridge run's parts with capture on, on loopback.
+type monBridge struct {
+	home    string
+	store   *store.Store
+	client  *mlflow.Client
+	router  *httptest.Server
+	capture *capture.Writer
+	metrics *prometheus.Registry
+}
+
+func startMonBridge(t *testing.T) *monBridge {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	b := &monBridge{home: t.TempDir(), metrics: prometheus.NewRegistry()}
+	var err error
+	if b.store, err = store.Open(ctx, b.home); err != nil {
+		t.Fatal(err)
+	}
+	api := httptest.NewServer(mlflowapi.New(b.store, mlflowapi.Options{}))
+	b.client = mlflow.NewClient(api.URL, "", nil)
+	b.capture, err = capture.NewWriter(capture.WriterConfig{Root: filepath.Join(b.home, "datacapture"),
+		Default: capture.DefaultEndpointConfig(), Metrics: b.metrics})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := config.Config{Home: b.home, ModelCache: filepath.Join(b.home, "cache")}
+	fetcher := artifact.New(artifact.Options{CacheDir: cfg.ModelCache, TrackingURI: api.URL})
+	tgt, err := target.New(ctx, local.Kind, target.Deps{Config: cfg, Fetcher: fetcher, Metrics: b.metrics, Capture: b.capture})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lt := tgt.(*local.Target)
+	b.router = httptest.NewServer(lt.Handler())
+	lt.SetAddr(b.router.Listener.Addr().String())
+	rec, err := reconcile.New(reconcile.Options{Registry: b.store, Target: lt, Interval: 250 * time.Millisecond,
+		BackoffBase: 200 * time.Millisecond, BackoffMax: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { defer close(done); rec.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+		b.router.Close()
+		lt.Close(context.Background())
+		b.capture.Close(context.Background())
+		api.Close()
+		b.store.Close()
+	})
+	return b
+}
+
+// deploy registers a linear model y = 2*x1 - x2 + 3 as churn/Production.
+func (b *monBridge) deploy(t *testing.T) {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "model.json"), []byte(`{"kind": "linear_regression", "coefficients": [2, -1], "intercept": 3}`), 0o644)
+	os.WriteFile(filepath.Join(dir, "MLmodel"), []byte("flavors:\n  bridge_linear:\n    data: model.json\n"), 0o644)
+	if _, err := b.client.CreateRegisteredModel(ctx, "churn", "", nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.client.UploadDir(ctx, dir, "churn/v1"); err != nil {
+		t.Fatal(err)
+	}
+	mv, err := b.client.CreateModelVersion(ctx, mlflow.VersionSpec{Name: "churn", Source: "mlflow-artifacts:/churn/v1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, _ := strconv.Atoi(mv.Version)
+	if _, err := b.client.TransitionStage(ctx, "churn", v, "Production", true); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		if _, code, err := b.invoke("", "0.5,0.5"); err == nil && code == http.StatusOK {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("churn/Production not serving within 60 s")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func (b *monBridge) invoke(id, csvRow string) (string, int, error) {
+	req, _ := http.NewRequest(http.MethodPost, b.router.URL+"/churn/Production/invocations", strings.NewReader(csvRow))
+	req.Header.Set("Content-Type", "text/csv")
+	req.Header.Set("Accept", "text/csv")
+	if id != "" {
+		req.Header.Set(local.HeaderInferenceID, id)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", 0, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	return string(body), resp.StatusCode, err
+}
+
+func counter(t *testing.T, reg *prometheus.Registry, name, endpoint string) float64 {
+	t.Helper()
+	mfs, _ := reg.Gather()
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "endpoint" && l.GetValue() == endpoint {
+					return metricValue(m)
+				}
+			}
+		}
+	}
+	return -1
+}
+
+func metricValue(m *dto.Metric) float64 {
+	if m.Counter != nil {
+		return m.GetCounter().GetValue()
+	}
+	return m.GetGauge().GetValue()
+}
+
+func TestMonitoringEndToEnd(t *testing.T) {
+	b := startMonBridge(t)
+	b.deploy(t)
+	ctx := context.Background()
+	rng := rand.New(rand.NewPCG(1, 2))
+	const endpoint = "brdg-churn-Production"
+
+	// Baselines from training data and the model's predictions on it.
+	var train, preds strings.Builder
+	train.WriteString("x1,x2\n")
+	preds.WriteString("prediction,label\n")
+	for i := 0; i < 5000; i++ {
+		x1, x2 := rng.NormFloat64(), rng.NormFloat64()
+		fmt.Fprintf(&train, "%.5f,%.5f\n", x1, x2)
+		y := 2*x1 - x2 + 3
+		fmt.Fprintf(&preds, "%.5f,%.5f\n", y, y+rng.NormFloat64()*0.5)
+	}
+	dq, mq := filepath.Join(b.home, "baseline-dq"), filepath.Join(b.home, "baseline-mq")
+	os.WriteFile(filepath.Join(b.home, "train.csv"), []byte(train.String()), 0o644)
+	os.WriteFile(filepath.Join(b.home, "preds.csv"), []byte(preds.String()), 0o644)
+	if _, err := monitor.BaselineDataQuality(ctx, filepath.Join(b.home, "train.csv"), dq); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := monitor.BaselineModelQuality(ctx, monitor.ModelQualityBaseline{Dataset: filepath.Join(b.home, "preds.csv"),
+		ProblemType: schema.Regression, InferenceAttribute: "prediction", GroundTruthAttribute: "label", Output: mq}); err != nil {
+		t.Fatal(err)
+	}
+
+	// Traffic: 1500 undrifted requests, then 1500 with x1 shifted by 3.
+	const half = 1500
+	type sent struct {
+		x1, x2 float64
+		drift  bool
+	}
+	inputs := map[string]sent{}
+	for i := 0; i < 2*half; i++ {
+		s := sent{x1: rng.NormFloat64(), x2: rng.NormFloat64(), drift: i >= half}
+		if s.drift {
+			s.x1 += 3
+		}
+		inputs[fmt.Sprintf("req-%05d", i)] = s
+	}
+	send := func(from, to int) {
+		var wg sync.WaitGroup
+		ids := make(chan int)
+		for w := 0; w < 8; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range ids {
+					id := fmt.Sprintf("req-%05d", i)
+					s := inputs[id]
+					out, code, err := b.invoke(id, fmt.Sprintf("%.5f,%.5f", s.x1, s.x2))
+					if err != nil || code != http.StatusOK {
+						t.Errorf("request %s: %d %v %s", id, code, err, out)
+						continue
+					}
+					if got, _ := strconv.ParseFloat(strings.TrimSpace(out), 64); got-(2*s.x1-s.x2+3) > 1e-3 || (2*s.x1-s.x2+3)-got > 1e-3 {
+						t.Errorf("request %s: prediction %s", id, out)
+					}
+				}
+			}()
+		}
+		for i := from; i < to; i++ {
+			ids <- i
+		}
+		close(ids)
+		wg.Wait()
+	}
+	t0 := time.Now()
+	send(0, half)
+	tMid := time.Now()
+	send(half, 2*half)
+	tEnd := time.Now().Add(time.Millisecond)
+
+	// Captures reach disk within the flush interval, without Close.
+	capDir := filepath.Join(b.home, "datacapture")
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		objs, err := source.Dir(capDir).List(ctx, endpoint)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, o := range objs {
+			data, _ := os.ReadFile(filepath.Join(capDir, o.Key))
+			n += bytes.Count(data, []byte("\n"))
+		}
+		if n >= 2*half+1 { // plus the readiness probe
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d captured lines on disk, want %d", n, 2*half+1)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if got := counter(t, b.metrics, "bridge_capture_dropped_total", endpoint); got != 0 {
+		t.Errorf("bridge_capture_dropped_total = %g", got)
+	}
+
+	// Ground truth: the model's answer plus noise for the first half; for
+	// the second, labels far from the predictions.
+	var gt []byte
+	for id, s := range inputs {
+		y := 2*s.x1 - s.x2 + 3 + rng.NormFloat64()*0.5
+		if s.drift {
+			y += 6
+		}
+		gt = capture.AppendGroundTruthLine(gt, &capture.GroundTruth{EventID: id, Data: []byte(strconv.FormatFloat(y, 'f', 5, 64))})
+	}
+	gtDir := filepath.Join(b.home, "ground-truth")
+	if err := source.Dir(gtDir).Put(ctx, source.HourPath(time.Now())+"/labels.jsonl", gt); err != nil {
+		t.Fatal(err)
+	}
+
+	// Schedules, stored in the registry database, executed by the runner
+	// bridge run uses, with a webhook for alerts.
+	alerts := make(chan schedule.Alert, 10)
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var a schedule.Alert
+		json.NewDecoder(r.Body).Decode(&a)
+		alerts <- a
+	}))
+	defer hook.Close()
+	ss, err := schedule.OpenStore(ctx, b.store.DB())
+	if err != nil {
+		t.Fatal(err)
+	}
+	alerter := schedule.NewAlerter(hook.URL, b.metrics)
+	defer alerter.Close(ctx)
+	runner := &schedule.Runner{Store: ss, Metrics: schedule.NewMetrics(b.metrics), Alerter: alerter}
+	schedules := []schedule.Schedule{
+		{Name: "churn-data", Cron: "0 * * * *", Spec: schedule.Spec{Type: monitor.DataQuality, Endpoint: endpoint, Capture: capDir,
+			Baseline: dq, Output: filepath.Join(b.home, "reports", "data")}},
+		{Name: "churn-quality", Cron: "0 * * * *", Spec: schedule.Spec{Type: monitor.ModelQuality, Endpoint: endpoint, Capture: capDir,
+			GroundTruth: gtDir, Baseline: mq, Output: filepath.Join(b.home, "reports", "quality")}},
+	}
+	for _, sc := range schedules {
+		if err := ss.Create(ctx, sc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	windows := []struct {
+		name       string
+		start, end time.Time
+		want       map[string][]string // schedule -> violations that must be found
+	}{
+		{"undrifted", t0, tMid, map[string][]string{"churn-data": nil, "churn-quality": nil}},
+		{"drifted", tMid, tEnd, map[string][]string{
+			"churn-data":    {"x1/baseline_drift_check"},
+			"churn-quality": {"mae/GreaterThanThreshold", "rmse/GreaterThanThreshold", "r2/LessThanThreshold"}}},
+	}
+	for _, w := range windows {
+		for _, sc := range schedules {
+			e, err := runner.ExecuteWindow(ctx, sc, w.start, w.end)
+			if err != nil {
+				t.Fatalf("%s %s: %v", w.name, sc.Name, err)
+			}
+			if e.Records != half {
+				t.Errorf("%s %s: %d records, want %d", w.name, sc.Name, e.Records, half)
+			}
+			var v schema.Violations
+			if err := schema.ReadJSON(e.Output, schema.ViolationsFile, &v); err != nil {
+				t.Fatal(err)
+			}
+			got := map[string]bool{}
+			for _, x := range v.Violations {
+				got[x.FeatureName+x.MetricName+"/"+x.ConstraintCheckType] = true
+			}
+			want := w.want[sc.Name]
+			if len(want) == 0 && (len(got) > 0 || e.Status != schedule.StatusCompleted) {
+				t.Errorf("%s %s: %s with violations %v on an undrifted window", w.name, sc.Name, e.Status, v.Violations)
+			}
+			for _, k := range want {
+				if !got[k] {
+					t.Errorf("%s %s: violation %s not found in %v", w.name, sc.Name, k, v.Violations)
+				}
+			}
+			if len(want) > 0 && e.Status != schedule.StatusViolations {
+				t.Errorf("%s %s: status %s", w.name, sc.Name, e.Status)
+			}
+		}
+	}
+	// Two alerts: one per schedule on the drifted window.
+	seen := map[string]bool{}
+	for len(seen) < 2 {
+		select {
+		case a := <-alerts:
+			seen[a.Schedule] = true
+			if len(a.Violations) == 0 || a.ViolationsPath == "" {
+				t.Errorf("alert %+v", a)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("alerts received for %v, want both schedules", seen)
+		}
+	}
+	for _, sc := range schedules {
+		ex, err := ss.Executions(ctx, sc.Name, 0)
+		if err != nil || len(ex) != 2 || ex[0].Status != schedule.StatusViolations || ex[1].Status != schedule.StatusCompleted {
+			t.Errorf("history of %s: %+v %v", sc.Name, ex, err)
+		}
+	}
+	if got := counter(t, b.metrics, "bridge_monitor_violations", endpoint); got < 1 {
+		t.Errorf("bridge_monitor_violations = %g", got)
+	}
+}

@@ -126,7 +126,6 @@ func str(v any) string {
 	return string(b)
 }
 
-
 func runSteps(t *testing.T, s *testServer, steps []step) {
 	t.Helper()
 	for _, st := range steps {

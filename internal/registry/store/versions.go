@@ -48,9 +48,9 @@ func queryVersionsSized(ctx context.Context, q queryer, where string, args []any
 		return nil, nil, err
 	}
 	defer rows.Close()
-	n := limit
-	if n < 0 || n > 1<<16 {
-		n = 64
+	n := limit // a guess: most searches return far fewer than their limit
+	if n < 0 || n > 128 {
+		n = 128
 	}
 	if sizeHint > 0 {
 		n = sizeHint
@@ -95,8 +95,21 @@ func attachVersionDetails(ctx context.Context, q queryer, vs []ModelVersion, key
 			mids = append(mids, k.mid)
 		}
 	}
+	// Few versions: look them up by key. Many: read their models' rows (or
+	// every row), cheaper than a long list of keys.
 	where, args := "", []any(nil)
-	if !all {
+	switch {
+	case len(keys) <= 500:
+		var b strings.Builder
+		for i, k := range keys {
+			if i > 0 {
+				b.WriteString(",")
+			}
+			b.WriteString("(?,?)")
+			args = append(args, k.mid, k.ver)
+		}
+		where = ` WHERE (model_id, version) IN (VALUES ` + b.String() + `)`
+	case !all:
 		where, args = ` WHERE model_id IN (`+placeholders(len(mids))+`)`, mids
 	}
 	if err := eachRow(ctx, q, `SELECT model_id, version, key, value FROM model_version_tags`+where, args, func(r *sql.Rows) error {

@@ -373,7 +373,7 @@ func (p *jparser) records(path string) error {
 				}
 				v, err := p.value(path, n, col)
 				if err != nil {
-					return fmt.Errorf("%w (column %q)", err, key)
+					return withColumn(err, key)
 				}
 				if col == len(f.Columns) {
 					f.Columns = append(f.Columns, key)
@@ -395,7 +395,7 @@ func (p *jparser) records(path string) error {
 				}
 				v, err := p.value(path, n, col)
 				if err != nil {
-					return err
+					return withColumn(err, key)
 				}
 				f.Values[start+col] = v
 				if f.seen[col] != stamp {
@@ -445,6 +445,14 @@ func (p *jparser) records(path string) error {
 		}
 		return p.syntax("expected ',' or ']' in " + path)
 	}
+}
+
+// withColumn names the column in a value error.
+func withColumn(err error, col string) error {
+	if e, ok := err.(*Error); ok {
+		return &Error{Status: e.Status, Code: e.Code, Message: fmt.Sprintf("%s (column %q)", e.Message, col)}
+	}
+	return err
 }
 
 // columns parses an object of column name -> list of values (or a single

@@ -56,6 +56,15 @@ CREATE TABLE registered_model_aliases (
 ) WITHOUT ROWID;
 CREATE INDEX registered_model_aliases_version ON registered_model_aliases(model_id, version);
 `,
+	// 2: a change counter every write transaction bumps, so processes
+	// sharing the file see each other's changes.
+	`
+CREATE TABLE registry_meta (
+	id  INTEGER PRIMARY KEY CHECK (id = 1),
+	seq INTEGER NOT NULL
+);
+INSERT INTO registry_meta(id, seq) VALUES (1, 0);
+`,
 }
 
 // SchemaVersion is the schema version this build of Bridge writes.

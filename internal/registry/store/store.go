@@ -22,6 +22,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
@@ -44,7 +45,17 @@ type Store struct {
 	now      func() time.Time
 	closeErr error
 	once     sync.Once
+
+	seen      atomic.Int64 // highest change counter already notified
+	watchOnce sync.Once
+	stop      chan struct{}
+	watchDone chan struct{}
 }
+
+// PollInterval is how often the store looks for changes committed by other
+// processes sharing the database file (bridge registry serve next to bridge
+// run). Changes made through this Store notify at once.
+var PollInterval = 500 * time.Millisecond
 
 var (
 	_ registry.Registry = (*Store)(nil)
@@ -78,11 +89,17 @@ func Open(ctx context.Context, home string) (*Store, error) {
 	db.SetMaxOpenConns(8)
 	db.SetMaxIdleConns(8)
 	db.SetConnMaxIdleTime(0)
-	s := &Store{db: db, home: abs, changes: make(chan struct{}, 1), now: time.Now}
+	s := &Store{db: db, home: abs, changes: make(chan struct{}, 1), now: time.Now, stop: make(chan struct{}), watchDone: make(chan struct{})}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open registry %s: %w", path, err)
 	}
+	seq, err := s.changeSeq(ctx)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open registry %s: %w", path, err)
+	}
+	s.seen.Store(seq)
 	return s, nil
 }
 
@@ -98,15 +115,55 @@ func (s *Store) Home() string { return s.home }
 // <home>/artifacts, where mlflow-artifacts:/ sources live.
 func (s *Store) ArtifactRoot() string { return filepath.Join(s.home, ArtifactsDir) }
 
-// Close closes the database. It is safe to call more than once.
+// Close stops watching for changes and closes the database. It is safe to
+// call more than once.
 func (s *Store) Close() error {
-	s.once.Do(func() { s.closeErr = s.db.Close() })
+	s.once.Do(func() {
+		close(s.stop)
+		s.watchOnce.Do(func() { close(s.watchDone) }) // never started
+		<-s.watchDone
+		s.closeErr = s.db.Close()
+	})
 	return s.closeErr
 }
 
 // Changes receives a value after every committed change (coalesced: one
-// pending value at most; writers never block on it).
-func (s *Store) Changes() <-chan struct{} { return s.changes }
+// pending value at most; writers never block on it): at once for changes
+// made through this Store, within PollInterval for changes committed by
+// other processes on the same file.
+func (s *Store) Changes() <-chan struct{} {
+	s.watchOnce.Do(func() { go s.watch() })
+	return s.changes
+}
+
+func (s *Store) changeSeq(ctx context.Context) (int64, error) {
+	var seq int64
+	err := s.db.QueryRowContext(ctx, `SELECT seq FROM registry_meta WHERE id = 1`).Scan(&seq)
+	return seq, err
+}
+
+// watch polls the change counter for commits of other processes.
+func (s *Store) watch() {
+	defer close(s.watchDone)
+	t := time.NewTicker(PollInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		seq, err := s.changeSeq(ctx)
+		cancel()
+		if err != nil {
+			continue // the next tick tries again; writes keep notifying directly
+		}
+		if old := s.seen.Load(); seq > old && s.seen.CompareAndSwap(old, seq) {
+			s.notify()
+		}
+	}
+}
 
 func (s *Store) notify() {
 	select {
@@ -132,8 +189,15 @@ func (s *Store) write(ctx context.Context, op string, fn func(tx *sql.Tx) error)
 		}
 		return fmt.Errorf("%s: %w", op, err)
 	}
+	var seq int64
+	if err := tx.QueryRowContext(ctx, `UPDATE registry_meta SET seq = seq + 1 WHERE id = 1 RETURNING seq`).Scan(&seq); err != nil {
+		tx.Rollback()
+		return fmt.Errorf("%s: count change: %w", op, err)
+	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("%s: commit: %w", op, err)
+	}
+	for old := s.seen.Load(); seq > old && !s.seen.CompareAndSwap(old, seq); old = s.seen.Load() {
 	}
 	s.notify()
 	return nil

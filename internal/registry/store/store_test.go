@@ -219,3 +219,38 @@ func TestDownloadURIResolvesArtifactStore(t *testing.T) {
 		t.Fatalf("escape: %v", err)
 	}
 }
+
+func TestChangesFromAnotherProcessAreNoticed(t *testing.T) {
+	home := t.TempDir()
+	ctx := context.Background()
+	watcher, err := Open(ctx, home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer watcher.Close()
+	ch := watcher.Changes()
+	// A second Store on the same file stands for another process.
+	writer, err := Open(ctx, home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer writer.Close()
+	if _, err := writer.CreateRegisteredModel(ctx, "m", "", nil); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-ch:
+	case <-time.After(10 * PollInterval):
+		t.Fatal("a change committed by another Store was not noticed")
+	}
+	// Own writes notify once, not again at the next poll.
+	if _, err := watcher.CreateModelVersion(ctx, VersionSpec{Name: "m", Source: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	<-ch
+	select {
+	case <-ch:
+		t.Fatal("own write notified twice")
+	case <-time.After(3 * PollInterval):
+	}
+}

@@ -21,6 +21,8 @@ Bridge passes:
   --model-dir DIR     the model root (holds MLmodel)
   --listen-fd N       an inherited listening TCP socket
   --ready-fd N        a pipe; "ready\\n" is written to it once the model loaded
+  --control-fd N      (pre-start) import the usual libraries, then wait for
+                      the model to serve as one JSON line on this pipe
 and the MLmodel file as JSON in the environment variable BRIDGE_MLMODEL_JSON
 (so that no YAML parser is needed).
 """
@@ -433,16 +435,56 @@ def serve_mlflow(model_dir, sock, ready_fd):
         server.run()
 
 
+def prewarm(use_mlflow):
+    """Imports what models usually need, before a model is assigned."""
+    names = ["numpy", "pandas", "sklearn", "sklearn.linear_model", "sklearn.pipeline", "sklearn.preprocessing", "joblib"]
+    if use_mlflow:
+        names = ["mlflow.pyfunc", "mlflow.pyfunc.scoring_server"] + names
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except Exception:
+            pass
+
+
+def wait_for_assignment(args):
+    """A pre-started server waits here until Bridge assigns it a model.
+
+    Bridge writes one JSON line to the control pipe: model_dir, log (the
+    model's log file) and mlmodel. EOF means the server is not needed.
+    """
+    with os.fdopen(args.control_fd, "r") as ctl:
+        line = ctl.readline()
+    if not line.strip():
+        sys.exit(0)
+    req = json.loads(line)
+    fd = os.open(req["log"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
+    os.chdir(req["model_dir"])
+    args.model_dir = req["model_dir"]
+    os.environ["BRIDGE_MLMODEL_JSON"] = req.get("mlmodel") or "{}"
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description="Bridge's scoring server for one MLflow model")
-    p.add_argument("--model-dir", required=True)
+    p.add_argument("--model-dir")
     p.add_argument("--listen-fd", type=int, default=3)
     p.add_argument("--ready-fd", type=int, default=-1)
+    p.add_argument("--control-fd", type=int, default=-1, help="pre-start: wait for the model on this pipe")
     p.add_argument("--server", choices=["auto", "mlflow", "bridge"], default="auto")
     args = p.parse_args(argv)
+    if not args.model_dir and args.control_fd < 0:
+        p.error("--model-dir or --control-fd is required")
     watch_parent()
     sock = listening_socket(args.listen_fd)
     use_mlflow = args.server == "mlflow" or (args.server == "auto" and mlflow_available())
+    if args.control_fd >= 0:
+        prewarm(use_mlflow)
+        if args.ready_fd >= 0:
+            os.write(args.ready_fd, b"warm\n")
+        wait_for_assignment(args)
     if use_mlflow:
         log("serving %s with MLflow's scoring server" % args.model_dir)
         serve_mlflow(args.model_dir, sock, args.ready_fd)

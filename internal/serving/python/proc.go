@@ -1,6 +1,7 @@
 package python
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -69,7 +70,7 @@ func fileName(name string, version int) string {
 	return strings.TrimLeft(b.String(), ".") + "-" + strconv.Itoa(version)
 }
 
-func newProc(opts Options, spec serving.LoadSpec, env environment, script, mlmodel string) (*proc, error) {
+func newProc(opts Options, spec serving.LoadSpec, env environment, script, mlmodel string, sp *spare) (*proc, error) {
 	base := fileName(spec.Name, spec.Version)
 	p := &proc{
 		opts:    opts,
@@ -89,16 +90,22 @@ func newProc(opts Options, spec serving.LoadSpec, env environment, script, mlmod
 	if err := os.MkdirAll(filepath.Dir(p.pidPath), 0o755); err != nil {
 		return nil, err
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, fmt.Errorf("open a loopback port for the model server: %w", err)
+	if sp != nil {
+		// The spare's socket becomes this model's for good.
+		p.listener, p.addr = sp.listener, sp.addr
+	} else {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("open a loopback port for the model server: %w", err)
+		}
+		p.addr = l.Addr().String()
+		p.listener, err = l.(*net.TCPListener).File()
+		l.Close() // the duplicate in p.listener keeps the socket open
+		if err != nil {
+			return nil, err
+		}
 	}
-	p.addr = l.Addr().String()
-	p.listener, err = l.(*net.TCPListener).File()
-	l.Close() // the duplicate in p.listener keeps the socket open
-	if err != nil {
-		return nil, err
-	}
+	var err error
 	p.logFile, err = os.OpenFile(p.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		p.listener.Close()
@@ -110,8 +117,8 @@ func newProc(opts Options, spec serving.LoadSpec, env environment, script, mlmod
 
 // startFirst starts the first server and the supervisor. On error every
 // resource is released.
-func (p *proc) startFirst(ctx context.Context) error {
-	exited, err := p.start(ctx)
+func (p *proc) startFirst(ctx context.Context, sp *spare) error {
+	exited, err := p.start(ctx, sp)
 	if err != nil {
 		p.cancel()
 		p.release()
@@ -139,63 +146,124 @@ func (p *proc) State() string {
 
 var errClosed = errors.New("model is being closed")
 
-// start runs one server and waits until it is ready. It returns the
-// channel that receives the server's exit.
-func (p *proc) start(ctx context.Context) (<-chan error, error) {
-	readyR, readyW, err := os.Pipe()
-	if err != nil {
-		return nil, err
-	}
-	defer readyR.Close()
-	cmd := exec.Command(p.env.python, p.script,
-		"--model-dir", p.spec.Dir, "--listen-fd", "3", "--ready-fd", "4", "--server", p.opts.Server)
-	cmd.Dir = p.spec.Dir
-	cmd.Env = append(os.Environ(), p.env.env...)
-	cmd.Env = append(cmd.Env, "BRIDGE_MLMODEL_JSON="+p.mlmodel, "PYTHONUNBUFFERED=1", "PYTHONDONTWRITEBYTECODE=1")
-	cmd.Stdout = p.logFile
-	cmd.Stderr = p.logFile
-	cmd.ExtraFiles = []*os.File{p.listener, readyW}
-	cmd.SysProcAttr = childAttrs()
-
+// start runs one server (or assigns the model to a pre-started spare) and
+// waits until it is ready. It returns the channel that receives the
+// server's exit.
+func (p *proc) start(ctx context.Context, sp *spare) (<-chan error, error) {
 	fi, _ := p.logFile.Stat()
 	var logStart int64
 	if fi != nil {
 		logStart = fi.Size()
 	}
-	fmt.Fprintf(p.logFile, "--- %s bridge: starting model server for %s/%d with %s on %s\n",
-		time.Now().UTC().Format(time.RFC3339), p.spec.Name, p.spec.Version, p.env.desc, p.addr)
+	how := "with " + p.env.desc
+	if sp != nil {
+		how = "(pre-started) " + how
+	}
+	fmt.Fprintf(p.logFile, "--- %s bridge: starting model server for %s/%d %s on %s\n",
+		time.Now().UTC().Format(time.RFC3339), p.spec.Name, p.spec.Version, how, p.addr)
 
-	p.mu.Lock()
-	if p.closing {
+	var (
+		cmd    *exec.Cmd
+		readyR *os.File
+		raw    <-chan error
+	)
+	if sp != nil {
+		cmd, readyR, raw = sp.cmd, sp.readyR, sp.exited
+		p.mu.Lock()
+		closing := p.closing
+		if !closing {
+			p.cmd = cmd
+		}
+		p.mu.Unlock()
+		if closing {
+			killGroup(cmd.Process.Pid, syscall.SIGKILL)
+			sp.readyR.Close()
+			sp.control.Close()
+			return nil, errClosed
+		}
+		// A spare still importing is taken anyway: it is further along
+		// than a new process. Its "warm" line must be read first.
+		select {
+		case <-sp.warmed:
+		case <-ctx.Done():
+			killGroup(cmd.Process.Pid, syscall.SIGKILL)
+			readyR.Close()
+			sp.control.Close()
+			return nil, p.startError("pre-started model server not ready", ctx.Err(), logStart)
+		}
+		if err := sp.assign(p.spec.Dir, p.logPath, p.mlmodel); err != nil {
+			killGroup(cmd.Process.Pid, syscall.SIGKILL)
+			readyR.Close()
+			return nil, fmt.Errorf("hand the model to a pre-started server: %w", err)
+		}
+	} else {
+		r, readyW, err := os.Pipe()
+		if err != nil {
+			return nil, err
+		}
+		readyR = r
+		cmd = exec.Command(p.env.python, p.script,
+			"--model-dir", p.spec.Dir, "--listen-fd", "3", "--ready-fd", "4", "--server", p.opts.Server)
+		cmd.Dir = p.spec.Dir
+		cmd.Env = append(os.Environ(), p.env.env...)
+		cmd.Env = append(cmd.Env, "BRIDGE_MLMODEL_JSON="+p.mlmodel, "PYTHONUNBUFFERED=1", "PYTHONDONTWRITEBYTECODE=1")
+		cmd.Stdout = p.logFile
+		cmd.Stderr = p.logFile
+		cmd.ExtraFiles = []*os.File{p.listener, readyW}
+		cmd.SysProcAttr = childAttrs()
+		p.mu.Lock()
+		if p.closing {
+			p.mu.Unlock()
+			readyW.Close()
+			readyR.Close()
+			return nil, errClosed
+		}
+		err = cmd.Start()
+		if err == nil {
+			p.cmd = cmd
+		}
 		p.mu.Unlock()
 		readyW.Close()
-		return nil, errClosed
+		if err != nil {
+			readyR.Close()
+			return nil, fmt.Errorf("start %s: %w", p.env.python, err)
+		}
+		waited := make(chan error, 1)
+		go func() { waited <- cmd.Wait() }()
+		raw = waited
 	}
-	err = cmd.Start()
-	if err == nil {
-		p.cmd = cmd
-	}
-	p.mu.Unlock()
-	readyW.Close()
-	if err != nil {
-		return nil, fmt.Errorf("start %s: %w", p.env.python, err)
-	}
+	defer readyR.Close()
 	pgid := cmd.Process.Pid
 	if err := os.WriteFile(p.pidPath, pidFile(pgid), 0o644); err != nil {
 		p.log.Warn("cannot write pid file", "path", p.pidPath, "err", err)
 	}
 	exited := make(chan error, 1)
 	go func() {
-		err := cmd.Wait()
+		err := <-raw
 		os.Remove(p.pidPath)
 		killGroup(pgid, syscall.SIGKILL) // whatever the server left behind
 		exited <- err
 	}()
+	lines := bufio.NewReader(readyR)
+	if sp != nil {
+		lines = sp.lines
+	}
 	readyCh := make(chan bool, 1)
 	go func() {
-		b := make([]byte, 16)
-		n, _ := io.ReadAtLeast(readyR, b, 6)
-		readyCh <- strings.HasPrefix(string(b[:n]), "ready")
+		for {
+			line, err := lines.ReadString('\n')
+			switch strings.TrimSpace(line) {
+			case "ready":
+				readyCh <- true
+				return
+			case "warm":
+				continue
+			}
+			if err != nil {
+				readyCh <- false
+				return
+			}
+		}
 	}()
 
 	fail := func(why string, werr error) (<-chan error, error) {
@@ -331,7 +399,7 @@ func (p *proc) supervise(exited <-chan error) {
 				return
 			}
 			ctx, cancel := context.WithTimeout(p.ctx, p.opts.StartTimeout)
-			exited, err = p.start(ctx)
+			exited, err = p.start(ctx, nil)
 			cancel()
 			if err == nil {
 				p.setState(stateRunning)

@@ -39,7 +39,9 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/bridgeops/bridge/internal/serving"
@@ -92,6 +94,12 @@ type Options struct {
 	// it doubles up to MaxRestartBackoff (defaults 500ms and 30s).
 	RestartBackoff    time.Duration
 	MaxRestartBackoff time.Duration
+	// NoPrestart turns off pre-started servers (BRIDGE_PYTHON_PRESTART=0):
+	// by default, once a model of an environment has loaded, one idle
+	// server with numpy, pandas and scikit-learn imported waits for the
+	// next model of that environment, which then starts in a fraction of
+	// the time.
+	NoPrestart bool
 	// MaxStartFailures is how many starts in a row may fail before the
 	// model is reported failed and no longer restarted (default 5).
 	MaxStartFailures int
@@ -122,6 +130,10 @@ func (o Options) resolved(spec serving.LoadSpec) (Options, error) {
 	default:
 		return o, fmt.Errorf("BRIDGE_PYTHON_SERVER=%q: want auto, mlflow or bridge", o.Server)
 	}
+	switch strings.ToLower(os.Getenv("BRIDGE_PYTHON_PRESTART")) {
+	case "0", "false", "off", "no":
+		o.NoPrestart = true
+	}
 	if o.Home == "" {
 		if spec.LogDir == "" {
 			return o, errors.New("python runtime: LoadSpec.LogDir is not set")
@@ -151,8 +163,9 @@ func (o Options) resolved(spec serving.LoadSpec) (Options, error) {
 
 // Runtime loads python_function and sklearn models into Python servers.
 type Runtime struct {
-	opts Options
-	envs envBuilds
+	opts   Options
+	envs   envBuilds
+	spares spares
 
 	scriptMu sync.Mutex
 }
@@ -183,13 +196,23 @@ func (r *Runtime) Load(ctx context.Context, spec serving.LoadSpec, mm serving.ML
 	if err != nil {
 		return nil, fmt.Errorf("load %s: encode MLmodel: %w", ref, err)
 	}
-	p, err := newProc(opts, spec, env, script, string(mlmodelJSON))
+	key := spareKey(env, script, opts.Server)
+	var sp *spare
+	if !opts.NoPrestart {
+		sp = r.spares.take(key)
+		defer r.spares.refill(key, env, script, opts)
+	}
+	p, err := newProc(opts, spec, env, script, string(mlmodelJSON), sp)
 	if err != nil {
+		if sp != nil {
+			killGroup(sp.cmd.Process.Pid, syscall.SIGKILL)
+			sp.release()
+		}
 		return nil, fmt.Errorf("load %s: %w", ref, err)
 	}
 	startCtx, cancel := context.WithTimeout(ctx, opts.StartTimeout)
 	defer cancel()
-	if err := p.startFirst(startCtx); err != nil {
+	if err := p.startFirst(startCtx, sp); err != nil {
 		return nil, fmt.Errorf("load %s: %w", ref, err)
 	}
 	return newModel(p), nil

@@ -146,7 +146,7 @@ func bodies(m pythontest.Sklearn) map[string]struct {
 func TestSklearnModelsAnswerLikeScikitLearn(t *testing.T) {
 	py := pythontest.Interpreter(t)
 	home := t.TempDir()
-	rt := New(Options{Python: py, Server: ServerBridge})
+	rt := New(Options{NoPrestart: true, Python: py, Server: ServerBridge})
 	for _, format := range []string{"pickle", "joblib", "cloudpickle"} {
 		t.Run(format, func(t *testing.T) {
 			sk := pythontest.TrainSklearn(t, py, filepath.Join(home, "models", format), pythontest.SklearnSpec{Seed: 7, Format: format})
@@ -171,7 +171,7 @@ func TestBadInputIsABadRequest(t *testing.T) {
 	py := pythontest.Interpreter(t)
 	home := t.TempDir()
 	sk := pythontest.TrainSklearn(t, py, filepath.Join(home, "m"), pythontest.SklearnSpec{Seed: 1})
-	_, srv := load(t, New(Options{Python: py, Server: ServerBridge}), home, "clf", 1, sk.Dir)
+	_, srv := load(t, New(Options{NoPrestart: true, Python: py, Server: ServerBridge}), home, "clf", 1, sk.Dir)
 	tests := []struct {
 		name, ctype, body, want string
 	}{
@@ -275,7 +275,7 @@ func TestPyfuncLoaderModuleAndCleanStop(t *testing.T) {
 	home := t.TempDir()
 	dir := filepath.Join(home, "pyfunc")
 	writePyfuncModel(t, dir, 2.5, true)
-	m, srv := load(t, New(Options{Python: py, Server: ServerBridge}), home, "scaled", 3, dir)
+	m, srv := load(t, New(Options{NoPrestart: true, Python: py, Server: ServerBridge}), home, "scaled", 3, dir)
 	a := post(t, srv.URL, "application/json", []byte(`{"inputs": [[1, 2], [3, 4.5]]}`))
 	if a.status != http.StatusOK || strings.TrimSpace(string(a.body)) != `{"predictions": [7.5, 18.75]}` {
 		t.Fatalf("got %d %s", a.status, a.body)
@@ -330,7 +330,7 @@ func TestModelThatCannotLoad(t *testing.T) {
 			"MLmodel": "flavors:\n  python_function:\n    loader_module: mlflow.pytorch\n",
 		}, "install mlflow"},
 	}
-	rt := New(Options{Python: py, Server: ServerBridge})
+	rt := New(Options{NoPrestart: true, Python: py, Server: ServerBridge})
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := filepath.Join(home, "m"+strconv.Itoa(i))
@@ -358,7 +358,7 @@ func TestModelThatCannotLoad(t *testing.T) {
 func TestCrashedServerRestartsAndOthersKeepServing(t *testing.T) {
 	py := pythontest.Interpreter(t)
 	home := t.TempDir()
-	rt := New(Options{Python: py, Server: ServerBridge, RestartBackoff: 100 * time.Millisecond})
+	rt := New(Options{NoPrestart: true, Python: py, Server: ServerBridge, RestartBackoff: 100 * time.Millisecond})
 	a := pythontest.TrainSklearn(t, py, filepath.Join(home, "a"), pythontest.SklearnSpec{Seed: 1})
 	b := pythontest.TrainSklearn(t, py, filepath.Join(home, "b"), pythontest.SklearnSpec{Seed: 2})
 	ma, srvA := load(t, rt, home, "a", 1, a.Dir)
@@ -419,7 +419,7 @@ func TestVirtualenvIsBuiltOnceAndReused(t *testing.T) {
 	t.Setenv("PIP_RETRIES", "0")
 	t.Setenv("PIP_TIMEOUT", "3")
 	home := t.TempDir()
-	rt := New(Options{Python: py, EnvManager: EnvVirtualenv, Server: ServerBridge})
+	rt := New(Options{NoPrestart: true, Python: py, EnvManager: EnvVirtualenv, Server: ServerBridge})
 
 	// Two versions with the same requirements, loaded at once: one env.
 	var sks [2]pythontest.Sklearn
@@ -504,4 +504,51 @@ func readPID(t *testing.T, path string) int {
 		t.Fatalf("pid file start time %s, process %d has %v", lines[1], pgid, want)
 	}
 	return pgid
+}
+
+func TestPrestartedServerTakesTheNextModel(t *testing.T) {
+	py := pythontest.Interpreter(t)
+	home := t.TempDir()
+	rt := New(Options{Python: py, Server: ServerBridge, RestartBackoff: 50 * time.Millisecond})
+	first := pythontest.TrainSklearn(t, py, filepath.Join(home, "m1"), pythontest.SklearnSpec{Seed: 41})
+	second := pythontest.TrainSklearn(t, py, filepath.Join(home, "m2"), pythontest.SklearnSpec{Seed: 42, Format: "joblib"})
+	start := time.Now()
+	load(t, rt, home, "first", 1, first.Dir)
+	cold := time.Since(start)
+	waitFor(t, "a pre-started server done importing", 60*time.Second, func() bool {
+		rt.spares.mu.Lock()
+		defer rt.spares.mu.Unlock()
+		for _, sp := range rt.spares.idle {
+			return sp.warm.Load()
+		}
+		return false
+	})
+	start = time.Now()
+	m, srv := load(t, rt, home, "second", 1, second.Dir)
+	warm := time.Since(start)
+	t.Logf("cold load %s, load on a pre-started server %s", cold, warm)
+	if got := predictions(t, post(t, srv.URL, "application/json", second.SplitBody())); !equalInts(got, second.Predictions) {
+		t.Fatalf("pre-started server predicts %v, scikit-learn %v", got, second.Predictions)
+	}
+	logText, _ := os.ReadFile(filepath.Join(home, "logs", "second-1.log"))
+	if !strings.Contains(string(logText), "(pre-started)") || !strings.Contains(string(logText), "serving "+second.Dir) {
+		t.Fatalf("second model did not run on the pre-started server:\n%s", logText)
+	}
+	// A crash of an adopted server restarts it cold on the same socket.
+	pid := readPID(t, filepath.Join(home, "run", "second-1.pid"))
+	syscall.Kill(pid, syscall.SIGKILL)
+	st := m.(serving.Stater)
+	waitFor(t, "restart", 60*time.Second, func() bool { return st.State() == "running" && readPIDIfAny(home, "second-1") != pid })
+	if got := predictions(t, post(t, srv.URL, "application/json", second.SplitBody())); !equalInts(got, second.Predictions) {
+		t.Fatalf("after restart: %v, want %v", got, second.Predictions)
+	}
+}
+
+func readPIDIfAny(home, base string) int {
+	b, err := os.ReadFile(filepath.Join(home, "run", base+".pid"))
+	if err != nil {
+		return 0
+	}
+	n, _ := strconv.Atoi(strings.Split(string(b), "\n")[0])
+	return n
 }

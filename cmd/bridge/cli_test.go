@@ -1,0 +1,148 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"net/url"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/bridgeops/bridge/internal/model"
+	"github.com/bridgeops/bridge/internal/registry/store"
+)
+
+// execute runs the bridge command line in-process, as main does, and
+// returns its output and exit status.
+func execute(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	runFlags.once, runFlags.addr, runFlags.registryAddr = false, "", defaultRegistryAddr
+	planFlags.output, planFlags.addr = "table", ""
+	statusFlags.output, statusFlags.addr = "table", ""
+	rootFlags.home, rootFlags.logLevel = "", ""
+	for _, c := range rootCmd.Commands() {
+		c.SetContext(context.Background()) // cobra keeps a subcommand's first context
+	}
+	var out, errOut bytes.Buffer
+	rootCmd.SetOut(&out)
+	rootCmd.SetErr(&errOut)
+	rootCmd.SetArgs(args)
+	defer rootCmd.SetArgs(nil)
+	err := rootCmd.ExecuteContext(context.Background())
+	var ee *exitError
+	switch {
+	case err == nil:
+	case errors.As(err, &ee):
+		code = ee.code
+		if ee.err != nil {
+			errOut.WriteString(ee.err.Error())
+		}
+	default:
+		code = 1
+		errOut.WriteString(err.Error())
+	}
+	return out.String(), errOut.String(), code
+}
+
+// seedStore registers models straight into the embedded store of home:
+// name -> source, each version in Production.
+func seedStore(t *testing.T, home string, models map[string]string) {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	for name, src := range models {
+		if _, err := st.CreateRegisteredModel(ctx, name, "", nil); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.CreateModelVersion(ctx, store.VersionSpec{Name: name, Source: src}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.TransitionStage(ctx, name, 1, model.StageProduction, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestPlanStatusAndOnceCommands(t *testing.T) {
+	home := t.TempDir()
+	t.Setenv("BRIDGE_HOME", home)
+	t.Setenv("BRIDGE_MLFLOW_URI", "")
+	t.Setenv("BRIDGE_DEPLOY_KIND", "localhost")
+	t.Setenv("BRIDGE_ENV_FILE", filepath.Join(home, "none.env"))
+	seedStore(t, home, map[string]string{"iris": linearModel(t, []float64{1, 1}, 0)})
+	nobody := "127.0.0.1:1" // no bridge run there
+
+	// Nothing serves yet: the plan has changes (exit 2) and changes nothing.
+	out, errOut, code := execute(t, "plan", "--addr", nobody)
+	if code != 2 || !contains(out, "create version iris/1") || !contains(out, "route iris/Production") || !contains(errOut, "not answering") {
+		t.Fatalf("plan: exit %d\n%s\n%s", code, out, errOut)
+	}
+	out, _, code = execute(t, "plan", "--addr", nobody, "-o", "json")
+	var p struct {
+		Actions []map[string]any `json:"actions"`
+	}
+	if code != 2 || json.Unmarshal([]byte(out), &p) != nil || len(p.Actions) != 2 || p.Actions[0]["kind"] != "create_version" {
+		t.Fatalf("plan -o json: exit %d: %s", code, out)
+	}
+	if _, _, code := execute(t, "plan", "-o", "yaml"); code != 1 {
+		t.Fatalf("plan -o yaml: exit %d, want 1", code)
+	}
+
+	// status falls back to the registry's tags when bridge run is not there.
+	out, errOut, code = execute(t, "status", "--addr", nobody)
+	if code != 0 || !contains(out, "iris/Production") || !contains(errOut, "registry") {
+		t.Fatalf("status without bridge run: exit %d\n%s\n%s", code, out, errOut)
+	}
+
+	// run --once: one pass, exit 0, tags written.
+	out, errOut, code = execute(t, "run", "--once")
+	if code != 0 || !contains(out, "done     route iris/Production") {
+		t.Fatalf("run --once: exit %d\n%s\n%s", code, out, errOut)
+	}
+
+	// A running bridge run serving the same home: plan says no changes.
+	c := testConfig(t)
+	c.Home, c.ModelCache = home, filepath.Join(home, "cache")
+	a := startTestApp(t, c)
+	eventually(t, 20*time.Second, "deployed", func() bool {
+		res, err, at := a.loop.Last()
+		return err == nil && !at.IsZero() && len(res.Failed) == 0 && !res.Changed()
+	})
+	out, errOut, code = execute(t, "plan", "--addr", a.RouterAddr())
+	if code != 0 || !contains(out, "No changes") {
+		t.Fatalf("plan in sync: exit %d\n%s\n%s", code, out, errOut)
+	}
+	out, _, code = execute(t, "status", "--addr", a.RouterAddr(), "-o", "json")
+	var doc statusDoc
+	if code != 0 || json.Unmarshal([]byte(out), &doc) != nil || doc.Source != "target" || len(doc.Endpoints) != 1 ||
+		doc.Endpoints[0].URL != a.RouterURL()+"/iris/Production/invocations" || doc.Endpoints[0].State != "Ready" {
+		t.Fatalf("status -o json: exit %d: %s", code, out)
+	}
+	out, _, code = execute(t, "status", "--addr", a.RouterAddr())
+	if code != 0 || !contains(out, "iris/Production") || !contains(out, "v1 100%") || !contains(out, "Ready") {
+		t.Fatalf("status: exit %d: %s", code, out)
+	}
+}
+
+func TestRunOnceFailsOnBadModel(t *testing.T) {
+	home := t.TempDir()
+	t.Setenv("BRIDGE_HOME", home)
+	t.Setenv("BRIDGE_MLFLOW_URI", "")
+	t.Setenv("BRIDGE_DEPLOY_KIND", "localhost")
+	t.Setenv("BRIDGE_ENV_FILE", filepath.Join(home, "none.env"))
+	empty := t.TempDir() // no MLmodel
+	seedStore(t, home, map[string]string{
+		"broken": (&url.URL{Scheme: "file", Path: empty}).String(),
+		"fine":   linearModel(t, []float64{1}, 0),
+	})
+	out, errOut, code := execute(t, "run", "--once")
+	if code != 1 || !contains(errOut, "broken") || contains(errOut, "fine:") || !contains(out, "done     route fine/Production") {
+		t.Fatalf("run --once with a broken model: exit %d\n%s\n%s", code, out, errOut)
+	}
+}

@@ -1,0 +1,186 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/bridgeops/bridge/internal/config"
+	"github.com/bridgeops/bridge/internal/demo"
+	"github.com/bridgeops/bridge/internal/model"
+	"github.com/bridgeops/bridge/internal/registry"
+	"github.com/bridgeops/bridge/internal/target/local"
+)
+
+var demoFlags struct {
+	addr         string
+	registryAddr string
+}
+
+var demoCmd = &cobra.Command{
+	Use:   "demo",
+	Short: "Seed an example model and serve it: the quickest way to see Bridge work",
+	Long: `Train an example model (an Iris species classifier: logistic regression
+trained in Go on the Iris dataset shipped with Bridge), register two versions
+in the registry (one in Production, one in Staging), then run the reconcile
+loop like bridge run and print curl commands to call the endpoints and to
+promote the Staging version.
+
+Running it again reuses what is there: versions are added only when the
+example model has none.`,
+	Example: `  go run ./cmd/bridge demo
+  bridge demo --addr :8080 --registry-addr 127.0.0.1:5001`,
+	Args: cobra.NoArgs,
+	RunE: func(cmd *cobra.Command, args []string) error {
+		ctx := cmd.Context()
+		a, err := startApp(ctx, cfg, appOptions{Addr: demoFlags.addr, RegistryAddr: demoFlags.registryAddr, Cmd: cmd})
+		if err != nil {
+			return err
+		}
+		if err := seedAndWait(ctx, a, cmd.OutOrStdout()); err != nil {
+			a.Stop()
+			a.Wait()
+			return err
+		}
+		return a.Wait()
+	},
+}
+
+func init() {
+	demoCmd.Flags().StringVar(&demoFlags.addr, "addr", "", "address of the model router, host:port or :port (default :$PORT, PORT default 3000)")
+	demoCmd.Flags().StringVar(&demoFlags.registryAddr, "registry-addr", defaultRegistryAddr, "address the embedded registry's MLflow API listens on")
+	addMonitorRunFlags(demoCmd)
+	rootCmd.AddCommand(demoCmd)
+}
+
+// demoReadyTimeout bounds the wait for the example versions to be deployed.
+const demoReadyTimeout = 2 * time.Minute
+
+// seedAndWait seeds the example model through the registry's REST API,
+// wakes the loop, waits until both versions are DEPLOYED and prints how to
+// use them.
+func seedAndWait(ctx context.Context, a *app, out io.Writer) error {
+	res, err := demo.Seed(ctx, demo.SeedOptions{
+		RegistryURL: a.RegistryURL(),
+		Token:       a.cfg.RegistryToken,
+		Dir:         filepath.Join(a.cfg.Home, "demo"),
+	})
+	if err != nil {
+		return fmt.Errorf("seed the example model: %w", err)
+	}
+	if res.Created {
+		slog.Info("registered the example model", "model", demo.ModelName, "versions", res.Versions)
+	} else {
+		slog.Info("the example model is already registered; leaving it as it is", "model", demo.ModelName)
+	}
+	a.loop.Wake()
+	urls, err := waitDeployed(ctx, a.registry, demo.ModelName, demoReadyTimeout)
+	if err != nil {
+		return err
+	}
+	printDemo(out, a, urls)
+	return nil
+}
+
+// waitDeployed polls the registry until every served version of m is
+// DEPLOYED, and returns its endpoints' URLs by slot. A FAILED version ends
+// the wait with its reason.
+func waitDeployed(ctx context.Context, reg registry.Registry, m string, timeout time.Duration) (map[string]string, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		versions, err := reg.Versions(ctx)
+		if err == nil {
+			var mine []model.ModelVersion
+			for _, v := range versions {
+				if v.Name == m {
+					mine = append(mine, v)
+				}
+			}
+			d := model.DesiredFrom(mine)
+			ready := len(d.Versions) > 0
+			for _, v := range d.Versions {
+				switch v.Tags[model.TagDeployState] {
+				case model.StateDeployed:
+				case model.StateFailed:
+					return nil, fmt.Errorf("%s version %d failed to deploy: %s", m, v.Ref.Version, v.Tags[model.TagDeployError])
+				default:
+					ready = false
+				}
+			}
+			if ready {
+				urls := map[string]string{}
+				for _, v := range d.Versions {
+					for _, u := range strings.Split(v.Tags[model.TagDeployURL], ",") {
+						for _, e := range d.Endpoints {
+							if strings.Contains(u, "/"+e.Key.Model+"/"+e.Key.Slot+"/") {
+								urls[e.Key.Slot] = u
+							}
+						}
+					}
+				}
+				return urls, nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("the example model was not deployed within %s (see the log above, or run: bridge status)", timeout)
+		case <-tick.C:
+		}
+	}
+}
+
+// demoRows are three Iris flowers, one of each species.
+const demoRows = `[[5.1, 3.5, 1.4, 0.2], [6.4, 3.2, 4.5, 1.5], [6.3, 3.3, 6.0, 2.5]]`
+
+func printDemo(w io.Writer, a *app, urls map[string]string) {
+	body := `{"dataframe_split": {"columns": ["sepal_length", "sepal_width", "petal_length", "petal_width"], "data": ` + demoRows + `}}`
+	fmt.Fprintf(w, "\nBridge is serving the example model %q (%s target).\n\n", demo.ModelName, a.target.Name())
+	for _, slot := range []string{model.StageProduction, model.StageStaging} {
+		u, ok := urls[slot]
+		if !ok {
+			continue
+		}
+		fmt.Fprintf(w, "# Ask the %s endpoint (the X-Bridge-Model-Version header names the version that answered):\n", slot)
+		fmt.Fprintf(w, "curl -i -X POST %s \\\n  -H 'Content-Type: application/json' \\\n  -d '%s'\n\n", u, body)
+	}
+	if _, ok := a.target.(router); ok {
+		name := local.EndpointName(model.EndpointKey{Model: demo.ModelName, Slot: model.StageProduction})
+		fmt.Fprintf(w, "# The same endpoint, SageMaker-runtime style, with CSV rows:\n")
+		fmt.Fprintf(w, "curl -X POST %s/endpoints/%s/invocations -H 'Content-Type: text/csv' --data-binary $'5.1,3.5,1.4,0.2\\n6.3,3.3,6.0,2.5'\n\n", a.RouterURL(), name)
+	}
+	if a.registryLn != nil {
+		fmt.Fprintf(w, "# Promote the Staging version to Production (archiving the old one); the endpoint follows within a second:\n")
+		fmt.Fprintf(w, "curl -X POST %s/api/2.0/mlflow/model-versions/transition-stage -H 'Content-Type: application/json' \\\n  -d '{\"name\": %q, \"version\": \"2\", \"stage\": \"Production\", \"archive_existing_versions\": true}'\n\n", a.RegistryURL(), demo.ModelName)
+		fmt.Fprintf(w, "# What the registry records (bridge_deploy_state, bridge_deploy_url tags):\n")
+		fmt.Fprintf(w, "curl '%s/api/2.0/mlflow/model-versions/search?filter=name%%3D%%27%s%%27'\n\n", a.RegistryURL(), demo.ModelName)
+	}
+	fmt.Fprintf(w, "# Everything served, and what the next pass would change:\n")
+	fmt.Fprintf(w, "%s status --addr %s\n%s plan --addr %s\n\n", bridgeCommand(a.cfg), loopbackAddr(a.routerLn.Addr()), bridgeCommand(a.cfg), loopbackAddr(a.routerLn.Addr()))
+	fmt.Fprintf(w, "Metrics: %s/metrics   Stop with Ctrl-C.\n", a.RouterURL())
+}
+
+// bridgeCommand is how to call bridge again with the same home.
+func bridgeCommand(c config.Config) string {
+	if c.Home == ".bridge" {
+		return "bridge"
+	}
+	return "bridge --home " + shellQuote(c.Home)
+}
+
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:@", r))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}

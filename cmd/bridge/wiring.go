@@ -1,0 +1,92 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/bridgeops/bridge/internal/artifact"
+	"github.com/bridgeops/bridge/internal/capture"
+	"github.com/bridgeops/bridge/internal/config"
+	"github.com/bridgeops/bridge/internal/registry"
+	"github.com/bridgeops/bridge/internal/registry/mlflow"
+	"github.com/bridgeops/bridge/internal/registry/store"
+	"github.com/bridgeops/bridge/internal/target"
+
+	// Deploy targets, registered by name for BRIDGE_DEPLOY_KIND.
+	_ "github.com/bridgeops/bridge/internal/target/local"
+	_ "github.com/bridgeops/bridge/internal/target/sagemaker"
+)
+
+// registryTimeout bounds one call to an external MLflow registry.
+const registryTimeout = 30 * time.Second
+
+// openRegistry returns the registry the configuration names: the MLflow
+// server at BRIDGE_MLFLOW_URI, or, when it is unset, the embedded store in
+// BRIDGE_HOME (returned as st too, so callers can serve its API; nil
+// otherwise). close releases it.
+func openRegistry(ctx context.Context, c config.Config) (reg registry.Registry, st *store.Store, close func(), err error) {
+	if c.MLflowURI != "" {
+		return mlflow.NewClient(c.MLflowURI, c.RegistryToken, &http.Client{Timeout: registryTimeout}), nil, func() {}, nil
+	}
+	st, err = store.Open(ctx, c.Home)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("%w (set BRIDGE_HOME or --home to a writable directory, or BRIDGE_MLFLOW_URI to use an MLflow server)", err)
+	}
+	return st, st, func() { st.Close() }, nil
+}
+
+// newFetcher returns the artifact fetcher for the configuration: the model
+// cache in BRIDGE_MODEL_CACHE_PATH, mlflow-artifacts:/ served by the
+// embedded store's artifact directory or the MLflow server.
+func newFetcher(c config.Config, st *store.Store) *artifact.Fetcher {
+	o := artifact.Options{CacheDir: c.ModelCache, TrackingURI: c.MLflowURI, Token: c.RegistryToken}
+	if st != nil {
+		o.LocalArtifactRoot = st.ArtifactRoot()
+	}
+	return artifact.New(o)
+}
+
+// newMetrics returns the Prometheus registry every part of bridge run
+// registers on, with the Go runtime and process collectors.
+func newMetrics() *prometheus.Registry {
+	m := prometheus.NewRegistry()
+	m.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// newTarget builds the deploy target of BRIDGE_DEPLOY_KIND.
+func newTarget(ctx context.Context, c config.Config, fetcher target.Fetcher, metrics *prometheus.Registry, sink capture.Sink) (target.Target, error) {
+	t, err := target.New(ctx, c.DeployKind, target.Deps{Config: c, Fetcher: fetcher, Metrics: metrics, Capture: sink})
+	if err != nil {
+		return nil, fmt.Errorf("deploy target %s: %w", c.DeployKind, err)
+	}
+	return t, nil
+}
+
+// router is implemented by targets that serve invocations themselves
+// (localhost): bridge run serves their handler and mounts its own routes
+// on it.
+type router interface {
+	Handler() http.Handler
+	Handle(pattern string, h http.Handler)
+}
+
+// addrSetter is implemented by targets whose endpoint URLs depend on the
+// address bridge run listens on.
+type addrSetter interface{ SetAddr(addr string) }
+
+// closeTarget releases a target that holds resources (loaded models).
+func closeTarget(ctx context.Context, t target.Target) error {
+	switch c := t.(type) {
+	case interface{ Close(context.Context) error }:
+		return c.Close(ctx)
+	case interface{ Close() error }:
+		return c.Close()
+	}
+	return nil
+}

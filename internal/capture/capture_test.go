@@ -348,3 +348,22 @@ func value(c prometheus.Counter) float64 {
 	}
 	return m.GetCounter().GetValue()
 }
+
+func TestParseTimeBytes(t *testing.T) {
+	cases := []struct {
+		in   string
+		want time.Time
+	}{
+		{"2026-03-04T05:06:07.891Z", time.Date(2026, 3, 4, 5, 6, 7, 891000000, time.UTC)},
+		{"2026-03-04T05:06:07Z", time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)},
+		{"2026-03-04T05:06:07.123456789Z", time.Date(2026, 3, 4, 5, 6, 7, 123456789, time.UTC)},
+		{"2026-03-04T05:06:07+02:00", time.Date(2026, 3, 4, 3, 6, 7, 0, time.UTC)},
+		{"2026-13-04T05:06:07Z", time.Time{}},
+		{"yesterday", time.Time{}},
+	}
+	for _, tc := range cases {
+		if got := parseTimeBytes([]byte(tc.in)); !got.Equal(tc.want) {
+			t.Errorf("%s: %v, want %v", tc.in, got, tc.want)
+		}
+	}
+}

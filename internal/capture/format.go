@@ -134,11 +134,15 @@ type Payload struct {
 }
 
 // Event is one captured invocation as read back from a capture file.
+// ParseLine reuses an Event's storage: Input and Output point into it, so
+// copy the payloads, not the Event, to keep them.
 type Event struct {
 	Input, Output *Payload
 	EventID       string
 	InferenceID   string
 	InferenceTime time.Time // zero when absent or unparseable
+
+	in, out Payload
 }
 
 // ID is the key ground truth is matched on: the inference id when the
@@ -178,7 +182,7 @@ type wirePayload struct {
 // fast scanner for the common shape and falls back to encoding/json; any
 // line that is not a JSON object with captureData yields ErrMalformed.
 func ParseLine(line []byte, e *Event) error {
-	*e = Event{}
+	e.Input, e.Output, e.EventID, e.InferenceID, e.InferenceTime = nil, nil, "", "", time.Time{}
 	line = bytes.TrimSpace(line)
 	if len(line) == 0 || line[0] != '{' {
 		return ErrMalformed
@@ -186,7 +190,7 @@ func ParseLine(line []byte, e *Event) error {
 	if err := fastParse(line, e); err == nil {
 		return nil
 	}
-	*e = Event{}
+	e.Input, e.Output, e.EventID, e.InferenceID, e.InferenceTime = nil, nil, "", "", time.Time{}
 	var w wireLine
 	if err := json.Unmarshal(line, &w); err != nil {
 		return fmt.Errorf("%w: %v", ErrMalformed, err)
@@ -220,6 +224,71 @@ func ParseLine(line []byte, e *Event) error {
 	return nil
 }
 
+// intern returns common short values without allocating.
+func intern(v []byte) string {
+	switch string(v) {
+	case "INPUT":
+		return "INPUT"
+	case "OUTPUT":
+		return "OUTPUT"
+	case EncodingCSV:
+		return EncodingCSV
+	case EncodingJSON:
+		return EncodingJSON
+	case EncodingBase64:
+		return EncodingBase64
+	case "text/csv":
+		return "text/csv"
+	case "text/csv; charset=utf-8":
+		return "text/csv; charset=utf-8"
+	case "application/json":
+		return "application/json"
+	}
+	return string(v)
+}
+
+// parseTimeBytes parses the capture format's UTC times
+// (2006-01-02T15:04:05[.fff...]Z) without allocating, else falls back to
+// RFC 3339.
+func parseTimeBytes(b []byte) time.Time {
+	if len(b) >= 20 && b[4] == '-' && b[7] == '-' && b[10] == 'T' && b[13] == ':' && b[16] == ':' && b[len(b)-1] == 'Z' {
+		num := func(s []byte) (int, bool) {
+			n := 0
+			for _, c := range s {
+				if c < '0' || c > '9' {
+					return 0, false
+				}
+				n = n*10 + int(c-'0')
+			}
+			return n, true
+		}
+		y, ok1 := num(b[0:4])
+		mo, ok2 := num(b[5:7])
+		d, ok3 := num(b[8:10])
+		h, ok4 := num(b[11:13])
+		mi, ok5 := num(b[14:16])
+		sec, ok6 := num(b[17:19])
+		ns := 0
+		ok7 := true
+		if frac := b[19 : len(b)-1]; len(frac) > 0 {
+			if frac[0] != '.' || len(frac) > 10 {
+				ok7 = false
+			} else {
+				var f int
+				f, ok7 = num(frac[1:])
+				for i := len(frac) - 1; i < 9; i++ {
+					f *= 10
+				}
+				ns = f
+			}
+		}
+		if ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && ok7 && mo >= 1 && mo <= 12 && d >= 1 && d <= 31 && h < 24 && mi < 60 && sec < 61 {
+			return time.Date(y, time.Month(mo), d, h, mi, sec, ns, time.UTC)
+		}
+	}
+	return parseTime(string(b))
+}
+
 func parseTime(s string) time.Time {
 	if s == "" {
 		return time.Time{}
@@ -242,17 +311,17 @@ func fastParse(b []byte, e *Event) error {
 		switch string(key) {
 		case "captureData":
 			return s.object(func(k []byte) error {
-				var dst **Payload
+				var p *Payload
 				switch string(k) {
 				case "endpointInput":
-					dst = &e.Input
+					e.in = Payload{}
+					p, e.Input = &e.in, &e.in
 				case "endpointOutput":
-					dst = &e.Output
+					e.out = Payload{}
+					p, e.Output = &e.out, &e.out
 				default:
 					return s.skip()
 				}
-				p := &Payload{}
-				*dst = p
 				var raw []byte
 				err := s.object(func(k []byte) error {
 					v, err := s.str()
@@ -261,13 +330,13 @@ func fastParse(b []byte, e *Event) error {
 					}
 					switch string(k) {
 					case "observedContentType":
-						p.ContentType = string(v)
+						p.ContentType = intern(v)
 					case "mode":
-						p.Mode = string(v)
+						p.Mode = intern(v)
 					case "data":
 						raw = v
 					case "encoding":
-						p.Encoding = string(v)
+						p.Encoding = intern(v)
 					}
 					return nil
 				})
@@ -298,7 +367,7 @@ func fastParse(b []byte, e *Event) error {
 				case "inferenceId":
 					e.InferenceID = string(v)
 				case "inferenceTime":
-					e.InferenceTime = parseTime(string(v))
+					e.InferenceTime = parseTimeBytes(v)
 				}
 				return nil
 			})

@@ -65,7 +65,7 @@ func ParseGroundTruthLine(line []byte, g *GroundTruth) error {
 					return err
 				case "encoding":
 					v, err := s.str()
-					g.Encoding = string(v)
+					g.Encoding = intern(v)
 					return err
 				}
 				return s.skip()

@@ -271,6 +271,7 @@ type pairState struct {
 	gt           capture.GroundTruth
 	preds, probs []string
 	labels       []string
+	spill        [][]byte
 }
 
 func runModelQuality(ctx context.Context, j Job, capStore source.Store, objs []source.Object, rep *Report) error {
@@ -354,9 +355,10 @@ func runModelQuality(ctx context.Context, j Job, capStore source.Store, objs []s
 
 	if gtBytes <= j.JoinMemory {
 		// In memory: each worker keeps the labels it read; lookups try all.
+		// About 90 bytes per ground-truth line.
 		maps := make([]map[string]gtEntry, j.Workers)
 		for w := range maps {
-			maps[w] = map[string]gtEntry{}
+			maps[w] = make(map[string]gtEntry, int(gtBytes/90)/j.Workers+1)
 		}
 		tooLong, err := source.Lines(ctx, gtStore, gtObjs, j.Workers, func(w int, line []byte) {
 			st := states[w]
@@ -365,7 +367,9 @@ func runModelQuality(ctx context.Context, j Job, capStore source.Store, objs []s
 				return
 			}
 			gtCount.Add(1)
-			maps[w][st.gt.EventID] = gtEntry{data: string(st.gt.Data), enc: st.gt.Encoding}
+			// One allocation holds both the id and the label.
+			both := st.gt.EventID + string(st.gt.Data)
+			maps[w][both[:len(st.gt.EventID)]] = gtEntry{data: both[len(st.gt.EventID):], enc: st.gt.Encoding}
 		})
 		if err != nil {
 			return err
@@ -400,7 +404,9 @@ func runModelQuality(ctx context.Context, j Job, capStore source.Store, objs []s
 		c.malformed.Add(tooLong)
 	} else {
 		rep.Spilled = true
-		partitions := int(math.Ceil(float64(gtBytes) / float64(j.JoinMemory) * 2))
+		// Workers join partitions in parallel, each holding one
+		// partition's labels: size them so all fit in JoinMemory.
+		partitions := int(math.Ceil(float64(gtBytes) / float64(j.JoinMemory) * float64(2*j.Workers)))
 		sp, err := join.New(j.TempDir, partitions, j.Workers)
 		if err != nil {
 			return err
@@ -435,15 +441,18 @@ func runModelQuality(ctx context.Context, j Job, capStore source.Store, objs []s
 			if !parse(st, line) {
 				return
 			}
-			fields := make([][]byte, 0, 2*len(st.preds)+1)
+			if len(st.preds) > 30 {
+				// Batches this large are not spilled (the partition
+				// format holds up to 62 fields).
+				c.badPayload.Add(1)
+				return
+			}
+			fields := st.spill[:0]
 			fields = append(fields, []byte{byte(len(st.preds))})
 			for i := range st.preds {
 				fields = append(fields, []byte(st.preds[i]), []byte(st.probs[i]))
 			}
-			if len(st.preds) > 255 {
-				c.badPayload.Add(1)
-				return
-			}
+			st.spill = fields
 			if err := sp.AddProbe(w, []byte(st.ev.ID()), fields...); err != nil {
 				fail(err)
 			}

@@ -183,6 +183,7 @@ func (s *Spill) joinPartition(worker, p int, fn MatchFunc) error {
 		}
 	}
 	var fields [][]byte
+	var buf []byte
 	for _, ws := range s.cap {
 		pt := ws[p]
 		if pt == nil {
@@ -197,17 +198,22 @@ func (s *Spill) joinPartition(worker, p int, fn MatchFunc) error {
 			if err != nil {
 				return fmt.Errorf("read join partition: %w", err)
 			}
-			id, err := readField(r)
-			if err != nil {
-				return err
+			// One buffer per partition reader: id and fields alias it.
+			buf = buf[:0]
+			var ends [64]int
+			if n+1 > uint64(len(ends)) {
+				return errors.New("read join partition: too many fields")
 			}
-			fields = fields[:0]
-			for i := uint64(0); i < n; i++ {
-				f, err := readField(r)
-				if err != nil {
+			for i := uint64(0); i <= n; i++ {
+				if buf, err = appendField(r, buf); err != nil {
 					return err
 				}
-				fields = append(fields, f)
+				ends[i] = len(buf)
+			}
+			id := buf[:ends[0]]
+			fields = fields[:0]
+			for i := uint64(1); i <= n; i++ {
+				fields = append(fields, buf[ends[i-1]:ends[i]])
 			}
 			fn(worker, labels[string(id)], fields)
 		}
@@ -231,6 +237,22 @@ func readField(r *bufio.Reader) ([]byte, error) {
 		return nil, fmt.Errorf("read join partition: %w", err)
 	}
 	return b, nil
+}
+
+func appendField(r *bufio.Reader, buf []byte) ([]byte, error) {
+	n, err := binary.ReadUvarint(r)
+	if err != nil {
+		return buf, fmt.Errorf("read join partition: %w", err)
+	}
+	if n > 1<<30 {
+		return buf, errors.New("read join partition: corrupt length")
+	}
+	start := len(buf)
+	buf = append(buf, make([]byte, n)...)
+	if _, err := io.ReadFull(r, buf[start:]); err != nil {
+		return buf, fmt.Errorf("read join partition: %w", err)
+	}
+	return buf, nil
 }
 
 // Close removes the spill's files.

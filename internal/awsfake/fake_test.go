@@ -83,7 +83,13 @@ func setupModel(t *testing.T, ctx context.Context, c clients, name, image string
 	if _, err := c.s3.CreateBucket(ctx, in); err != nil && code(err) != "BucketAlreadyOwnedByYou" {
 		t.Fatal(err)
 	}
-	if _, err := c.s3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(name), Body: strings.NewReader("tar")}); err != nil {
+	put := &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(name), Body: strings.NewReader("tar")}
+	if !strings.Contains(name, "untagged") {
+		// AmazonSageMakerFullAccess lets the execution role read only
+		// objects tagged SageMaker=true (outside *sagemaker* buckets).
+		put.Tagging = aws.String("SageMaker=true")
+	}
+	if _, err := c.s3.PutObject(ctx, put); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := c.iam.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("exec"), AssumeRolePolicyDocument: aws.String(trust)}); err != nil && code(err) != "EntityAlreadyExists" {
@@ -175,6 +181,17 @@ func TestEndpointLifecycle(t *testing.T) {
 	clock.Advance(time.Minute)
 	if d := describe(t, ctx, c, "Ep"); d.EndpointStatus != smtypes.EndpointStatusInService || aws.ToString(d.EndpointConfigName) != "c2" || aws.ToString(d.FailureReason) == "" {
 		t.Fatalf("after failed update: %s %s %q", d.EndpointStatus, aws.ToString(d.EndpointConfigName), aws.ToString(d.FailureReason))
+	}
+
+	// Model data the execution role cannot read fails the endpoint.
+	setupModel(t, ctx, c, "untagged", "img:ok")
+	createConfig(t, ctx, c, "c4", "untagged")
+	if _, err := c.sm.CreateEndpoint(ctx, &sagemaker.CreateEndpointInput{EndpointName: aws.String("unreadable"), EndpointConfigName: aws.String("c4")}); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(time.Minute)
+	if d := describe(t, ctx, c, "unreadable"); d.EndpointStatus != smtypes.EndpointStatusFailed || !strings.Contains(aws.ToString(d.FailureReason), "Failed to download model data") {
+		t.Fatalf("untagged model data: %s %q", d.EndpointStatus, aws.ToString(d.FailureReason))
 	}
 
 	// A failing create ends Failed; only delete works then.
@@ -441,14 +458,29 @@ func TestIAM(t *testing.T) {
 			_, err := c.iam.CreateRole(ctx, &iam.CreateRoleInput{RoleName: role, AssumeRolePolicyDocument: aws.String(trust)})
 			return err
 		}, "EntityAlreadyExists"},
-		{"attach", func() error { _, err := c.iam.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: role, PolicyArn: policy}); return err }, ""},
-		{"attach is idempotent", func() error { _, err := c.iam.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: role, PolicyArn: policy}); return err }, ""},
+		{"attach", func() error {
+			_, err := c.iam.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: role, PolicyArn: policy})
+			return err
+		}, ""},
+		{"attach is idempotent", func() error {
+			_, err := c.iam.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: role, PolicyArn: policy})
+			return err
+		}, ""},
 		{"delete attached", func() error { _, err := c.iam.DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: role}); return err }, "DeleteConflict"},
-		{"detach", func() error { _, err := c.iam.DetachRolePolicy(ctx, &iam.DetachRolePolicyInput{RoleName: role, PolicyArn: policy}); return err }, ""},
-		{"detach again", func() error { _, err := c.iam.DetachRolePolicy(ctx, &iam.DetachRolePolicyInput{RoleName: role, PolicyArn: policy}); return err }, "NoSuchEntity"},
+		{"detach", func() error {
+			_, err := c.iam.DetachRolePolicy(ctx, &iam.DetachRolePolicyInput{RoleName: role, PolicyArn: policy})
+			return err
+		}, ""},
+		{"detach again", func() error {
+			_, err := c.iam.DetachRolePolicy(ctx, &iam.DetachRolePolicyInput{RoleName: role, PolicyArn: policy})
+			return err
+		}, "NoSuchEntity"},
 		{"delete", func() error { _, err := c.iam.DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: role}); return err }, ""},
 		{"delete again", func() error { _, err := c.iam.DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: role}); return err }, "NoSuchEntity"},
-		{"attach to missing role", func() error { _, err := c.iam.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: role, PolicyArn: policy}); return err }, "NoSuchEntity"},
+		{"attach to missing role", func() error {
+			_, err := c.iam.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: role, PolicyArn: policy})
+			return err
+		}, "NoSuchEntity"},
 	}
 	for _, s := range steps {
 		err := s.call()
@@ -489,6 +521,34 @@ func TestAssumeRoleWithSessionTags(t *testing.T) {
 	_, err = awsauth.Load(ctx, awsauth.Options{Role: "arn:aws:iam::999999999999:role/other", MaxAttempts: 1})
 	if err == nil || !strings.Contains(err.Error(), "AWS_ROLE") {
 		t.Fatalf("assuming a foreign role: %v", err)
+	}
+}
+
+func TestUnknownAccessKey(t *testing.T) {
+	f, _ := start(t, awsfake.Options{}, "us-east-1")
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIANOTISSUEDBYAWS00")
+	cfg, err := awsauth.Load(context.Background(), awsauth.Options{MaxAttempts: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, call := range map[string]func() error{
+		"sagemaker": func() error {
+			_, err := sagemaker.NewFromConfig(cfg).ListModels(context.Background(), &sagemaker.ListModelsInput{})
+			return err
+		},
+		"s3": func() error {
+			_, err := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true }).ListObjectsV2(context.Background(), &s3.ListObjectsV2Input{Bucket: aws.String("bk1")})
+			return err
+		},
+		"sts": func() error { _, err := awsauth.CallerIdentity(context.Background(), cfg); return err },
+	} {
+		want := map[string]string{"sagemaker": "UnrecognizedClientException", "s3": "InvalidAccessKeyId", "sts": "InvalidClientTokenId"}[name]
+		if err := call(); code(err) != want {
+			t.Errorf("%s with an unknown key: %v, want %s", name, err, want)
+		}
+	}
+	if n := len(f.Calls()); n != 3 {
+		t.Errorf("%d calls recorded, want 3", n)
 	}
 }
 
@@ -535,7 +595,7 @@ func TestCallRecordingForPolicies(t *testing.T) {
 	// The helper creates a bucket "art" and role "exec" that the run policy
 	// does not cover; CreateModel itself needs sagemaker:CreateModel and
 	// iam:PassRole on "exec".
-	want := []string{"iam:CreateRole", "iam:PassRole", "s3:CreateBucket", "s3:PutObject"}
+	want := []string{"iam:CreateRole", "iam:PassRole", "s3:CreateBucket", "s3:PutObject", "s3:PutObjectTagging"}
 	if len(v) != len(want) {
 		t.Fatalf("violations %v, want one per %v", v, want)
 	}

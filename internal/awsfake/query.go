@@ -101,6 +101,13 @@ func (p queryProtocol) throttle() *apiError {
 	return errorf(400, "Throttling", "Rate exceeded")
 }
 
+func (p queryProtocol) unknownKey(key string) *apiError {
+	if key == "" {
+		return errorf(403, "MissingAuthenticationToken", "Request is missing Authentication Token")
+	}
+	return errorf(403, "InvalidClientTokenId", "The security token included in the request is invalid.")
+}
+
 func (p queryProtocol) serverError() *apiError {
 	return errorf(500, "ServiceFailure", "The request processing has failed because of an unknown error, exception or failure.")
 }

@@ -3,9 +3,11 @@ package awsfake
 import (
 	"crypto/md5"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/xml"
 	"fmt"
+	"hash/crc32"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -24,10 +26,12 @@ type s3Object struct {
 	data     []byte
 	etag     string
 	modified time.Time
+	tags     url.Values
 }
 
 type s3Upload struct {
 	key   string
+	tags  url.Values
 	parts map[int]s3Object
 }
 
@@ -50,19 +54,51 @@ func (st *s3State) init(foreign []string) {
 	}
 }
 
-// exists reports whether an s3://bucket/key URL names an object.
-func (st *s3State) exists(u string) bool {
+// object returns the object an s3://bucket/key URL names.
+func (st *s3State) object(u string) (s3Object, string, bool) {
 	rest, ok := strings.CutPrefix(u, "s3://")
 	if !ok {
-		return false
+		return s3Object{}, "", false
 	}
 	bucket, key, _ := strings.Cut(rest, "/")
 	b := st.buckets[bucket]
 	if b == nil {
+		return s3Object{}, "", false
+	}
+	o, ok := b.objects[key]
+	return o, bucket, ok
+}
+
+// exists reports whether an s3://bucket/key URL names an object.
+func (st *s3State) exists(u string) bool {
+	_, _, ok := st.object(u)
+	return ok
+}
+
+// sageMakerCanRead reports whether an execution role with only
+// AmazonSageMakerFullAccess may read the object: that policy allows
+// s3:GetObject in buckets whose name contains "sagemaker" (in three
+// spellings) and on objects tagged SageMaker=true (any case).
+func (st *s3State) sageMakerCanRead(u string) bool {
+	o, bucket, ok := st.object(u)
+	if !ok {
 		return false
 	}
-	_, ok = b.objects[key]
-	return ok
+	for _, s := range []string{"SageMaker", "Sagemaker", "sagemaker"} {
+		if strings.Contains(bucket, s) {
+			return true
+		}
+	}
+	for k, vs := range o.tags {
+		if k == "SageMaker" {
+			for _, v := range vs {
+				if strings.EqualFold(v, "true") {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 type s3Protocol struct{ s *Server }
@@ -163,6 +199,9 @@ func (p s3Protocol) operation(rc *reqCtx) (string, *apiError) {
 		return "CopyObject", errorf(501, "NotImplemented", "awsfake: CopyObject is not emulated")
 	case m == http.MethodPut:
 		rc.authz("s3:PutObject", objARN)
+		if rc.r.Header.Get("X-Amz-Tagging") != "" {
+			rc.authz("s3:PutObjectTagging", objARN)
+		}
 		return "PutObject", nil
 	case m == http.MethodGet:
 		rc.authz("s3:GetObject", objARN)
@@ -178,6 +217,9 @@ func (p s3Protocol) operation(rc *reqCtx) (string, *apiError) {
 		return "DeleteObject", nil
 	case m == http.MethodPost && has("uploads"):
 		rc.authz("s3:PutObject", objARN)
+		if rc.r.Header.Get("X-Amz-Tagging") != "" {
+			rc.authz("s3:PutObjectTagging", objARN)
+		}
 		return "CreateMultipartUpload", nil
 	case m == http.MethodPost && has("uploadId"):
 		rc.authz("s3:PutObject", objARN)
@@ -188,6 +230,13 @@ func (p s3Protocol) operation(rc *reqCtx) (string, *apiError) {
 
 func (p s3Protocol) throttle() *apiError {
 	return errorf(503, "SlowDown", "Please reduce your request rate.")
+}
+
+func (p s3Protocol) unknownKey(key string) *apiError {
+	if key == "" {
+		return errorf(403, "AccessDenied", "Access Denied")
+	}
+	return errorf(403, "InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records.")
 }
 
 func (p s3Protocol) serverError() *apiError {
@@ -304,7 +353,11 @@ func (p s3Protocol) handle(rc *reqCtx) response {
 		if err := checkMD5(rc); err != nil {
 			return p.errorResponse(rc, err)
 		}
-		o := s3Object{data: append([]byte(nil), rc.body...), etag: etagOf(rc.body), modified: now}
+		tags, err := url.ParseQuery(rc.r.Header.Get("X-Amz-Tagging"))
+		if err != nil {
+			return p.errorResponse(rc, errorf(400, "InvalidArgument", "The header 'x-amz-tagging' shall be encoded as UTF-8 then URLEncoded URL query parameters without tag name duplicates."))
+		}
+		o := s3Object{data: append([]byte(nil), rc.body...), etag: etagOf(rc.body), modified: now, tags: tags}
 		b.objects[rt.key] = o
 		return s3OK(nil, map[string]string{"ETag": o.etag})
 	case "GetObject", "HeadObject":
@@ -315,14 +368,24 @@ func (p s3Protocol) handle(rc *reqCtx) response {
 			}
 			return p.errorResponse(rc, errorf(404, "NoSuchKey", "The specified key does not exist."))
 		}
-		return response{status: 200, contentType: "application/octet-stream", body: o.data,
-			header: map[string]string{"ETag": o.etag, "Last-Modified": o.modified.UTC().Format(http.TimeFormat), "x-amz-request-id": requestID()}}
+		hdr := map[string]string{"ETag": o.etag, "Last-Modified": o.modified.UTC().Format(http.TimeFormat), "x-amz-request-id": requestID()}
+		if strings.EqualFold(rc.r.Header.Get("X-Amz-Checksum-Mode"), "ENABLED") && !strings.Contains(o.etag, "-") {
+			// Whole-object checksum, as S3 keeps for single-part uploads.
+			var sum [4]byte
+			binary.BigEndian.PutUint32(sum[:], crc32.ChecksumIEEE(o.data))
+			hdr["x-amz-checksum-crc32"] = base64.StdEncoding.EncodeToString(sum[:])
+		}
+		return response{status: 200, contentType: "application/octet-stream", body: o.data, header: hdr}
 	case "DeleteObject":
 		delete(b.objects, rt.key)
 		return response{status: 204, header: map[string]string{"x-amz-request-id": requestID()}}
 	case "CreateMultipartUpload":
 		id := requestID()
-		b.uploads[id] = &s3Upload{key: rt.key, parts: map[int]s3Object{}}
+		tags, err := url.ParseQuery(rc.r.Header.Get("X-Amz-Tagging"))
+		if err != nil {
+			return p.errorResponse(rc, errorf(400, "InvalidArgument", "The header 'x-amz-tagging' shall be encoded as UTF-8 then URLEncoded URL query parameters without tag name duplicates."))
+		}
+		b.uploads[id] = &s3Upload{key: rt.key, tags: tags, parts: map[int]s3Object{}}
 		return s3OK(struct {
 			XMLName  xml.Name `xml:"InitiateMultipartUploadResult"`
 			NS       string   `xml:"xmlns,attr"`
@@ -499,7 +562,7 @@ func (p s3Protocol) completeUpload(rc *reqCtx, b *s3Bucket, rt s3Route, now time
 	}
 	sum := md5.Sum(sums)
 	etag := fmt.Sprintf(`"%s-%d"`, hex.EncodeToString(sum[:]), len(req.Parts))
-	b.objects[rt.key] = s3Object{data: data, etag: etag, modified: now}
+	b.objects[rt.key] = s3Object{data: data, etag: etag, modified: now, tags: u.tags}
 	delete(b.uploads, id)
 	return s3OK(struct {
 		XMLName  xml.Name `xml:"CompleteMultipartUploadResult"`
@@ -551,6 +614,21 @@ func (s *Server) Object(bucket, key string) ([]byte, bool) {
 	}
 	o, ok := b.objects[key]
 	return o.data, ok
+}
+
+// ObjectTags returns an object's tags.
+func (s *Server) ObjectTags(bucket, key string) map[string]string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b := s.s3.buckets[bucket]
+	if b == nil {
+		return nil
+	}
+	out := map[string]string{}
+	for k := range b.objects[key].tags {
+		out[k] = b.objects[key].tags.Get(k)
+	}
+	return out
 }
 
 // PendingUploads counts multipart uploads started but neither completed nor

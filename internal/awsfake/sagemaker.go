@@ -124,6 +124,13 @@ func (p sagemakerProtocol) throttle() *apiError {
 	return errorf(400, "ThrottlingException", "Rate exceeded")
 }
 
+func (p sagemakerProtocol) unknownKey(key string) *apiError {
+	if key == "" {
+		return errorf(403, "MissingAuthenticationTokenException", "Missing Authentication Token")
+	}
+	return errorf(400, "UnrecognizedClientException", "The security token included in the request is invalid.")
+}
+
 func (p sagemakerProtocol) serverError() *apiError {
 	return errorf(500, "InternalFailure", "An internal error occurred. Try again.")
 }
@@ -321,6 +328,9 @@ func (p sagemakerProtocol) failure(endpoint string, c *smConfig) string {
 			return fmt.Sprintf("Could not find model %q for production variant %s.", v.ModelName, v.VariantName)
 		}
 		images = append(images, m.image)
+		if url, _ := m.container["ModelDataUrl"].(string); url != "" && !p.s.s3.sageMakerCanRead(url) {
+			return fmt.Sprintf("Failed to download model data for container \"container_1\" from URL: \"%s\". Please ensure that there is an object located at the URL and that the role passed to CreateModel has permissions to download the object.", url)
+		}
 		if p.s.opts.FailImage != "-" && strings.Contains(m.image, p.s.opts.FailImage) {
 			return fmt.Sprintf("The primary container for production variant %s did not pass the ping health check. Please check CloudWatch logs for this endpoint.", v.VariantName)
 		}
@@ -462,9 +472,10 @@ type listItem struct {
 }
 
 type pageToken struct {
-	Seq  int    `json:"s"`
-	Name string `json:"n"`
-	Sig  string `json:"q"`
+	Seq    int    `json:"s"`
+	Name   string `json:"n"`
+	Status string `json:"t,omitempty"`
+	Sig    string `json:"q"`
 }
 
 func (p sagemakerProtocol) list(rc *reqCtx, req map[string]any) (any, *apiError) {
@@ -548,8 +559,8 @@ func (p sagemakerProtocol) list(rc *reqCtx, req map[string]any) (any, *apiError)
 		// neither skip nor repeat items.
 		start = len(items)
 		for i, it := range items {
-			if order == "Descending" && less(it, listItem{name: pt.Name, seq: pt.Seq}) ||
-				order != "Descending" && less(listItem{name: pt.Name, seq: pt.Seq}, it) {
+			last := listItem{name: pt.Name, seq: pt.Seq, status: pt.Status}
+			if order == "Descending" && less(it, last) || order != "Descending" && less(last, it) {
 				start = i
 				break
 			}
@@ -560,7 +571,7 @@ func (p sagemakerProtocol) list(rc *reqCtx, req map[string]any) (any, *apiError)
 	rows := []map[string]any{}
 	if end < len(items) {
 		last := items[end-1]
-		b, _ := json.Marshal(pageToken{Seq: last.seq, Name: last.name, Sig: sig})
+		b, _ := json.Marshal(pageToken{Seq: last.seq, Name: last.name, Status: last.status, Sig: sig})
 		out["NextToken"] = base64.RawURLEncoding.EncodeToString(b)
 	} else {
 		end = len(items)

@@ -321,7 +321,8 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	rc.call.Time = s.opts.Clock()
-	if sess, ok := s.sessions[rc.call.AccessKey]; ok {
+	sess, known := s.sessions[rc.call.AccessKey]
+	if known {
 		rc.call.Principal = sess.arn
 	}
 
@@ -346,6 +347,10 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	var resp response
 	fault := s.pickFault()
 	switch {
+	case !known:
+		// Signatures are not verified, but the key must be one AWS issued.
+		fault = ""
+		resp = p.errorResponse(rc, p.unknownKey(rc.call.AccessKey))
 	case perr != nil:
 		resp = p.errorResponse(rc, perr)
 	case fault == "throttle":
@@ -413,6 +418,7 @@ type protocol interface {
 	errorResponse(rc *reqCtx, e *apiError) response
 	throttle() *apiError
 	serverError() *apiError
+	unknownKey(key string) *apiError
 }
 
 func requestID() string {

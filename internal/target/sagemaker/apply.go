@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -35,26 +36,26 @@ import (
 func (t *Target) CreateVersion(ctx context.Context, v target.VersionSpec) error {
 	name := sgname.Model(v.Ref)
 	if t.set.Image == "" {
-		return fmt.Errorf("create version %s: %s is not set: build an MLflow serving image into your ECR (see docs/sagemaker.md) and set it to the image URI", v.Ref, EnvImage)
+		return fmt.Errorf("%s is not set: build an MLflow serving image into your ECR (see docs/sagemaker.md) and set it to the image URI", EnvImage)
 	}
 	if _, err := t.sm.DescribeModel(ctx, &sm.DescribeModelInput{ModelName: aws.String(name)}); err == nil {
 		return nil
 	} else if !isNotFound(err) {
-		return fmt.Errorf("create version %s: describe model %s: %w", v.Ref, name, err)
+		return fmt.Errorf("describe model %s: %w", name, err)
 	}
 	if t.fetch == nil {
-		return fmt.Errorf("create version %s: no artifact fetcher configured", v.Ref)
+		return errors.New("no artifact fetcher configured")
 	}
 	if err := t.recordOrigin(ctx, sgname.Origin{Kind: sgname.KindModel, Model: v.Ref.Model, Version: v.Ref.Version}); err != nil {
-		return fmt.Errorf("create version %s: %w", v.Ref, err)
+		return err
 	}
 	dir, err := t.fetch.Fetch(ctx, v.Ref, v.Source)
 	if err != nil {
-		return fmt.Errorf("create version %s: fetch %s: %w", v.Ref, v.Source, err)
+		return fmt.Errorf("fetch %s: %w", v.Source, err)
 	}
 	key := ArtifactKey(v.Ref)
 	if err := t.upload(ctx, dir, key); err != nil {
-		return fmt.Errorf("create version %s: %w", v.Ref, err)
+		return err
 	}
 	env := make(map[string]string, len(t.set.ContainerEnv))
 	for k, val := range t.set.ContainerEnv {
@@ -70,7 +71,7 @@ func (t *Target) CreateVersion(ctx context.Context, v target.VersionSpec) error 
 		},
 	})
 	if err != nil && !isAlreadyExists(err) {
-		return fmt.Errorf("create version %s: create model %s: %w", v.Ref, name, err)
+		return fmt.Errorf("create model %s: %w", name, err)
 	}
 	t.log.Info("created model", "version", v.Ref.String(), "model", name)
 	return nil
@@ -90,8 +91,11 @@ func (t *Target) upload(ctx context.Context, dir, key string) error {
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return err
 	}
+	// The execution role has only AmazonSageMakerFullAccess, which lets it
+	// read objects outside *sagemaker* buckets only when they are tagged
+	// SageMaker=true. (Tagging needs s3:PutObjectTagging: s3:*Object*.)
 	if _, err := t.up.Upload(ctx, &s3.PutObjectInput{Bucket: aws.String(t.bucket), Key: aws.String(key), Body: f,
-		ContentType: aws.String("application/gzip")}); err != nil {
+		ContentType: aws.String("application/gzip"), Tagging: aws.String("SageMaker=true")}); err != nil {
 		return fmt.Errorf("upload s3://%s/%s: %w", t.bucket, key, err)
 	}
 	return nil
@@ -161,10 +165,10 @@ func (t *Target) configInput(key model.EndpointKey, endpoint string, versions []
 		return nil, err
 	}
 	if len(versions) == 0 {
-		return nil, fmt.Errorf("route %s: no versions to serve", key)
+		return nil, errors.New("no versions to serve")
 	}
 	if len(versions) > 10 {
-		return nil, fmt.Errorf("route %s: %d versions, but a SageMaker endpoint takes at most 10 production variants", key, len(versions))
+		return nil, fmt.Errorf("%d versions, but a SageMaker endpoint takes at most 10 production variants", len(versions))
 	}
 	in := &sm.CreateEndpointConfigInput{}
 	for _, v := range versions {
@@ -217,15 +221,15 @@ func (t *Target) Route(ctx context.Context, key model.EndpointKey, versions []mo
 	}
 	cfgName := aws.ToString(in.EndpointConfigName)
 	if err := t.recordOrigin(ctx, sgname.Origin{Kind: sgname.KindEndpoint, Model: key.Model, Slot: key.Slot}); err != nil {
-		return fmt.Errorf("route %s: %w", key, err)
+		return err
 	}
 	if _, err := t.sm.CreateEndpointConfig(ctx, in); err != nil && !isAlreadyExists(err) {
-		return fmt.Errorf("route %s: create endpoint config %s: %w", key, cfgName, err)
+		return fmt.Errorf("create endpoint config %s: %w", cfgName, err)
 	}
 	defer t.forget(name)
 	d, err := t.describe(ctx, name, nil)
 	if err != nil {
-		return fmt.Errorf("route %s: %w", key, err)
+		return err
 	}
 	if d != nil {
 		switch d.EndpointStatus {
@@ -238,35 +242,35 @@ func (t *Target) Route(ctx context.Context, key model.EndpointKey, versions []mo
 				// rolled back; the old versions serve on. Trying the same
 				// config again would fail the same way: report it, and try
 				// again when the wish changes.
-				return fmt.Errorf("route %s: updating endpoint %s failed, the previous versions still serve: %s", key, name, reason)
+				return fmt.Errorf("updating endpoint %s failed, the previous versions still serve: %s", name, reason)
 			}
 			if err := t.update(ctx, name, cfgName); err != nil {
-				return fmt.Errorf("route %s: %w", key, err)
+				return err
 			}
 			t.log.Info("updating endpoint", "endpoint", name, "config", cfgName)
 			return t.collect(ctx, key.Model)
 		case smtypes.EndpointStatusFailed, smtypes.EndpointStatusOutOfService, smtypes.EndpointStatusUpdateRollbackFailed:
 			t.log.Info("deleting failed endpoint to create it again", "endpoint", name, "reason", aws.ToString(d.FailureReason))
 			if _, err := t.sm.DeleteEndpoint(ctx, &sm.DeleteEndpointInput{EndpointName: aws.String(name)}); err != nil && !isNotFound(err) {
-				return fmt.Errorf("route %s: delete failed endpoint %s: %w", key, name, err)
+				return fmt.Errorf("delete failed endpoint %s: %w", name, err)
 			}
 			if err := t.waitGone(ctx, name); err != nil {
-				return fmt.Errorf("route %s: %w", key, err)
+				return err
 			}
 		case smtypes.EndpointStatusDeleting:
 			if err := t.waitGone(ctx, name); err != nil {
-				return fmt.Errorf("route %s: %w", key, err)
+				return err
 			}
 		default:
 			if p := d.PendingDeploymentSummary; p != nil && aws.ToString(p.EndpointConfigName) == cfgName {
 				return nil
 			}
-			return fmt.Errorf("route %s: endpoint %s is %s; it is updated once that finishes", key, name, d.EndpointStatus)
+			return fmt.Errorf("endpoint %s is %s; it is updated once that finishes", name, d.EndpointStatus)
 		}
 	}
 	_, err = t.sm.CreateEndpoint(ctx, &sm.CreateEndpointInput{EndpointName: aws.String(name), EndpointConfigName: aws.String(cfgName)})
 	if err != nil && !isAlreadyExists(err) {
-		return fmt.Errorf("route %s: create endpoint %s: %w", key, name, err)
+		return fmt.Errorf("create endpoint %s: %w", name, err)
 	}
 	t.log.Info("creating endpoint", "endpoint", name, "config", cfgName)
 	return t.collect(ctx, key.Model)
@@ -327,13 +331,13 @@ func (t *Target) DeleteEndpoint(ctx context.Context, key model.EndpointKey) erro
 	defer t.forget(name)
 	d, err := t.describe(ctx, name, nil)
 	if err != nil {
-		return fmt.Errorf("delete endpoint %s: %w", key, err)
+		return err
 	}
 	if d != nil {
 		switch d.EndpointStatus {
 		case smtypes.EndpointStatusDeleting:
 		case smtypes.EndpointStatusCreating, smtypes.EndpointStatusUpdating, smtypes.EndpointStatusSystemUpdating, smtypes.EndpointStatusRollingBack:
-			return fmt.Errorf("delete endpoint %s: %s is %s; it is deleted once that finishes", key, name, d.EndpointStatus)
+			return fmt.Errorf("endpoint %s is %s; it is deleted once that finishes", name, d.EndpointStatus)
 		default:
 			if _, err := t.sm.DeleteEndpoint(ctx, &sm.DeleteEndpointInput{EndpointName: aws.String(name)}); err != nil && !isNotFound(err) {
 				return fmt.Errorf("delete endpoint %s: %w", name, err)
@@ -349,17 +353,17 @@ func (t *Target) DeleteEndpoint(ctx context.Context, key model.EndpointKey) erro
 func (t *Target) DeleteVersion(ctx context.Context, ref model.VersionRef) error {
 	name := sgname.Model(ref)
 	if _, err := t.sm.DeleteModel(ctx, &sm.DeleteModelInput{ModelName: aws.String(name)}); err != nil && !isNotFound(err) {
-		return fmt.Errorf("delete version %s: delete model %s: %w", ref, name, err)
+		return fmt.Errorf("delete model %s: %w", name, err)
 	}
-	keys, err := t.listKeys(ctx, fmt.Sprintf("%s/%d/", ref.Model, ref.Version))
-	if err != nil {
-		return fmt.Errorf("delete version %s: %w", ref, err)
+	// Exact keys only: another model's name may extend this one's prefix
+	// ("a" version 1 and "a/1" share "a/1/"). The name record goes last, so
+	// an interrupted delete is still seen and finished by a later pass.
+	if err := t.deleteKeys(ctx, []string{ArtifactKey(ref)}); err != nil {
+		return err
 	}
-	if sgname.Hashed(name) {
-		keys = append(keys, originKey(sgname.KindModel, name))
-	}
-	if err := t.deleteKeys(ctx, keys); err != nil {
-		return fmt.Errorf("delete version %s: %w", ref, err)
+	t.forgetOrigin(sgname.KindModel, name)
+	if err := t.deleteKeys(ctx, []string{originKey(sgname.KindModel, name)}); err != nil {
+		return err
 	}
 	t.log.Info("deleted model", "version", ref.String(), "model", name)
 	return t.collect(ctx, ref.Model)

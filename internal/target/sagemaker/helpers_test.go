@@ -158,19 +158,15 @@ func (h *harness) stage(name string, version int, stage string) {
 	}
 }
 
-// converge runs reconcile passes until the plan is empty and every
-// endpoint is Ready, or fails the test at the deadline.
+// converge runs reconcile passes until the target serves what the
+// registry asks (empty plan, every endpoint Ready) and a following pass
+// changes nothing (so the deploy tags are written too), or fails the test
+// at the deadline.
 func (h *harness) converge(within time.Duration) model.Actual {
 	h.t.Helper()
 	deadline := time.Now().Add(within)
 	var last string
 	for passes := 1; ; passes++ {
-		res, err := h.rec.RunOnce(h.ctx)
-		if err != nil {
-			last = err.Error()
-		} else if len(res.Failed) > 0 {
-			last = fmt.Sprint(res.Failed)
-		}
 		versions, err := h.reg.Versions(h.ctx)
 		if err != nil {
 			h.t.Fatal(err)
@@ -181,12 +177,23 @@ func (h *harness) converge(within time.Duration) model.Actual {
 			for _, e := range actual.Endpoints {
 				ready = ready && e.Status == model.StatusReady
 			}
-			if ready && len(plan.Plan(model.DesiredFrom(versions), actual)) == 0 {
-				return actual
+			p := plan.Plan(model.DesiredFrom(versions), actual)
+			if ready && len(p) == 0 {
+				res, err := h.rec.RunOnce(h.ctx)
+				if err == nil && !res.Changed() && len(res.Failed) == 0 {
+					return actual
+				}
+				last = fmt.Sprintf("final pass: %v %v", err, res.Failed)
+			} else {
+				last = fmt.Sprintf("plan %v, endpoints %+v", p, actual.Endpoints)
 			}
-			last = fmt.Sprintf("plan %v, endpoints %+v (last error: %s)", plan.Plan(model.DesiredFrom(versions), actual), actual.Endpoints, last)
 		} else {
 			last = err.Error()
+		}
+		if res, err := h.rec.RunOnce(h.ctx); err != nil {
+			last += "; pass: " + err.Error()
+		} else if len(res.Failed) > 0 {
+			last += fmt.Sprintf("; failed: %v", res.Failed)
 		}
 		if time.Now().After(deadline) {
 			h.t.Fatalf("no convergence after %d passes in %s: %s", passes, within, last)

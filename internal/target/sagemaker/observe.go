@@ -262,13 +262,14 @@ func originName(o sgname.Origin) string {
 	return sgname.Endpoint(o.Key())
 }
 
-// recordOrigin stores the origin record of a hashed name before the
-// resource is created, so Observe can always decode it. A record for the
-// same name with different registry names is a (50-bit hash) collision and
-// an error.
+// recordOrigin stores the name record of a resource before it is created:
+// for every version (so Observe finds versions whose creation did not
+// finish, by listing the records) and for endpoints with hashed names (so
+// Observe can decode them). A record for the same name with different
+// registry names is a (50-bit hash) collision and an error.
 func (t *Target) recordOrigin(ctx context.Context, o sgname.Origin) error {
 	name := originName(o)
-	if !sgname.Hashed(name) {
+	if o.Kind == sgname.KindEndpoint && !sgname.Hashed(name) {
 		return nil
 	}
 	t.mu.Lock()
@@ -277,9 +278,13 @@ func (t *Target) recordOrigin(ctx context.Context, o sgname.Origin) error {
 	if ok && cached == o {
 		return nil
 	}
-	existing, ok, err := t.readOrigin(ctx, o.Kind, name)
-	if err != nil {
-		return err
+	var existing sgname.Origin
+	ok = false
+	if sgname.Hashed(name) { // plain names cannot collide
+		var err error
+		if existing, ok, err = t.readOrigin(ctx, o.Kind, name); err != nil {
+			return err
+		}
 	}
 	if ok && existing != o {
 		return fmt.Errorf("SageMaker name %s of %s %s/%s%s is taken by %s/%s%s: rename one of them in the registry", name, o.Kind, o.Model, o.Slot, versionSuffix(o), existing.Model, existing.Slot, versionSuffix(existing))
@@ -296,6 +301,12 @@ func (t *Target) recordOrigin(ctx context.Context, o sgname.Origin) error {
 	t.origins[o.Kind+"/"+name] = o
 	t.mu.Unlock()
 	return nil
+}
+
+func (t *Target) forgetOrigin(kind, name string) {
+	t.mu.Lock()
+	delete(t.origins, kind+"/"+name)
+	t.mu.Unlock()
 }
 
 func versionSuffix(o sgname.Origin) string {
@@ -360,17 +371,28 @@ func (t *Target) Observe(ctx context.Context) (model.Actual, error) {
 		seen[o.Ref()] = true
 		act.Versions = append(act.Versions, model.ActualVersion{Ref: o.Ref(), Status: model.StatusReady})
 	}
-	// An artifact without its model is a half-created version: reported
-	// Failed, so it is created again if wanted and deleted if not.
-	keys, err := t.listKeys(ctx, "")
+	// A version with a name record but no model is one whose creation did
+	// not finish (its artifact may be uploaded): reported Failed, so it is
+	// created again if wanted and deleted if not. Listing the records, not
+	// the bucket, keeps this cheap however much data capture holds.
+	prefix := originPrefix + sgname.KindModel + "/"
+	keys, err := t.listKeys(ctx, prefix)
 	if err != nil {
 		return act, err
 	}
 	for _, k := range keys {
-		if ref, ok := parseArtifactKey(k); ok && !seen[ref] {
-			seen[ref] = true
-			act.Versions = append(act.Versions, model.ActualVersion{Ref: ref, Status: model.StatusFailed,
-				Message: "artifact uploaded but SageMaker model " + sgname.Model(ref) + " missing"})
+		n, ok := strings.CutSuffix(strings.TrimPrefix(k, prefix), ".json")
+		if !ok {
+			continue
+		}
+		o, ok, err := t.origin(ctx, sgname.KindModel, n)
+		if err != nil {
+			return act, err
+		}
+		if ok && !seen[o.Ref()] {
+			seen[o.Ref()] = true
+			act.Versions = append(act.Versions, model.ActualVersion{Ref: o.Ref(), Status: model.StatusFailed,
+				Message: "creation of SageMaker model " + n + " did not finish"})
 		}
 	}
 	sort.Slice(act.Endpoints, func(i, j int) bool { return act.Endpoints[i].Key.Less(act.Endpoints[j].Key) })

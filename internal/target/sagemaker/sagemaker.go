@@ -156,23 +156,6 @@ func ArtifactKey(ref model.VersionRef) string {
 	return fmt.Sprintf("%s/%d/%s", ref.Model, ref.Version, artifactFile)
 }
 
-// parseArtifactKey is ArtifactKey's inverse; model names may contain "/".
-func parseArtifactKey(key string) (model.VersionRef, bool) {
-	rest, ok := strings.CutSuffix(key, "/"+artifactFile)
-	if !ok {
-		return model.VersionRef{}, false
-	}
-	i := strings.LastIndexByte(rest, '/')
-	if i <= 0 {
-		return model.VersionRef{}, false
-	}
-	v, err := model.ParseVersion(rest[i+1:])
-	if err != nil || fmt.Sprint(v) != rest[i+1:] {
-		return model.VersionRef{}, false
-	}
-	return model.VersionRef{Model: rest[:i], Version: v}, true
-}
-
 // Error classification. SageMaker reports missing and duplicate resources
 // and busy endpoints as ValidationException with a message.
 

@@ -590,8 +590,12 @@ func TestMultipartArtifact(t *testing.T) {
 		t.Fatal(err)
 	}
 	ops := awsfake.Operations(h.fake.CallsSince(mark))
-	if ops["s3:UploadPart"] < 3 || ops["s3:CompleteMultipartUpload"] != 1 || ops["s3:PutObject"] != 0 {
+	// One multipart upload of the artifact; one small PutObject of the name record.
+	if ops["s3:UploadPart"] < 3 || ops["s3:CompleteMultipartUpload"] != 1 || ops["s3:PutObject"] != 1 {
 		t.Fatalf("want a multipart upload: %v", ops)
+	}
+	if tags := h.fake.ObjectTags(h.tgt.Bucket(), "big/1/artifact.tar.gz"); tags["SageMaker"] != "true" {
+		t.Fatalf("artifact tags %v: the execution role can read only objects tagged SageMaker=true", tags)
 	}
 	raw, _ := h.fake.Object(h.tgt.Bucket(), "big/1/artifact.tar.gz")
 	if names := tarNames(t, raw); !reflect.DeepEqual(names, []string{"MLmodel", "code/", "code/source.txt", "weights.bin"}) {

@@ -181,8 +181,8 @@ func queryModels(ctx context.Context, q queryer, where string, args []any, order
 	}); err != nil {
 		return nil, err
 	}
-	latest, keys, err := queryVersions(ctx, q, `JOIN (SELECT model_id AS lm, MAX(version) AS lv FROM model_versions WHERE model_id IN `+in+
-		` GROUP BY model_id, stage) l ON l.lm = v.model_id AND l.lv = v.version`, ids, "v.stage ASC", -1, 0)
+	join, jargs := latestJoin(in, ids, nil)
+	latest, keys, err := queryVersions(ctx, q, join, jargs, "v.stage ASC", -1, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -191,6 +191,26 @@ func queryModels(ctx context.Context, q queryer, where string, args []any, order
 		m.LatestVersions = append(m.LatestVersions, v)
 	}
 	return out, nil
+}
+
+// latestJoin joins queryVersions' rows to the newest version of each stage
+// (of every stage when stages is empty) of the models whose ids are in
+// (the "(?,?)" list in) with args ids. Each newest version is one index
+// lookup on (model_id, stage, version): no scan of a model's versions.
+func latestJoin(in string, ids []any, stages []any) (string, []any) {
+	if len(stages) == 0 {
+		stages = []any{model.StageNone, model.StageStaging, model.StageProduction, model.StageArchived}
+	}
+	var st []string
+	args := make([]any, 0, len(stages)+len(ids))
+	for _, s := range stages {
+		st = append(st, "SELECT ? AS st")
+		args = append(args, s)
+	}
+	args = append(args, ids...)
+	return `JOIN (SELECT i.id AS lm, (SELECT MAX(x.version) FROM model_versions x WHERE x.model_id = i.id AND x.stage = s.st) AS lv
+		FROM (` + strings.Join(st, " UNION ALL ") + `) s, registered_models i WHERE i.id IN ` + in + `) l
+		ON l.lm = v.model_id AND l.lv = v.version`, args
 }
 
 func eachRow(ctx context.Context, q queryer, query string, args []any, fn func(*sql.Rows) error) error {

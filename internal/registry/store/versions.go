@@ -344,12 +344,16 @@ func (s *Store) LatestVersions(ctx context.Context, name string, stages []string
 		return nil, err
 	}
 	canon := make([]any, 0, len(stages))
+	dup := map[string]bool{}
 	for _, st := range stages {
 		c, err := CanonicalStage(st)
 		if err != nil {
 			return nil, err
 		}
-		canon = append(canon, c)
+		if !dup[c] {
+			dup[c] = true
+			canon = append(canon, c)
+		}
 	}
 	var out []ModelVersion
 	err := s.read(ctx, "get latest versions of "+name, func(tx *sql.Tx) error {
@@ -357,14 +361,8 @@ func (s *Store) LatestVersions(ctx context.Context, name string, stages []string
 		if err != nil {
 			return err
 		}
-		stageWhere := ""
-		args := []any{id}
-		if len(canon) > 0 {
-			stageWhere = ` AND stage IN (` + placeholders(len(canon)) + `)`
-			args = append(args, canon...)
-		}
-		out, _, err = queryVersions(ctx, tx, `JOIN (SELECT model_id AS lm, MAX(version) AS lv FROM model_versions WHERE model_id = ?`+stageWhere+
-			` GROUP BY stage) l ON l.lm = v.model_id AND l.lv = v.version`, args, "v.stage ASC", -1, 0)
+		join, args := latestJoin("(?)", []any{id}, canon)
+		out, _, err = queryVersions(ctx, tx, join, args, "v.stage ASC", -1, 0)
 		return err
 	})
 	return out, err

@@ -19,9 +19,11 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -31,6 +33,7 @@ import (
 	"github.com/bridgeops/bridge/internal/artifact"
 	"github.com/bridgeops/bridge/internal/capture"
 	"github.com/bridgeops/bridge/internal/config"
+	"github.com/bridgeops/bridge/internal/model"
 	"github.com/bridgeops/bridge/internal/monitor"
 	"github.com/bridgeops/bridge/internal/monitor/schedule"
 	"github.com/bridgeops/bridge/internal/monitor/schema"
@@ -376,4 +379,138 @@ func TestMonitoringEndToEnd(t *testing.T) {
 	if got := counter(t, b.metrics, "bridge_monitor_violations", endpoint); got < 1 {
 		t.Errorf("bridge_monitor_violations = %g", got)
 	}
+}
+
+// dirFetcher serves artifact sources that are local model directories.
+type dirFetcher struct{}
+
+func (dirFetcher) Fetch(ctx context.Context, ref model.VersionRef, source string) (string, error) {
+	return source, nil
+}
+
+// benchRouter is a localhost target serving churn/Production on loopback,
+// with sink as its capture sink (nil: capture off).
+func benchRouter(b *testing.B, sink capture.Sink) (url string, stop func()) {
+	b.Helper()
+	ctx := context.Background()
+	dir := b.TempDir()
+	os.WriteFile(filepath.Join(dir, "model.json"), []byte(`{"kind": "linear_regression", "coefficients": [2, -1, 0.5, 0.1], "intercept": 3}`), 0o644)
+	os.WriteFile(filepath.Join(dir, "MLmodel"), []byte("flavors:\n  bridge_linear:\n    data: model.json\n"), 0o644)
+	deps := target.Deps{Config: config.Config{Home: b.TempDir()}, Fetcher: dirFetcher{}, Metrics: prometheus.NewRegistry()}
+	if sink != nil {
+		deps.Capture = sink
+	}
+	tgt, err := target.New(ctx, local.Kind, deps)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ref := model.VersionRef{Model: "churn", Version: 1}
+	if err := tgt.CreateVersion(ctx, target.VersionSpec{Ref: ref, Source: dir}); err != nil {
+		b.Fatal(err)
+	}
+	if err := tgt.Route(ctx, model.EndpointKey{Model: "churn", Slot: "Production"}, []model.WeightedVersion{{Version: 1, Weight: 1}}); err != nil {
+		b.Fatal(err)
+	}
+	lt := tgt.(*local.Target)
+	srv := httptest.NewServer(lt.Handler())
+	return srv.URL + "/churn/Production/invocations", func() { srv.Close(); lt.Close(ctx) }
+}
+
+// load sends n requests from c keep-alive clients and returns requests/s;
+// any failed request fails the benchmark.
+func load(b *testing.B, url string, n, c int) float64 {
+	b.Helper()
+	tr := &http.Transport{MaxIdleConnsPerHost: c, MaxConnsPerHost: c}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr}
+	var next, failed atomic.Int64
+	var wg sync.WaitGroup
+	start := time.Now()
+	for w := 0; w < c; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			body := []byte("0.5,1.25,-3,7")
+			for next.Add(1) <= int64(n) {
+				req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+				req.Header.Set("Content-Type", "text/csv")
+				req.Header.Set(local.HeaderInferenceID, "bench")
+				resp, err := client.Do(req)
+				if err != nil {
+					failed.Add(1)
+					continue
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					failed.Add(1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	el := time.Since(start)
+	if f := failed.Load(); f > 0 {
+		b.Fatalf("%d of %d requests failed", f, n)
+	}
+	return float64(n) / el.Seconds()
+}
+
+// BenchmarkCaptureOverhead measures router throughput with data capture
+// off and on (every request captured, both halves), side by side: rounds
+// alternate between two identical routers in one process, and the medians
+// are compared.
+//
+//	go test -run '^$' -bench CaptureOverhead -benchtime 1x ./internal/e2e/
+func BenchmarkCaptureOverhead(b *testing.B) {
+	reg := prometheus.NewRegistry()
+	w, err := capture.NewWriter(capture.WriterConfig{Root: b.TempDir(), Default: capture.DefaultEndpointConfig(), Metrics: reg})
+	if err != nil {
+		b.Fatal(err)
+	}
+	offURL, stopOff := benchRouter(b, nil)
+	defer stopOff()
+	onURL, stopOn := benchRouter(b, w)
+	defer stopOn()
+	const perRound, clients, rounds = 20000, 16, 5
+	load(b, offURL, 2000, clients) // warm up both
+	load(b, onURL, 2000, clients)
+	var off, on []float64
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		for r := 0; r < rounds; r++ {
+			if r%2 == 0 {
+				off = append(off, load(b, offURL, perRound, clients))
+				on = append(on, load(b, onURL, perRound, clients))
+			} else {
+				on = append(on, load(b, onURL, perRound, clients))
+				off = append(off, load(b, offURL, perRound, clients))
+			}
+		}
+	}
+	b.StopTimer()
+	if err := w.Close(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	mOff, mOn := median(off), median(on)
+	b.ReportMetric(mOff, "off-req/s")
+	b.ReportMetric(mOn, "on-req/s")
+	b.ReportMetric(100*(mOff-mOn)/mOff, "overhead-%")
+	var dropped float64
+	mfs, _ := reg.Gather()
+	for _, mf := range mfs {
+		if mf.GetName() == "bridge_capture_dropped_total" && len(mf.GetMetric()) > 0 {
+			dropped = mf.GetMetric()[0].GetCounter().GetValue()
+		}
+	}
+	b.ReportMetric(dropped, "dropped")
+}
+
+func median(xs []float64) float64 {
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	if len(s) == 0 {
+		return 0
+	}
+	return s[len(s)/2]
 }

@@ -251,7 +251,9 @@ func (t *Target) Route(ctx context.Context, key model.EndpointKey, versions []mo
 			return t.collect(ctx, key.Model)
 		case smtypes.EndpointStatusFailed, smtypes.EndpointStatusOutOfService, smtypes.EndpointStatusUpdateRollbackFailed:
 			t.log.Info("deleting failed endpoint to create it again", "endpoint", name, "reason", aws.ToString(d.FailureReason))
-			if _, err := t.sm.DeleteEndpoint(ctx, &sm.DeleteEndpointInput{EndpointName: aws.String(name)}); err != nil && !isNotFound(err) {
+			// "in-progress" after a retry means the first attempt's
+			// response was lost and the endpoint is Deleting already.
+			if _, err := t.sm.DeleteEndpoint(ctx, &sm.DeleteEndpointInput{EndpointName: aws.String(name)}); err != nil && !isNotFound(err) && !isInProgress(err) {
 				return fmt.Errorf("delete failed endpoint %s: %w", name, err)
 			}
 			if err := t.waitGone(ctx, name); err != nil {
@@ -339,7 +341,7 @@ func (t *Target) DeleteEndpoint(ctx context.Context, key model.EndpointKey) erro
 		case smtypes.EndpointStatusCreating, smtypes.EndpointStatusUpdating, smtypes.EndpointStatusSystemUpdating, smtypes.EndpointStatusRollingBack:
 			return fmt.Errorf("endpoint %s is %s; it is deleted once that finishes", name, d.EndpointStatus)
 		default:
-			if _, err := t.sm.DeleteEndpoint(ctx, &sm.DeleteEndpointInput{EndpointName: aws.String(name)}); err != nil && !isNotFound(err) {
+			if _, err := t.sm.DeleteEndpoint(ctx, &sm.DeleteEndpointInput{EndpointName: aws.String(name)}); err != nil && !isNotFound(err) && !isInProgress(err) {
 				return fmt.Errorf("delete endpoint %s: %w", name, err)
 			}
 			t.log.Info("deleting endpoint", "endpoint", name)

@@ -447,22 +447,34 @@ func TestManyEndpoints(t *testing.T) {
 // calls while a model is promoted and another is created and removed; the
 // loop converges, nothing is orphaned and every call stays in the policy.
 func TestFaults(t *testing.T) {
-	h := newHarness(t, harnessOpts{})
+	for _, seed := range []int64{1, 2, 3} {
+		t.Run(fmt.Sprintf("seed %d", seed), func(t *testing.T) { testFaults(t, seed) })
+	}
+}
+
+func testFaults(t *testing.T, seed int64) {
+	h := newHarness(t, harnessOpts{fake: awsfake.Options{Seed: seed}})
 	if err := h.tgt.Init(h.ctx); err != nil {
 		t.Fatal(err)
 	}
 	mark := h.fake.Mark()
 	h.fake.SetFaults(awsfake.Faults{Throttle: 0.15, ServerError: 0.1, LostResponse: 0.05})
 
-	h.register("alpha")
-	h.register("beta")
+	for _, m := range []string{"alpha", "beta", "gamma", "Delta_Model"} {
+		h.register(m)
+	}
 	h.converge(30 * time.Second)
 	a2 := h.register("alpha")
 	h.stage("alpha", 1, model.StageProduction)
 	h.stage("alpha", a2, model.StageStaging)
 	h.stage("beta", 1, model.StageArchived)
+	h.register("gamma")
+	if err := h.reg.SetAlias(h.ctx, "Delta_Model", "champion", 1); err != nil {
+		t.Fatal(err)
+	}
 	h.converge(30 * time.Second)
 	h.stage("alpha", a2, model.StageProduction)
+	h.stage("gamma", 2, model.StageStaging)
 	h.converge(30 * time.Second)
 
 	calls := h.fake.CallsSince(mark)
@@ -481,6 +493,20 @@ func TestFaults(t *testing.T) {
 	}
 	h.assertAllowed(mark, runPolicy, "run")
 	t.Logf("%d calls, faults %v", len(calls), faults)
+
+	// Destroy under the same faults, twice.
+	h.fake.SetFaults(awsfake.Faults{Throttle: 0.15, ServerError: 0.1, LostResponse: 0.05})
+	mark = h.fake.Mark()
+	for i := 0; i < 2; i++ {
+		if err := h.open().Destroy(h.ctx); err != nil {
+			t.Fatalf("destroy %d under faults: %v", i+1, err)
+		}
+	}
+	h.fake.SetFaults(awsfake.Faults{})
+	if left := h.brdgLeft(); len(left) > 0 {
+		t.Fatalf("destroy under faults left %v", left)
+	}
+	h.assertAllowed(mark, initPolicy, "destroy")
 }
 
 // TestNamesNeedingMapping uses registry names SageMaker does not accept

@@ -14,7 +14,6 @@ import (
 	"github.com/bridgeops/bridge/internal/config"
 	"github.com/bridgeops/bridge/internal/demo"
 	"github.com/bridgeops/bridge/internal/model"
-	"github.com/bridgeops/bridge/internal/registry"
 	"github.com/bridgeops/bridge/internal/target/local"
 )
 
@@ -79,8 +78,9 @@ func seedAndWait(ctx context.Context, a *app, out io.Writer) error {
 	} else {
 		slog.Info("the example model is already registered; leaving it as it is", "model", demo.ModelName)
 	}
+	seeded := time.Now()
 	a.loop.Wake()
-	urls, err := waitDeployed(ctx, a.registry, demo.ModelName, demoReadyTimeout)
+	urls, err := waitDeployed(ctx, a, demo.ModelName, seeded, demoReadyTimeout)
 	if err != nil {
 		return err
 	}
@@ -88,46 +88,18 @@ func seedAndWait(ctx context.Context, a *app, out io.Writer) error {
 	return nil
 }
 
-// waitDeployed polls the registry until every served version of m is
-// DEPLOYED, and returns its endpoints' URLs by slot. A FAILED version ends
-// the wait with its reason.
-func waitDeployed(ctx context.Context, reg registry.Registry, m string, timeout time.Duration) (map[string]string, error) {
+// waitDeployed polls until a reconcile pass that started after since has
+// finished and every served version of m is DEPLOYED, and returns its
+// endpoints' URLs by slot. A FAILED version ends the wait with its reason.
+func waitDeployed(ctx context.Context, a *app, m string, since time.Time, timeout time.Duration) (map[string]string, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		versions, err := reg.Versions(ctx)
-		if err == nil {
-			var mine []model.ModelVersion
-			for _, v := range versions {
-				if v.Name == m {
-					mine = append(mine, v)
-				}
-			}
-			d := model.DesiredFrom(mine)
-			ready := len(d.Versions) > 0
-			for _, v := range d.Versions {
-				switch v.Tags[model.TagDeployState] {
-				case model.StateDeployed:
-				case model.StateFailed:
-					return nil, fmt.Errorf("%s version %d failed to deploy: %s", m, v.Ref.Version, v.Tags[model.TagDeployError])
-				default:
-					ready = false
-				}
-			}
-			if ready {
-				urls := map[string]string{}
-				for _, v := range d.Versions {
-					for _, u := range strings.Split(v.Tags[model.TagDeployURL], ",") {
-						for _, e := range d.Endpoints {
-							if strings.Contains(u, "/"+e.Key.Model+"/"+e.Key.Slot+"/") {
-								urls[e.Key.Slot] = u
-							}
-						}
-					}
-				}
-				return urls, nil
+		if res, err, _ := a.loop.Last(); err == nil && !res.Started.Before(since) {
+			if urls, done, err := deployedURLs(ctx, a, m); err != nil || done {
+				return urls, err
 			}
 		}
 		select {
@@ -136,6 +108,39 @@ func waitDeployed(ctx context.Context, reg registry.Registry, m string, timeout 
 		case <-tick.C:
 		}
 	}
+}
+
+// deployedURLs reports whether every served version of m is DEPLOYED and,
+// if so, the URLs of m's endpoints by slot.
+func deployedURLs(ctx context.Context, a *app, m string) (map[string]string, bool, error) {
+	versions, err := a.registry.Versions(ctx)
+	if err != nil {
+		return nil, false, nil // the loop reports it; keep waiting
+	}
+	var mine []model.ModelVersion
+	for _, v := range versions {
+		if v.Name == m {
+			mine = append(mine, v)
+		}
+	}
+	d := model.DesiredFrom(mine)
+	if len(d.Versions) == 0 {
+		return nil, false, nil
+	}
+	for _, v := range d.Versions {
+		switch v.Tags[model.TagDeployState] {
+		case model.StateDeployed:
+		case model.StateFailed:
+			return nil, false, fmt.Errorf("%s version %d failed to deploy: %s", m, v.Ref.Version, v.Tags[model.TagDeployError])
+		default:
+			return nil, false, nil
+		}
+	}
+	urls := map[string]string{}
+	for _, e := range d.Endpoints {
+		urls[e.Key.Slot] = a.target.URL(e.Key)
+	}
+	return urls, true, nil
 }
 
 // demoRows are three Iris flowers, one of each species.

@@ -27,6 +27,7 @@ import (
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 
+	"github.com/bridgeops/bridge/internal/model"
 	"github.com/bridgeops/bridge/internal/registry"
 )
 
@@ -45,6 +46,11 @@ type Store struct {
 	now      func() time.Time
 	closeErr error
 	once     sync.Once
+
+	cacheMu  sync.Mutex // guards the Versions cache
+	cache    []model.ModelVersion
+	cacheSeq int64
+	cacheOK  bool
 
 	seen      atomic.Int64 // highest change counter already notified
 	watchOnce sync.Once

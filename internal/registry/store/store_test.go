@@ -254,3 +254,43 @@ func TestChangesFromAnotherProcessAreNoticed(t *testing.T) {
 	case <-time.After(3 * PollInterval):
 	}
 }
+
+func TestVersionsCacheFollowsChanges(t *testing.T) {
+	s, home := openTest(t)
+	ctx := context.Background()
+	mustCreate(t, s, "m")
+	if _, err := s.CreateModelVersion(ctx, VersionSpec{Name: "m", Source: "x", Tags: map[string]string{"k": "1"}}); err != nil {
+		t.Fatal(err)
+	}
+	vs, err := s.Versions(ctx)
+	if err != nil || len(vs) != 1 {
+		t.Fatalf("Versions = %v, %v", vs, err)
+	}
+	vs[0].Tags["k"] = "changed by the caller" // must not reach the cache
+	other, err := Open(ctx, home)             // another process's writes invalidate it too
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	steps := []struct {
+		name  string
+		write func() error
+		check func([]model.ModelVersion) bool
+	}{
+		{"unchanged", func() error { return nil }, func(vs []model.ModelVersion) bool { return len(vs) == 1 && vs[0].Tags["k"] == "1" }},
+		{"tag here", func() error { return s.SetModelVersionTag(ctx, "m", 1, "k", "2") }, func(vs []model.ModelVersion) bool { return vs[0].Tags["k"] == "2" }},
+		{"version elsewhere", func() error { _, err := other.CreateModelVersion(ctx, VersionSpec{Name: "m", Source: "y"}); return err },
+			func(vs []model.ModelVersion) bool { return len(vs) == 2 }},
+		{"alias elsewhere", func() error { return other.SetAlias(ctx, "m", "champion", 2) },
+			func(vs []model.ModelVersion) bool { return len(vs[1].Aliases) == 1 }},
+	}
+	for _, st := range steps {
+		if err := st.write(); err != nil {
+			t.Fatalf("%s: %v", st.name, err)
+		}
+		vs, err := s.Versions(ctx)
+		if err != nil || !st.check(vs) {
+			t.Fatalf("%s: Versions = %+v, %v", st.name, vs, err)
+		}
+	}
+}

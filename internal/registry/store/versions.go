@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"maps"
 	"net/url"
 	"path/filepath"
 	"slices"
@@ -528,9 +529,25 @@ func (s *Store) VersionByAlias(ctx context.Context, name, alias string) (ModelVe
 // Versions lists every version of every model with stage, aliases and tags,
 // in one read transaction of four queries whatever the number of versions.
 // Rows are read in primary-key order so tags merge without lookups.
+//
+// The result is cached under the registry's change counter: while nothing
+// changed (in this process or another on the same file), a call costs one
+// one-row read and a copy.
 func (s *Store) Versions(ctx context.Context) ([]model.ModelVersion, error) {
+	if seq, err := s.changeSeq(ctx); err == nil {
+		s.cacheMu.Lock()
+		c, ok := s.cache, s.cacheOK && s.cacheSeq == seq
+		s.cacheMu.Unlock()
+		if ok {
+			return copyVersions(c), nil
+		}
+	}
 	var out []model.ModelVersion
+	var seq int64
 	err := s.read(ctx, "list versions", func(tx *sql.Tx) error {
+		if err := tx.QueryRowContext(ctx, `SELECT seq FROM registry_meta WHERE id = 1`).Scan(&seq); err != nil {
+			return err
+		}
 		names := map[int64]string{}
 		if err := eachRow(ctx, tx, `SELECT id, name FROM registered_models`, nil, func(r *sql.Rows) error {
 			var id int64
@@ -607,7 +624,27 @@ func (s *Store) Versions(ctx context.Context) ([]model.ModelVersion, error) {
 		return nil, err
 	}
 	slices.SortStableFunc(out, func(a, b model.ModelVersion) int { return strings.Compare(a.Name, b.Name) })
-	return out, nil
+	s.cacheMu.Lock()
+	if !s.cacheOK || seq >= s.cacheSeq {
+		s.cache, s.cacheSeq, s.cacheOK = out, seq, true
+	}
+	s.cacheMu.Unlock()
+	return copyVersions(out), nil
+}
+
+// copyVersions copies vs deeply enough that callers may change the result.
+func copyVersions(vs []model.ModelVersion) []model.ModelVersion {
+	out := make([]model.ModelVersion, len(vs))
+	copy(out, vs)
+	for i := range out {
+		if out[i].Tags != nil {
+			out[i].Tags = maps.Clone(out[i].Tags)
+		}
+		if out[i].Aliases != nil {
+			out[i].Aliases = slices.Clone(out[i].Aliases)
+		}
+	}
+	return out
 }
 
 func cmpInt64(a, b int64) int {

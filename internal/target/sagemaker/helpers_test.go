@@ -71,7 +71,7 @@ func (f *dirFetcher) Fetch(ctx context.Context, ref model.VersionRef, source str
 // harness is a fake AWS, a SageMaker target pointed at it, an embedded
 // registry and the real reconcile loop.
 type harness struct {
-	t     *testing.T
+	t     testing.TB
 	ctx   context.Context
 	fake  *awsfake.Server
 	cfg   config.Config
@@ -86,7 +86,7 @@ type harnessOpts struct {
 	env  map[string]string
 }
 
-func newHarness(t *testing.T, o harnessOpts) *harness {
+func newHarness(t testing.TB, o harnessOpts) *harness {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	t.Cleanup(cancel)
@@ -216,7 +216,7 @@ func (h *harness) tags(name string, version int) map[string]string {
 	return v.Tags
 }
 
-func seedDoc(t *testing.T) string {
+func seedDoc(t testing.TB) string {
 	t.Helper()
 	_, file, _, _ := runtime.Caller(0)
 	raw, err := os.ReadFile(filepath.Join(filepath.Dir(file), "..", "..", "..", "docs", "seeds", "000_9ad168cfbf4cc7b3.txt"))
@@ -228,7 +228,7 @@ func seedDoc(t *testing.T) string {
 
 // seedPolicy parses a policy from the repository copy of the seed guide
 // with the fake's account and the region filled in.
-func seedPolicy(t *testing.T, anchor, region string) *iampolicy.Policy {
+func seedPolicy(t testing.TB, anchor, region string) *iampolicy.Policy {
 	t.Helper()
 	doc, err := iampolicy.SeedPolicy(seedDoc(t), anchor)
 	if err != nil {

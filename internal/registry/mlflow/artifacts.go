@@ -57,6 +57,9 @@ func escapeRel(rel string) string {
 }
 
 func (c *Client) artifactRequest(ctx context.Context, method, rel string, body io.Reader) (*http.Request, error) {
+	if c.baseErr != nil {
+		return nil, c.baseErr
+	}
 	rel, err := cleanRel(rel)
 	if err != nil {
 		return nil, err
@@ -134,6 +137,9 @@ func (c *Client) DeleteArtifact(ctx context.Context, path string) error {
 // ListArtifacts lists the directory at path ("" is the root). Entries'
 // Path is their name within that directory; a missing directory is empty.
 func (c *Client) ListArtifacts(ctx context.Context, path string) ([]FileInfo, error) {
+	if c.baseErr != nil {
+		return nil, c.baseErr
+	}
 	rel, err := cleanRel(path)
 	if err != nil {
 		return nil, err

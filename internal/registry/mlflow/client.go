@@ -81,10 +81,11 @@ func IsInvalid(err error) bool { return ErrorCode(err) == CodeInvalid }
 
 // Client talks to one MLflow server. It is safe for concurrent use.
 type Client struct {
-	base  *url.URL
-	token string
-	user  *url.Userinfo
-	hc    *http.Client
+	base    *url.URL
+	baseErr error // the base URL was unusable
+	token   string
+	user    *url.Userinfo
+	hc      *http.Client
 	// PageSize is the max_results Versions asks for per page (default 1000).
 	PageSize int
 }
@@ -97,10 +98,12 @@ var _ registry.Registry = (*Client)(nil)
 // as HTTP Basic instead. hc nil means a client with a 60 s timeout.
 func NewClient(baseURL, token string, hc *http.Client) *Client {
 	u, err := url.Parse(strings.TrimRight(baseURL, "/"))
-	if err != nil || u.Scheme == "" || u.Host == "" {
-		u = &url.URL{Scheme: "http", Host: "invalid-registry-url", Path: "/" + url.PathEscape(baseURL)}
+	var baseErr error
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		baseErr = fmt.Errorf("registry URL %q: want http://HOST:PORT or https://HOST:PORT (set --registry or BRIDGE_MLFLOW_URI)", baseURL)
+		u = &url.URL{Scheme: "http", Host: "invalid"}
 	}
-	c := &Client{base: u, token: token, hc: hc, PageSize: 1000}
+	c := &Client{base: u, baseErr: baseErr, token: token, hc: hc, PageSize: 1000}
 	if u.User != nil {
 		c.user = u.User
 		cp := *u
@@ -140,6 +143,9 @@ func (c *Client) authorize(req *http.Request) {
 // call sends one API request. GET requests carry params in the query
 // string; others carry body as JSON. The answer is decoded into out.
 func (c *Client) call(ctx context.Context, method, api string, query url.Values, body, out any) error {
+	if c.baseErr != nil {
+		return c.baseErr
+	}
 	path := APIPrefix + api
 	var payload []byte
 	if body != nil {

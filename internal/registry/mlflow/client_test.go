@@ -120,6 +120,7 @@ func TestClientErrors(t *testing.T) {
 		{"wrong token", mlflow.NewClient(srv.URL, "wrong", srv.Client()), func(err error) bool { return mlflow.ErrorCode(err) == "UNAUTHENTICATED" }, "MLFLOW_TRACKING_TOKEN"},
 		{"basic auth in URL", mlflow.NewClient(strings.Replace(srv.URL, "http://", "http://user:right@", 1), "", srv.Client()), func(err error) bool { return mlflow.IsNotFound(err) }, "not found"},
 		{"server down", mlflow.NewClient("http://127.0.0.1:1", "", nil), func(err error) bool { return err != nil && mlflow.ErrorCode(err) == "" }, "is the registry at"},
+		{"not a URL", mlflow.NewClient("127.0.0.1:5000", "", nil), func(err error) bool { return err != nil && mlflow.ErrorCode(err) == "" }, "want http://HOST:PORT"},
 	}
 	for _, tt := range tests {
 		_, err := tt.client.GetRegisteredModel(ctx, "missing")

@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -37,7 +38,7 @@ import (
 	"github.com/bridgeops/bridge/internal/registry/mlflow"
 	"github.com/bridgeops/bridge/internal/registry/mlflowapi"
 	"github.com/bridgeops/bridge/internal/registry/store"
-	_ "github.com/bridgeops/bridge/internal/serving/python"
+	"github.com/bridgeops/bridge/internal/serving/python"
 	"github.com/bridgeops/bridge/internal/serving/python/pythontest"
 	"github.com/bridgeops/bridge/internal/target"
 	"github.com/bridgeops/bridge/internal/target/local"
@@ -58,10 +59,15 @@ type pyBridge struct {
 
 // startPyBridge starts the registry API, the fetcher, the localhost target
 // and the reconcile loop. Everything stops with the test.
-func startPyBridge(t *testing.T, py string) *pyBridge {
+func startPyBridge(t testing.TB, py string) *pyBridge {
+	return startPyBridgeEnv(t, py, "local")
+}
+
+// startPyBridgeEnv is startPyBridge with an environment manager.
+func startPyBridgeEnv(t testing.TB, py, envManager string) *pyBridge {
 	t.Helper()
 	t.Setenv("BRIDGE_PYTHON", py)
-	t.Setenv("BRIDGE_ENV_MANAGER", "local")
+	t.Setenv("BRIDGE_ENV_MANAGER", envManager)
 	ctx, cancel := context.WithCancel(context.Background())
 	b := &pyBridge{home: t.TempDir(), runs: map[string]string{}}
 	var err error
@@ -121,7 +127,7 @@ func startPyBridge(t *testing.T, py string) *pyBridge {
 
 // register uploads dir to the registry's artifact store and registers it
 // as a new version of name; source overrides the artifact URI when set.
-func (b *pyBridge) register(t *testing.T, name, dir, source string) int {
+func (b *pyBridge) register(t testing.TB, name, dir, source string) int {
 	t.Helper()
 	ctx := context.Background()
 	if _, err := b.client.CreateRegisteredModel(ctx, name, "", nil); err != nil && !mlflow.IsAlreadyExists(err) {
@@ -145,14 +151,14 @@ func (b *pyBridge) register(t *testing.T, name, dir, source string) int {
 	return v
 }
 
-func (b *pyBridge) promote(t *testing.T, name string, version int, stage string) {
+func (b *pyBridge) promote(t testing.TB, name string, version int, stage string) {
 	t.Helper()
 	if _, err := b.client.TransitionStage(context.Background(), name, version, stage, true); err != nil {
 		t.Fatal(err)
 	}
 }
 
-func (b *pyBridge) tags(t *testing.T, name string, version int) map[string]string {
+func (b *pyBridge) tags(t testing.TB, name string, version int) map[string]string {
 	t.Helper()
 	mv, err := b.client.GetModelVersion(context.Background(), name, version)
 	if err != nil {
@@ -181,7 +187,7 @@ func (b *pyBridge) invoke(name, slot string, body []byte) (pyAnswer, error) {
 	return pyAnswer{resp.StatusCode, resp.Header.Get(local.HeaderVersion), data}, err
 }
 
-func pyPredictions(t *testing.T, a pyAnswer) []int {
+func pyPredictions(t testing.TB, a pyAnswer) []int {
 	t.Helper()
 	if a.status != http.StatusOK {
 		t.Fatalf("status %d: %s", a.status, a.body)
@@ -196,7 +202,7 @@ func pyPredictions(t *testing.T, a pyAnswer) []int {
 }
 
 // pyWaitFor polls cond until it holds or the deadline passes.
-func pyWaitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
+func pyWaitFor(t testing.TB, what string, d time.Duration, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(d)
 	for !cond() {
@@ -208,7 +214,7 @@ func pyWaitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
 }
 
 // waitServing waits until name/slot answers 200 from version.
-func (b *pyBridge) waitServing(t *testing.T, name, slot string, version int, body []byte) pyAnswer {
+func (b *pyBridge) waitServing(t testing.TB, name, slot string, version int, body []byte) pyAnswer {
 	t.Helper()
 	var last pyAnswer
 	pyWaitFor(t, fmt.Sprintf("%s/%s served by version %d", name, slot, version), 90*time.Second, func() bool {
@@ -463,4 +469,192 @@ func TestPythonModelFromRunsModelsAndS3Sources(t *testing.T) {
 			t.Fatalf("%s: Bridge predicts %v, scikit-learn %v", c.name, got, sk.Predictions)
 		}
 	}
+}
+
+// loadResult is what a fixed-concurrency load run measured.
+type loadResult struct {
+	requests int
+	failed   int
+	rps      float64
+	p50, p99 time.Duration
+}
+
+// runLoad sends body to url from conc goroutines for d and measures
+// throughput and latency. Every answer must be 200.
+func runLoad(url string, body []byte, conc int, d time.Duration) loadResult {
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conc * 2, DisableCompression: true}}
+	defer client.CloseIdleConnections()
+	lat := make([][]time.Duration, conc)
+	var failed atomic.Int64
+	deadline := time.Now().Add(d)
+	start := time.Now()
+	var wg sync.WaitGroup
+	for i := range conc {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for time.Now().Before(deadline) {
+				t0 := time.Now()
+				resp, err := client.Post(url, "application/json", bytes.NewReader(body))
+				if err == nil {
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+				}
+				if err != nil || resp.StatusCode != http.StatusOK {
+					failed.Add(1)
+					continue
+				}
+				lat[i] = append(lat[i], time.Since(t0))
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	var all []time.Duration
+	for _, l := range lat {
+		all = append(all, l...)
+	}
+	slices.Sort(all)
+	r := loadResult{requests: len(all), failed: int(failed.Load()), rps: float64(len(all)) / elapsed.Seconds()}
+	if len(all) > 0 {
+		r.p50 = all[len(all)*50/100]
+		r.p99 = all[min(len(all)*99/100, len(all)-1)]
+	}
+	return r
+}
+
+// writeNativeEquivalent writes sk's coefficients as a native bridge_linear
+// model: the same logistic regression, served in-process.
+func writeNativeEquivalent(t testing.TB, sk pythontest.Sklearn, dir string) {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	m, _ := json.Marshal(map[string]any{
+		"kind": "logistic_regression", "coefficients": sk.Coef, "intercepts": sk.Intercept,
+		"classes": sk.Classes, "feature_names": sk.Columns,
+	})
+	os.WriteFile(filepath.Join(dir, "model.json"), m, 0o644)
+	os.WriteFile(filepath.Join(dir, "MLmodel"), []byte("flavors:\n  bridge_linear:\n    data: model.json\n"), 0o644)
+}
+
+// pythonServerAddr reads the address Bridge gave a version's Python server
+// from its log.
+func pythonServerAddr(t testing.TB, home, base string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(home, "logs", base+".log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := bytes.LastIndex(b, []byte(" on 127.0.0.1:"))
+	if i < 0 {
+		t.Fatalf("no server address in the log of %s", base)
+	}
+	return strings.Fields(string(b[i+len(" on "):]))[0]
+}
+
+// BenchmarkPythonServing measures, in one run: a scikit-learn model's
+// Python server called directly and through Bridge's router, and the
+// native runtime serving the same logistic regression; then the time from
+// promotion to first answer for a Python model whose environment
+// (virtualenv) is cached. Run with -benchtime 1x; BENCH_SECONDS sets each
+// load phase's length (default 5) and BENCH_CONCURRENCY its clients (8).
+func BenchmarkPythonServing(b *testing.B) {
+	py := pythontest.Interpreter(b)
+	secs, _ := strconv.Atoi(os.Getenv("BENCH_SECONDS"))
+	if secs <= 0 {
+		secs = 5
+	}
+	conc, _ := strconv.Atoi(os.Getenv("BENCH_CONCURRENCY"))
+	if conc <= 0 {
+		conc = 8
+	}
+	phase := time.Duration(secs) * time.Second
+	br := startPyBridgeEnv(b, py, "virtualenv")
+	dir := b.TempDir()
+	sk := pythontest.TrainSklearn(b, py, filepath.Join(dir, "py"), pythontest.SklearnSpec{Seed: 51, TestRows: 1})
+	writeNativeEquivalent(b, sk, filepath.Join(dir, "native"))
+	pv := br.register(b, "bench-py", sk.Dir, "")
+	nv := br.register(b, "bench-native", filepath.Join(dir, "native"), "")
+	br.promote(b, "bench-py", pv, model.StageProduction)
+	br.promote(b, "bench-native", nv, model.StageProduction)
+	body := sk.SplitBody()
+	for _, name := range []string{"bench-py", "bench-native"} {
+		a := br.waitServing(b, name, model.StageProduction, 1, body)
+		if got := pyPredictions(b, a); !samePredictions(got, sk.Predictions) {
+			b.Fatalf("%s predicts %v, scikit-learn %v", name, got, sk.Predictions)
+		}
+	}
+	direct := "http://" + pythonServerAddr(b, br.home, "bench-py-1") + "/invocations"
+	viaBridge := br.router.URL + "/bench-py/Production/invocations"
+	native := br.router.URL + "/bench-native/Production/invocations"
+
+	b.ResetTimer()
+	for range b.N {
+		// Warm up, then alternate direct and through-Bridge phases so that
+		// both see the same machine.
+		runLoad(direct, body, conc, time.Second)
+		runLoad(viaBridge, body, conc, time.Second)
+		var d, v [2]loadResult
+		for i := range 2 {
+			d[i] = runLoad(direct, body, conc, phase)
+			v[i] = runLoad(viaBridge, body, conc, phase)
+		}
+		n := runLoad(native, body, conc, phase)
+		merge := func(rs [2]loadResult) loadResult {
+			return loadResult{requests: rs[0].requests + rs[1].requests, failed: rs[0].failed + rs[1].failed,
+				rps: (rs[0].rps + rs[1].rps) / 2, p50: (rs[0].p50 + rs[1].p50) / 2, p99: (rs[0].p99 + rs[1].p99) / 2}
+		}
+		dr, vr := merge(d), merge(v)
+		for name, r := range map[string]loadResult{"direct": dr, "bridge": vr, "native": n} {
+			if r.failed > 0 || r.requests == 0 {
+				b.Fatalf("%s: %d requests, %d failed", name, r.requests, r.failed)
+			}
+		}
+		b.ReportMetric(dr.rps, "direct_req/s")
+		b.ReportMetric(vr.rps, "bridge_req/s")
+		b.ReportMetric(n.rps, "native_req/s")
+		b.ReportMetric(vr.rps/dr.rps, "bridge/direct")
+		b.ReportMetric(n.rps/dr.rps, "native/direct")
+		b.ReportMetric(float64(dr.p50.Microseconds())/1000, "direct_p50_ms")
+		b.ReportMetric(float64(dr.p99.Microseconds())/1000, "direct_p99_ms")
+		b.ReportMetric(float64(vr.p50.Microseconds())/1000, "bridge_p50_ms")
+		b.ReportMetric(float64(vr.p99.Microseconds())/1000, "bridge_p99_ms")
+		b.ReportMetric(float64(n.p50.Microseconds())/1000, "native_p50_ms")
+		b.ReportMetric(float64(n.p99.Microseconds())/1000, "native_p99_ms")
+		b.Logf("direct %+v", dr)
+		b.Logf("bridge %+v", vr)
+		b.Logf("native %+v", n)
+	}
+	b.StopTimer()
+
+	// Promotion to first answer, environment cached: older versions that
+	// no endpoint serves yet (the newest holds Latest) are promoted, once
+	// with a pre-started server waiting, once without.
+	var sks [3]pythontest.Sklearn
+	var vs [3]int
+	for i := range sks {
+		sks[i] = pythontest.TrainSklearn(b, py, filepath.Join(dir, "promote", strconv.Itoa(i)), pythontest.SklearnSpec{Seed: 52 + i})
+		vs[i] = br.register(b, "bench-promote", sks[i].Dir, "")
+	}
+	br.waitServing(b, "bench-promote", model.SlotLatest, vs[2], sks[2].SplitBody())
+	promote := func(i int, stage string) time.Duration {
+		start := time.Now()
+		br.promote(b, "bench-promote", vs[i], stage)
+		a := br.waitServing(b, "bench-promote", stage, vs[i], sks[i].SplitBody())
+		took := time.Since(start)
+		if got := pyPredictions(b, a); !samePredictions(got, sks[i].Predictions) {
+			b.Fatalf("promoted version predicts %v, scikit-learn %v", got, sks[i].Predictions)
+		}
+		return took
+	}
+	pyWaitFor(b, "a pre-started Python server", 2*time.Minute, func() bool { return python.Default().Prestarted() > 0 })
+	prestarted := promote(0, model.StageProduction)
+	b.Setenv("BRIDGE_PYTHON_PRESTART", "0")
+	cold := promote(1, model.StageStaging)
+	// Promotion of the version already loaded for Latest: a route change.
+	loaded := promote(2, model.StageProduction)
+	b.ReportMetric(float64(prestarted.Milliseconds()), "promote_prestarted_ms")
+	b.ReportMetric(float64(cold.Milliseconds()), "promote_cold_ms")
+	b.ReportMetric(float64(loaded.Milliseconds()), "promote_loaded_ms")
 }

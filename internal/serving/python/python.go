@@ -53,11 +53,17 @@ var serverScript []byte
 // Flavors served by this runtime and their priority (native runtimes use 0).
 const Priority = 100
 
+// defaultRuntime is the runtime registered for the Python flavors.
+var defaultRuntime = New(Options{})
+
 func init() {
-	rt := New(Options{})
-	serving.Register("python_function", Priority, rt)
-	serving.Register("sklearn", Priority, rt)
+	serving.Register("python_function", Priority, defaultRuntime)
+	serving.Register("sklearn", Priority, defaultRuntime)
 }
+
+// Default returns the runtime this package registers (configured from the
+// environment at each Load).
+func Default() *Runtime { return defaultRuntime }
 
 // Environment managers.
 const (

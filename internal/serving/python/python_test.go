@@ -515,14 +515,7 @@ func TestPrestartedServerTakesTheNextModel(t *testing.T) {
 	start := time.Now()
 	load(t, rt, home, "first", 1, first.Dir)
 	cold := time.Since(start)
-	waitFor(t, "a pre-started server done importing", 60*time.Second, func() bool {
-		rt.spares.mu.Lock()
-		defer rt.spares.mu.Unlock()
-		for _, sp := range rt.spares.idle {
-			return sp.warm.Load()
-		}
-		return false
-	})
+	waitFor(t, "a pre-started server done importing", 60*time.Second, func() bool { return rt.Prestarted() == 1 })
 	start = time.Now()
 	m, srv := load(t, rt, home, "second", 1, second.Dir)
 	warm := time.Since(start)

@@ -161,3 +161,17 @@ func (sp *spare) release() {
 	sp.control.Close()
 	sp.listener.Close()
 }
+
+// Prestarted reports how many pre-started servers have finished their
+// imports and wait for a model.
+func (r *Runtime) Prestarted() int {
+	r.spares.mu.Lock()
+	defer r.spares.mu.Unlock()
+	n := 0
+	for _, sp := range r.spares.idle {
+		if sp.warm.Load() {
+			n++
+		}
+	}
+	return n
+}

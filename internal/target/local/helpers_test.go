@@ -251,6 +251,7 @@ const (
 	flavorState = "bridge_test_state"
 	flavorSlow  = "bridge_test_unready"
 	flavorEcho  = "bridge_test_echo"
+	flavorLate  = "bridge_test_panic_late"
 )
 
 func init() {
@@ -260,6 +261,7 @@ func init() {
 	serving.Register(flavorState, 0, testRuntime(flavorState))
 	serving.Register(flavorSlow, 0, testRuntime(flavorSlow))
 	serving.Register(flavorEcho, 0, testRuntime(flavorEcho))
+	serving.Register(flavorLate, 0, testRuntime(flavorLate))
 }
 
 type testRuntime string
@@ -300,6 +302,11 @@ func (m *testModel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, `{"error_code": "TEMPORARILY_UNAVAILABLE", "message": "scorer overloaded"}`)
 	case flavorPanic:
 		panic("weights corrupted")
+	case flavorLate:
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"predictions": [`)
+		w.(http.Flusher).Flush()
+		panic("failed halfway through the answer")
 	case flavorEcho:
 		// Reads the body and answers its size; a read error is a 400, as
 		// a model that knows nothing of the router's limit would answer.

@@ -199,12 +199,20 @@ func TestFailingModelsAreIsolated(t *testing.T) {
 	e.f.add(t, "linear", "bridge_linear", linearJSON)
 	e.f.add(t, "err", flavorError, "")
 	e.f.add(t, "panic", flavorPanic, "")
+	e.f.add(t, "late", flavorLate, "")
 	good := model.EndpointKey{Model: "good", Slot: "Production"}
 	bad := model.EndpointKey{Model: "bad", Slot: "Production"}
 	worse := model.EndpointKey{Model: "worse", Slot: "Production"}
 	e.deploy(t, good, map[int]string{1: "linear"})
 	e.deploy(t, bad, map[int]string{4: "err"})
 	e.deploy(t, worse, map[int]string{5: "panic"})
+	e.deploy(t, model.EndpointKey{Model: "late", Slot: "Production"}, map[int]string{1: "late"})
+
+	// A model that panics after its answer started: the connection is
+	// dropped, so the client sees an incomplete answer, not a wrong one.
+	if a, err := postTo(http.DefaultClient, e.srv.URL+"/late/Production/invocations", "application/json", "", `{}`, nil); err == nil {
+		t.Fatalf("a half-written answer reached the client as complete: %+v", a)
+	}
 
 	var wg sync.WaitGroup
 	var goodFailures atomic.Int64

@@ -341,6 +341,50 @@ func (p sagemakerProtocol) failure(endpoint string, c *smConfig) string {
 	return ""
 }
 
+// instances counts the instances per type a config asks for.
+func (c *smConfig) instances() map[string]int {
+	out := map[string]int{}
+	for _, v := range c.variants {
+		out[v.InstanceType] += v.InitialInstanceCount
+	}
+	return out
+}
+
+// checkQuota answers ResourceLimitExceeded when deploying c (on top of what
+// every endpoint uses now, except the config `replacing` of the endpoint
+// being updated, which keeps running until the update ends) exceeds the
+// instance quota.
+func (p sagemakerProtocol) checkQuota(c *smConfig) *apiError {
+	if len(p.s.opts.InstanceQuota) == 0 {
+		return nil
+	}
+	st := &p.s.sm
+	used := map[string]int{}
+	for _, e := range st.endpoints {
+		if e.status == StatusFailed {
+			continue
+		}
+		names := []string{e.config}
+		if e.pending != "" && e.pending != e.config {
+			names = append(names, e.pending) // both fleets run during an update
+		}
+		for _, name := range names {
+			if cfg := st.configs[strings.ToLower(name)]; cfg != nil {
+				for t, n := range cfg.instances() {
+					used[t] += n
+				}
+			}
+		}
+	}
+	for t, n := range c.instances() {
+		quota, ok := p.s.opts.InstanceQuota[t]
+		if ok && used[t]+n > quota {
+			return errorf(400, "ResourceLimitExceeded", "The account-level service limit '%s for endpoint usage' is %d Instances, with current utilization of %d Instances and a request delta of %d Instances. Please use AWS Service Quotas to request an increase to this quota.", t, quota, used[t], n)
+		}
+	}
+	return nil
+}
+
 func (p sagemakerProtocol) createEndpoint(rc *reqCtx, req map[string]any, now time.Time) (any, *apiError) {
 	st := &p.s.sm
 	name, _ := req["EndpointName"].(string)
@@ -354,6 +398,9 @@ func (p sagemakerProtocol) createEndpoint(rc *reqCtx, req map[string]any, now ti
 	c := st.configs[strings.ToLower(cfgName)]
 	if c == nil {
 		return nil, validationf("Could not find endpoint configuration %q.", p.arn(rc, "endpoint-config", cfgName))
+	}
+	if err := p.checkQuota(c); err != nil {
+		return nil, err
 	}
 	st.seq++
 	e := &smEndpoint{name: name, arn: p.arn(rc, "endpoint", name), config: c.name, pending: c.name,
@@ -380,6 +427,9 @@ func (p sagemakerProtocol) updateEndpoint(rc *reqCtx, req map[string]any, now ti
 	c := st.configs[strings.ToLower(cfgName)]
 	if c == nil {
 		return nil, validationf("Could not find endpoint configuration %q.", p.arn(rc, "endpoint-config", cfgName))
+	}
+	if err := p.checkQuota(c); err != nil {
+		return nil, err
 	}
 	e.status, e.pending, e.until, e.willFail, e.modified = StatusUpdating, c.name, now.Add(p.s.opts.UpdateDelay), p.failure(name, c), now
 	return map[string]any{"EndpointArn": e.arn}, nil

@@ -66,6 +66,11 @@ type Options struct {
 	FailEndpoint func(endpoint string, images []string) string
 	// ForeignBuckets are bucket names that exist in another account.
 	ForeignBuckets []string
+	// InstanceQuota limits the instances of each type that endpoints may
+	// use at once (deployed and being deployed, as during a blue/green
+	// update); CreateEndpoint and UpdateEndpoint beyond it answer
+	// ResourceLimitExceeded. Types not listed are unlimited.
+	InstanceQuota map[string]int
 	// Seed seeds fault injection (default 1).
 	Seed int64
 }

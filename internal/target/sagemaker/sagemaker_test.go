@@ -696,3 +696,45 @@ func TestURL(t *testing.T) {
 		}
 	}
 }
+
+// TestResourceLimit runs into the account's instance quota: the endpoint
+// that does not fit is reported FAILED with SageMaker's reason, and is
+// created once another endpoint goes away.
+func TestResourceLimit(t *testing.T) {
+	h := newHarness(t, harnessOpts{fake: awsfake.Options{InstanceQuota: map[string]int{"ml.t2.medium": 2}}})
+	if err := h.tgt.Init(h.ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []string{"a", "b", "c"} {
+		h.register(m)
+	}
+	var failed string
+	deadline := time.Now().Add(20 * time.Second)
+	for failed == "" {
+		if time.Now().After(deadline) {
+			t.Fatalf("no model reported the quota: endpoints %+v", h.fake.Endpoints())
+		}
+		h.rec.RunOnce(h.ctx)
+		for _, m := range []string{"a", "b", "c"} {
+			if tags := h.tags(m, 1); tags[model.TagDeployState] == model.StateFailed && strings.Contains(tags[model.TagDeployError], "ResourceLimitExceeded") {
+				failed = m
+			}
+		}
+	}
+	if n := len(h.fake.Endpoints()); n != 2 {
+		t.Fatalf("%d endpoints within a quota of 2", n)
+	}
+	// Free one instance: the waiting model gets its endpoint.
+	other := map[string]string{"a": "b", "b": "c", "c": "a"}[failed]
+	if err := h.reg.DeleteModelVersion(h.ctx, other, 1); err != nil {
+		t.Fatal(err)
+	}
+	h.converge(20 * time.Second)
+	if got := h.endpointModels(sgname.Endpoint(model.EndpointKey{Model: failed, Slot: model.SlotLatest})); len(got) != 1 {
+		t.Fatalf("%s never got its endpoint: %+v", failed, h.fake.Endpoints())
+	}
+	if tags := h.tags(failed, 1); tags[model.TagDeployState] != model.StateDeployed {
+		t.Fatalf("tags of %s: %v", failed, tags)
+	}
+	h.assertNothingOrphaned()
+}

@@ -464,9 +464,9 @@ func runModelQuality(ctx context.Context, j Job, capStore source.Store, objs []s
 		if spillErr != nil {
 			return spillErr
 		}
-		err = sp.Join(ctx, j.Workers, func(w int, label []byte, fields [][]byte) {
+		err = sp.Join(ctx, j.Workers, func(w int, label string, matched bool, fields [][]byte) {
 			st := states[w]
-			if label == nil {
+			if !matched || label == "" {
 				unmatched.Add(1)
 				return
 			}
@@ -480,7 +480,7 @@ func runModelQuality(ctx context.Context, j Job, capStore source.Store, objs []s
 				st.preds = append(st.preds, string(fields[1+2*i]))
 				st.probs = append(st.probs, string(fields[2+2*i]))
 			}
-			pair(st, label[:len(label)-1], enc, st.preds, st.probs)
+			pair(st, []byte(label[:len(label)-1]), enc, st.preds, st.probs)
 		})
 		if err != nil {
 			return err

@@ -26,6 +26,7 @@ type Spill struct {
 	dir        string
 	partitions int
 	gt, cap    [][]*part // [worker][partition]
+	gtN        [][]int   // labels per [worker][partition], to size maps
 }
 
 type part struct {
@@ -43,7 +44,10 @@ func New(dir string, partitions, workers int) (*Spill, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create join spill directory: %w", err)
 	}
-	s := &Spill{dir: d, partitions: partitions}
+	s := &Spill{dir: d, partitions: partitions, gtN: make([][]int, workers)}
+	for w := range s.gtN {
+		s.gtN[w] = make([]int, partitions)
+	}
 	for _, side := range []*[][]*part{&s.gt, &s.cap} {
 		*side = make([][]*part, workers)
 		for w := range *side {
@@ -56,8 +60,10 @@ func New(dir string, partitions, workers int) (*Spill, error) {
 // Partitions is the number of partitions.
 func (s *Spill) Partitions() int { return s.partitions }
 
+func (s *Spill) partition(id []byte) int { return int(xxhash.Sum64(id) % uint64(s.partitions)) }
+
 func (s *Spill) writer(side [][]*part, name string, worker int, id []byte) (*bufio.Writer, error) {
-	p := int(xxhash.Sum64(id) % uint64(s.partitions))
+	p := s.partition(id)
 	pt := side[worker][p]
 	if pt == nil {
 		f, err := os.Create(filepath.Join(s.dir, fmt.Sprintf("%s-%d-%d", name, worker, p)))
@@ -90,6 +96,7 @@ func (s *Spill) AddLabel(worker int, id, label []byte) error {
 	if err != nil {
 		return err
 	}
+	s.gtN[worker][s.partition(id)]++
 	return writeFields(w, id, label)
 }
 
@@ -107,9 +114,9 @@ func (s *Spill) AddProbe(worker int, id []byte, fields ...[]byte) error {
 	return writeFields(w, append([][]byte{id}, fields...)...)
 }
 
-// MatchFunc receives a probe's fields with its label; label is nil when no
-// ground truth matched. Slices are valid only during the call.
-type MatchFunc func(worker int, label []byte, fields [][]byte)
+// MatchFunc receives a probe's fields with its label; matched is false when
+// no ground truth matched. fields are valid only during the call.
+type MatchFunc func(worker int, label string, matched bool, fields [][]byte)
 
 // Join flushes the spill and matches partition by partition with the given
 // number of goroutines (each handles whole partitions).
@@ -160,7 +167,12 @@ func (s *Spill) Join(ctx context.Context, workers int, fn MatchFunc) error {
 }
 
 func (s *Spill) joinPartition(worker, p int, fn MatchFunc) error {
-	labels := map[string][]byte{}
+	n := 0
+	for w := range s.gtN {
+		n += s.gtN[w][p]
+	}
+	labels := make(map[string]string, n)
+	var buf []byte
 	for _, ws := range s.gt {
 		pt := ws[p]
 		if pt == nil {
@@ -168,22 +180,24 @@ func (s *Spill) joinPartition(worker, p int, fn MatchFunc) error {
 		}
 		r := bufio.NewReaderSize(pt.f, 64<<10)
 		for {
-			id, err := readField(r)
-			if err == io.EOF {
+			var err error
+			buf, err = appendField(r, buf[:0])
+			if errors.Is(err, io.EOF) {
 				break
 			}
 			if err != nil {
 				return err
 			}
-			label, err := readField(r)
-			if err != nil {
+			idLen := len(buf)
+			if buf, err = appendField(r, buf); err != nil {
 				return err
 			}
-			labels[string(id)] = label
+			// One allocation holds both the id and the label.
+			both := string(buf)
+			labels[both[:idLen]] = both[idLen:]
 		}
 	}
 	var fields [][]byte
-	var buf []byte
 	for _, ws := range s.cap {
 		pt := ws[p]
 		if pt == nil {
@@ -215,32 +229,18 @@ func (s *Spill) joinPartition(worker, p int, fn MatchFunc) error {
 			for i := uint64(1); i <= n; i++ {
 				fields = append(fields, buf[ends[i-1]:ends[i]])
 			}
-			fn(worker, labels[string(id)], fields)
+			label, ok := labels[string(id)]
+			fn(worker, label, ok, fields)
 		}
 	}
 	return nil
 }
 
-func readField(r *bufio.Reader) ([]byte, error) {
-	n, err := binary.ReadUvarint(r)
-	if err != nil {
-		if err == io.EOF {
-			return nil, io.EOF
-		}
-		return nil, fmt.Errorf("read join partition: %w", err)
-	}
-	if n > 1<<30 {
-		return nil, errors.New("read join partition: corrupt length")
-	}
-	b := make([]byte, n)
-	if _, err := io.ReadFull(r, b); err != nil {
-		return nil, fmt.Errorf("read join partition: %w", err)
-	}
-	return b, nil
-}
-
 func appendField(r *bufio.Reader, buf []byte) ([]byte, error) {
 	n, err := binary.ReadUvarint(r)
+	if err == io.EOF {
+		return buf, io.EOF
+	}
 	if err != nil {
 		return buf, fmt.Errorf("read join partition: %w", err)
 	}

@@ -545,3 +545,79 @@ func readPIDIfAny(home, base string) int {
 	n, _ := strconv.Atoi(strings.Split(string(b), "\n")[0])
 	return n
 }
+
+// TestHelperBridgeProcess is not a test: TestServersDieWithBridge runs the
+// test binary as a stand-in Bridge that loads a model and waits to be
+// killed.
+func TestHelperBridgeProcess(t *testing.T) {
+	home, dir := os.Getenv("BRIDGE_TEST_HELPER_HOME"), os.Getenv("BRIDGE_TEST_HELPER_MODEL")
+	if home == "" {
+		t.Skip("helper process for TestServersDieWithBridge")
+	}
+	rt := New(Options{Python: os.Getenv("BRIDGE_TEST_HELPER_PYTHON"), Server: ServerBridge})
+	mm, err := serving.ReadMLmodel(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rt.Load(context.Background(), serving.LoadSpec{Name: "orphan", Version: 1, Dir: dir, LogDir: filepath.Join(home, "logs")}, mm); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "a pre-started server process", time.Minute, func() bool {
+		rt.spares.mu.Lock()
+		defer rt.spares.mu.Unlock()
+		return len(rt.spares.idle) == 1
+	})
+	fmt.Println("loaded")
+	select {}
+}
+
+// serverProcesses lists the pids of processes running the scoring server
+// written under home.
+func serverProcesses(home string) []int {
+	var out []int
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+		if err == nil && bytes.Contains(b, []byte(filepath.Join(home, "lib"))) && alive(pid) {
+			out = append(out, pid)
+		}
+	}
+	return out
+}
+
+func TestServersDieWithBridge(t *testing.T) {
+	py := pythontest.Interpreter(t)
+	if _, err := os.Stat("/proc/self/cmdline"); err != nil {
+		t.Skip("needs /proc to find the server processes")
+	}
+	home := t.TempDir()
+	dir := filepath.Join(home, "model")
+	writePyfuncModel(t, dir, 1, false)
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperBridgeProcess$", "-test.timeout=5m")
+	cmd.Env = append(os.Environ(), "BRIDGE_TEST_HELPER_HOME="+home, "BRIDGE_TEST_HELPER_MODEL="+dir, "BRIDGE_TEST_HELPER_PYTHON="+py)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	line := make([]byte, 7)
+	if _, err := io.ReadFull(out, line); err != nil || string(line) != "loaded\n" {
+		t.Fatalf("helper said %q, %v", line, err)
+	}
+	if n := len(serverProcesses(home)); n != 2 {
+		t.Fatalf("%d server processes (model server and pre-started server), want 2", n)
+	}
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Wait()
+	waitFor(t, "the servers of a killed Bridge to exit", 10*time.Second, func() bool { return len(serverProcesses(home)) == 0 })
+}

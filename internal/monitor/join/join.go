@@ -111,7 +111,10 @@ func (s *Spill) AddProbe(worker int, id []byte, fields ...[]byte) error {
 	if _, err := w.Write(hdr[:n]); err != nil {
 		return err
 	}
-	return writeFields(w, append([][]byte{id}, fields...)...)
+	if err := writeFields(w, id); err != nil {
+		return err
+	}
+	return writeFields(w, fields...)
 }
 
 // MatchFunc receives a probe's fields with its label; matched is false when

@@ -48,10 +48,27 @@ func (c *Config) Validate() error {
 // "1.0" and "1" are one class), other text is trimmed.
 func Canonical(s string) string {
 	s = strings.TrimSpace(s)
+	if isSmallInt(s) {
+		return s // already canonical: skip the float round trip
+	}
 	if f, err := strconv.ParseFloat(s, 64); err == nil && !math.IsInf(f, 0) && f == f {
 		return strconv.FormatFloat(f, 'g', -1, 64)
 	}
 	return s
+}
+
+// isSmallInt reports whether s is a short non-negative integer without
+// leading zeros ("0", "1", "42").
+func isSmallInt(s string) bool {
+	if len(s) == 0 || len(s) > 6 || (len(s) > 1 && s[0] == '0') {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // Accumulator accumulates pairs. Not safe for concurrent use: give each

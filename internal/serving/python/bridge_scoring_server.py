@@ -422,6 +422,7 @@ def serve_mlflow(model_dir, sock, ready_fd):
         srv.socket.close()
         srv.socket = sock
         srv.server_address = sock.getsockname()[:2]
+        srv.server_name, srv.server_port = srv.server_address  # what server_bind would set
         srv.setup_environ()
         srv.set_app(app)
         signal_ready(ready_fd)
@@ -429,10 +430,9 @@ def serve_mlflow(model_dir, sock, ready_fd):
     else:  # FastAPI (MLflow 3): uvicorn on the inherited socket
         import uvicorn
 
-        config = uvicorn.Config(app, fd=sock.fileno(), log_level="warning")
-        server = uvicorn.Server(config)
+        server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
         signal_ready(ready_fd)
-        server.run()
+        server.run(sockets=[sock])
 
 
 def prewarm(use_mlflow):

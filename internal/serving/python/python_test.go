@@ -621,3 +621,34 @@ func TestServersDieWithBridge(t *testing.T) {
 	cmd.Wait()
 	waitFor(t, "the servers of a killed Bridge to exit", 10*time.Second, func() bool { return len(serverProcesses(home)) == 0 })
 }
+
+func TestMLflowScoringServerWhenMLflowIsImportable(t *testing.T) {
+	py := pythontest.Interpreter(t)
+	if exec.Command(py, "-c", "import mlflow").Run() == nil {
+		t.Skip("a real mlflow is installed; this test puts a stand-in on PYTHONPATH")
+	}
+	standin, err := filepath.Abs(filepath.Join("testdata", "mlflow_standin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PYTHONPATH", standin)
+	home := t.TempDir()
+	dir := filepath.Join(home, "model")
+	os.MkdirAll(dir, 0o755)
+	os.WriteFile(filepath.Join(dir, "MLmodel"), []byte("flavors:\n  python_function:\n    loader_module: mlflow.standin\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "standin.json"), []byte(`{"factor": 3}`), 0o644)
+	_, srv := load(t, New(Options{NoPrestart: true, Python: py, Server: ServerAuto}), home, "via-mlflow", 1, dir)
+	resp, err := http.Post(srv.URL+"/invocations", "application/json", strings.NewReader(`{"inputs": [[1, 2], [3, 4]]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || resp.Header.Get("X-Served-By") != "mlflow-standin" || strings.TrimSpace(string(body)) != `{"predictions": [9, 21]}` {
+		t.Fatalf("got %d %q %s, want MLflow's application to answer", resp.StatusCode, resp.Header.Get("X-Served-By"), body)
+	}
+	logText, _ := os.ReadFile(filepath.Join(home, "logs", "via-mlflow-1.log"))
+	if !strings.Contains(string(logText), "with MLflow's scoring server") {
+		t.Fatalf("log does not say MLflow's server was used:\n%s", logText)
+	}
+}

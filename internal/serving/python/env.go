@@ -170,6 +170,12 @@ func (r *Runtime) virtualenv(ctx context.Context, opts Options, base, modelDir s
 	}
 	log := opts.Logger.With("component", "python", "env", dir)
 	log.Info("creating Python virtualenv", "requirements", req.files)
+	if want := majorMinor(req.python); want != "" {
+		out, err := exec.CommandContext(ctx, base, "-c", "import sys; print('%d.%d' % sys.version_info[:2])").Output()
+		if got := strings.TrimSpace(string(out)); err == nil && got != want {
+			log.Warn("the model asks for another Python version; using the configured interpreter", "model_python", req.python, "python", got, "interpreter", base)
+		}
+	}
 	start := time.Now()
 	if err := os.RemoveAll(dir); err != nil {
 		return env, err
@@ -284,4 +290,13 @@ func lastLines(b []byte, n int) string {
 		keep[i], keep[j] = keep[j], keep[i]
 	}
 	return strings.Join(keep, "\n")
+}
+
+// majorMinor returns "3.11" for "3.11.2" ("" when v is not a version).
+func majorMinor(v string) string {
+	parts := strings.Split(strings.TrimSpace(v), ".")
+	if len(parts) < 2 || parts[0] == "" || parts[1] == "" {
+		return ""
+	}
+	return parts[0] + "." + parts[1]
 }

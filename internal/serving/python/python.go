@@ -13,6 +13,10 @@
 //	                      cached under <home>/envs)
 //	BRIDGE_PYTHON_SERVER  auto (default: MLflow's scoring server when mlflow is
 //	                      importable, else Bridge's), mlflow or bridge
+//	BRIDGE_PYTHON_PRESTART 0 turns off pre-started servers: by default, once a
+//	                      model of an environment has loaded, one idle server
+//	                      with numpy, pandas and scikit-learn imported waits
+//	                      for the next model of that environment
 //
 // where <home> is the parent of LoadSpec.LogDir ($BRIDGE_HOME).
 //

@@ -208,15 +208,16 @@ func (r *Reconciler) untilNextRetry() time.Duration {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var earliest time.Time
+	now := time.Now()
 	for _, b := range r.backoff {
-		if earliest.IsZero() || b.next.Before(earliest) {
+		if b.next.After(now) && (earliest.IsZero() || b.next.Before(earliest)) {
 			earliest = b.next
 		}
 	}
 	if earliest.IsZero() {
 		return 0
 	}
-	return max(time.Until(earliest), time.Millisecond)
+	return earliest.Sub(now)
 }
 
 // delay is the backoff before attempt n+1 after n consecutive failures:
@@ -264,6 +265,7 @@ func (r *Reconciler) runPass(ctx context.Context, res *Result) error {
 
 	actions := plan.Plan(desired, actual)
 	byModel, order := groupByModel(actions)
+	r.forgetIdle(byModel)
 	now := time.Now()
 	var run []string
 	var toApply []plan.Action
@@ -311,24 +313,31 @@ func (r *Reconciler) runPass(ctx context.Context, res *Result) error {
 	return nil
 }
 
-// forgetUndesired drops failures of versions no longer desired, and the
-// backoff of models with nothing desired.
+// forgetUndesired drops failures of versions no longer desired.
 func (r *Reconciler) forgetUndesired(d model.Desired) {
-	want := make(map[model.VersionRef]bool, len(d.Versions))
-	models := map[string]bool{}
-	for _, v := range d.Versions {
-		want[v.Ref] = true
-		models[v.Ref.Model] = true
-	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if len(r.failures) == 0 {
+		return
+	}
+	want := make(map[model.VersionRef]bool, len(d.Versions))
+	for _, v := range d.Versions {
+		want[v.Ref] = true
+	}
 	for ref := range r.failures {
 		if !want[ref] {
 			delete(r.failures, ref)
 		}
 	}
+}
+
+// forgetIdle drops the backoff of models with nothing left to do: there is
+// nothing to retry.
+func (r *Reconciler) forgetIdle(byModel map[string][]plan.Action) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	for m := range r.backoff {
-		if !models[m] {
+		if _, ok := byModel[m]; !ok {
 			delete(r.backoff, m)
 		}
 	}

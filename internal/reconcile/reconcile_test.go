@@ -357,3 +357,27 @@ func counterValue(t *testing.T, c prometheus.Counter) float64 {
 	}
 	return m.GetCounter().GetValue()
 }
+
+// A model that failed and then has nothing left to do must not keep a
+// retry timer (the loop would wake for nothing).
+func TestBackoffForgottenWhenNothingToDo(t *testing.T) {
+	reg, tgt := newMemRegistry(), newMemTarget()
+	r := newLoop(t, reg, tgt, Options{BackoffBase: time.Hour})
+	tgt.setFailCreate(ref("iris", 1), errors.New("boom"))
+	reg.put(model.ModelVersion{Name: "iris", Version: 1, Stage: model.StageProduction})
+	mustOnce(t, r)
+	if d := r.untilNextRetry(); d <= 0 {
+		t.Fatalf("no retry scheduled after a failure (%v)", d)
+	}
+	reg.put(model.ModelVersion{Name: "iris", Version: 1, Stage: model.StageArchived})
+	res := mustOnce(t, r)
+	if res.Changed() || len(res.Failed) != 0 {
+		t.Fatalf("pass after archiving: %+v", res)
+	}
+	if d := r.untilNextRetry(); d != 0 {
+		t.Fatalf("retry still scheduled in %v with nothing to do", d)
+	}
+	if got := reg.tags(ref("iris", 1)); len(got) != 0 {
+		t.Fatalf("archived failed version keeps tags %v", got)
+	}
+}

@@ -65,6 +65,43 @@ CREATE TABLE registry_meta (
 );
 INSERT INTO registry_meta(id, seq) VALUES (1, 0);
 `,
+	// 3: each model records the change counter of the last write that
+	// touched its versions, tags, aliases or name, so Versions re-reads only
+	// the models that changed. Every write transaction bumps the counter
+	// first; triggers stamp the models it touches.
+	`
+ALTER TABLE registered_models ADD COLUMN change_seq INTEGER NOT NULL DEFAULT 0;
+CREATE TRIGGER model_versions_insert_touch AFTER INSERT ON model_versions BEGIN
+	UPDATE registered_models SET change_seq = (SELECT seq FROM registry_meta WHERE id = 1) WHERE id = NEW.model_id;
+END;
+CREATE TRIGGER model_versions_update_touch AFTER UPDATE ON model_versions BEGIN
+	UPDATE registered_models SET change_seq = (SELECT seq FROM registry_meta WHERE id = 1) WHERE id = NEW.model_id;
+END;
+CREATE TRIGGER model_versions_delete_touch AFTER DELETE ON model_versions BEGIN
+	UPDATE registered_models SET change_seq = (SELECT seq FROM registry_meta WHERE id = 1) WHERE id = OLD.model_id;
+END;
+CREATE TRIGGER model_version_tags_insert_touch AFTER INSERT ON model_version_tags BEGIN
+	UPDATE registered_models SET change_seq = (SELECT seq FROM registry_meta WHERE id = 1) WHERE id = NEW.model_id;
+END;
+CREATE TRIGGER model_version_tags_update_touch AFTER UPDATE ON model_version_tags BEGIN
+	UPDATE registered_models SET change_seq = (SELECT seq FROM registry_meta WHERE id = 1) WHERE id = NEW.model_id;
+END;
+CREATE TRIGGER model_version_tags_delete_touch AFTER DELETE ON model_version_tags BEGIN
+	UPDATE registered_models SET change_seq = (SELECT seq FROM registry_meta WHERE id = 1) WHERE id = OLD.model_id;
+END;
+CREATE TRIGGER registered_model_aliases_insert_touch AFTER INSERT ON registered_model_aliases BEGIN
+	UPDATE registered_models SET change_seq = (SELECT seq FROM registry_meta WHERE id = 1) WHERE id = NEW.model_id;
+END;
+CREATE TRIGGER registered_model_aliases_update_touch AFTER UPDATE ON registered_model_aliases BEGIN
+	UPDATE registered_models SET change_seq = (SELECT seq FROM registry_meta WHERE id = 1) WHERE id = NEW.model_id;
+END;
+CREATE TRIGGER registered_model_aliases_delete_touch AFTER DELETE ON registered_model_aliases BEGIN
+	UPDATE registered_models SET change_seq = (SELECT seq FROM registry_meta WHERE id = 1) WHERE id = OLD.model_id;
+END;
+CREATE TRIGGER registered_models_rename_touch AFTER UPDATE OF name ON registered_models BEGIN
+	UPDATE registered_models SET change_seq = (SELECT seq FROM registry_meta WHERE id = 1) WHERE id = NEW.id;
+END;
+`,
 }
 
 // SchemaVersion is the schema version this build of Bridge writes.

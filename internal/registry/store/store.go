@@ -27,7 +27,6 @@ import (
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 
-	"github.com/bridgeops/bridge/internal/model"
 	"github.com/bridgeops/bridge/internal/registry"
 )
 
@@ -47,10 +46,8 @@ type Store struct {
 	closeErr error
 	once     sync.Once
 
-	cacheMu  sync.Mutex // guards the Versions cache
-	cache    []model.ModelVersion
-	cacheSeq int64
-	cacheOK  bool
+	cacheMu sync.Mutex    // guards cache
+	cache   *versionCache // Versions' last result, nil before the first call
 
 	seen      atomic.Int64 // highest change counter already notified
 	watchOnce sync.Once
@@ -188,17 +185,19 @@ func (s *Store) write(ctx context.Context, op string, fn func(tx *sql.Tx) error)
 	if err != nil {
 		return fmt.Errorf("%s: begin: %w", op, err)
 	}
+	// Bump the change counter first: triggers stamp the models the
+	// transaction touches with its new value.
+	var seq int64
+	if err := tx.QueryRowContext(ctx, `UPDATE registry_meta SET seq = seq + 1 WHERE id = 1 RETURNING seq`).Scan(&seq); err != nil {
+		tx.Rollback()
+		return fmt.Errorf("%s: count change: %w", op, err)
+	}
 	if err := fn(tx); err != nil {
 		tx.Rollback()
 		if ErrorCode(err) != "" {
 			return err
 		}
 		return fmt.Errorf("%s: %w", op, err)
-	}
-	var seq int64
-	if err := tx.QueryRowContext(ctx, `UPDATE registry_meta SET seq = seq + 1 WHERE id = 1 RETURNING seq`).Scan(&seq); err != nil {
-		tx.Rollback()
-		return fmt.Errorf("%s: count change: %w", op, err)
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("%s: commit: %w", op, err)

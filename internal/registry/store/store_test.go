@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -258,39 +259,75 @@ func TestChangesFromAnotherProcessAreNoticed(t *testing.T) {
 func TestVersionsCacheFollowsChanges(t *testing.T) {
 	s, home := openTest(t)
 	ctx := context.Background()
-	mustCreate(t, s, "m")
-	if _, err := s.CreateModelVersion(ctx, VersionSpec{Name: "m", Source: "x", Tags: map[string]string{"k": "1"}}); err != nil {
-		t.Fatal(err)
-	}
-	vs, err := s.Versions(ctx)
-	if err != nil || len(vs) != 1 {
-		t.Fatalf("Versions = %v, %v", vs, err)
-	}
-	vs[0].Tags["k"] = "changed by the caller" // must not reach the cache
-	other, err := Open(ctx, home)             // another process's writes invalidate it too
+	other, err := Open(ctx, home) // another process sharing the file
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer other.Close()
+	for _, m := range []string{"a", "b", "c"} {
+		mustCreate(t, s, m)
+		for i := 0; i < 3; i++ {
+			if _, err := s.CreateModelVersion(ctx, VersionSpec{Name: m, Source: "x", Tags: map[string]string{"k": "1"}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	first, err := s.Versions(ctx)
+	if err != nil || len(first) != 9 {
+		t.Fatalf("Versions = %v, %v", first, err)
+	}
+	first[0].Tags["k"] = "changed by the caller" // must not reach the cache
+	first[0].Aliases = append(first[0].Aliases, "bogus")
 	steps := []struct {
 		name  string
 		write func() error
-		check func([]model.ModelVersion) bool
 	}{
-		{"unchanged", func() error { return nil }, func(vs []model.ModelVersion) bool { return len(vs) == 1 && vs[0].Tags["k"] == "1" }},
-		{"tag here", func() error { return s.SetModelVersionTag(ctx, "m", 1, "k", "2") }, func(vs []model.ModelVersion) bool { return vs[0].Tags["k"] == "2" }},
-		{"version elsewhere", func() error { _, err := other.CreateModelVersion(ctx, VersionSpec{Name: "m", Source: "y"}); return err },
-			func(vs []model.ModelVersion) bool { return len(vs) == 2 }},
-		{"alias elsewhere", func() error { return other.SetAlias(ctx, "m", "champion", 2) },
-			func(vs []model.ModelVersion) bool { return len(vs[1].Aliases) == 1 }},
+		{"nothing", func() error { return nil }},
+		{"tag here", func() error { return s.SetModelVersionTag(ctx, "a", 1, "k", "2") }},
+		{"tag elsewhere", func() error { return other.SetModelVersionTag(ctx, "b", 2, "k", "3") }},
+		{"untag elsewhere", func() error { return other.DeleteModelVersionTag(ctx, "b", 2, "k") }},
+		{"version elsewhere", func() error { _, err := other.CreateModelVersion(ctx, VersionSpec{Name: "c", Source: "y"}); return err }},
+		{"alias elsewhere", func() error { return other.SetAlias(ctx, "c", "champion", 4) }},
+		{"alias moved", func() error { return s.SetAlias(ctx, "c", "champion", 1) }},
+		{"transition", func() error { _, err := other.TransitionStage(ctx, "a", 2, "Production", true); return err }},
+		{"describe", func() error { _, err := other.UpdateModelVersion(ctx, "b", 1, "about"); return err }},
+		{"rename", func() error { _, err := other.RenameRegisteredModel(ctx, "b", "z"); return err }},
+		{"delete version", func() error { return other.DeleteModelVersion(ctx, "a", 3) }},
+		{"delete model", func() error { return other.DeleteRegisteredModel(ctx, "c") }},
+		{"new model", func() error {
+			if _, err := other.CreateRegisteredModel(ctx, "c", "", nil); err != nil {
+				return err
+			}
+			_, err := other.CreateModelVersion(ctx, VersionSpec{Name: "c", Source: "new"})
+			return err
+		}},
+		{"failed write", func() error {
+			if _, err := other.CreateModelVersion(ctx, VersionSpec{Name: "missing", Source: "x"}); !IsNotFound(err) {
+				return fmt.Errorf("want not found, got %v", err)
+			}
+			return nil
+		}},
 	}
 	for _, st := range steps {
 		if err := st.write(); err != nil {
 			t.Fatalf("%s: %v", st.name, err)
 		}
-		vs, err := s.Versions(ctx)
-		if err != nil || !st.check(vs) {
-			t.Fatalf("%s: Versions = %+v, %v", st.name, vs, err)
+		got, err := s.Versions(ctx)
+		if err != nil {
+			t.Fatalf("%s: %v", st.name, err)
+		}
+		// The oracle: a full read by a store with nothing cached.
+		fresh, err := Open(ctx, home)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := fresh.Versions(ctx)
+		fresh.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("%s: cached Versions\n%+v\nwant\n%+v", st.name, got, want)
 		}
 	}
 }

@@ -526,112 +526,6 @@ func (s *Store) VersionByAlias(ctx context.Context, name, alias string) (ModelVe
 	return out, err
 }
 
-// Versions lists every version of every model with stage, aliases and tags,
-// in one read transaction of four queries whatever the number of versions.
-// Rows are read in primary-key order so tags merge without lookups.
-//
-// The result is cached under the registry's change counter: while nothing
-// changed (in this process or another on the same file), a call costs one
-// one-row read and a copy.
-func (s *Store) Versions(ctx context.Context) ([]model.ModelVersion, error) {
-	if seq, err := s.changeSeq(ctx); err == nil {
-		s.cacheMu.Lock()
-		c, ok := s.cache, s.cacheOK && s.cacheSeq == seq
-		s.cacheMu.Unlock()
-		if ok {
-			return copyVersions(c), nil
-		}
-	}
-	var out []model.ModelVersion
-	var seq int64
-	err := s.read(ctx, "list versions", func(tx *sql.Tx) error {
-		if err := tx.QueryRowContext(ctx, `SELECT seq FROM registry_meta WHERE id = 1`).Scan(&seq); err != nil {
-			return err
-		}
-		names := map[int64]string{}
-		if err := eachRow(ctx, tx, `SELECT id, name FROM registered_models`, nil, func(r *sql.Rows) error {
-			var id int64
-			var n string
-			if err := r.Scan(&id, &n); err != nil {
-				return err
-			}
-			names[id] = n
-			return nil
-		}); err != nil {
-			return err
-		}
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM model_versions`).Scan(&n); err != nil {
-			return err
-		}
-		out = make([]model.ModelVersion, 0, n)
-		keys := make([]vkey, 0, n)
-		if err := eachRow(ctx, tx, `SELECT model_id, version, source, run_id, description, stage, created_ms, updated_ms
-			FROM model_versions ORDER BY model_id, version`, nil, func(r *sql.Rows) error {
-			var k vkey
-			var v model.ModelVersion
-			var c, u int64
-			if err := r.Scan(&k.mid, &k.ver, &v.Source, &v.RunID, &v.Description, &v.Stage, &c, &u); err != nil {
-				return err
-			}
-			v.Name, v.Version = names[k.mid], k.ver
-			v.Created, v.Updated = time.UnixMilli(c), time.UnixMilli(u)
-			out = append(out, v)
-			keys = append(keys, k)
-			return nil
-		}); err != nil {
-			return err
-		}
-		i := 0 // merge cursor: tags come in the same (model_id, version) order
-		if err := eachRow(ctx, tx, `SELECT model_id, version, key, value FROM model_version_tags ORDER BY model_id, version, key`, nil, func(r *sql.Rows) error {
-			var k vkey
-			var key, val string
-			if err := r.Scan(&k.mid, &k.ver, &key, &val); err != nil {
-				return err
-			}
-			for i < len(keys) && (keys[i].mid < k.mid || keys[i].mid == k.mid && keys[i].ver < k.ver) {
-				i++
-			}
-			if i < len(keys) && keys[i] == k {
-				if out[i].Tags == nil {
-					out[i].Tags = make(map[string]string, 4)
-				}
-				out[i].Tags[key] = val
-			}
-			return nil
-		}); err != nil {
-			return err
-		}
-		return eachRow(ctx, tx, `SELECT model_id, version, alias FROM registered_model_aliases ORDER BY model_id, version, alias`, nil, func(r *sql.Rows) error {
-			var k vkey
-			var a string
-			if err := r.Scan(&k.mid, &k.ver, &a); err != nil {
-				return err
-			}
-			j, ok := slices.BinarySearchFunc(keys, k, func(x, y vkey) int {
-				if x.mid != y.mid {
-					return cmpInt64(x.mid, y.mid)
-				}
-				return x.ver - y.ver
-			})
-			if ok {
-				out[j].Aliases = append(out[j].Aliases, a)
-			}
-			return nil
-		})
-	})
-	if err != nil {
-		return nil, err
-	}
-	slices.SortStableFunc(out, func(a, b model.ModelVersion) int { return strings.Compare(a.Name, b.Name) })
-	s.cacheMu.Lock()
-	if !s.cacheOK || seq >= s.cacheSeq {
-		s.cache, s.cacheSeq, s.cacheOK = out, seq, true
-	}
-	s.cacheMu.Unlock()
-	return copyVersions(out), nil
-}
-
 // copyVersions copies vs deeply enough that callers may change the result.
 func copyVersions(vs []model.ModelVersion) []model.ModelVersion {
 	out := make([]model.ModelVersion, len(vs))
@@ -645,16 +539,6 @@ func copyVersions(vs []model.ModelVersion) []model.ModelVersion {
 		}
 	}
 	return out
-}
-
-func cmpInt64(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // DownloadURI returns where a version's artifact is. A source in the

@@ -73,6 +73,8 @@ type Options struct {
 	InstanceQuota map[string]int
 	// Seed seeds fault injection (default 1).
 	Seed int64
+	// Latency delays every answer, like a network round trip to AWS.
+	Latency time.Duration
 }
 
 // Faults are the shares (0..1) of calls that fail instead of being served.
@@ -301,6 +303,9 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
+	}
+	if s.opts.Latency > 0 {
+		time.Sleep(s.opts.Latency) // simulated round trip, outside the lock
 	}
 	rc := &reqCtx{r: r, body: body, region: DefaultRegion, call: &Call{}}
 	if m := credRE.FindStringSubmatch(r.Header.Get("Authorization")); m != nil {

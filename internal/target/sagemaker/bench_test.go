@@ -13,7 +13,18 @@ import (
 // last look), "cold" as a fresh process sees it. calls/op is the number of
 // AWS requests per Observe.
 func BenchmarkObserve(b *testing.B) {
-	h := newHarness(b, harnessOpts{fake: awsfake.Options{CreateDelay: time.Millisecond, DeleteDelay: time.Millisecond}})
+	benchmarkObserve(b, 0)
+}
+
+// BenchmarkObserveLatency is BenchmarkObserve with 5ms added to every
+// answer, a round trip to an AWS region nearby: it shows what the
+// concurrent describes of a cold Observe save.
+func BenchmarkObserveLatency(b *testing.B) {
+	benchmarkObserve(b, 5*time.Millisecond)
+}
+
+func benchmarkObserve(b *testing.B, latency time.Duration) {
+	h := newHarness(b, harnessOpts{fake: awsfake.Options{CreateDelay: time.Millisecond, DeleteDelay: time.Millisecond, Latency: latency}})
 	if err := h.tgt.Init(h.ctx); err != nil {
 		b.Fatal(err)
 	}

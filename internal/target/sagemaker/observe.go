@@ -8,6 +8,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -21,6 +22,9 @@ import (
 
 // listPage is SageMaker's largest page.
 const listPage = 100
+
+// observeConcurrency is how many endpoints Observe describes at once.
+const observeConcurrency = 8
 
 // variant is one production variant of an endpoint config, decoded.
 type variant struct {
@@ -337,21 +341,41 @@ func (t *Target) Observe(ctx context.Context) (model.Actual, error) {
 	if err != nil {
 		return act, err
 	}
-	for _, sum := range eps {
-		o, ok, err := t.origin(ctx, sgname.KindEndpoint, sum.name)
-		if err != nil {
-			return act, err
+	// Endpoints are looked at concurrently (a few at a time): a fresh
+	// process describes every endpoint and config once.
+	type result struct {
+		ae  model.ActualEndpoint
+		ok  bool
+		err error
+	}
+	results := make([]result, len(eps))
+	sem := make(chan struct{}, observeConcurrency)
+	var wg sync.WaitGroup
+	for i, sum := range eps {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			o, ok, err := t.origin(ctx, sgname.KindEndpoint, sum.name)
+			if err != nil || !ok {
+				if err == nil {
+					t.log.Warn("ignoring an endpoint with Bridge's prefix that Bridge cannot map back", "endpoint", sum.name)
+				}
+				results[i] = result{err: err}
+				return
+			}
+			ae, ok, err := t.observeEndpoint(ctx, o.Key(), sum)
+			results[i] = result{ae, ok, err}
+		}()
+	}
+	wg.Wait()
+	for _, r := range results {
+		if r.err != nil {
+			return act, r.err
 		}
-		if !ok {
-			t.log.Warn("ignoring an endpoint with Bridge's prefix that Bridge cannot map back", "endpoint", sum.name)
-			continue
-		}
-		ae, ok, err := t.observeEndpoint(ctx, o.Key(), sum)
-		if err != nil {
-			return act, err
-		}
-		if ok {
-			act.Endpoints = append(act.Endpoints, ae)
+		if r.ok {
+			act.Endpoints = append(act.Endpoints, r.ae)
 		}
 	}
 	names, err := t.listModels(ctx)

@@ -27,6 +27,24 @@ const EventVersion = "0"
 // text/csv, JSON for JSON types, BASE64 for anything else (or for text that
 // is not valid UTF-8).
 func EncodingFor(contentType string, data []byte) string {
+	// Fast path for the common types, without parsing parameters.
+	base := contentType
+	if i := strings.IndexByte(base, ';'); i >= 0 {
+		base = base[:i]
+	}
+	base = strings.TrimSpace(base)
+	switch {
+	case strings.EqualFold(base, "text/csv"):
+		if utf8.Valid(data) {
+			return EncodingCSV
+		}
+		return EncodingBase64
+	case strings.EqualFold(base, "application/json"):
+		if utf8.Valid(data) {
+			return EncodingJSON
+		}
+		return EncodingBase64
+	}
 	mt, _, err := mime.ParseMediaType(contentType)
 	if err != nil {
 		mt = strings.ToLower(strings.TrimSpace(contentType))

@@ -67,9 +67,10 @@ type Writer struct {
 	seen sync.Map
 
 	// owned by the writer goroutine
-	open    map[string]*file
-	buf     []byte
-	lastErr time.Time
+	counters map[string]prometheus.Counter
+	open     map[string]*file
+	buf      []byte
+	lastErr  time.Time
 }
 
 type file struct {
@@ -110,12 +111,13 @@ func newWriter(cfg WriterConfig) (*Writer, error) {
 		cfg.Logger = slog.Default()
 	}
 	w := &Writer{
-		cfg:   cfg,
-		queue: make(chan Record, cfg.QueueSize),
-		stop:  make(chan struct{}),
-		done:  make(chan struct{}),
-		log:   cfg.Logger,
-		open:  map[string]*file{},
+		cfg:      cfg,
+		queue:    make(chan Record, cfg.QueueSize),
+		stop:     make(chan struct{}),
+		done:     make(chan struct{}),
+		log:      cfg.Logger,
+		open:     map[string]*file{},
+		counters: map[string]prometheus.Counter{},
 		captured: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "bridge_capture_records_total", Help: "Invocations written to capture files, by endpoint.",
 		}, []string{"endpoint"}),
@@ -285,7 +287,12 @@ func (w *Writer) write(r *Record) {
 		return
 	}
 	w.bytes.Add(float64(n))
-	w.captured.WithLabelValues(r.Endpoint).Inc()
+	c, ok := w.counters[r.Endpoint]
+	if !ok {
+		c = w.captured.WithLabelValues(r.Endpoint)
+		w.counters[r.Endpoint] = c
+	}
+	c.Inc()
 }
 
 func (w *Writer) openFile(endpoint, variant string, hour, t time.Time) (*file, error) {

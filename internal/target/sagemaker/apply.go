@@ -73,7 +73,7 @@ func (t *Target) CreateVersion(ctx context.Context, v target.VersionSpec) error 
 	if err != nil && !isAlreadyExists(err) {
 		return fmt.Errorf("create model %s: %w", name, err)
 	}
-	t.log.Info("created model", "version", v.Ref.String(), "model", name)
+	t.log.Info("created model", "version", v.Ref.String(), "model", name, "artifact", "s3://"+t.bucket+"/"+key)
 	return nil
 }
 
@@ -256,11 +256,11 @@ func (t *Target) Route(ctx context.Context, key model.EndpointKey, versions []mo
 			if _, err := t.sm.DeleteEndpoint(ctx, &sm.DeleteEndpointInput{EndpointName: aws.String(name)}); err != nil && !isNotFound(err) && !isInProgress(err) {
 				return fmt.Errorf("delete failed endpoint %s: %w", name, err)
 			}
-			if err := t.waitGone(ctx, name); err != nil {
+			if err := t.waitGone(ctx, name, routeWait); err != nil {
 				return err
 			}
 		case smtypes.EndpointStatusDeleting:
-			if err := t.waitGone(ctx, name); err != nil {
+			if err := t.waitGone(ctx, name, routeWait); err != nil {
 				return err
 			}
 		default:
@@ -304,9 +304,16 @@ func (t *Target) lastUpdate(name string) string {
 	return t.updates[name]
 }
 
-// waitGone polls until an endpoint no longer exists.
-func (t *Target) waitGone(ctx context.Context, name string) error {
-	deadline := time.Now().Add(t.set.WaitTimeout)
+// routeWait bounds how long Route waits for an endpoint being deleted
+// before it creates it again: a reconcile pass waits for all its models, so
+// a longer deletion is left to a later pass (Observe reports it Pending).
+const routeWait = 30 * time.Second
+
+// waitGone polls until an endpoint no longer exists, for at most the wait
+// timeout (BRDG_DEPLOY_AWS_WAIT_TIMEOUT_S) or limit, whichever is shorter.
+func (t *Target) waitGone(ctx context.Context, name string, limit time.Duration) error {
+	wait := min(t.set.WaitTimeout, limit)
+	deadline := time.Now().Add(wait)
 	for {
 		d, err := t.describe(ctx, name, nil)
 		if err != nil {
@@ -316,7 +323,7 @@ func (t *Target) waitGone(ctx context.Context, name string) error {
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("endpoint %s still %s after %s (%s)", name, d.EndpointStatus, t.set.WaitTimeout, EnvWaitTimeout)
+			return fmt.Errorf("endpoint %s is still %s after %s; it is created again once it is gone", name, d.EndpointStatus, wait)
 		}
 		select {
 		case <-ctx.Done():

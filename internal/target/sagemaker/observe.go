@@ -320,6 +320,19 @@ func versionSuffix(o sgname.Origin) string {
 	return ""
 }
 
+// warnOnce logs, once per process and name, a resource with Bridge's
+// prefix that Bridge cannot map back (its name record is missing, or it
+// was made by someone else). Observe ignores it; destroy deletes it.
+func (t *Target) warnOnce(kind, name string) {
+	t.mu.Lock()
+	seen := t.warned[kind+"/"+name]
+	t.warned[kind+"/"+name] = true
+	t.mu.Unlock()
+	if !seen {
+		t.log.Warn("ignoring a resource with Bridge's prefix that Bridge cannot map back to the registry", "kind", kind, "name", name)
+	}
+}
+
 // endpointStatus maps SageMaker's endpoint status to Bridge's.
 func endpointStatus(s smtypes.EndpointStatus) model.Status {
 	switch s {
@@ -360,7 +373,7 @@ func (t *Target) Observe(ctx context.Context) (model.Actual, error) {
 			o, ok, err := t.origin(ctx, sgname.KindEndpoint, sum.name)
 			if err != nil || !ok {
 				if err == nil {
-					t.log.Warn("ignoring an endpoint with Bridge's prefix that Bridge cannot map back", "endpoint", sum.name)
+					t.warnOnce("endpoint", sum.name)
 				}
 				results[i] = result{err: err}
 				return
@@ -389,7 +402,7 @@ func (t *Target) Observe(ctx context.Context) (model.Actual, error) {
 			return act, err
 		}
 		if !ok {
-			t.log.Warn("ignoring a model with Bridge's prefix that Bridge cannot map back", "model", n)
+			t.warnOnce("model", n)
 			continue
 		}
 		seen[o.Ref()] = true

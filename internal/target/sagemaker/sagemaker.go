@@ -80,6 +80,7 @@ type Target struct {
 	described map[string]describedEntry // endpoint name -> last DescribeEndpoint
 	origins   map[string]sgname.Origin  // hashed name -> what it stands for
 	updates   map[string]string         // endpoint -> config of the last UpdateEndpoint
+	warned    map[string]bool           // unmappable names already logged
 }
 
 var (
@@ -119,6 +120,7 @@ func Open(ctx context.Context, deps target.Deps, auth awsauth.Options) (*Target,
 		described: map[string]describedEntry{},
 		origins:   map[string]sgname.Origin{},
 		updates:   map[string]string{},
+		warned:    map[string]bool{},
 	}
 	t.up = manager.NewUploader(t.s3, func(u *manager.Uploader) {
 		u.PartSize = set.PartSize

@@ -113,7 +113,7 @@ func (t *Target) Destroy(ctx context.Context) error {
 		return fmt.Errorf("delete role %s: %w", RoleName, err)
 	}
 	t.mu.Lock()
-	t.configs, t.described, t.origins, t.updates = map[string][]variant{}, map[string]describedEntry{}, map[string]sgname.Origin{}, map[string]string{}
+	t.configs, t.described, t.origins, t.updates = map[string]*configInfo{}, map[string]describedEntry{}, map[string]sgname.Origin{}, map[string]string{}
 	t.mu.Unlock()
 	return nil
 }

@@ -162,14 +162,22 @@ func (t *Target) forget(endpoint string) {
 	t.mu.Unlock()
 }
 
-// configVariants returns the variants of an endpoint config; nil, nil if
-// the config does not exist. Configs never change, so answers are cached.
-func (t *Target) configVariants(ctx context.Context, name string) ([]variant, error) {
+// configInfo is what Bridge reads back from an endpoint config.
+type configInfo struct {
+	variants []variant // sorted by ref
+	capacity Capacity  // of the first variant (Bridge gives all the same)
+	capture  int       // data capture sampling percentage, 0 when off
+}
+
+// configVariants returns an endpoint config as Bridge reads it; nil, nil
+// if the config does not exist. Configs never change, so answers are
+// cached.
+func (t *Target) configVariants(ctx context.Context, name string) (*configInfo, error) {
 	t.mu.Lock()
-	vs, ok := t.configs[name]
+	ci, ok := t.configs[name]
 	t.mu.Unlock()
 	if ok {
-		return vs, nil
+		return ci, nil
 	}
 	out, err := t.sm.DescribeEndpointConfig(ctx, &sm.DescribeEndpointConfigInput{EndpointConfigName: aws.String(name)})
 	if isNotFound(err) {
@@ -178,11 +186,12 @@ func (t *Target) configVariants(ctx context.Context, name string) ([]variant, er
 	if err != nil {
 		return nil, fmt.Errorf("describe endpoint config %s: %w", name, err)
 	}
+	ci = &configInfo{}
 	total := 0.0
 	for _, pv := range out.ProductionVariants {
 		total += float64(aws.ToFloat32(pv.InitialVariantWeight))
 	}
-	for _, pv := range out.ProductionVariants {
+	for i, pv := range out.ProductionVariants {
 		o, ok, err := t.origin(ctx, sgname.KindModel, aws.ToString(pv.ModelName))
 		if err != nil {
 			return nil, err
@@ -194,13 +203,19 @@ func (t *Target) configVariants(ctx context.Context, name string) ([]variant, er
 		if total > 0 {
 			w /= total
 		}
-		vs = append(vs, variant{Ref: o.Ref(), Weight: w})
+		ci.variants = append(ci.variants, variant{Ref: o.Ref(), Weight: w})
+		if i == 0 {
+			ci.capacity = Capacity{InstanceType: string(pv.InstanceType), Count: int(aws.ToInt32(pv.InitialInstanceCount))}
+		}
 	}
-	sort.Slice(vs, func(i, j int) bool { return vs[i].Ref.Less(vs[j].Ref) })
+	if dc := out.DataCaptureConfig; dc != nil && aws.ToBool(dc.EnableCapture) {
+		ci.capture = int(aws.ToInt32(dc.InitialSamplingPercentage))
+	}
+	sort.Slice(ci.variants, func(i, j int) bool { return ci.variants[i].Ref.Less(ci.variants[j].Ref) })
 	t.mu.Lock()
-	t.configs[name] = vs
+	t.configs[name] = ci
 	t.mu.Unlock()
-	return vs, nil
+	return ci, nil
 }
 
 func originKey(kind, name string) string { return originPrefix + kind + "/" + name + ".json" }
@@ -450,11 +465,15 @@ func (t *Target) observeEndpoint(ctx context.Context, key model.EndpointKey, sum
 	if err != nil {
 		return ae, false, err
 	}
+	var curVariants []variant
+	if cur != nil {
+		curVariants = cur.variants
+	}
 	if cur == nil && ae.Status == model.StatusReady {
 		ae.Status, ae.Message = model.StatusFailed, "endpoint config "+aws.ToString(d.EndpointConfigName)+" was deleted"
 	}
 	have := map[int]bool{}
-	for _, v := range cur {
+	for _, v := range curVariants {
 		if v.Ref.Model != key.Model {
 			continue
 		}
@@ -466,7 +485,10 @@ func (t *Target) observeEndpoint(ctx context.Context, key model.EndpointKey, sum
 		if err != nil {
 			return ae, false, err
 		}
-		for _, v := range pending {
+		if pending == nil {
+			pending = &configInfo{}
+		}
+		for _, v := range pending.variants {
 			if v.Ref.Model == key.Model && !have[v.Ref.Version] {
 				ae.Versions = append(ae.Versions, model.WeightedVersion{Version: v.Ref.Version, Weight: 0})
 				have[v.Ref.Version] = true
@@ -474,5 +496,13 @@ func (t *Target) observeEndpoint(ctx context.Context, key model.EndpointKey, sum
 		}
 	}
 	sort.Slice(ae.Versions, func(i, j int) bool { return ae.Versions[i].Version < ae.Versions[j].Version })
+	if ae.Status == model.StatusReady && ae.Message == "" && cur != nil {
+		// Instance settings or data capture changed since this config was
+		// made: the planner compares versions only, so say so.
+		if want, err := t.set.Capacity(key.Slot); err == nil && (want != cur.capacity || t.set.CapturePct != cur.capture) {
+			ae.Message = fmt.Sprintf("endpoint config %s has %d × %s and data capture %d%%, settings now say %d × %s and %d%%; they apply at the endpoint's next update",
+				aws.ToString(d.EndpointConfigName), cur.capacity.Count, cur.capacity.InstanceType, cur.capture, want.Count, want.InstanceType, t.set.CapturePct)
+		}
+	}
 	return ae, true, nil
 }

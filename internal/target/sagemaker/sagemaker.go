@@ -76,7 +76,7 @@ type Target struct {
 	roleARN string
 
 	mu        sync.Mutex
-	configs   map[string][]variant      // endpoint config name -> variants (configs are immutable)
+	configs   map[string]*configInfo    // endpoint config name -> content (configs are immutable)
 	described map[string]describedEntry // endpoint name -> last DescribeEndpoint
 	origins   map[string]sgname.Origin  // hashed name -> what it stands for
 	updates   map[string]string         // endpoint -> config of the last UpdateEndpoint
@@ -116,7 +116,7 @@ func Open(ctx context.Context, deps target.Deps, auth awsauth.Options) (*Target,
 		bucket:  BucketName(id.Account, cfg.Region),
 		roleARN: "arn:aws:iam::" + id.Account + ":role/" + RoleName,
 
-		configs:   map[string][]variant{},
+		configs:   map[string]*configInfo{},
 		described: map[string]describedEntry{},
 		origins:   map[string]sgname.Origin{},
 		updates:   map[string]string{},

@@ -738,3 +738,37 @@ func TestResourceLimit(t *testing.T) {
 	}
 	h.assertNothingOrphaned()
 }
+
+// TestSettingsChange changes the instance type of a slot: the endpoint is
+// reported with a message until its next update, which uses the new type.
+func TestSettingsChange(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	if err := h.tgt.Init(h.ctx); err != nil {
+		t.Fatal(err)
+	}
+	h.register("iris")
+	h.converge(20 * time.Second)
+	t.Setenv("BRDG_DEPLOY_AWS_LATEST_INSTANCE_TYPE", "ml.m5.large")
+	h.tgt = h.open()
+	act, err := h.tgt.Observe(h.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := act.Endpoints[0]; e.Status != model.StatusReady || !strings.Contains(e.Message, "ml.m5.large") {
+		t.Fatalf("after the settings change: %+v", e)
+	}
+	mark := h.fake.Mark()
+	if err := h.tgt.Route(h.ctx, act.Endpoints[0].Key, []model.WeightedVersion{{Version: 1, Weight: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	waitStatus(t, h, act.Endpoints[0].Key, model.StatusReady)
+	vars, _, _ := h.fake.ConfigVariants(endpointInfo(t, h, "brdg-iris-latest").Config)
+	if vars[0]["InstanceType"] != "ml.m5.large" {
+		t.Fatalf("variants after route %v", vars)
+	}
+	act, _ = h.tgt.Observe(h.ctx)
+	if act.Endpoints[0].Message != "" {
+		t.Fatalf("message after the update: %q", act.Endpoints[0].Message)
+	}
+	h.assertAllowed(mark, runPolicy, "run")
+}

@@ -46,6 +46,9 @@ type Store struct {
 	closeErr error
 	once     sync.Once
 
+	stmtMu sync.Mutex
+	stmts  map[string]*sql.Stmt // prepared statements of the hot write path
+
 	cacheMu sync.Mutex    // guards cache
 	cache   *versionCache // Versions' last result, nil before the first call
 
@@ -122,6 +125,12 @@ func (s *Store) ArtifactRoot() string { return filepath.Join(s.home, ArtifactsDi
 // call more than once.
 func (s *Store) Close() error {
 	s.once.Do(func() {
+		s.stmtMu.Lock()
+		for _, st := range s.stmts {
+			st.Close()
+		}
+		s.stmts = nil
+		s.stmtMu.Unlock()
 		close(s.stop)
 		s.watchOnce.Do(func() { close(s.watchDone) }) // never started
 		<-s.watchDone
@@ -188,7 +197,11 @@ func (s *Store) write(ctx context.Context, op string, fn func(tx *sql.Tx) error)
 	// Bump the change counter first: triggers stamp the models the
 	// transaction touches with its new value.
 	var seq int64
-	if err := tx.QueryRowContext(ctx, `UPDATE registry_meta SET seq = seq + 1 WHERE id = 1 RETURNING seq`).Scan(&seq); err != nil {
+	bump, err := s.prepared(ctx, tx, `UPDATE registry_meta SET seq = seq + 1 WHERE id = 1 RETURNING seq`)
+	if err == nil {
+		err = bump.QueryRowContext(ctx).Scan(&seq)
+	}
+	if err != nil {
 		tx.Rollback()
 		return fmt.Errorf("%s: count change: %w", op, err)
 	}
@@ -222,6 +235,27 @@ func (s *Store) read(ctx context.Context, op string, fn func(tx *sql.Tx) error) 
 		return fmt.Errorf("%s: %w", op, err)
 	}
 	return nil
+}
+
+// prepared returns query prepared for tx. Statements are prepared once
+// per connection and kept (SQLite compiles triggers into every statement
+// that fires them, so preparing is a large part of a small write).
+func (s *Store) prepared(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, error) {
+	s.stmtMu.Lock()
+	st, ok := s.stmts[query]
+	if !ok {
+		var err error
+		if st, err = s.db.PrepareContext(ctx, query); err != nil {
+			s.stmtMu.Unlock()
+			return nil, err
+		}
+		if s.stmts == nil {
+			s.stmts = map[string]*sql.Stmt{}
+		}
+		s.stmts[query] = st
+	}
+	s.stmtMu.Unlock()
+	return tx.StmtContext(ctx, st), nil
 }
 
 func placeholders(n int) string {

@@ -198,21 +198,35 @@ func (s *Store) CreateModelVersion(ctx context.Context, spec VersionSpec) (Model
 		now := s.nowMS()
 		var id int64
 		var ver int
-		err := tx.QueryRowContext(ctx, `UPDATE registered_models SET last_version = last_version + 1, updated_ms = ?
-			WHERE name = ? RETURNING id, last_version`, now, spec.Name).Scan(&id, &ver)
+		next, err := s.prepared(ctx, tx, `UPDATE registered_models SET last_version = last_version + 1, updated_ms = ?
+			WHERE name = ? RETURNING id, last_version`)
+		if err != nil {
+			return err
+		}
+		err = next.QueryRowContext(ctx, now, spec.Name).Scan(&id, &ver)
 		if err == sql.ErrNoRows {
 			return modelNotFound(spec.Name)
 		}
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO model_versions(model_id, version, source, run_id, run_link, description, stage, status, created_ms, updated_ms)
-			VALUES (?,?,?,?,?,?,?,?,?,?)`, id, ver, spec.Source, spec.RunID, spec.RunLink, spec.Description, model.StageNone, "READY", now, now); err != nil {
+		insert, err := s.prepared(ctx, tx, `INSERT INTO model_versions(model_id, version, source, run_id, run_link, description, stage, status, created_ms, updated_ms)
+			VALUES (?,?,?,?,?,?,?,?,?,?)`)
+		if err != nil {
 			return err
 		}
-		for k, v := range spec.Tags {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO model_version_tags(model_id, version, key, value) VALUES (?,?,?,?)`, id, ver, k, v); err != nil {
+		if _, err := insert.ExecContext(ctx, id, ver, spec.Source, spec.RunID, spec.RunLink, spec.Description, model.StageNone, "READY", now, now); err != nil {
+			return err
+		}
+		if len(spec.Tags) > 0 {
+			tag, err := s.prepared(ctx, tx, `INSERT INTO model_version_tags(model_id, version, key, value) VALUES (?,?,?,?)`)
+			if err != nil {
 				return err
+			}
+			for k, v := range spec.Tags {
+				if _, err := tag.ExecContext(ctx, id, ver, k, v); err != nil {
+					return err
+				}
 			}
 		}
 		out = ModelVersion{

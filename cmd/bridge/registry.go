@@ -40,9 +40,8 @@ the model registry under /api/2.0/mlflow/ and the artifact store under
 MLFLOW_TRACKING_URI=http://ADDR. When BRIDGE_REGISTRY_TOKEN is set, every request
 needs "Authorization: Bearer <token>" (MLFLOW_TRACKING_TOKEN) or HTTP Basic auth
 with the token as password. Stops gracefully on SIGINT or SIGTERM.`,
-	Example: `  bridge registry serve
-  bridge --home /var/lib/bridge registry serve --addr 0.0.0.0:5000
-  BRIDGE_REGISTRY_TOKEN=s3cret bridge registry serve --addr 127.0.0.1:5000`,
+	Example: `  bridge registry serve                                  # http://127.0.0.1:5000, home ./.bridge
+  BRIDGE_REGISTRY_TOKEN=s3cret bridge --home /var/lib/bridge registry serve --addr 0.0.0.0:5000`,
 	Args: cobra.NoArgs,
 	RunE: func(cmd *cobra.Command, args []string) error {
 		return serveRegistry(cmd.Context(), cmd, registryServeFlags.addr)

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bridgeops/bridge/internal/registry/store"
 )
@@ -416,5 +417,33 @@ func TestBodyLimit(t *testing.T) {
 	}
 	if _, err := s.st.GetRegisteredModel(context.Background(), "m"); !store.IsNotFound(err) {
 		t.Fatalf("oversized request wrote something: %v", err)
+	}
+}
+
+func TestWritesThroughTheAPINotify(t *testing.T) {
+	s := newServer(t, Options{})
+	changes := s.st.Changes()
+	writes := []step{
+		{name: "create", method: "POST", path: api + "registered-models/create", body: map[string]any{"name": "m"}, wantStatus: 200},
+		{name: "version", method: "POST", path: api + "model-versions/create", body: map[string]any{"name": "m", "source": "s3://b/k"}, wantStatus: 200},
+		{name: "transition", method: "POST", path: api + "model-versions/transition-stage",
+			body: map[string]any{"name": "m", "version": "1", "stage": "Staging", "archive_existing_versions": false}, wantStatus: 200},
+		{name: "alias", method: "POST", path: api + "registered-models/alias", body: map[string]any{"name": "m", "alias": "champion", "version": "1"}, wantStatus: 200},
+	}
+	for _, w := range writes {
+		runSteps(t, s, []step{w})
+		select {
+		case <-changes:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s through the API: no change notification", w.name)
+		}
+	}
+	// A refused request changes nothing and wakes nobody.
+	runSteps(t, s, []step{{name: "bad", method: "POST", path: api + "model-versions/create", body: map[string]any{"name": "nope", "source": "x"},
+		wantStatus: 404, wantCode: "RESOURCE_DOES_NOT_EXIST"}})
+	select {
+	case <-changes:
+		t.Fatal("a refused request notified a change")
+	case <-time.After(3 * store.PollInterval):
 	}
 }

@@ -169,6 +169,9 @@ func (p s3Protocol) operation(rc *reqCtx) (string, *apiError) {
 			return "ListMultipartUploads", errorf(501, "NotImplemented", "awsfake: ListMultipartUploads is not emulated")
 		case m == http.MethodGet && rt.q.Get("list-type") == "2":
 			rc.authz("s3:ListBucket", bucketARN)
+			if rt.q.Get("delimiter") != "" {
+				return "ListObjectsV2", errorf(501, "NotImplemented", "awsfake: ListObjectsV2 with a delimiter is not emulated")
+			}
 			return "ListObjectsV2", nil
 		case m == http.MethodGet:
 			rc.authz("s3:ListBucket", bucketARN)

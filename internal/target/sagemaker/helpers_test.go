@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/bridgeops/bridge/internal/awsauth"
 	"github.com/bridgeops/bridge/internal/awsfake"
 	"github.com/bridgeops/bridge/internal/config"
@@ -71,14 +73,15 @@ func (f *dirFetcher) Fetch(ctx context.Context, ref model.VersionRef, source str
 // harness is a fake AWS, a SageMaker target pointed at it, an embedded
 // registry and the real reconcile loop.
 type harness struct {
-	t     testing.TB
-	ctx   context.Context
-	fake  *awsfake.Server
-	cfg   config.Config
-	fetch *dirFetcher
-	tgt   *sagemaker.Target
-	reg   *store.Store
-	rec   *reconcile.Reconciler
+	t       testing.TB
+	ctx     context.Context
+	fake    *awsfake.Server
+	cfg     config.Config
+	fetch   *dirFetcher
+	tgt     *sagemaker.Target
+	metrics *prometheus.Registry
+	reg     *store.Store
+	rec     *reconcile.Reconciler
 }
 
 type harnessOpts struct {
@@ -106,7 +109,7 @@ func newHarness(t testing.TB, o harnessOpts) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t, ctx: ctx, fake: f, cfg: cfg, fetch: &dirFetcher{root: t.TempDir(), fetched: map[model.VersionRef]int{}}}
+	h := &harness{t: t, ctx: ctx, fake: f, cfg: cfg, metrics: prometheus.NewRegistry(), fetch: &dirFetcher{root: t.TempDir(), fetched: map[model.VersionRef]int{}}}
 	h.tgt = h.open()
 	reg, err := store.Open(ctx, t.TempDir())
 	if err != nil {
@@ -130,7 +133,7 @@ func (h *harness) open() *sagemaker.Target {
 	}
 	auth.MaxBackoff = 2 * time.Millisecond
 	auth.NoRetryQuota = true
-	tgt, err := sagemaker.Open(h.ctx, target.Deps{Config: h.cfg, Fetcher: h.fetch}, auth)
+	tgt, err := sagemaker.Open(h.ctx, target.Deps{Config: h.cfg, Fetcher: h.fetch, Metrics: h.metrics}, auth)
 	if err != nil {
 		h.t.Fatal(err)
 	}

@@ -103,6 +103,11 @@ func Open(ctx context.Context, deps target.Deps, auth awsauth.Options) (*Target,
 	if err != nil {
 		return nil, err
 	}
+	metrics, err := newCallMetrics(deps.Metrics)
+	if err != nil {
+		return nil, fmt.Errorf("register SageMaker target metrics: %w", err)
+	}
+	cfg.APIOptions = append(cfg.APIOptions, metrics.apiOption)
 	pathStyle := awsauth.EndpointOverridden(cfg, "S3")
 	t := &Target{
 		set:     set,

@@ -493,6 +493,15 @@ func testFaults(t *testing.T, seed int64) {
 	}
 	h.assertAllowed(mark, runPolicy, "run")
 	t.Logf("%d calls, faults %v", len(calls), faults)
+	// The metrics count calls after retries: successes of every kind, and
+	// no failure outcome once the loop converged without faults.
+	// (A retry after a lost response ends "ValidationException: already
+	// existing", which CreateVersion accepts.)
+	ok := counterValue(t, h, "bridge_sagemaker_aws_calls_total", map[string]string{"service": "SageMaker", "operation": "CreateModel", "outcome": "ok"})
+	all := ok + counterValue(t, h, "bridge_sagemaker_aws_calls_total", map[string]string{"service": "SageMaker", "operation": "CreateModel", "outcome": "ValidationException"})
+	if ok < 3 || all < 6 {
+		t.Fatalf("CreateModel counted %v ok of %v, want at least 3 of 6 versions", ok, all)
+	}
 
 	// Destroy under the same faults, twice.
 	h.fake.SetFaults(awsfake.Faults{Throttle: 0.15, ServerError: 0.1, LostResponse: 0.05})
@@ -771,4 +780,31 @@ func TestSettingsChange(t *testing.T) {
 		t.Fatalf("message after the update: %q", act.Endpoints[0].Message)
 	}
 	h.assertAllowed(mark, runPolicy, "run")
+}
+
+func counterValue(t *testing.T, h *harness, name string, labels map[string]string) float64 {
+	t.Helper()
+	mfs, err := h.metrics.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+	next:
+		for _, m := range mf.GetMetric() {
+			got := map[string]string{}
+			for _, lp := range m.GetLabel() {
+				got[lp.GetName()] = lp.GetValue()
+			}
+			for k, v := range labels {
+				if got[k] != v {
+					continue next
+				}
+			}
+			return m.GetCounter().GetValue()
+		}
+	}
+	return 0
 }

@@ -290,7 +290,7 @@ func TestListPagination(t *testing.T) {
 		models = append(models, fmt.Sprintf("brdg-m%03d-1", i))
 	}
 	models = append(models, "other-brdg-x", "unrelated")
-	f.Seed("us-east-1", models, nil, "img")
+	f.Plant("us-east-1", models, nil, "img")
 
 	for _, tc := range []struct {
 		name     string

@@ -717,11 +717,11 @@ func (s *Server) SystemUpdate(name string, d time.Duration) error {
 	return nil
 }
 
-// Seed creates resources directly, without calls being recorded: models
+// Plant creates resources directly, without calls being recorded: models
 // (with the given image, no artifact), and for each endpoint name an
 // InService endpoint with a one-variant config on the first model. Tests use
 // it to plant resources Bridge did not create.
-func (s *Server) Seed(region string, models []string, endpoints []string, image string) {
+func (s *Server) Plant(region string, models []string, endpoints []string, image string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.opts.Clock()

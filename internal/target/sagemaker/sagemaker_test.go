@@ -396,7 +396,7 @@ func TestManyEndpoints(t *testing.T) {
 		t.Skip("150 endpoints")
 	}
 	h := newHarness(t, harnessOpts{fake: awsfake.Options{CreateDelay: time.Millisecond, DeleteDelay: time.Millisecond}})
-	h.fake.Seed("us-east-1", []string{"other-model", "xbrdg-model", "my-brdg-model"}, []string{"prod-api", "other-brdg-api"}, "img")
+	h.fake.Plant("us-east-1", []string{"other-model", "xbrdg-model", "my-brdg-model"}, []string{"prod-api", "other-brdg-api"}, "img")
 	if err := h.tgt.Init(h.ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -580,13 +580,14 @@ func TestNamesNeedingMapping(t *testing.T) {
 
 func TestDestroyTwiceAndForeignResources(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
-	h.fake.Seed("us-east-1", []string{"keep-model", "notbrdg-1"}, []string{"keep-endpoint", "mybrdg-endpoint"}, "img")
+	h.fake.Plant("us-east-1", []string{"keep-model", "notbrdg-1"}, []string{"keep-endpoint", "mybrdg-endpoint"}, "img")
 	h.fake.PutRole("other-role", `{"Statement":[]}`, sagemaker.ManagedPolicyARN)
 	mark := h.fake.Mark()
 	// Destroy before init: nothing there, nothing fails.
 	if err := h.tgt.Destroy(h.ctx); err != nil {
 		t.Fatalf("destroy of nothing: %v", err)
 	}
+	h.assertAllowed(mark, initPolicy, "destroy before init")
 	if err := h.tgt.Init(h.ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -610,7 +611,6 @@ func TestDestroyTwiceAndForeignResources(t *testing.T) {
 	if _, err := h.tgt.Observe(h.ctx); err == nil || !strings.Contains(err.Error(), "bridge init sagemaker") {
 		t.Fatalf("observe without bucket: %v", err)
 	}
-	_ = mark
 }
 
 func TestMultipartArtifact(t *testing.T) {

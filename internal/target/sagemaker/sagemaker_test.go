@@ -808,3 +808,25 @@ func counterValue(t *testing.T, h *harness, name string, labels map[string]strin
 	}
 	return 0
 }
+
+// TestAssumedRole runs the target with AWS_ROLE: every call after the
+// assume-role is made by the role's session, tagged as configured.
+func TestAssumedRole(t *testing.T) {
+	h := newHarness(t, harnessOpts{env: map[string]string{
+		"AWS_ROLE":                     "arn:aws:iam::123456789012:role/bridge-deployer",
+		"BRDG_DEPLOY_AWS_SESSION_TAGS": "team=ml",
+	}})
+	mark := h.fake.Mark()
+	if err := h.tgt.Init(h.ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range h.fake.CallsSince(mark) {
+		if c.Principal != "arn:aws:sts::123456789012:assumed-role/bridge-deployer/bridge" {
+			t.Fatalf("%s made by %q, want the assumed role", c, c.Principal)
+		}
+	}
+	s := h.fake.AssumedSessions()
+	if len(s) == 0 || s[0].Tags["team"] != "ml" || s[0].Tags["Application"] != "bridge" {
+		t.Fatalf("sessions %+v", s)
+	}
+}

@@ -83,7 +83,7 @@ func Open(ctx context.Context, home string) (*Store, error) {
 	}
 	path := filepath.Join(abs, FileName)
 	q := url.Values{}
-	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(NORMAL)"} {
+	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(NORMAL)", "wal_autocheckpoint(4000)"} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")

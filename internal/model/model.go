@@ -147,54 +147,116 @@ type Actual struct {
 // serving the newest version in stage None; one endpoint per (model, alias).
 // Archived versions are served by no stage endpoint (an alias may still name one).
 func DesiredFrom(versions []ModelVersion) Desired {
-	eps := map[EndpointKey]map[int]bool{}
-	add := func(k EndpointKey, v int) {
-		m := eps[k]
-		if m == nil {
-			m = map[int]bool{}
-			eps[k] = m
-		}
-		m[v] = true
+	// Work model by model, versions in ascending order: every output list
+	// then comes out sorted without maps keyed by strings, which keeps this
+	// cheap at tens of thousands of versions (it runs on every pass).
+	order := make([]int, len(versions))
+	for i := range order {
+		order[i] = i
 	}
-	latest := map[string]int{}
-	byRef := map[VersionRef]ModelVersion{}
-	for _, v := range versions {
-		byRef[v.Ref()] = v
-		switch v.Stage {
-		case StageStaging, StageProduction:
-			add(EndpointKey{v.Name, v.Stage}, v.Version)
-		case StageNone, "":
-			if v.Version > latest[v.Name] {
-				latest[v.Name] = v.Version
-			}
+	less := func(a, b int) bool {
+		va, vb := &versions[a], &versions[b]
+		if va.Name != vb.Name {
+			return va.Name < vb.Name
 		}
-		for _, a := range v.Aliases {
-			add(EndpointKey{v.Name, a}, v.Version)
-		}
+		return va.Version < vb.Version
 	}
-	for name, v := range latest {
-		add(EndpointKey{name, SlotLatest}, v)
+	if !sort.SliceIsSorted(order, func(i, j int) bool { return less(order[i], order[j]) }) {
+		sort.SliceStable(order, func(i, j int) bool { return less(order[i], order[j]) })
 	}
 	var d Desired
-	served := map[VersionRef]bool{}
-	for k, vs := range eps {
-		ep := DesiredEndpoint{Key: k}
-		w := 1.0 / float64(len(vs))
-		for v := range vs {
-			ep.Versions = append(ep.Versions, WeightedVersion{Version: v, Weight: w})
-			served[VersionRef{k.Model, v}] = true
+	var group []int // indexes into versions of one model, by version; a repeated version keeps its last entry
+	for start := 0; start < len(order); {
+		name := versions[order[start]].Name
+		group = group[:0]
+		end := start
+		for ; end < len(order) && versions[order[end]].Name == name; end++ {
+			if n := len(group); n > 0 && versions[group[n-1]].Version == versions[order[end]].Version {
+				group[n-1] = order[end]
+				continue
+			}
+			group = append(group, order[end])
 		}
-		sort.Slice(ep.Versions, func(i, j int) bool { return ep.Versions[i].Version < ep.Versions[j].Version })
+		start = end
+		desiredForModel(&d, versions, group)
+	}
+	return d
+}
+
+// desiredForModel adds one model's endpoints, served versions and tagged
+// versions to d; group indexes its versions in ascending version order.
+func desiredForModel(d *Desired, versions []ModelVersion, group []int) {
+	type slot struct {
+		name string
+		vs   []int // ascending
+	}
+	var slots []slot
+	add := func(name string, v int) {
+		for i := range slots {
+			if slots[i].name == name {
+				if n := len(slots[i].vs); n == 0 || slots[i].vs[n-1] != v {
+					slots[i].vs = append(slots[i].vs, v)
+				}
+				return
+			}
+		}
+		slots = append(slots, slot{name, []int{v}})
+	}
+	latest := 0
+	for _, i := range group {
+		v := &versions[i]
+		switch v.Stage {
+		case StageStaging, StageProduction:
+			add(v.Stage, v.Version)
+		case StageNone, "":
+			latest = v.Version // ascending: the last one is the newest
+		}
+		for _, a := range v.Aliases {
+			add(a, v.Version)
+		}
+	}
+	if latest > 0 {
+		add(SlotLatest, latest)
+	}
+	sort.Slice(slots, func(i, j int) bool { return slots[i].name < slots[j].name })
+	name := versions[group[0]].Name
+	total := 0
+	for _, s := range slots {
+		ep := DesiredEndpoint{Key: EndpointKey{name, s.name}, Versions: make([]WeightedVersion, len(s.vs))}
+		w := 1.0 / float64(len(s.vs))
+		for i, v := range s.vs {
+			ep.Versions[i] = WeightedVersion{Version: v, Weight: w}
+		}
+		total += len(s.vs)
 		d.Endpoints = append(d.Endpoints, ep)
 	}
-	sort.Slice(d.Endpoints, func(i, j int) bool { return d.Endpoints[i].Key.Less(d.Endpoints[j].Key) })
-	for ref := range served {
-		mv := byRef[ref]
-		d.Versions = append(d.Versions, DesiredVersion{Ref: ref, Source: mv.Source, Tags: mv.Tags})
+	// served: a scan of the few slots, or a set when there are many.
+	var set map[int]bool
+	if total > 16 {
+		set = make(map[int]bool, total)
+		for _, s := range slots {
+			for _, v := range s.vs {
+				set[v] = true
+			}
+		}
 	}
-	sort.Slice(d.Versions, func(i, j int) bool { return d.Versions[i].Ref.Less(d.Versions[j].Ref) })
-	for _, v := range versions {
-		if served[v.Ref()] {
+	served := func(v int) bool {
+		if set != nil {
+			return set[v]
+		}
+		for _, s := range slots {
+			for _, x := range s.vs {
+				if x == v {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	for _, i := range group {
+		v := &versions[i]
+		if served(v.Version) {
+			d.Versions = append(d.Versions, DesiredVersion{Ref: v.Ref(), Source: v.Source, Tags: v.Tags})
 			continue
 		}
 		if _, ok := v.Tags[TagDeployState]; ok {
@@ -205,8 +267,6 @@ func DesiredFrom(versions []ModelVersion) Desired {
 			d.Tagged = append(d.Tagged, v.Ref())
 		}
 	}
-	sort.Slice(d.Tagged, func(i, j int) bool { return d.Tagged[i].Less(d.Tagged[j]) })
-	return d
 }
 
 // ParseVersion parses a registry version string ("3") into its number.

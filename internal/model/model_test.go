@@ -1,7 +1,10 @@
 package model
 
 import (
+	"fmt"
+	"math/rand/v2"
 	"reflect"
+	"sort"
 	"testing"
 )
 
@@ -111,5 +114,140 @@ func TestParseVersion(t *testing.T) {
 		if (err == nil) != tt.ok || got != tt.want {
 			t.Errorf("ParseVersion(%q) = %d, %v", tt.in, got, err)
 		}
+	}
+}
+
+// desiredFromReference is the first, map-based implementation of
+// DesiredFrom, kept to check the faster one against.
+func desiredFromReference(versions []ModelVersion) Desired {
+	eps := map[EndpointKey]map[int]bool{}
+	add := func(k EndpointKey, v int) {
+		m := eps[k]
+		if m == nil {
+			m = map[int]bool{}
+			eps[k] = m
+		}
+		m[v] = true
+	}
+	latest := map[string]int{}
+	byRef := map[VersionRef]ModelVersion{}
+	for _, v := range versions {
+		byRef[v.Ref()] = v
+		switch v.Stage {
+		case StageStaging, StageProduction:
+			add(EndpointKey{v.Name, v.Stage}, v.Version)
+		case StageNone, "":
+			if v.Version > latest[v.Name] {
+				latest[v.Name] = v.Version
+			}
+		}
+		for _, a := range v.Aliases {
+			add(EndpointKey{v.Name, a}, v.Version)
+		}
+	}
+	for name, v := range latest {
+		add(EndpointKey{name, SlotLatest}, v)
+	}
+	var d Desired
+	served := map[VersionRef]bool{}
+	for k, vs := range eps {
+		ep := DesiredEndpoint{Key: k}
+		w := 1.0 / float64(len(vs))
+		for v := range vs {
+			ep.Versions = append(ep.Versions, WeightedVersion{Version: v, Weight: w})
+			served[VersionRef{k.Model, v}] = true
+		}
+		sort.Slice(ep.Versions, func(i, j int) bool { return ep.Versions[i].Version < ep.Versions[j].Version })
+		d.Endpoints = append(d.Endpoints, ep)
+	}
+	sort.Slice(d.Endpoints, func(i, j int) bool { return d.Endpoints[i].Key.Less(d.Endpoints[j].Key) })
+	for ref := range served {
+		mv := byRef[ref]
+		d.Versions = append(d.Versions, DesiredVersion{Ref: ref, Source: mv.Source, Tags: mv.Tags})
+	}
+	sort.Slice(d.Versions, func(i, j int) bool { return d.Versions[i].Ref.Less(d.Versions[j].Ref) })
+	for _, v := range versions {
+		if served[v.Ref()] {
+			continue
+		}
+		if _, ok := v.Tags[TagDeployState]; ok {
+			d.Tagged = append(d.Tagged, v.Ref())
+		} else if _, ok := v.Tags[TagDeployURL]; ok {
+			d.Tagged = append(d.Tagged, v.Ref())
+		} else if _, ok := v.Tags[TagDeployError]; ok {
+			d.Tagged = append(d.Tagged, v.Ref())
+		}
+	}
+	sort.Slice(d.Tagged, func(i, j int) bool { return d.Tagged[i].Less(d.Tagged[j]) })
+	return d
+}
+
+// TestDesiredFromMatchesReference compares DesiredFrom with the reference
+// implementation on random registries (shuffled input, stages, aliases,
+// tags).
+func TestDesiredFromMatchesReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	stages := []string{StageNone, "", StageStaging, StageProduction, StageArchived}
+	aliases := []string{"champion", "challenger", "a", "Z"}
+	tagSets := []map[string]string{nil, {TagDeployState: StateDeployed}, {TagDeployURL: "u"}, {TagDeployError: "e"}, {"other": "x"}}
+	for round := 0; round < 500; round++ {
+		var vs []ModelVersion
+		for m := 0; m < rng.IntN(5)+1; m++ {
+			perm := rng.Perm(rng.IntN(40) + 1)
+			for _, v := range perm {
+				mv := ModelVersion{Name: fmt.Sprintf("m%d", rng.IntN(4)), Version: v + 1, Stage: stages[rng.IntN(len(stages))],
+					Source: fmt.Sprintf("s%d", rng.IntN(100)), Tags: tagSets[rng.IntN(len(tagSets))]}
+				for _, a := range aliases {
+					if rng.IntN(6) == 0 {
+						mv.Aliases = append(mv.Aliases, a)
+					}
+				}
+				vs = append(vs, mv)
+			}
+		}
+		// The reference merges repeated (model, version) entries; registries
+		// never repeat one, so compare on unique refs only.
+		seen := map[VersionRef]bool{}
+		uniq := vs[:0]
+		for _, v := range vs {
+			if !seen[v.Ref()] {
+				seen[v.Ref()] = true
+				uniq = append(uniq, v)
+			}
+		}
+		rng.Shuffle(len(uniq), func(i, j int) { uniq[i], uniq[j] = uniq[j], uniq[i] })
+		got, want := DesiredFrom(uniq), desiredFromReference(uniq)
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("round %d: input %+v\n got %+v\nwant %+v", round, uniq, got, want)
+		}
+	}
+}
+
+func BenchmarkDesiredFrom(b *testing.B) {
+	var vs []ModelVersion
+	for m := 0; m < 1000; m++ {
+		for v := 1; v <= 10; v++ {
+			mv := ModelVersion{Name: fmt.Sprintf("model-%04d", m), Version: v, Stage: StageArchived, Tags: map[string]string{TagDeployState: StateDeployed}}
+			switch v {
+			case 8:
+				mv.Stage = StageStaging
+			case 9:
+				mv.Stage, mv.Aliases = StageProduction, []string{"champion"}
+			case 10:
+				mv.Stage = StageNone
+			}
+			vs = append(vs, mv)
+		}
+	}
+	for _, impl := range []struct {
+		name string
+		f    func([]ModelVersion) Desired
+	}{{"DesiredFrom", DesiredFrom}, {"reference", desiredFromReference}} {
+		b.Run(impl.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				impl.f(vs)
+			}
+		})
 	}
 }

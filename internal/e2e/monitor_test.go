@@ -14,6 +14,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -395,6 +396,10 @@ func (dirFetcher) Fetch(ctx context.Context, ref model.VersionRef, source string
 // with sink as its capture sink (nil: capture off).
 func benchRouter(b *testing.B, sink capture.Sink) (url string, stop func()) {
 	b.Helper()
+	// Quiet: log lines would interleave with the benchmark's result line.
+	prev := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	b.Cleanup(func() { slog.SetDefault(prev) })
 	ctx := context.Background()
 	dir := b.TempDir()
 	os.WriteFile(filepath.Join(dir, "model.json"), []byte(`{"kind": "linear_regression", "coefficients": [2, -1, 0.5, 0.1], "intercept": 3}`), 0o644)
@@ -478,7 +483,7 @@ func BenchmarkCaptureOverhead(b *testing.B) {
 	defer stopOn()
 	// Short rounds, alternating (ABBA), so that load from elsewhere on the
 	// machine falls on both sides alike.
-	const perRound, clients, rounds = 4000, 16, 24
+	const perRound, clients, rounds = 4000, 16, 30
 	load(b, offURL, 2000, clients) // warm up both
 	load(b, onURL, 2000, clients)
 	var off, on []float64

@@ -292,6 +292,13 @@ func TestModelVersionEndpoints(t *testing.T) {
 		{name: "search by name, default order version DESC", method: "GET", path: api + "model-versions/search?filter=" + url.QueryEscape("name='m'"), wantStatus: 200,
 			want: map[string]string{"model_versions[0].version": "3", "model_versions[2].version": "1"}},
 		{name: "search bad filter", method: "GET", path: api + "model-versions/search?filter=" + url.QueryEscape("bogus = 'x'"), wantStatus: 400, wantCode: "INVALID_PARAMETER_VALUE"},
+		{name: "search by version_number and tag", method: "GET", path: api + "model-versions/search?filter=" + url.QueryEscape("name = 'm' AND version_number <= 2 AND tags.k = 'v'"),
+			wantStatus: 200, want: map[string]string{"model_versions[0].version": "1"}, absent: []string{"model_versions[1]"}},
+		{name: "search ordered by version ASC, paged", method: "GET", path: api + "model-versions/search?max_results=2&order_by=version_number+ASC&filter=" + url.QueryEscape("name = 'm'"),
+			wantStatus: 200, want: map[string]string{"model_versions[0].version": "1", "model_versions[1].version": "2", "next_page_token": "eyJvZmZzZXQiOjJ9"}},
+		{name: "second page", method: "GET", path: api + "model-versions/search?max_results=2&order_by=version_number+ASC&page_token=eyJvZmZzZXQiOjJ9&filter=" + url.QueryEscape("name = 'm'"),
+			wantStatus: 200, want: map[string]string{"model_versions[0].version": "3"}, absent: []string{"model_versions[1]", "next_page_token"}},
+		{name: "search max_results too large", method: "GET", path: api + "model-versions/search?max_results=200001", wantStatus: 400, wantCode: "INVALID_PARAMETER_VALUE"},
 		{name: "delete version", method: "DELETE", path: api + "model-versions/delete", body: map[string]any{"name": "m", "version": "3"}, wantStatus: 200},
 		{name: "deleted version gone", method: "GET", path: api + "model-versions/get?name=m&version=3", wantStatus: 404, wantCode: "RESOURCE_DOES_NOT_EXIST"},
 		{name: "numbers not reused", method: "POST", path: api + "model-versions/create", body: map[string]any{"name": "m", "source": "s3://b/4"},
@@ -304,7 +311,11 @@ func TestSearchPaginationAndOrder(t *testing.T) {
 	s := newServer(t, Options{})
 	ctx := context.Background()
 	for _, n := range []string{"alpha", "beta", "gamma", "delta", "Alpine"} {
-		if _, err := s.st.CreateRegisteredModel(ctx, n, "", nil); err != nil {
+		tags := map[string]string{}
+		if n[0] == 'a' || n[0] == 'A' {
+			tags["team"] = "ml"
+		}
+		if _, err := s.st.CreateRegisteredModel(ctx, n, "", tags); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -317,6 +328,9 @@ func TestSearchPaginationAndOrder(t *testing.T) {
 		{"filter=" + url.QueryEscape("name ILIKE 'al%'"), []string{"Alpine", "alpha"}},
 		{"filter=" + url.QueryEscape("name = 'beta'"), []string{"beta"}},
 		{"order_by=" + url.QueryEscape("name DESC"), []string{"gamma", "delta", "beta", "alpha", "Alpine"}},
+		{"filter=" + url.QueryEscape("tags.team = 'ml'"), []string{"Alpine", "alpha"}},
+		{"filter=" + url.QueryEscape("tags.team = 'ml' AND name != 'alpha'"), []string{"Alpine"}},
+		{"filter=" + url.QueryEscape("name = 'nobody'"), nil},
 	}
 	for _, tt := range tests {
 		status, m, raw := s.do(t, "GET", api+"registered-models/search?"+tt.query, nil)

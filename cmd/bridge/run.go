@@ -115,12 +115,13 @@ type app struct {
 	routerLn, registryLn net.Listener
 	servers              []served
 
-	cancel   context.CancelFunc
-	done     chan struct{} // closed when the loop and servers have stopped
-	errMu    sync.Mutex
-	err      error
-	closers  []func(context.Context) error // run in reverse order by shutdown
-	stopOnce sync.Once
+	cancel      context.CancelFunc
+	done        chan struct{} // closed when the loop and servers have stopped
+	errMu       sync.Mutex
+	err         error
+	closers     []func(context.Context) error // run in reverse order by shutdown
+	stopOnce    sync.Once
+	serversOnce sync.Once
 }
 
 // newApp builds every part of bridge run without starting anything but
@@ -183,20 +184,20 @@ func startApp(ctx context.Context, c config.Config, o appOptions) (*app, error) 
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	a.cancel = cancel
-	var wg sync.WaitGroup
+	var served sync.WaitGroup
 	for _, s := range a.servers {
-		wg.Add(1)
+		served.Add(1)
 		go func() {
-			defer wg.Done()
+			defer served.Done()
 			if err := s.srv.Serve(s.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				a.setErr(fmt.Errorf("serve %s: %w", s.ln.Addr(), err))
 				cancel()
 			}
 		}()
 	}
-	wg.Add(1)
+	loopDone := make(chan struct{})
 	go func() {
-		defer wg.Done()
+		defer close(loopDone)
 		if err := a.loop.Run(runCtx); err != nil {
 			a.setErr(err)
 		}
@@ -213,8 +214,13 @@ func startApp(ctx context.Context, c config.Config, o appOptions) (*app, error) 
 		<-runCtx.Done()
 		sctx, scancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer scancel()
+		// No new requests; in-flight ones finish. The loop finishes its
+		// pass (its context is cancelled) before the target and the
+		// registry close under it.
+		a.stopServers(sctx)
+		served.Wait()
+		<-loopDone
 		a.shutdown(sctx)
-		wg.Wait()
 		close(a.done)
 	}()
 	return a, nil
@@ -376,15 +382,23 @@ func (a *app) Wait() error {
 	return a.err
 }
 
-// shutdown stops the servers (in-flight requests finish), then closes the
-// target (models drain and close), monitoring and the registry.
-func (a *app) shutdown(ctx context.Context) {
-	a.stopOnce.Do(func() {
+// stopServers shuts the HTTP servers down: listeners close, in-flight
+// requests finish.
+func (a *app) stopServers(ctx context.Context) {
+	a.serversOnce.Do(func() {
 		for _, s := range a.servers {
 			if err := s.srv.Shutdown(ctx); err != nil {
 				slog.Warn("shut down HTTP server", "err", err)
 			}
 		}
+	})
+}
+
+// shutdown stops the servers, then closes the target (models drain and
+// close), monitoring and the registry. Only the first call acts.
+func (a *app) shutdown(ctx context.Context) {
+	a.stopOnce.Do(func() {
+		a.stopServers(ctx)
 		for _, ln := range []net.Listener{a.routerLn, a.registryLn} {
 			if ln != nil {
 				ln.Close() // listeners never served (a failed start)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -329,5 +330,57 @@ func TestVersionsCacheFollowsChanges(t *testing.T) {
 		if !reflect.DeepEqual(got, want) {
 			t.Fatalf("%s: cached Versions\n%+v\nwant\n%+v", st.name, got, want)
 		}
+	}
+}
+
+func TestVersionsRoundTripAwkwardValues(t *testing.T) {
+	s, _ := openTest(t)
+	ctx := context.Background()
+	mustCreate(t, s, "mödel: 1,2")
+	specs := []VersionSpec{
+		{Name: "mödel: 1,2", Source: "s3://b/12:34,5", RunID: "", Description: "line1\nline2: 3:x", Tags: map[string]string{"a:b": "1:2,3", "empty": "", "ü": "ö"}},
+		{Name: "mödel: 1,2", Source: "10:", RunID: "r:1", Description: ""},
+		{Name: "mödel: 1,2", Source: ",", Tags: map[string]string{"k": strings.Repeat("9:", 100)}},
+	}
+	for _, sp := range specs {
+		if _, err := s.CreateModelVersion(ctx, sp); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.TransitionStage(ctx, "mödel: 1,2", 2, "staging", false); err != nil {
+		t.Fatal(err)
+	}
+	vs, err := s.Versions(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(vs) != len(specs) {
+		t.Fatalf("%d versions", len(vs))
+	}
+	for _, v := range vs {
+		// GetModelVersion reads plain columns: the oracle for the packed read.
+		want, err := s.GetModelVersion(ctx, v.Name, v.Version)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(v, want.ModelVersion) {
+			t.Errorf("version %d:\n got %#v\nwant %#v", v.Version, v, want.ModelVersion)
+		}
+	}
+}
+
+func TestPackedReaderRejectsMalformedRows(t *testing.T) {
+	for _, row := range []string{"", "x,", "1,2,", "1,", "1,2,5:abc", "1,2,-1:", "1,2,a:b"} {
+		p := packedReader{s: row}
+		p.int()
+		p.int()
+		p.str()
+		if p.err == nil {
+			t.Errorf("row %q accepted", row)
+		}
+	}
+	p := packedReader{s: "7,3,2:ab0:rest"}
+	if a, b, c, d, e := p.int(), p.int(), p.str(), p.str(), p.rest(); p.err != nil || a != 7 || b != 3 || c != "ab" || d != "" || e != "rest" {
+		t.Fatalf("got %v %v %q %q %q %v", a, b, c, d, e, p.err)
 	}
 }

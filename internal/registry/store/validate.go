@@ -20,8 +20,9 @@ const (
 )
 
 var (
-	tagKeyRE       = regexp.MustCompile(`^[/\w.\- :]*$`)
-	aliasRE        = regexp.MustCompile(`^[\w\-]*$`)
+	// Python's \w, as MLflow uses it, is Unicode: letters, digits, marks, _.
+	tagKeyRE       = regexp.MustCompile(`^[/\p{L}\p{N}\p{M}_.\- :]*$`)
+	aliasRE        = regexp.MustCompile(`^[\p{L}\p{N}\p{M}_\-]*$`)
 	aliasVersionRE = regexp.MustCompile(`^[vV]\d+$`)
 )
 

@@ -142,13 +142,14 @@ func TestSageMakerCommands(t *testing.T) {
 	reg.createModel("reg")
 	v1 := reg.createVersion("reg", linearModel(t, []float64{1, 2}, 0))
 	reg.transition("reg", v1, model.StageProduction, false)
-	eventually(t, 30*time.Second, "v1 DEPLOYED on SageMaker", func() bool {
-		return reg.tags("reg", v1)[model.TagDeployState] == model.StateDeployed
-	})
+	// v1 is first served by the Latest endpoint, then by Production.
 	const url = "https://runtime.sagemaker.us-east-1.amazonaws.com/endpoints/brdg-reg-production/invocations"
-	if got := reg.tags("reg", v1)[model.TagDeployURL]; got != url {
-		t.Fatalf("bridge_deploy_url = %q, want %q", got, url)
-	}
+	eventually(t, 30*time.Second, "v1 DEPLOYED on SageMaker's Production endpoint", func() bool {
+		tags := reg.tags("reg", v1)
+		eps := f.Endpoints()
+		return tags[model.TagDeployState] == model.StateDeployed && tags[model.TagDeployURL] == url &&
+			len(eps) == 1 && eps[0].Name == "brdg-reg-production" && eps[0].Status == awsfake.StatusInService
+	})
 	a.Stop()
 	if err := a.Wait(); err != nil {
 		t.Fatal(err)

@@ -235,7 +235,8 @@ func (t *Target) Route(ctx context.Context, key model.EndpointKey, versions []mo
 		switch d.EndpointStatus {
 		case smtypes.EndpointStatusInService:
 			if aws.ToString(d.EndpointConfigName) == cfgName {
-				return t.collect(ctx, key.Model)
+				t.tidy(ctx, key.Model)
+				return nil
 			}
 			if reason := aws.ToString(d.FailureReason); reason != "" && t.lastUpdate(name) == cfgName {
 				// The update to this very config failed and SageMaker
@@ -248,7 +249,8 @@ func (t *Target) Route(ctx context.Context, key model.EndpointKey, versions []mo
 				return err
 			}
 			t.log.Info("updating endpoint", "endpoint", name, "config", cfgName)
-			return t.collect(ctx, key.Model)
+			t.tidy(ctx, key.Model)
+			return nil
 		case smtypes.EndpointStatusFailed, smtypes.EndpointStatusOutOfService, smtypes.EndpointStatusUpdateRollbackFailed:
 			t.log.Info("deleting failed endpoint to create it again", "endpoint", name, "reason", aws.ToString(d.FailureReason))
 			// "in-progress" after a retry means the first attempt's
@@ -275,7 +277,8 @@ func (t *Target) Route(ctx context.Context, key model.EndpointKey, versions []mo
 		return fmt.Errorf("create endpoint %s: %w", name, err)
 	}
 	t.log.Info("creating endpoint", "endpoint", name, "config", cfgName)
-	return t.collect(ctx, key.Model)
+	t.tidy(ctx, key.Model)
+	return nil
 }
 
 // update calls UpdateEndpoint; when a lost response makes the retry meet
@@ -354,7 +357,8 @@ func (t *Target) DeleteEndpoint(ctx context.Context, key model.EndpointKey) erro
 			t.log.Info("deleting endpoint", "endpoint", name)
 		}
 	}
-	return t.collect(ctx, key.Model)
+	t.tidy(ctx, key.Model)
+	return nil
 }
 
 // DeleteVersion implements target.Target: it deletes the SageMaker model,
@@ -375,7 +379,8 @@ func (t *Target) DeleteVersion(ctx context.Context, ref model.VersionRef) error 
 		return err
 	}
 	t.log.Info("deleted model", "version", ref.String(), "model", name)
-	return t.collect(ctx, ref.Model)
+	t.tidy(ctx, ref.Model)
+	return nil
 }
 
 // deleteKeys deletes objects, 1000 per request.
@@ -397,6 +402,16 @@ func (t *Target) deleteKeys(ctx context.Context, keys []string) error {
 		keys = keys[n:]
 	}
 	return nil
+}
+
+// tidy collects unused endpoint configs of a model. It is housekeeping
+// after the action succeeded: a failure (throttling past the retries, a
+// cancelled pass) is logged and retried at the model's next action, and
+// does not fail the action.
+func (t *Target) tidy(ctx context.Context, modelName string) {
+	if err := t.collect(ctx, modelName); err != nil && ctx.Err() == nil {
+		t.log.Warn("could not delete unused endpoint configs; retrying at the next change", "model", modelName, "err", err)
+	}
 }
 
 // collect deletes the endpoint configs of a model's endpoints that no

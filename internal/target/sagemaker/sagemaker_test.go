@@ -229,9 +229,10 @@ func tarNames(t *testing.T, raw []byte) []string {
 
 // TestObservePendingReportsOldAndNew checks that during a blue/green update
 // Observe reports the endpoint Pending with the versions of both configs,
-// so the planner deletes neither.
+// so the planner deletes neither. The fake's clock moves only when told.
 func TestObservePendingReportsOldAndNew(t *testing.T) {
-	h := newHarness(t, harnessOpts{fake: awsfake.Options{CreateDelay: 5 * time.Millisecond, UpdateDelay: 300 * time.Millisecond}})
+	clock := awsfake.NewManualClock()
+	h := newHarness(t, harnessOpts{fake: awsfake.Options{Clock: clock.Now, CreateDelay: time.Minute, UpdateDelay: 10 * time.Minute}})
 	if err := h.tgt.Init(h.ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -241,20 +242,30 @@ func TestObservePendingReportsOldAndNew(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	observe := func() model.ActualEndpoint {
+		t.Helper()
+		act, err := h.tgt.Observe(h.ctx)
+		if err != nil || len(act.Endpoints) != 1 {
+			t.Fatalf("observe: %+v %v", act.Endpoints, err)
+		}
+		return act.Endpoints[0]
+	}
 	if err := h.tgt.Route(h.ctx, key, []model.WeightedVersion{{Version: 1, Weight: 1}}); err != nil {
 		t.Fatal(err)
 	}
-	waitStatus(t, h, key, model.StatusReady)
+	if e := observe(); e.Status != model.StatusPending || !reflect.DeepEqual(e.Versions, []model.WeightedVersion{{Version: 1, Weight: 1}}) {
+		t.Fatalf("while creating: %+v", e)
+	}
+	clock.Advance(time.Minute)
+	if e := observe(); e.Status != model.StatusReady {
+		t.Fatalf("after creation: %+v", e)
+	}
 	if err := h.tgt.Route(h.ctx, key, []model.WeightedVersion{{Version: 2, Weight: 1}}); err != nil {
 		t.Fatal(err)
 	}
-	act, err := h.tgt.Observe(h.ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(act.Endpoints) != 1 || act.Endpoints[0].Status != model.StatusPending ||
-		!reflect.DeepEqual(act.Endpoints[0].Versions, []model.WeightedVersion{{Version: 1, Weight: 1}, {Version: 2, Weight: 0}}) {
-		t.Fatalf("observed during update: %+v", act.Endpoints)
+	if e := observe(); e.Status != model.StatusPending ||
+		!reflect.DeepEqual(e.Versions, []model.WeightedVersion{{Version: 1, Weight: 1}, {Version: 2, Weight: 0}}) {
+		t.Fatalf("during the update: %+v", e)
 	}
 	// Routing a busy endpoint elsewhere is an error to retry, not a crash.
 	if err := h.tgt.Route(h.ctx, key, []model.WeightedVersion{{Version: 1, Weight: 0.5}, {Version: 2, Weight: 0.5}}); err == nil || !strings.Contains(err.Error(), "Updating") {
@@ -264,18 +275,20 @@ func TestObservePendingReportsOldAndNew(t *testing.T) {
 	if err := h.tgt.Route(h.ctx, key, []model.WeightedVersion{{Version: 2, Weight: 1}}); err != nil {
 		t.Fatalf("route to the pending config: %v", err)
 	}
-	waitStatus(t, h, key, model.StatusReady)
-	act, _ = h.tgt.Observe(h.ctx)
-	if !reflect.DeepEqual(act.Endpoints[0].Versions, []model.WeightedVersion{{Version: 2, Weight: 1}}) {
-		t.Fatalf("after update: %+v", act.Endpoints[0])
+	clock.Advance(10 * time.Minute)
+	if e := observe(); e.Status != model.StatusReady || !reflect.DeepEqual(e.Versions, []model.WeightedVersion{{Version: 2, Weight: 1}}) {
+		t.Fatalf("after the update: %+v", e)
 	}
 	// SystemUpdating (AWS maintenance) is Pending too.
-	if err := h.fake.SystemUpdate("brdg-m-production", 200*time.Millisecond); err != nil {
+	if err := h.fake.SystemUpdate("brdg-m-production", time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	act, _ = h.tgt.Observe(h.ctx)
-	if act.Endpoints[0].Status != model.StatusPending {
-		t.Fatalf("system updating observed as %s", act.Endpoints[0].Status)
+	if e := observe(); e.Status != model.StatusPending {
+		t.Fatalf("system updating observed as %s", e.Status)
+	}
+	clock.Advance(time.Minute)
+	if e := observe(); e.Status != model.StatusReady {
+		t.Fatalf("after maintenance: %+v", e)
 	}
 }
 

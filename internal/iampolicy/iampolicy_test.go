@@ -3,9 +3,11 @@ package iampolicy
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // seedPath is the repository copy of the SageMaker deploy-target guide.
@@ -172,4 +174,48 @@ func TestMatch(t *testing.T) {
 			t.Errorf("Match(%q, %q) = %v, want %v", tc.pattern, tc.s, got, tc.want)
 		}
 	}
+}
+
+// FuzzMatch checks Match against a regular expression built from the same
+// wildcard pattern.
+func FuzzMatch(f *testing.F) {
+	for _, s := range [][2]string{{"a*b?c", "axxbyc"}, {"*Object*", "PutObjectTagging"}, {"brdg-*", "brdg-"}, {"**?", ""}} {
+		f.Add(s[0], s[1])
+	}
+	f.Fuzz(func(t *testing.T, pattern, s string) {
+		if len(pattern) > 40 || len(s) > 40 {
+			return
+		}
+		var re strings.Builder
+		re.WriteString(`^`)
+		for i := 0; i < len(pattern); i++ {
+			switch c := pattern[i]; c {
+			case '*':
+				re.WriteString(`(?s:.*)`)
+			case '?':
+				re.WriteString(`(?s:.)`)
+			default:
+				re.WriteString(regexp.QuoteMeta(string([]byte{c})))
+			}
+		}
+		re.WriteString(`$`)
+		// Match works on bytes; compare on byte strings (Latin-1 view).
+		r, err := regexp.Compile(re.String())
+		if err != nil {
+			return
+		}
+		if !utf8.ValidString(pattern) || !utf8.ValidString(s) || strings.ContainsRune(pattern+s, utf8.RuneError) {
+			return
+		}
+		ascii := true
+		for _, c := range []byte(pattern + s) {
+			ascii = ascii && c < 0x80
+		}
+		if !ascii {
+			return // ? matches one byte here, one rune in the regexp
+		}
+		if got, want := Match(pattern, s), r.MatchString(s); got != want {
+			t.Fatalf("Match(%q, %q) = %v, regexp says %v", pattern, s, got, want)
+		}
+	})
 }

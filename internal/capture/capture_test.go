@@ -367,3 +367,45 @@ func TestParseTimeBytes(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkCapture measures capture's two costs per record: Capture on the
+// request path (Want plus a channel send) and the writer goroutine's work
+// (formatting the line and buffering it into the hour's file).
+//
+//	go test -run '^$' -bench Capture ./internal/capture/
+func BenchmarkCapture(b *testing.B) {
+	rec := Record{Endpoint: "brdg-churn-Production", Variant: "v3", EventID: "5f7e8a6b-1c2d-4e3f-8a9b-0c1d2e3f4a5b", InferenceID: "req-42",
+		Time: time.Now(), InputContentType: "text/csv", Input: []byte("45,51234.5,gold,0.25,17"), OutputContentType: "text/csv", Output: []byte("0.8342\n")}
+	b.Run("request-path", func(b *testing.B) {
+		w, err := newWriter(WriterConfig{Root: b.TempDir(), Default: DefaultEndpointConfig(), QueueSize: 1 << 16})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			if in, _ := w.Want(rec.Endpoint); in {
+				w.Capture(rec)
+			}
+			if len(w.queue) == cap(w.queue) {
+				b.StopTimer()
+				for len(w.queue) > 0 {
+					<-w.queue
+				}
+				b.StartTimer()
+			}
+		}
+	})
+	b.Run("writer", func(b *testing.B) {
+		w, err := newWriter(WriterConfig{Root: b.TempDir(), Default: DefaultEndpointConfig()})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			r := rec
+			w.write(&r)
+		}
+		b.StopTimer()
+		w.closeAll()
+	})
+}

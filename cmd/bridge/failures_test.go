@@ -50,8 +50,9 @@ func TestBadModelsFailAlone(t *testing.T) {
 	gv := reg.createVersion("good", linearModel(t, []float64{2}, 1))
 	reg.transition("good", gv, model.StageProduction, false)
 
-	eventually(t, 20*time.Second, "good DEPLOYED", func() bool {
-		return reg.tags("good", gv)[model.TagDeployState] == model.StateDeployed
+	eventually(t, 20*time.Second, "good DEPLOYED on Production", func() bool {
+		tags := reg.tags("good", gv)
+		return tags[model.TagDeployState] == model.StateDeployed && contains(tags[model.TagDeployURL], "/good/Production/")
 	})
 	if code, preds, _, err := invoke(hc, a.RouterURL()+"/good/Production/invocations", [][]float64{{3}}); err != nil || code != 200 || !reflect.DeepEqual(preds, []float64{7}) {
 		t.Fatalf("good model answered %d %v %v", code, preds, err)
@@ -76,8 +77,9 @@ func TestBadModelsFailAlone(t *testing.T) {
 	// A good version of a failed model deploys (after the model's backoff).
 	fixed := reg.createVersion("no-mlmodel", linearModel(t, []float64{1}, 0))
 	reg.transition("no-mlmodel", fixed, model.StageProduction, true)
-	eventually(t, 20*time.Second, "fixed version DEPLOYED", func() bool {
-		return reg.tags("no-mlmodel", fixed)[model.TagDeployState] == model.StateDeployed
+	eventually(t, 20*time.Second, "fixed version DEPLOYED on Production", func() bool {
+		tags := reg.tags("no-mlmodel", fixed)
+		return tags[model.TagDeployState] == model.StateDeployed && contains(tags[model.TagDeployURL], "/no-mlmodel/Production/")
 	})
 	eventually(t, 10*time.Second, "failed version untagged", func() bool { return len(reg.tags("no-mlmodel", 1)) == 0 })
 }
@@ -170,7 +172,8 @@ func TestExternalRegistryHookAndOutage(t *testing.T) {
 		t.Fatalf("hook answered %d, want 202", resp.StatusCode)
 	}
 	eventually(t, 20*time.Second, "deployed after the hook", func() bool {
-		return reg.tags("ext", v1)[model.TagDeployState] == model.StateDeployed
+		tags := reg.tags("ext", v1)
+		return tags[model.TagDeployState] == model.StateDeployed && contains(tags[model.TagDeployURL], "/ext/Production/")
 	})
 
 	// Registry down: the endpoint keeps serving, the failure is reported.

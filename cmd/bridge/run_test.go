@@ -28,12 +28,12 @@ func TestRunEndToEnd(t *testing.T) {
 	reg.createModel("reg")
 	v1 := reg.createVersion("reg", linearModel(t, []float64{1, 2}, 0))
 	reg.transition("reg", v1, model.StageProduction, false)
-	eventually(t, 20*time.Second, "v1 DEPLOYED", func() bool {
-		return reg.tags("reg", v1)[model.TagDeployState] == model.StateDeployed
+	// Registered, the version first serves Latest; moved, it serves
+	// Production only.
+	eventually(t, 20*time.Second, "v1 DEPLOYED on Production", func() bool {
+		tags := reg.tags("reg", v1)
+		return tags[model.TagDeployState] == model.StateDeployed && tags[model.TagDeployURL] == prodURL
 	})
-	if got := reg.tags("reg", v1)[model.TagDeployURL]; got != prodURL {
-		t.Fatalf("bridge_deploy_url = %q, want %q", got, prodURL)
-	}
 	code, preds, ver, err := invoke(hc, prodURL, rows)
 	if err != nil || code != 200 || !reflect.DeepEqual(preds, []float64{3, 2}) || ver != "1" {
 		t.Fatalf("v1 answered %d %v version %q err %v; want 200 [3 2] version 1", code, preds, ver, err)

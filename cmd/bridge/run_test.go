@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"reflect"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -93,6 +95,20 @@ func TestRunEndToEnd(t *testing.T) {
 	eventually(t, 10*time.Second, "v2 DEPLOYED and v1 untagged", func() bool {
 		return reg.tags("reg", v2)[model.TagDeployState] == model.StateDeployed && len(reg.tags("reg", v1)) == 0
 	})
+
+	// The loop's metrics are on the router's /metrics, next to the router's.
+	resp, err := hc.Get(a.RouterURL() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, name := range []string{"bridge_reconcile_passes_total", "bridge_reconcile_pass_duration_seconds_bucket",
+		`bridge_reconcile_actions_total{kind="create_version",result="ok"}`, "bridge_invocations_total"} {
+		if !strings.Contains(string(metrics), name) {
+			t.Errorf("/metrics lacks %s", name)
+		}
+	}
 
 	// Archive everything: the endpoint goes, tags go, no model stays loaded.
 	reg.transition("reg", v2, model.StageArchived, false)

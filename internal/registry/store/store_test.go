@@ -384,3 +384,60 @@ func TestPackedReaderRejectsMalformedRows(t *testing.T) {
 		t.Fatalf("got %v %v %q %q %q %v", a, b, c, d, e, p.err)
 	}
 }
+
+// Two Stores on one file stand for two processes (bridge registry serve and
+// bridge run): their writers contend through SQLite's lock, not the Go mutex.
+func TestConcurrentWritersAcrossStores(t *testing.T) {
+	home := t.TempDir()
+	ctx := context.Background()
+	var stores []*Store
+	for i := 0; i < 2; i++ {
+		s, err := Open(ctx, home)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		stores = append(stores, s)
+	}
+	mustCreate(t, stores[0], "m")
+	const perStore, each = 4, 100
+	var wg sync.WaitGroup
+	got := make(chan int, 2*perStore*each)
+	errs := make(chan error, 2*perStore)
+	for _, s := range stores {
+		for w := 0; w < perStore; w++ {
+			wg.Add(1)
+			go func(s *Store) {
+				defer wg.Done()
+				for i := 0; i < each; i++ {
+					v, err := s.CreateModelVersion(ctx, VersionSpec{Name: "m", Source: "x"})
+					if err != nil {
+						errs <- err
+						return
+					}
+					got <- v.Version
+				}
+			}(s)
+		}
+	}
+	wg.Wait()
+	close(got)
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	seen := map[int]bool{}
+	for v := range got {
+		if seen[v] {
+			t.Fatalf("version %d assigned twice", v)
+		}
+		seen[v] = true
+	}
+	if len(seen) != 2*perStore*each {
+		t.Fatalf("%d distinct versions, want %d", len(seen), 2*perStore*each)
+	}
+	vs, err := stores[1].Versions(ctx)
+	if err != nil || len(vs) != 2*perStore*each {
+		t.Fatalf("Versions: %d, %v", len(vs), err)
+	}
+}

@@ -35,11 +35,6 @@ const versionCols = `v.model_id, m.name, v.version, v.source, v.run_id, v.run_li
 // then their tags and aliases with one query each for the whole result.
 // limit < 0 means no limit.
 func queryVersions(ctx context.Context, q queryer, where string, args []any, order string, limit, offset int) ([]ModelVersion, []vkey, error) {
-	return queryVersionsSized(ctx, q, where, args, order, limit, offset, 0)
-}
-
-// queryVersionsSized is queryVersions with a hint of the result size.
-func queryVersionsSized(ctx context.Context, q queryer, where string, args []any, order string, limit, offset, sizeHint int) ([]ModelVersion, []vkey, error) {
 	if order == "" {
 		order = "m.name ASC, v.version DESC"
 	}
@@ -52,9 +47,6 @@ func queryVersionsSized(ctx context.Context, q queryer, where string, args []any
 	n := limit // a guess: most searches return far fewer than their limit
 	if n < 0 || n > 128 {
 		n = 128
-	}
-	if sizeHint > 0 {
-		n = sizeHint
 	}
 	out := make([]ModelVersion, 0, n)
 	keys := make([]vkey, 0, n)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -372,6 +373,16 @@ time over the interval that just ended, writing to
 		}
 		if f.cron == "" {
 			return errors.New(`pass --cron, e.g. --cron "0 * * * *" for hourly`)
+		}
+		// bridge run may start elsewhere: store local paths absolute.
+		for _, p := range []*string{&f.spec.Capture, &f.spec.GroundTruth, &f.spec.Baseline, &f.spec.Output} {
+			if *p != "" && !strings.HasPrefix(*p, "s3://") {
+				abs, err := filepath.Abs(*p)
+				if err != nil {
+					return err
+				}
+				*p = abs
+			}
 		}
 		s, closeDB, err := openSchedules(cmd)
 		if err != nil {

@@ -178,7 +178,7 @@ func TestMonitorCLIWorkflow(t *testing.T) {
 		t.Errorf("bad cron: exit %d %s", code, errOut)
 	}
 	var list []schedule.Schedule
-	if err := json.Unmarshal([]byte(mustCLI(t, home, "monitor", "schedule", "list", "-o", "json")), &list); err != nil || len(list) != 1 || list[0].Spec.Capture == "" {
+	if err := json.Unmarshal([]byte(mustCLI(t, home, "monitor", "schedule", "list", "-o", "json")), &list); err != nil || len(list) != 1 || !filepath.IsAbs(list[0].Spec.Capture) || !filepath.IsAbs(list[0].Spec.Output) {
 		t.Fatalf("schedule list: %+v %v", list, err)
 	}
 	out = mustCLI(t, home, "monitor", "schedule", "run", "churn-drift", "--now", "2026-05-01T11:00:05Z")

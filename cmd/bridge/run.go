@@ -98,9 +98,6 @@ type appOptions struct {
 	// Reconcile overrides loop settings (tests: backoff); Registry, Target,
 	// Metrics and Interval are filled in.
 	Reconcile reconcile.Options
-	// WrapRegistry, when set, wraps the registry the loop uses (tests and
-	// benchmarks count its reads).
-	WrapRegistry func(registry.Registry) registry.Registry
 }
 
 // app is a running bridge run: registry, target, loop and HTTP servers.
@@ -155,9 +152,6 @@ func newApp(ctx context.Context, c config.Config, o appOptions) (a *app, err err
 
 	ro := o.Reconcile
 	ro.Registry, ro.Target, ro.Metrics, ro.Interval = reg, tgt, a.metrics, c.ScanInterval
-	if o.WrapRegistry != nil {
-		ro.Registry = o.WrapRegistry(reg)
-	}
 	if a.loop, err = reconcile.New(ro); err != nil {
 		return nil, err
 	}

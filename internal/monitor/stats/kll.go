@@ -64,8 +64,10 @@ func NewKLL(k int, c float64) *KLL {
 	return s
 }
 
-// K and C are the sketch's parameters.
-func (s *KLL) K() int     { return s.k }
+// K is the sketch's size parameter k.
+func (s *KLL) K() int { return s.k }
+
+// C is the sketch's shrinking factor c.
 func (s *KLL) C() float64 { return s.c }
 
 // N is the number of values added (the sketch's total weight).

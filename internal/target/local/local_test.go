@@ -19,6 +19,7 @@ import (
 	"github.com/bridgeops/bridge/internal/capture"
 	"github.com/bridgeops/bridge/internal/config"
 	"github.com/bridgeops/bridge/internal/model"
+	"github.com/bridgeops/bridge/internal/sgname"
 	"github.com/bridgeops/bridge/internal/target"
 )
 
@@ -643,6 +644,8 @@ func TestEndpointNamesAndURLs(t *testing.T) {
 	e.deploy(t, k1, map[int]string{1: "linear"})
 	e.deploy(t, k2, map[int]string{1: "multi"})
 	e.deploy(t, odd, map[int]string{1: "linear"})
+	prod := model.EndpointKey{Model: "lin", Slot: "Production"}
+	e.deploy(t, prod, map[int]string{1: "linear"})
 
 	if got, want := e.t.URL(odd), e.srv.URL+"/team%2Fhouse%20prices/champion/invocations"; got != want {
 		t.Errorf("URL = %s, want %s", got, want)
@@ -656,6 +659,10 @@ func TestEndpointNamesAndURLs(t *testing.T) {
 		{"/endpoints/brdg-a-b-c/invocations", lin, "[2.5]"}, // the first routed owns the shared name
 		{"/team%2Fhouse%20prices/champion/invocations", lin, "[2.5]"},
 		{"/endpoints/brdg-team%2Fhouse%20prices-champion/invocations", lin, "[2.5]"},
+		// The SageMaker target's spelling of the same endpoints.
+		{"/endpoints/brdg-lin-production/invocations", lin, "[2.5]"},
+		{"/endpoints/brdg-lin-Production/invocations", lin, "[2.5]"},
+		{"/endpoints/" + sgname.Endpoint(odd) + "/invocations", lin, "[2.5]"},
 	}
 	for _, tt := range tests {
 		a := e.post(t, tt.path, "application/json", "", tt.body)

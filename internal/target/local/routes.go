@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/bridgeops/bridge/internal/model"
+	"github.com/bridgeops/bridge/internal/sgname"
 )
 
 // table is an immutable snapshot of every route, read by the hot path
@@ -217,6 +218,14 @@ func (t *Target) publish() {
 	for name, k := range t.names {
 		if rt := t.routes[k]; rt != nil {
 			tb.byName[name] = rt
+		}
+	}
+	// The SageMaker target's name of each endpoint (brdg-iris-production)
+	// answers too, so one client works against both targets; Bridge's own
+	// names win where the two spellings meet.
+	for k, rt := range t.routes {
+		if n := sgname.Endpoint(k); tb.byName[n] == nil {
+			tb.byName[n] = rt
 		}
 	}
 	t.table.Store(tb)

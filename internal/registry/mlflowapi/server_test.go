@@ -461,3 +461,14 @@ func TestWritesThroughTheAPINotify(t *testing.T) {
 	case <-time.After(3 * store.PollInterval):
 	}
 }
+
+func TestStorageFailureIsInternalError(t *testing.T) {
+	s := newServer(t, Options{})
+	s.st.Close() // the database is gone: every registry call fails
+	runSteps(t, s, []step{
+		{name: "read", method: "GET", path: api + "registered-models/get?name=m", wantStatus: 500, wantCode: "INTERNAL_ERROR"},
+		{name: "write", method: "POST", path: api + "registered-models/create", body: map[string]any{"name": "m"}, wantStatus: 500, wantCode: "INTERNAL_ERROR"},
+		// Validation still answers 400 before touching storage.
+		{name: "invalid", method: "POST", path: api + "registered-models/create", body: map[string]any{"name": ""}, wantStatus: 400, wantCode: "INVALID_PARAMETER_VALUE"},
+	})
+}

@@ -234,7 +234,11 @@ func runLogged(ctx context.Context, logPath, dir, name string, args ...string) e
 	cmd.SysProcAttr = childAttrs()
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = 5 * time.Second
-	if err := cmd.Run(); err != nil {
+	err = startCmd(cmd)
+	if err == nil {
+		err = cmd.Wait()
+	}
+	if err != nil {
 		tail := out.lastLines(3)
 		if tail == "" {
 			return err

@@ -218,7 +218,7 @@ func (p *proc) start(ctx context.Context, sp *spare) (<-chan error, error) {
 			readyR.Close()
 			return nil, errClosed
 		}
-		err = cmd.Start()
+		err = startCmd(cmd)
 		if err == nil {
 			p.cmd = cmd
 		}

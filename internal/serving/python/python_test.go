@@ -27,22 +27,31 @@ import (
 // with an HTTP server in front of it; both are closed with the test.
 func load(t *testing.T, rt *Runtime, home, name string, version int, dir string) (serving.Model, *httptest.Server) {
 	t.Helper()
-	mm, err := serving.ReadMLmodel(dir)
+	m, srv, err := tryLoad(t, rt, home, name, version, dir)
 	if err != nil {
 		t.Fatal(err)
+	}
+	return m, srv
+}
+
+// tryLoad is load for goroutines other than the test's: it returns errors.
+func tryLoad(t *testing.T, rt *Runtime, home, name string, version int, dir string) (serving.Model, *httptest.Server, error) {
+	mm, err := serving.ReadMLmodel(dir)
+	if err != nil {
+		return nil, nil, err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	m, err := rt.Load(ctx, serving.LoadSpec{Name: name, Version: version, Dir: dir, LogDir: filepath.Join(home, "logs")}, mm)
 	if err != nil {
-		t.Fatal(err)
+		return nil, nil, err
 	}
 	srv := httptest.NewServer(m)
 	t.Cleanup(func() {
 		srv.Close()
 		m.Close(context.Background())
 	})
-	return m, srv
+	return m, srv, nil
 }
 
 type answer struct {
@@ -428,16 +437,19 @@ func TestVirtualenvIsBuiltOnceAndReused(t *testing.T) {
 	}
 	var wg sync.WaitGroup
 	srvs := make([]*httptest.Server, len(sks))
+	errs := make([]error, len(sks))
 	for i := range sks {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, srvs[i] = load(t, rt, home, "venv-model", i+1, sks[i].Dir)
+			_, srvs[i], errs[i] = tryLoad(t, rt, home, "venv-model", i+1, sks[i].Dir)
 		}()
 	}
 	wg.Wait()
-	if t.Failed() {
-		t.FailNow()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
 	for i := range sks {
 		if got := predictions(t, post(t, srvs[i].URL, "application/json", sks[i].SplitBody())); !equalInts(got, sks[i].Predictions) {

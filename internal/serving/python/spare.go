@@ -119,7 +119,7 @@ func startSpare(env environment, script string, opts Options) (*spare, error) {
 	cmd.Env = append(cmd.Env, "PYTHONUNBUFFERED=1", "PYTHONDONTWRITEBYTECODE=1")
 	cmd.ExtraFiles = []*os.File{sp.listener, readyW, ctlR}
 	cmd.SysProcAttr = childAttrs()
-	err = cmd.Start()
+	err = startCmd(cmd)
 	readyW.Close()
 	ctlR.Close()
 	if err != nil {

@@ -473,6 +473,11 @@ func (s *scanner) str() ([]byte, error) {
 		return nil, errSlow
 	}
 	start := s.i + 1
+	// Fast path: the closing quote with no backslash before it.
+	if q := bytes.IndexByte(s.b[start:], '"'); q >= 0 && bytes.IndexByte(s.b[start:start+q], '\\') < 0 {
+		s.i = start + q + 1
+		return s.b[start : start+q], nil
+	}
 	escaped := false
 	for j := start; j < len(s.b); j++ {
 		switch s.b[j] {

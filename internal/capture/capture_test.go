@@ -411,3 +411,59 @@ func BenchmarkCapture(b *testing.B) {
 		w.closeAll()
 	})
 }
+
+// openFiles lists the files this process has open under root.
+func openFiles(t *testing.T, root string) []string {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skip("no /proc/self/fd on this system")
+	}
+	var out []string
+	for _, e := range ents {
+		if p, err := os.Readlink(filepath.Join("/proc/self/fd", e.Name())); err == nil && strings.HasPrefix(p, root) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func TestWriterClosesFilesOfPastHours(t *testing.T) {
+	root, err := filepath.EvalSymlinks(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := NewWriter(WriterConfig{Root: root, Default: DefaultEndpointConfig()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close(context.Background())
+	now := time.Now()
+	w.Capture(Record{Endpoint: "e", Time: now.Add(-2 * time.Hour), InputContentType: "text/csv", Input: []byte("past")})
+	w.Capture(Record{Endpoint: "e", Time: now, InputContentType: "text/csv", Input: []byte("now")})
+	// After the next flush tick the past hour's file is complete and
+	// closed; the current hour's stays open.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		open := openFiles(t, root)
+		files := readAll(t, root)
+		past := filepath.Join(root, "e", DefaultVariant, now.Add(-2*time.Hour).UTC().Format("2006/01/02/15"))
+		pastOpen := false
+		for _, p := range open {
+			if strings.HasPrefix(p, past) {
+				pastOpen = true
+			}
+		}
+		lines := 0
+		for _, l := range files {
+			lines += len(l)
+		}
+		if !pastOpen && len(open) <= 1 && lines == 2 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("open files %v, %d lines on disk: want only the current hour's file open and both lines written", open, lines)
+		}
+		time.Sleep(20 * time.Millisecond) // polling the file system
+	}
+}

@@ -151,9 +151,9 @@ func (b *monBridge) invoke(id, csvRow string) (string, int, error) {
 	return string(body), resp.StatusCode, err
 }
 
-// nextMillisecond returns the next millisecond boundary once the clock has
+// monNextMillisecond returns the next millisecond boundary once the clock has
 // reached it (at most a millisecond of spinning).
-func nextMillisecond() time.Time {
+func monNextMillisecond() time.Time {
 	next := time.Now().Truncate(time.Millisecond).Add(time.Millisecond)
 	for time.Now().Before(next) {
 		runtime.Gosched()
@@ -161,7 +161,7 @@ func nextMillisecond() time.Time {
 	return next
 }
 
-func counter(t *testing.T, reg *prometheus.Registry, name, endpoint string) float64 {
+func monCounter(t *testing.T, reg *prometheus.Registry, name, endpoint string) float64 {
 	t.Helper()
 	mfs, _ := reg.Gather()
 	for _, mf := range mfs {
@@ -171,7 +171,7 @@ func counter(t *testing.T, reg *prometheus.Registry, name, endpoint string) floa
 		for _, m := range mf.GetMetric() {
 			for _, l := range m.GetLabel() {
 				if l.GetName() == "endpoint" && l.GetValue() == endpoint {
-					return metricValue(m)
+					return monMetricValue(m)
 				}
 			}
 		}
@@ -179,7 +179,7 @@ func counter(t *testing.T, reg *prometheus.Registry, name, endpoint string) floa
 	return -1
 }
 
-func metricValue(m *dto.Metric) float64 {
+func monMetricValue(m *dto.Metric) float64 {
 	if m.Counter != nil {
 		return m.GetCounter().GetValue()
 	}
@@ -260,11 +260,11 @@ func TestMonitoringEndToEnd(t *testing.T) {
 	// Capture files keep inference times to the millisecond: start each
 	// phase on a fresh millisecond so no record of one phase can fall in
 	// the other's window.
-	t0 := nextMillisecond()
+	t0 := monNextMillisecond()
 	send(0, half)
-	tMid := nextMillisecond()
+	tMid := monNextMillisecond()
 	send(half, 2*half)
-	tEnd := nextMillisecond()
+	tEnd := monNextMillisecond()
 
 	// Captures reach disk within the flush interval, without Close.
 	capDir := filepath.Join(b.home, "datacapture")
@@ -287,7 +287,7 @@ func TestMonitoringEndToEnd(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	if got := counter(t, b.metrics, "bridge_capture_dropped_total", endpoint); got != 0 {
+	if got := monCounter(t, b.metrics, "bridge_capture_dropped_total", endpoint); got != 0 {
 		t.Errorf("bridge_capture_dropped_total = %g", got)
 	}
 
@@ -393,24 +393,24 @@ func TestMonitoringEndToEnd(t *testing.T) {
 			t.Errorf("history of %s: %+v %v", sc.Name, ex, err)
 		}
 	}
-	if got := counter(t, b.metrics, "bridge_monitor_violations", endpoint); got < 1 {
+	if got := monCounter(t, b.metrics, "bridge_monitor_violations", endpoint); got < 1 {
 		t.Errorf("bridge_monitor_violations = %g", got)
 	}
 }
 
-// lastTarget is the target benchRouter built last.
-var lastTarget *local.Target
+// monLastTarget is the target monBenchRouter built last.
+var monLastTarget *local.Target
 
-// dirFetcher serves artifact sources that are local model directories.
-type dirFetcher struct{}
+// monDirFetcher serves artifact sources that are local model directories.
+type monDirFetcher struct{}
 
-func (dirFetcher) Fetch(ctx context.Context, ref model.VersionRef, source string) (string, error) {
+func (monDirFetcher) Fetch(ctx context.Context, ref model.VersionRef, source string) (string, error) {
 	return source, nil
 }
 
-// benchRouter is a localhost target serving churn/Production on loopback,
+// monBenchRouter is a localhost target serving churn/Production on loopback,
 // with sink as its capture sink (nil: capture off).
-func benchRouter(b *testing.B, sink capture.Sink) (url string, stop func()) {
+func monBenchRouter(b *testing.B, sink capture.Sink) (url string, stop func()) {
 	b.Helper()
 	// Quiet: log lines would interleave with the benchmark's result line.
 	prev := slog.Default()
@@ -420,7 +420,7 @@ func benchRouter(b *testing.B, sink capture.Sink) (url string, stop func()) {
 	dir := b.TempDir()
 	os.WriteFile(filepath.Join(dir, "model.json"), []byte(`{"kind": "linear_regression", "coefficients": [2, -1, 0.5, 0.1], "intercept": 3}`), 0o644)
 	os.WriteFile(filepath.Join(dir, "MLmodel"), []byte("flavors:\n  bridge_linear:\n    data: model.json\n"), 0o644)
-	deps := target.Deps{Config: config.Config{Home: b.TempDir()}, Fetcher: dirFetcher{}, Metrics: prometheus.NewRegistry()}
+	deps := target.Deps{Config: config.Config{Home: b.TempDir()}, Fetcher: monDirFetcher{}, Metrics: prometheus.NewRegistry()}
 	if sink != nil {
 		deps.Capture = sink
 	}
@@ -436,14 +436,14 @@ func benchRouter(b *testing.B, sink capture.Sink) (url string, stop func()) {
 		b.Fatal(err)
 	}
 	lt := tgt.(*local.Target)
-	lastTarget = lt
+	monLastTarget = lt
 	srv := httptest.NewServer(lt.Handler())
 	return srv.URL + "/churn/Production/invocations", func() { srv.Close(); lt.Close(ctx) }
 }
 
-// load sends n requests from c keep-alive clients and returns requests/s;
+// monLoad sends n requests from c keep-alive clients and returns requests/s;
 // any failed request fails the benchmark.
-func load(b *testing.B, url string, n, c int) float64 {
+func monLoad(b *testing.B, url string, n, c int) float64 {
 	b.Helper()
 	tr := &http.Transport{MaxIdleConnsPerHost: c, MaxConnsPerHost: c}
 	defer tr.CloseIdleConnections()
@@ -493,25 +493,25 @@ func BenchmarkCaptureOverhead(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	offURL, stopOff := benchRouter(b, nil)
+	offURL, stopOff := monBenchRouter(b, nil)
 	defer stopOff()
-	onURL, stopOn := benchRouter(b, w)
+	onURL, stopOn := monBenchRouter(b, w)
 	defer stopOn()
-	// Short rounds, alternating (ABBA), so that load from elsewhere on the
+	// Short rounds, alternating (ABBA), so that monLoad from elsewhere on the
 	// machine falls on both sides alike.
 	const perRound, clients, rounds = 4000, 16, 30
-	load(b, offURL, 2000, clients) // warm up both
-	load(b, onURL, 2000, clients)
+	monLoad(b, offURL, 2000, clients) // warm up both
+	monLoad(b, onURL, 2000, clients)
 	var off, on []float64
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		for r := 0; r < rounds; r++ {
 			if r%2 == 0 {
-				off = append(off, load(b, offURL, perRound, clients))
-				on = append(on, load(b, onURL, perRound, clients))
+				off = append(off, monLoad(b, offURL, perRound, clients))
+				on = append(on, monLoad(b, onURL, perRound, clients))
 			} else {
-				on = append(on, load(b, onURL, perRound, clients))
-				off = append(off, load(b, offURL, perRound, clients))
+				on = append(on, monLoad(b, onURL, perRound, clients))
+				off = append(off, monLoad(b, offURL, perRound, clients))
 			}
 		}
 	}
@@ -519,7 +519,7 @@ func BenchmarkCaptureOverhead(b *testing.B) {
 	if err := w.Close(context.Background()); err != nil {
 		b.Fatal(err)
 	}
-	mOff, mOn := median(off), median(on)
+	mOff, mOn := monMedian(off), monMedian(on)
 	b.ReportMetric(mOff, "off-req/s")
 	b.ReportMetric(mOn, "on-req/s")
 	b.ReportMetric(100*(mOff-mOn)/mOff, "overhead-%")
@@ -533,7 +533,7 @@ func BenchmarkCaptureOverhead(b *testing.B) {
 	b.ReportMetric(dropped, "dropped")
 }
 
-func median(xs []float64) float64 {
+func monMedian(xs []float64) float64 {
 	s := append([]float64(nil), xs...)
 	sort.Float64s(s)
 	if len(s) == 0 {
@@ -542,23 +542,23 @@ func median(xs []float64) float64 {
 	return s[len(s)/2]
 }
 
-// benchHandler is benchRouter without the network: the router's handler.
-func benchHandler(b *testing.B, sink capture.Sink) (http.Handler, func()) {
+// monBenchHandler is monBenchRouter without the network: the router's handler.
+func monBenchHandler(b *testing.B, sink capture.Sink) (http.Handler, func()) {
 	b.Helper()
-	url, stop := benchRouter(b, sink)
+	url, stop := monBenchRouter(b, sink)
 	_ = url
-	return lastTarget.Handler(), stop
+	return monLastTarget.Handler(), stop
 }
 
-// discard is a minimal http.ResponseWriter.
-type discard struct {
+// monDiscard is a minimal http.ResponseWriter.
+type monDiscard struct {
 	h    http.Header
 	code int
 }
 
-func (d *discard) Header() http.Header         { return d.h }
-func (d *discard) Write(p []byte) (int, error) { return len(p), nil }
-func (d *discard) WriteHeader(code int)        { d.code = code }
+func (d *monDiscard) Header() http.Header         { return d.h }
+func (d *monDiscard) Write(p []byte) (int, error) { return len(p), nil }
+func (d *monDiscard) WriteHeader(code int)        { d.code = code }
 
 // BenchmarkCaptureOverheadHandler measures the router's handler in-process
 // on every core (b.RunParallel), capture off and on: the difference in
@@ -576,7 +576,7 @@ func BenchmarkCaptureOverheadHandler(b *testing.B) {
 		name string
 		sink capture.Sink
 	}{{"off", nil}, {"on", w}, {"off-again", nil}, {"on-again", w}} {
-		h, stop := benchHandler(b, mode.sink)
+		h, stop := monBenchHandler(b, mode.sink)
 		b.Run(mode.name, func(b *testing.B) {
 			b.ReportAllocs()
 			b.RunParallel(func(pb *testing.PB) {
@@ -584,7 +584,7 @@ func BenchmarkCaptureOverheadHandler(b *testing.B) {
 				req := httptest.NewRequest(http.MethodPost, "/churn/Production/invocations", nil)
 				req.Header.Set("Content-Type", "text/csv")
 				req.Header.Set(local.HeaderInferenceID, "bench")
-				d := &discard{h: http.Header{}}
+				d := &monDiscard{h: http.Header{}}
 				for pb.Next() {
 					body.Seek(0, io.SeekStart)
 					req.Body = io.NopCloser(body)

@@ -383,6 +383,36 @@ func TestPythonModelFailuresStayContained(t *testing.T) {
 	})
 }
 
+func TestPythonVirtualenvInstallFailureIsReported(t *testing.T) {
+	py := pythontest.Interpreter(t)
+	if err := exec.Command(py, "-c", "import venv, ensurepip").Run(); err != nil {
+		t.Skip("python3-venv is not installed (apt-get install python3-venv)")
+	}
+	t.Setenv("PIP_RETRIES", "0")
+	t.Setenv("PIP_TIMEOUT", "3")
+	b := startPyBridgeEnv(t, py, "virtualenv")
+	dir := t.TempDir()
+	good := pythontest.TrainSklearn(t, py, filepath.Join(dir, "good"), pythontest.SklearnSpec{Seed: 61})
+	bad := pythontest.TrainSklearn(t, py, filepath.Join(dir, "bad"), pythontest.SklearnSpec{Seed: 62, Requirements: "scikit-learn\nbridge-no-such-package==0.0.1\n"})
+	bv := b.register(t, "needs-missing", bad.Dir, "")
+	gv := b.register(t, "venv-ok", good.Dir, "")
+	b.promote(t, "needs-missing", bv, model.StageProduction)
+	b.promote(t, "venv-ok", gv, model.StageProduction)
+	a := b.waitServing(t, "venv-ok", model.StageProduction, gv, good.SplitBody())
+	if got := pyPredictions(t, a); !samePredictions(got, good.Predictions) {
+		t.Fatalf("Bridge predicts %v, scikit-learn %v", got, good.Predictions)
+	}
+	var tags map[string]string
+	pyWaitFor(t, "the version with unsatisfiable requirements marked FAILED", 2*time.Minute, func() bool {
+		tags = b.tags(t, "needs-missing", bv)
+		return tags[model.TagDeployState] == model.StateFailed
+	})
+	if e := tags[model.TagDeployError]; !strings.Contains(e, "pip install failed") || !strings.HasSuffix(strings.TrimSpace(e), "bridge-no-such-package==0.0.1") {
+		t.Fatalf("bridge_deploy_error does not end with pip's last line: %q", e)
+	}
+	t.Logf("bridge_deploy_error: %s", tags[model.TagDeployError])
+}
+
 // writeEvilTarball writes an MLflow-looking archive with an entry that
 // climbs out of the extraction root.
 func writeEvilTarball(t *testing.T, path string) {

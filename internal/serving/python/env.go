@@ -181,15 +181,16 @@ func (r *Runtime) virtualenv(ctx context.Context, opts Options, base, modelDir s
 		return env, err
 	}
 	logPath := dir + ".log"
-	if err := runLogged(ctx, logPath, modelDir, base, "-m", "venv", "--system-site-packages", dir); err != nil {
+	if tail, err := runLogged(ctx, logPath, modelDir, base, "-m", "venv", "--system-site-packages", dir); err != nil {
 		os.RemoveAll(dir)
-		return env, fmt.Errorf("create virtualenv with %s (on Debian: apt-get install python3-venv): %w", base, err)
+		return env, withOutput(fmt.Sprintf("create virtualenv with %s (on Debian: apt-get install python3-venv)", base), err, tail)
 	}
 	if len(req.args) > 0 {
 		args := append([]string{"-m", "pip", "install", "--disable-pip-version-check", "--no-input"}, req.args...)
-		if err := runLogged(ctx, logPath, modelDir, env.python, args...); err != nil {
+		if tail, err := runLogged(ctx, logPath, modelDir, env.python, args...); err != nil {
 			os.RemoveAll(dir)
-			return env, fmt.Errorf("virtualenv for %s: pip install failed (log %s): %w", req.files, logPath, err)
+			log.Warn("pip install failed", "log", logPath, "err", err)
+			return env, withOutput("virtualenv for "+req.files+": pip install failed", err, tail)
 		}
 	}
 	if err := os.WriteFile(filepath.Join(dir, envReadyMarker), []byte(time.Now().UTC().Format(time.RFC3339)+"\n"), 0o644); err != nil {
@@ -218,11 +219,11 @@ func flock(ctx context.Context, f *os.File) error {
 }
 
 // runLogged runs a command in dir, appending its output to logPath. On
-// failure the error ends with the output's last lines.
-func runLogged(ctx context.Context, logPath, dir, name string, args ...string) error {
+// failure it returns the output's error lines (or last lines).
+func runLogged(ctx context.Context, logPath, dir, name string, args ...string) (string, error) {
 	lf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
-		return err
+		return "", err
 	}
 	defer lf.Close()
 	fmt.Fprintf(lf, "--- %s $ %s %s\n", time.Now().UTC().Format(time.RFC3339), name, strings.Join(args, " "))
@@ -239,13 +240,19 @@ func runLogged(ctx context.Context, logPath, dir, name string, args ...string) e
 		err = cmd.Wait()
 	}
 	if err != nil {
-		tail := out.lastLines(3)
-		if tail == "" {
-			return err
-		}
-		return fmt.Errorf("%v:\n%s", err, tail)
+		return out.errorLines(3), err
 	}
-	return nil
+	return "", nil
+}
+
+// withOutput is an error that says what failed and why, and ends with the
+// command's last words (deploy tags keep the beginning of long errors, so
+// the reason comes first and the output is kept short).
+func withOutput(what string, err error, output string) error {
+	if output == "" {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return fmt.Errorf("%s (%w):\n%s", what, err, output)
 }
 
 type multiWriter struct {
@@ -279,6 +286,23 @@ func (t *tailBuffer) lastLines(n int) string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return lastLines(t.buf, n)
+}
+
+// errorLines returns the last n lines that start with "error" (pip's and
+// venv's diagnostics), or the last n lines when there are none.
+func (t *tailBuffer) errorLines(n int) string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var errs []string
+	for _, l := range strings.Split(lastLines(t.buf, 1000), "\n") {
+		if strings.HasPrefix(strings.ToLower(l), "error") {
+			errs = append(errs, l)
+		}
+	}
+	if len(errs) == 0 {
+		return lastLines(t.buf, n)
+	}
+	return strings.Join(errs[max(0, len(errs)-n):], "\n")
 }
 
 // lastLines returns the last n non-empty lines of b.

@@ -225,7 +225,7 @@ func (b *pyBridge) waitServing(t testing.TB, name, slot string, version int, bod
 	return last
 }
 
-func samePredictions(a, b []int) bool {
+func pySamePredictions(a, b []int) bool {
 	if len(a) != len(b) {
 		return false
 	}
@@ -243,7 +243,7 @@ func TestPythonModelPromoteAndSwapUnderLoad(t *testing.T) {
 	dir := t.TempDir()
 	v1 := pythontest.TrainSklearn(t, py, filepath.Join(dir, "v1"), pythontest.SklearnSpec{Seed: 11})
 	v2 := pythontest.TrainSklearn(t, py, filepath.Join(dir, "v2"), pythontest.SklearnSpec{Seed: 12, C: 0.05})
-	if samePredictions(v1.Predictions, v2.Predictions) {
+	if pySamePredictions(v1.Predictions, v2.Predictions) {
 		t.Fatal("the two versions predict the same: the swap would not be visible")
 	}
 
@@ -252,7 +252,7 @@ func TestPythonModelPromoteAndSwapUnderLoad(t *testing.T) {
 	b.promote(t, "churn", ver1, model.StageProduction)
 	a := b.waitServing(t, "churn", model.StageProduction, ver1, v1.SplitBody())
 	t.Logf("promotion to first answer: %s", time.Since(start).Round(time.Millisecond))
-	if got := pyPredictions(t, a); !samePredictions(got, v1.Predictions) {
+	if got := pyPredictions(t, a); !pySamePredictions(got, v1.Predictions) {
 		t.Fatalf("Bridge predicts %v, scikit-learn %v", got, v1.Predictions)
 	}
 	pyWaitFor(t, "deploy tags on version 1", 10*time.Second, func() bool {
@@ -305,7 +305,7 @@ func TestPythonModelPromoteAndSwapUnderLoad(t *testing.T) {
 	}
 	t.Logf("%d requests during the swap, none failed", ok.Load())
 	a = b.waitServing(t, "churn", model.StageProduction, ver2, v2.SplitBody())
-	if got := pyPredictions(t, a); !samePredictions(got, v2.Predictions) {
+	if got := pyPredictions(t, a); !pySamePredictions(got, v2.Predictions) {
 		t.Fatalf("after the swap Bridge predicts %v, scikit-learn %v", got, v2.Predictions)
 	}
 }
@@ -338,7 +338,7 @@ func TestPythonModelFailuresStayContained(t *testing.T) {
 
 	// A malicious archive as a version's source: refused, FAILED.
 	evil := filepath.Join(dir, "evil.tar.gz")
-	writeEvilTarball(t, evil)
+	pyWriteEvilTarball(t, evil)
 	ev := b.register(t, "evil", "", "file://"+evil)
 	b.promote(t, "evil", ev, model.StageProduction)
 	pyWaitFor(t, "malicious archive refused", 30*time.Second, func() bool {
@@ -365,7 +365,7 @@ func TestPythonModelFailuresStayContained(t *testing.T) {
 		}
 	}
 	a := b.waitServing(t, "good", model.StageProduction, gv, good.SplitBody())
-	if got := pyPredictions(t, a); !samePredictions(got, good.Predictions) {
+	if got := pyPredictions(t, a); !pySamePredictions(got, good.Predictions) {
 		t.Fatalf("after restart: %v, want %v", got, good.Predictions)
 	}
 	raw, _ = os.ReadFile(filepath.Join(b.home, "run", "good-"+strconv.Itoa(gv)+".pid"))
@@ -399,7 +399,7 @@ func TestPythonVirtualenvInstallFailureIsReported(t *testing.T) {
 	b.promote(t, "needs-missing", bv, model.StageProduction)
 	b.promote(t, "venv-ok", gv, model.StageProduction)
 	a := b.waitServing(t, "venv-ok", model.StageProduction, gv, good.SplitBody())
-	if got := pyPredictions(t, a); !samePredictions(got, good.Predictions) {
+	if got := pyPredictions(t, a); !pySamePredictions(got, good.Predictions) {
 		t.Fatalf("Bridge predicts %v, scikit-learn %v", got, good.Predictions)
 	}
 	var tags map[string]string
@@ -413,9 +413,9 @@ func TestPythonVirtualenvInstallFailureIsReported(t *testing.T) {
 	t.Logf("bridge_deploy_error: %s", tags[model.TagDeployError])
 }
 
-// writeEvilTarball writes an MLflow-looking archive with an entry that
+// pyWriteEvilTarball writes an MLflow-looking archive with an entry that
 // climbs out of the extraction root.
-func writeEvilTarball(t *testing.T, path string) {
+func pyWriteEvilTarball(t *testing.T, path string) {
 	t.Helper()
 	script := `import io, sys, tarfile
 with tarfile.open(sys.argv[1], "w:gz") as tf:
@@ -424,10 +424,10 @@ with tarfile.open(sys.argv[1], "w:gz") as tf:
         info.size = len(data)
         tf.addfile(info, io.BytesIO(data))
 `
-	runPython(t, pythontest.Interpreter(t), script, path)
+	pyRun(t, pythontest.Interpreter(t), script, path)
 }
 
-func runPython(t *testing.T, py, script string, args ...string) {
+func pyRun(t *testing.T, py, script string, args ...string) {
 	t.Helper()
 	f := filepath.Join(t.TempDir(), "script.py")
 	if err := os.WriteFile(f, []byte(script), 0o644); err != nil {
@@ -495,23 +495,23 @@ func TestPythonModelFromRunsModelsAndS3Sources(t *testing.T) {
 	}{{"from-run", rv}, {"from-model", mv}, {"from-s3", sv}} {
 		b.promote(t, c.name, c.v, model.StageStaging)
 		a := b.waitServing(t, c.name, model.StageStaging, c.v, sk.SplitBody())
-		if got := pyPredictions(t, a); !samePredictions(got, sk.Predictions) {
+		if got := pyPredictions(t, a); !pySamePredictions(got, sk.Predictions) {
 			t.Fatalf("%s: Bridge predicts %v, scikit-learn %v", c.name, got, sk.Predictions)
 		}
 	}
 }
 
-// loadResult is what a fixed-concurrency load run measured.
-type loadResult struct {
+// pyLoadResult is what a fixed-concurrency load run measured.
+type pyLoadResult struct {
 	requests int
 	failed   int
 	rps      float64
 	p50, p99 time.Duration
 }
 
-// runLoad sends body to url from conc goroutines for d and measures
+// pyLoad sends body to url from conc goroutines for d and measures
 // throughput and latency. Every answer must be 200.
-func runLoad(url string, body []byte, conc int, d time.Duration) loadResult {
+func pyLoad(url string, body []byte, conc int, d time.Duration) pyLoadResult {
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conc * 2, DisableCompression: true}}
 	defer client.CloseIdleConnections()
 	lat := make([][]time.Duration, conc)
@@ -545,7 +545,7 @@ func runLoad(url string, body []byte, conc int, d time.Duration) loadResult {
 		all = append(all, l...)
 	}
 	slices.Sort(all)
-	r := loadResult{requests: len(all), failed: int(failed.Load()), rps: float64(len(all)) / elapsed.Seconds()}
+	r := pyLoadResult{requests: len(all), failed: int(failed.Load()), rps: float64(len(all)) / elapsed.Seconds()}
 	if len(all) > 0 {
 		r.p50 = all[len(all)*50/100]
 		r.p99 = all[min(len(all)*99/100, len(all)-1)]
@@ -553,9 +553,9 @@ func runLoad(url string, body []byte, conc int, d time.Duration) loadResult {
 	return r
 }
 
-// writeNativeEquivalent writes sk's coefficients as a native bridge_linear
+// pyWriteNativeEquivalent writes sk's coefficients as a native bridge_linear
 // model: the same logistic regression, served in-process.
-func writeNativeEquivalent(t testing.TB, sk pythontest.Sklearn, dir string) {
+func pyWriteNativeEquivalent(t testing.TB, sk pythontest.Sklearn, dir string) {
 	t.Helper()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
@@ -568,9 +568,9 @@ func writeNativeEquivalent(t testing.TB, sk pythontest.Sklearn, dir string) {
 	os.WriteFile(filepath.Join(dir, "MLmodel"), []byte("flavors:\n  bridge_linear:\n    data: model.json\n"), 0o644)
 }
 
-// pythonServerAddr reads the address Bridge gave a version's Python server
+// pyServerAddr reads the address Bridge gave a version's Python server
 // from its log.
-func pythonServerAddr(t testing.TB, home, base string) string {
+func pyServerAddr(t testing.TB, home, base string) string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(home, "logs", base+".log"))
 	if err != nil {
@@ -603,7 +603,7 @@ func BenchmarkPythonServing(b *testing.B) {
 	br := startPyBridgeEnv(b, py, "virtualenv")
 	dir := b.TempDir()
 	sk := pythontest.TrainSklearn(b, py, filepath.Join(dir, "py"), pythontest.SklearnSpec{Seed: 51, TestRows: 1})
-	writeNativeEquivalent(b, sk, filepath.Join(dir, "native"))
+	pyWriteNativeEquivalent(b, sk, filepath.Join(dir, "native"))
 	pv := br.register(b, "bench-py", sk.Dir, "")
 	nv := br.register(b, "bench-native", filepath.Join(dir, "native"), "")
 	br.promote(b, "bench-py", pv, model.StageProduction)
@@ -611,11 +611,11 @@ func BenchmarkPythonServing(b *testing.B) {
 	body := sk.SplitBody()
 	for _, name := range []string{"bench-py", "bench-native"} {
 		a := br.waitServing(b, name, model.StageProduction, 1, body)
-		if got := pyPredictions(b, a); !samePredictions(got, sk.Predictions) {
+		if got := pyPredictions(b, a); !pySamePredictions(got, sk.Predictions) {
 			b.Fatalf("%s predicts %v, scikit-learn %v", name, got, sk.Predictions)
 		}
 	}
-	direct := "http://" + pythonServerAddr(b, br.home, "bench-py-1") + "/invocations"
+	direct := "http://" + pyServerAddr(b, br.home, "bench-py-1") + "/invocations"
 	viaBridge := br.router.URL + "/bench-py/Production/invocations"
 	native := br.router.URL + "/bench-native/Production/invocations"
 
@@ -623,20 +623,20 @@ func BenchmarkPythonServing(b *testing.B) {
 	for range b.N {
 		// Warm up, then alternate direct and through-Bridge phases so that
 		// both see the same machine.
-		runLoad(direct, body, conc, time.Second)
-		runLoad(viaBridge, body, conc, time.Second)
-		var d, v [2]loadResult
+		pyLoad(direct, body, conc, time.Second)
+		pyLoad(viaBridge, body, conc, time.Second)
+		var d, v [2]pyLoadResult
 		for i := range 2 {
-			d[i] = runLoad(direct, body, conc, phase)
-			v[i] = runLoad(viaBridge, body, conc, phase)
+			d[i] = pyLoad(direct, body, conc, phase)
+			v[i] = pyLoad(viaBridge, body, conc, phase)
 		}
-		n := runLoad(native, body, conc, phase)
-		merge := func(rs [2]loadResult) loadResult {
-			return loadResult{requests: rs[0].requests + rs[1].requests, failed: rs[0].failed + rs[1].failed,
+		n := pyLoad(native, body, conc, phase)
+		merge := func(rs [2]pyLoadResult) pyLoadResult {
+			return pyLoadResult{requests: rs[0].requests + rs[1].requests, failed: rs[0].failed + rs[1].failed,
 				rps: (rs[0].rps + rs[1].rps) / 2, p50: (rs[0].p50 + rs[1].p50) / 2, p99: (rs[0].p99 + rs[1].p99) / 2}
 		}
 		dr, vr := merge(d), merge(v)
-		for name, r := range map[string]loadResult{"direct": dr, "bridge": vr, "native": n} {
+		for name, r := range map[string]pyLoadResult{"direct": dr, "bridge": vr, "native": n} {
 			if r.failed > 0 || r.requests == 0 {
 				b.Fatalf("%s: %d requests, %d failed", name, r.requests, r.failed)
 			}
@@ -673,7 +673,7 @@ func BenchmarkPythonServing(b *testing.B) {
 		br.promote(b, "bench-promote", vs[i], stage)
 		a := br.waitServing(b, "bench-promote", stage, vs[i], sks[i].SplitBody())
 		took := time.Since(start)
-		if got := pyPredictions(b, a); !samePredictions(got, sks[i].Predictions) {
+		if got := pyPredictions(b, a); !pySamePredictions(got, sks[i].Predictions) {
 			b.Fatalf("promoted version predicts %v, scikit-learn %v", got, sks[i].Predictions)
 		}
 		return took

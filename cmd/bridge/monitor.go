@@ -109,14 +109,14 @@ the degrading direction).`,
 	},
 }
 
-// jobFlags are the flags describing a monitoring job, shared by monitor run
+// monitorJobFlags are the flags describing a monitoring job, shared by monitor run
 // and monitor schedule create.
-type jobFlags struct {
+type monitorJobFlags struct {
 	spec   schedule.Spec
 	output string // -o
 }
 
-func addJobFlags(cmd *cobra.Command, f *jobFlags) {
+func addMonitorJobFlags(cmd *cobra.Command, f *monitorJobFlags) {
 	fl := cmd.Flags()
 	fl.StringVar(&f.spec.Type, "type", "", "data-quality or model-quality")
 	fl.StringVar(&f.spec.Endpoint, "endpoint", "", "endpoint name, e.g. brdg-churn-Production (its directory under --capture)")
@@ -131,7 +131,7 @@ func addJobFlags(cmd *cobra.Command, f *jobFlags) {
 	fl.Float64Var(&f.spec.ProbabilityThreshold, "probability-threshold", 0.5, "binary classification: probability at or above which the prediction is positive")
 }
 
-func (f *jobFlags) resolve() error {
+func (f *monitorJobFlags) resolve() error {
 	if f.spec.Capture == "" {
 		f.spec.Capture = cfg.Get("BRIDGE_CAPTURE_DIR", "")
 		if f.spec.Capture == "" {
@@ -145,12 +145,12 @@ func (f *jobFlags) resolve() error {
 }
 
 var runMonitorFlags struct {
-	jobFlags
+	monitorJobFlags
 	start, end string
 	format     string
 }
 
-func parseTimeFlag(name, v string) (time.Time, error) {
+func parseMonitorTime(name, v string) (time.Time, error) {
 	if v == "" {
 		return time.Time{}, nil
 	}
@@ -192,11 +192,11 @@ only when the run itself fails. Malformed lines are counted, never fatal.`,
 		if err := f.resolve(); err != nil {
 			return err
 		}
-		start, err := parseTimeFlag("start", f.start)
+		start, err := parseMonitorTime("start", f.start)
 		if err != nil {
 			return err
 		}
-		end, err := parseTimeFlag("end", f.end)
+		end, err := parseMonitorTime("end", f.end)
 		if err != nil {
 			return err
 		}
@@ -207,7 +207,7 @@ only when the run itself fails. Malformed lines are counted, never fatal.`,
 		if f.format == "json" {
 			return writeMonitorJSON(cmd.OutOrStdout(), rep)
 		}
-		printReport(cmd.OutOrStdout(), rep)
+		printMonitorReport(cmd.OutOrStdout(), rep)
 		return nil
 	},
 }
@@ -218,7 +218,7 @@ func writeMonitorJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-func printReport(w io.Writer, rep *monitor.Report) {
+func printMonitorReport(w io.Writer, rep *monitor.Report) {
 	fmt.Fprintf(w, "%s of %s: %d capture records in %d files, %d rows evaluated\n", rep.Type, rep.Endpoint, rep.Records, rep.Files, rep.Rows)
 	if rep.Malformed+rep.BadPayload > 0 {
 		fmt.Fprintf(w, "skipped: %d malformed lines, %d unparseable payloads\n", rep.Malformed, rep.BadPayload)
@@ -270,7 +270,7 @@ Rows that are not two fields are counted and skipped.`,
 		}
 		at := time.Now()
 		if f.at != "" {
-			t, err := parseTimeFlag("time", f.at)
+			t, err := parseMonitorTime("time", f.at)
 			if err != nil {
 				return err
 			}
@@ -348,7 +348,7 @@ var scheduleCmd = &cobra.Command{
 }
 
 var schedCreateFlags struct {
-	jobFlags
+	monitorJobFlags
 	cron string
 }
 
@@ -398,7 +398,7 @@ time over the interval that just ended, writing to
 	},
 }
 
-var listFormat string
+var scheduleListFormat string
 
 var scheduleListCmd = &cobra.Command{
 	Use:     "list",
@@ -415,7 +415,7 @@ var scheduleListCmd = &cobra.Command{
 		if err != nil {
 			return err
 		}
-		if listFormat == "json" {
+		if scheduleListFormat == "json" {
 			if all == nil {
 				all = []schedule.Schedule{}
 			}
@@ -471,20 +471,20 @@ The exit status is 0 with or without violations, 1 if the execution failed.`,
 		}
 		now := time.Now()
 		if scheduleRunNow != "" {
-			if now, err = parseTimeFlag("now", scheduleRunNow); err != nil {
+			if now, err = parseMonitorTime("now", scheduleRunNow); err != nil {
 				return err
 			}
 		}
 		r := &schedule.Runner{Store: s}
 		e, err := r.Execute(cmd.Context(), sc, now)
 		if e != nil {
-			printExecutions(cmd.OutOrStdout(), []schedule.Execution{*e})
+			printMonitorExecutions(cmd.OutOrStdout(), []schedule.Execution{*e})
 		}
 		return err
 	},
 }
 
-var execFlags struct {
+var executionsFlags struct {
 	format string
 	limit  int
 }
@@ -503,22 +503,22 @@ var executionsCmd = &cobra.Command{
 		if _, err := s.Get(cmd.Context(), args[0]); err != nil {
 			return err
 		}
-		ex, err := s.Executions(cmd.Context(), args[0], execFlags.limit)
+		ex, err := s.Executions(cmd.Context(), args[0], executionsFlags.limit)
 		if err != nil {
 			return err
 		}
-		if execFlags.format == "json" {
+		if executionsFlags.format == "json" {
 			if ex == nil {
 				ex = []schedule.Execution{}
 			}
 			return writeMonitorJSON(cmd.OutOrStdout(), ex)
 		}
-		printExecutions(cmd.OutOrStdout(), ex)
+		printMonitorExecutions(cmd.OutOrStdout(), ex)
 		return nil
 	},
 }
 
-func printExecutions(w io.Writer, ex []schedule.Execution) {
+func printMonitorExecutions(w io.Writer, ex []schedule.Execution) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tWINDOW START\tWINDOW END\tSTATUS\tRECORDS\tVIOLATIONS\tOUTPUT")
 	for _, e := range ex {
@@ -547,7 +547,7 @@ func init() {
 	f.StringVar(&baselineMQFlags.Output, "output", "", "directory for statistics.json and constraints.json")
 	baselineCmd.AddCommand(baselineDQCmd, baselineMQCmd)
 
-	addJobFlags(monitorRunCmd, &runMonitorFlags.jobFlags)
+	addMonitorJobFlags(monitorRunCmd, &runMonitorFlags.monitorJobFlags)
 	monitorRunCmd.Flags().StringVar(&runMonitorFlags.start, "start", "", "window start, RFC 3339 (default: open)")
 	monitorRunCmd.Flags().StringVar(&runMonitorFlags.end, "end", "", "window end (exclusive), RFC 3339 (default: open)")
 	monitorRunCmd.Flags().StringVarP(&runMonitorFlags.format, "output-format", "o", "text", "text or json")
@@ -557,14 +557,14 @@ func init() {
 	gtAddCmd.Flags().StringVar(&gtAddFlags.at, "time", "", "hour directory to write to, RFC 3339 (default now)")
 	groundTruthCmd.AddCommand(gtAddCmd)
 
-	addJobFlags(scheduleCreateCmd, &schedCreateFlags.jobFlags)
+	addMonitorJobFlags(scheduleCreateCmd, &schedCreateFlags.monitorJobFlags)
 	scheduleCreateCmd.Flags().StringVar(&schedCreateFlags.cron, "cron", "", `cron expression, e.g. "0 * * * *" (hourly) or "*/30 * * * * *" (every 30 s)`)
-	scheduleListCmd.Flags().StringVarP(&listFormat, "output-format", "o", "text", "text or json")
+	scheduleListCmd.Flags().StringVarP(&scheduleListFormat, "output-format", "o", "text", "text or json")
 	scheduleRunCmd.Flags().StringVar(&scheduleRunNow, "now", "", "run as if at this RFC 3339 time")
 	scheduleCmd.AddCommand(scheduleCreateCmd, scheduleListCmd, scheduleDeleteCmd, scheduleRunCmd)
 
-	executionsCmd.Flags().StringVarP(&execFlags.format, "output-format", "o", "text", "text or json")
-	executionsCmd.Flags().IntVar(&execFlags.limit, "limit", 0, "show at most this many (default all)")
+	executionsCmd.Flags().StringVarP(&executionsFlags.format, "output-format", "o", "text", "text or json")
+	executionsCmd.Flags().IntVar(&executionsFlags.limit, "limit", 0, "show at most this many (default all)")
 
 	monitorCmd.AddCommand(baselineCmd, monitorRunCmd, groundTruthCmd, scheduleCmd, executionsCmd)
 	rootCmd.AddCommand(monitorCmd)

@@ -68,7 +68,7 @@ func monitorHome() string {
 // environment; ok is false when nothing is to be captured.
 func captureConfig(cmd *cobra.Command) (wc capture.WriterConfig, ok bool, err error) {
 	def := capture.DefaultEndpointConfig()
-	on, err := strconv.ParseBool(orDefault(monitorSetting(cmd, "capture", "BRIDGE_CAPTURE"), "false"))
+	on, err := strconv.ParseBool(monitorOrDefault(monitorSetting(cmd, "capture", "BRIDGE_CAPTURE"), "false"))
 	if err != nil {
 		if v := strings.ToLower(monitorSetting(cmd, "capture", "BRIDGE_CAPTURE")); v == "on" || v == "off" {
 			on, err = v == "on", nil
@@ -77,12 +77,12 @@ func captureConfig(cmd *cobra.Command) (wc capture.WriterConfig, ok bool, err er
 		}
 	}
 	def.Enabled = on
-	pct := orDefault(monitorSetting(cmd, "capture-sampling", "BRIDGE_CAPTURE_SAMPLING"), "100")
+	pct := monitorOrDefault(monitorSetting(cmd, "capture-sampling", "BRIDGE_CAPTURE_SAMPLING"), "100")
 	if def, err = def.ParseSpec(pct); err != nil {
 		return wc, false, fmt.Errorf("--capture-sampling: %w", err)
 	}
 	def.Enabled = def.Enabled && on
-	mode := orDefault(monitorSetting(cmd, "capture-mode", "BRIDGE_CAPTURE_MODE"), "both")
+	mode := monitorOrDefault(monitorSetting(cmd, "capture-mode", "BRIDGE_CAPTURE_MODE"), "both")
 	switch mode {
 	case "input", "output", "both":
 		def, _ = def.ParseSpec(mode)
@@ -103,7 +103,7 @@ func captureConfig(cmd *cobra.Command) (wc capture.WriterConfig, ok bool, err er
 	for _, o := range overrides {
 		ok = ok || o.Enabled
 	}
-	queue, err := strconv.Atoi(orDefault(monitorSetting(cmd, "capture-queue", "BRIDGE_CAPTURE_QUEUE"), "8192"))
+	queue, err := strconv.Atoi(monitorOrDefault(monitorSetting(cmd, "capture-queue", "BRIDGE_CAPTURE_QUEUE"), "8192"))
 	if err != nil || queue <= 0 {
 		return wc, false, fmt.Errorf("--capture-queue: want a positive number of records")
 	}
@@ -114,7 +114,7 @@ func captureConfig(cmd *cobra.Command) (wc capture.WriterConfig, ok bool, err er
 	return capture.WriterConfig{Root: dir, Default: def, Endpoints: overrides, QueueSize: queue}, ok, nil
 }
 
-func orDefault(v, def string) string {
+func monitorOrDefault(v, def string) string {
 	if v == "" {
 		return def
 	}
@@ -186,7 +186,7 @@ func startMonitoring(ctx context.Context, cmd *cobra.Command, db *sql.DB, metric
 		slog.Info("data capture on", "dir", wc.Root, "sampling", wc.Default.SamplingPercent, "overrides", len(wc.Endpoints))
 	}
 
-	runSchedules, err := strconv.ParseBool(orDefault(monitorSetting(cmd, "monitor-schedules", "BRIDGE_MONITOR_SCHEDULES"), "true"))
+	runSchedules, err := strconv.ParseBool(monitorOrDefault(monitorSetting(cmd, "monitor-schedules", "BRIDGE_MONITOR_SCHEDULES"), "true"))
 	if err != nil {
 		return sink, stop, fmt.Errorf("BRIDGE_MONITOR_SCHEDULES: want true or false")
 	}

@@ -27,36 +27,36 @@ import (
 )
 
 var (
-	binOnce sync.Once
-	binPath string
-	binErr  error
+	monitorBinOnce sync.Once
+	monitorBinPath string
+	monitorBinErr  error
 )
 
-// bridgeBinary builds the bridge command once per test binary.
-func bridgeBinary(t *testing.T) string {
+// monitorTestBinary builds the bridge command once per test binary.
+func monitorTestBinary(t *testing.T) string {
 	t.Helper()
-	binOnce.Do(func() {
+	monitorBinOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "bridge-bin-")
 		if err != nil {
-			binErr = err
+			monitorBinErr = err
 			return
 		}
-		binPath = filepath.Join(dir, "bridge")
-		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		monitorBinPath = filepath.Join(dir, "bridge")
+		out, err := exec.Command("go", "build", "-o", monitorBinPath, ".").CombinedOutput()
 		if err != nil {
-			binErr = fmt.Errorf("go build: %v\n%s", err, out)
+			monitorBinErr = fmt.Errorf("go build: %v\n%s", err, out)
 		}
 	})
-	if binErr != nil {
-		t.Fatal(binErr)
+	if monitorBinErr != nil {
+		t.Fatal(monitorBinErr)
 	}
-	return binPath
+	return monitorBinPath
 }
 
-// bridgeCLI runs the bridge binary with home as BRIDGE_HOME.
-func bridgeCLI(t *testing.T, home string, args ...string) (stdout, stderr string, code int) {
+// monitorCLI runs the bridge binary with home as BRIDGE_HOME.
+func monitorCLI(t *testing.T, home string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
-	cmd := exec.Command(bridgeBinary(t), append([]string{"--home", home}, args...)...)
+	cmd := exec.Command(monitorTestBinary(t), append([]string{"--home", home}, args...)...)
 	cmd.Env = append(os.Environ(), "BRIDGE_ENV_FILE=/nonexistent/.env")
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e
@@ -70,17 +70,17 @@ func bridgeCLI(t *testing.T, home string, args ...string) (stdout, stderr string
 	return o.String(), e.String(), code
 }
 
-func mustCLI(t *testing.T, home string, args ...string) string {
+func mustMonitorCLI(t *testing.T, home string, args ...string) string {
 	t.Helper()
-	out, errOut, code := bridgeCLI(t, home, args...)
+	out, errOut, code := monitorCLI(t, home, args...)
 	if code != 0 {
 		t.Fatalf("bridge %s: exit %d\n%s%s", strings.Join(args, " "), code, out, errOut)
 	}
 	return out
 }
 
-// churnData writes a training set and a labelled prediction set.
-func churnData(t *testing.T, dir string) (train, preds string) {
+// monitorChurnData writes a training set and a labelled prediction set.
+func monitorChurnData(t *testing.T, dir string) (train, preds string) {
 	rng := rand.New(rand.NewPCG(5, 5))
 	var tr, pr strings.Builder
 	tr.WriteString("age,income,plan\n")
@@ -107,10 +107,10 @@ func churnData(t *testing.T, dir string) (train, preds string) {
 
 func TestMonitorCLIWorkflow(t *testing.T) {
 	home := t.TempDir()
-	train, preds := churnData(t, home)
+	train, preds := monitorChurnData(t, home)
 	dq, mq := filepath.Join(home, "baseline-dq"), filepath.Join(home, "baseline-mq")
-	mustCLI(t, home, "monitor", "baseline", "data-quality", "--dataset", train, "--output", dq)
-	mustCLI(t, home, "monitor", "baseline", "model-quality", "--dataset", preds, "--problem-type", "BinaryClassification",
+	mustMonitorCLI(t, home, "monitor", "baseline", "data-quality", "--dataset", train, "--output", dq)
+	mustMonitorCLI(t, home, "monitor", "baseline", "model-quality", "--dataset", preds, "--problem-type", "BinaryClassification",
 		"--inference-attribute", "prediction", "--probability-attribute", "probability", "--ground-truth-attribute", "label", "--output", mq)
 	for _, f := range []string{filepath.Join(dq, schema.StatisticsFile), filepath.Join(dq, schema.ConstraintsFile), filepath.Join(mq, schema.ConstraintsFile)} {
 		if _, err := os.Stat(f); err != nil {
@@ -140,14 +140,14 @@ func TestMonitorCLIWorkflow(t *testing.T) {
 		t.Fatal(err)
 	}
 	writeTestFile(t, filepath.Join(home, "labels.csv"), labels.String())
-	_, errOut, code := bridgeCLI(t, home, "monitor", "ground-truth", "add", "--csv", filepath.Join(home, "labels.csv"),
+	_, errOut, code := monitorCLI(t, home, "monitor", "ground-truth", "add", "--csv", filepath.Join(home, "labels.csv"),
 		"--output", filepath.Join(home, "ground-truth"), "--time", "2026-05-01T11:30:00Z")
 	if code != 0 || !strings.Contains(errOut, "1 malformed rows") {
 		t.Fatalf("ground-truth add: exit %d, %s", code, errOut)
 	}
 
 	// monitor run: exit 0 with violations, JSON report
-	out := mustCLI(t, home, "monitor", "run", "--type", "data-quality", "--endpoint", "brdg-churn-Production", "--baseline", dq,
+	out := mustMonitorCLI(t, home, "monitor", "run", "--type", "data-quality", "--endpoint", "brdg-churn-Production", "--baseline", dq,
 		"--output", filepath.Join(home, "report"), "--start", "2026-05-01T10:00:00Z", "--end", "2026-05-01T11:00:00Z", "-o", "json")
 	var rep monitor.Report
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
@@ -160,42 +160,42 @@ func TestMonitorCLIWorkflow(t *testing.T) {
 	if rep.Records != 1000 || !found["income/baseline_drift_check"] || !found["plan/baseline_drift_check"] {
 		t.Errorf("report: %d records, violations %v", rep.Records, rep.Violations)
 	}
-	out = mustCLI(t, home, "monitor", "run", "--type", "model-quality", "--endpoint", "brdg-churn-Production", "--baseline", mq,
+	out = mustMonitorCLI(t, home, "monitor", "run", "--type", "model-quality", "--endpoint", "brdg-churn-Production", "--baseline", mq,
 		"--ground-truth", filepath.Join(home, "ground-truth"), "--probability-attribute", "0", "--output", filepath.Join(home, "report-mq"))
 	if !strings.Contains(out, "1000 rows evaluated") || !strings.Contains(out, "auc LessThanThreshold") {
 		t.Errorf("model-quality run output:\n%s", out)
 	}
 
 	// schedules
-	mustCLI(t, home, "monitor", "schedule", "create", "churn-drift", "--cron", "0 * * * *", "--type", "data-quality",
+	mustMonitorCLI(t, home, "monitor", "schedule", "create", "churn-drift", "--cron", "0 * * * *", "--type", "data-quality",
 		"--endpoint", "brdg-churn-Production", "--baseline", dq, "--output", filepath.Join(home, "reports"))
-	if _, errOut, code := bridgeCLI(t, home, "monitor", "schedule", "create", "churn-drift", "--cron", "0 * * * *", "--type", "data-quality",
+	if _, errOut, code := monitorCLI(t, home, "monitor", "schedule", "create", "churn-drift", "--cron", "0 * * * *", "--type", "data-quality",
 		"--endpoint", "x", "--baseline", dq, "--output", "o"); code == 0 || !strings.Contains(errOut, "exists") {
 		t.Errorf("duplicate schedule: exit %d %s", code, errOut)
 	}
-	if _, errOut, code := bridgeCLI(t, home, "monitor", "schedule", "create", "bad", "--cron", "hourly please", "--type", "data-quality",
+	if _, errOut, code := monitorCLI(t, home, "monitor", "schedule", "create", "bad", "--cron", "hourly please", "--type", "data-quality",
 		"--endpoint", "x", "--baseline", dq, "--output", "o"); code == 0 || !strings.Contains(errOut, "cron expression") {
 		t.Errorf("bad cron: exit %d %s", code, errOut)
 	}
 	var list []schedule.Schedule
-	if err := json.Unmarshal([]byte(mustCLI(t, home, "monitor", "schedule", "list", "-o", "json")), &list); err != nil || len(list) != 1 || !filepath.IsAbs(list[0].Spec.Capture) || !filepath.IsAbs(list[0].Spec.Output) {
+	if err := json.Unmarshal([]byte(mustMonitorCLI(t, home, "monitor", "schedule", "list", "-o", "json")), &list); err != nil || len(list) != 1 || !filepath.IsAbs(list[0].Spec.Capture) || !filepath.IsAbs(list[0].Spec.Output) {
 		t.Fatalf("schedule list: %+v %v", list, err)
 	}
-	out = mustCLI(t, home, "monitor", "schedule", "run", "churn-drift", "--now", "2026-05-01T11:00:05Z")
+	out = mustMonitorCLI(t, home, "monitor", "schedule", "run", "churn-drift", "--now", "2026-05-01T11:00:05Z")
 	if !strings.Contains(out, schedule.StatusViolations) {
 		t.Errorf("schedule run:\n%s", out)
 	}
-	mustCLI(t, home, "monitor", "schedule", "run", "churn-drift", "--now", "2026-05-01T12:00:05Z") // an empty window
+	mustMonitorCLI(t, home, "monitor", "schedule", "run", "churn-drift", "--now", "2026-05-01T12:00:05Z") // an empty window
 	var ex []schedule.Execution
-	if err := json.Unmarshal([]byte(mustCLI(t, home, "monitor", "executions", "churn-drift", "-o", "json")), &ex); err != nil {
+	if err := json.Unmarshal([]byte(mustMonitorCLI(t, home, "monitor", "executions", "churn-drift", "-o", "json")), &ex); err != nil {
 		t.Fatal(err)
 	}
 	if len(ex) != 2 || ex[1].Status != schedule.StatusViolations || ex[1].Records != 1000 || ex[0].Records != 0 ||
 		!ex[1].WindowStart.Equal(hour) || ex[1].ViolationsPath == "" {
 		t.Errorf("executions %+v", ex)
 	}
-	mustCLI(t, home, "monitor", "schedule", "delete", "churn-drift")
-	if _, errOut, code := bridgeCLI(t, home, "monitor", "executions", "churn-drift"); code == 0 || !strings.Contains(errOut, "no such monitoring schedule") {
+	mustMonitorCLI(t, home, "monitor", "schedule", "delete", "churn-drift")
+	if _, errOut, code := monitorCLI(t, home, "monitor", "executions", "churn-drift"); code == 0 || !strings.Contains(errOut, "no such monitoring schedule") {
 		t.Errorf("executions of a deleted schedule: exit %d %s", code, errOut)
 	}
 }
@@ -215,7 +215,7 @@ func TestMonitorCLIErrors(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(strings.Join(tc.args[:3], " "), func(t *testing.T) {
-			_, errOut, code := bridgeCLI(t, home, tc.args...)
+			_, errOut, code := monitorCLI(t, home, tc.args...)
 			if code == 0 || !strings.Contains(errOut, tc.want) {
 				t.Errorf("exit %d, stderr %q; want non-zero mentioning %q", code, errOut, tc.want)
 			}
@@ -330,7 +330,7 @@ func TestStartMonitoringRunsStoredSchedules(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	train, _ := churnData(t, home)
+	train, _ := monitorChurnData(t, home)
 	dq := filepath.Join(home, "dq")
 	if _, err := monitor.BaselineDataQuality(context.Background(), train, dq); err != nil {
 		t.Fatal(err)

@@ -249,6 +249,8 @@ def prepare(data, columns):
             data = _Table(columns, [[row[i] for i in idx] for row in data.data])
         return data.array()
     if pd is not None and isinstance(data, pd.DataFrame) and columns:
+        if list(data.columns) == columns:
+            return data  # already in order: no copy
         if set(columns) <= set(data.columns):
             return data[columns]
     return data

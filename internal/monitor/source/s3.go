@@ -89,6 +89,31 @@ func (s *S3) List(ctx context.Context, prefix string) ([]Object, error) {
 	return out, nil
 }
 
+// ListDirs implements DirLister with ListObjectsV2's common prefixes.
+func (s *S3) ListDirs(ctx context.Context, prefix string) ([]string, error) {
+	full := s.full(prefix)
+	if full != "" && !strings.HasSuffix(full, "/") {
+		full += "/"
+	}
+	var out []string
+	seen := map[string]bool{}
+	p := s3.NewListObjectsV2Paginator(s.Client, &s3.ListObjectsV2Input{Bucket: aws.String(s.Bucket), Prefix: aws.String(full), Delimiter: aws.String("/")})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list s3://%s/%s: %w", s.Bucket, full, err)
+		}
+		for _, cp := range page.CommonPrefixes {
+			name := strings.TrimSuffix(strings.TrimPrefix(aws.ToString(cp.Prefix), full), "/")
+			if name != "" && !seen[name] {
+				seen[name] = true
+				out = append(out, name)
+			}
+		}
+	}
+	return out, nil
+}
+
 // Open implements Store with GetObject.
 func (s *S3) Open(ctx context.Context, key string) (io.ReadCloser, error) {
 	out, err := s.Client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.Bucket), Key: aws.String(s.full(key))})

@@ -136,15 +136,47 @@ func HourOf(key string) (time.Time, bool) {
 // HourPath is the YYYY/MM/DD/HH directory of t.
 func HourPath(t time.Time) string { return t.UTC().Format("2006/01/02/15") }
 
+// DirLister is implemented by stores that list one directory level (S3:
+// common prefixes with a "/" delimiter), so a window can list only its
+// hour directories instead of everything under the prefix.
+type DirLister interface {
+	// ListDirs returns the names of the directories directly under prefix.
+	ListDirs(ctx context.Context, prefix string) ([]string, error)
+}
+
+// maxHourListing is the longest window (in hours) listed hour by hour.
+const maxHourListing = 31 * 24
+
 // Window lists the .jsonl objects under prefix whose hour directory falls
 // in [start, end) (hours overlapping the window: the start hour is
-// floored). A zero start or end leaves that side open.
+// floored). A zero start or end leaves that side open. With a start, and a
+// store that lists directories, only the window's hour directories are
+// listed (an open end means up to the next hour).
 func Window(ctx context.Context, s Store, prefix string, start, end time.Time) ([]Object, error) {
-	all, err := s.List(ctx, prefix)
-	if err != nil {
-		return nil, err
-	}
 	from := start.UTC().Truncate(time.Hour)
+	var all []Object
+	listed := false
+	if dl, ok := s.(DirLister); ok && !start.IsZero() {
+		to := end
+		if to.IsZero() {
+			to = time.Now().Add(time.Hour)
+		}
+		if to.Sub(from) <= maxHourListing*time.Hour {
+			objs, err := listHours(ctx, s, dl, prefix, from, to)
+			if err == nil {
+				all, listed = objs, true
+			} else if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			// Otherwise (a store without delimiter support) list it all.
+		}
+	}
+	if !listed {
+		var err error
+		if all, err = s.List(ctx, prefix); err != nil {
+			return nil, err
+		}
+	}
 	var out []Object
 	for _, o := range all {
 		if !strings.HasSuffix(o.Key, ".jsonl") {
@@ -161,6 +193,60 @@ func Window(ctx context.Context, s Store, prefix string, start, end time.Time) (
 			continue
 		}
 		out = append(out, o)
+	}
+	return out, nil
+}
+
+// listHours lists the hour directories [from, to) under prefix, or under
+// each of its sub-directories when these are not years (capture layouts
+// have a variant level: <endpoint>/<variant>/YYYY/...).
+func listHours(ctx context.Context, s Store, dl DirLister, prefix string, from, to time.Time) ([]Object, error) {
+	children, err := dl.ListDirs(ctx, prefix)
+	if err != nil {
+		return nil, err
+	}
+	bases := []string{}
+	years := false
+	for _, c := range children {
+		if len(c) == 4 && strings.Trim(c, "0123456789") == "" {
+			years = true
+		}
+	}
+	if years {
+		bases = append(bases, prefix)
+	} else {
+		for _, c := range children {
+			bases = append(bases, Join(prefix, c))
+		}
+	}
+	var out []Object
+	for _, b := range bases {
+		for h := from; h.Before(to); h = h.Add(time.Hour) {
+			objs, err := s.List(ctx, Join(b, HourPath(h)))
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, objs...)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	return out, nil
+}
+
+// ListDirs implements DirLister.
+func (d Dir) ListDirs(ctx context.Context, prefix string) ([]string, error) {
+	ents, err := os.ReadDir(filepath.Join(string(d), filepath.FromSlash(prefix)))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", prefix, err)
+	}
+	var out []string
+	for _, e := range ents {
+		if e.IsDir() {
+			out = append(out, e.Name())
+		}
 	}
 	return out, nil
 }

@@ -62,6 +62,10 @@ func TestStore(t *testing.T) {
 		s := sched("noendpoint", "0 * * * *")
 		s.Spec.Endpoint = ""
 		return s
+	}(), func() Schedule {
+		s := sched("s3out", "0 * * * *")
+		s.Spec.Output = "s3://bucket/reports"
+		return s
 	}()}
 	for _, b := range bad {
 		if err := st.Create(ctx, b); err == nil {

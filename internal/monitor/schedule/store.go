@@ -70,6 +70,9 @@ func (s Schedule) Validate() error {
 	if s.Spec.Endpoint == "" || s.Spec.Capture == "" || s.Spec.Baseline == "" || s.Spec.Output == "" {
 		return errors.New("a schedule needs --endpoint, --capture, --baseline and --output")
 	}
+	if strings.HasPrefix(s.Spec.Output, "s3://") {
+		return errors.New("--output must be a local directory (captures and ground truth may be on S3)")
+	}
 	return nil
 }
 

@@ -26,32 +26,26 @@ import (
 	"github.com/bridgeops/bridge/internal/registry/store"
 )
 
-var (
-	monitorBinOnce sync.Once
-	monitorBinPath string
-	monitorBinErr  error
-)
-
-// monitorTestBinary builds the bridge command once per test binary.
+// monitorTestBinary builds the bridge command into the test's temporary
+// directory (the Go build cache makes the second build cheap).
 func monitorTestBinary(t *testing.T) string {
 	t.Helper()
-	monitorBinOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "bridge-bin-")
-		if err != nil {
-			monitorBinErr = err
-			return
-		}
-		monitorBinPath = filepath.Join(dir, "bridge")
-		out, err := exec.Command("go", "build", "-o", monitorBinPath, ".").CombinedOutput()
-		if err != nil {
-			monitorBinErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if monitorBinErr != nil {
-		t.Fatal(monitorBinErr)
+	root, _, _ := strings.Cut(t.Name(), "/")
+	if p, ok := monitorBins.Load(root); ok {
+		return p.(string)
 	}
-	return monitorBinPath
+	path := filepath.Join(t.TempDir(), "bridge")
+	out, err := exec.Command("go", "build", "-o", path, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	monitorBins.Store(root, path)
+	return path
 }
+
+// monitorBins maps a top-level test's name to its built binary (subtests
+// use their parent's, which lives as long as the parent).
+var monitorBins sync.Map
 
 // monitorCLI runs the bridge binary with home as BRIDGE_HOME.
 func monitorCLI(t *testing.T, home string, args ...string) (stdout, stderr string, code int) {
@@ -201,6 +195,7 @@ func TestMonitorCLIWorkflow(t *testing.T) {
 }
 
 func TestMonitorCLIErrors(t *testing.T) {
+	monitorTestBinary(t) // built once for the subtests
 	home := t.TempDir()
 	cases := []struct {
 		args []string

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -16,13 +17,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
+	"github.com/bridgeops/bridge/internal/awsfake"
 	"github.com/bridgeops/bridge/internal/capture"
 	"github.com/bridgeops/bridge/internal/monitor"
 	"github.com/bridgeops/bridge/internal/monitor/schedule"
 	"github.com/bridgeops/bridge/internal/monitor/schema"
+	"github.com/bridgeops/bridge/internal/monitor/source"
 	"github.com/bridgeops/bridge/internal/registry/store"
 )
 
@@ -356,5 +361,49 @@ func TestStartMonitoringRunsStoredSchedules(t *testing.T) {
 			t.Fatal("the schedule did not execute inside bridge run's monitoring within 10 s")
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func TestMonitorCLIGroundTruthOnS3(t *testing.T) {
+	fake := awsfake.New(awsfake.Options{})
+	defer fake.Close()
+	for k, v := range fake.Env() {
+		t.Setenv(k, v) // the binary inherits the environment
+	}
+	ctx := context.Background()
+	st, err := source.OpenS3(ctx, "s3://bridge-gt/labels")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("bridge-gt")}); err != nil {
+		t.Fatal(err)
+	}
+	home := t.TempDir()
+	writeTestFile(t, filepath.Join(home, "labels.csv"), "inference_id,label\nreq-1,1\nreq-2,0\n")
+	out := mustMonitorCLI(t, home, "monitor", "ground-truth", "add", "--csv", filepath.Join(home, "labels.csv"),
+		"--output", "s3://bridge-gt/labels", "--time", "2026-05-01T11:30:00Z")
+	if !strings.Contains(out, "2 ground-truth records written to s3://bridge-gt/labels/2026/05/01/11/") {
+		t.Errorf("output %q", out)
+	}
+	objs, err := st.List(ctx, "")
+	if err != nil || len(objs) != 1 {
+		t.Fatalf("objects %v %v", objs, err)
+	}
+	rc, err := st.Open(ctx, objs[0].Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	var ids []string
+	sc := bufio.NewScanner(rc)
+	for sc.Scan() {
+		var g capture.GroundTruth
+		if err := capture.ParseGroundTruthLine(sc.Bytes(), &g); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, g.EventID+"="+string(g.Data))
+	}
+	if strings.Join(ids, ",") != "req-1=1,req-2=0" {
+		t.Errorf("ground truth on S3: %v", ids)
 	}
 }

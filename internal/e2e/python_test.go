@@ -588,12 +588,14 @@ func pyServerAddr(t testing.TB, home, base string) string {
 // native runtime serving the same logistic regression; then the time from
 // promotion to first answer for a Python model whose environment
 // (virtualenv) is cached. Run with -benchtime 1x; BENCH_SECONDS sets each
-// load phase's length (default 5) and BENCH_CONCURRENCY its clients (8).
+// load phase's length (default 3) and BENCH_CONCURRENCY its clients (8).
+// Direct and through-Bridge phases alternate 4 times so that both see the
+// same machine.
 func BenchmarkPythonServing(b *testing.B) {
 	py := pythontest.Interpreter(b)
 	secs, _ := strconv.Atoi(os.Getenv("BENCH_SECONDS"))
 	if secs <= 0 {
-		secs = 5
+		secs = 3
 	}
 	conc, _ := strconv.Atoi(os.Getenv("BENCH_CONCURRENCY"))
 	if conc <= 0 {
@@ -621,19 +623,26 @@ func BenchmarkPythonServing(b *testing.B) {
 
 	b.ResetTimer()
 	for range b.N {
-		// Warm up, then alternate direct and through-Bridge phases so that
-		// both see the same machine.
+		// Warm up.
 		pyLoad(direct, body, conc, time.Second)
 		pyLoad(viaBridge, body, conc, time.Second)
-		var d, v [2]pyLoadResult
-		for i := range 2 {
-			d[i] = pyLoad(direct, body, conc, phase)
-			v[i] = pyLoad(viaBridge, body, conc, phase)
+		const rounds = 4
+		var d, v []pyLoadResult
+		for range rounds {
+			d = append(d, pyLoad(direct, body, conc, phase))
+			v = append(v, pyLoad(viaBridge, body, conc, phase))
 		}
 		n := pyLoad(native, body, conc, phase)
-		merge := func(rs [2]pyLoadResult) pyLoadResult {
-			return pyLoadResult{requests: rs[0].requests + rs[1].requests, failed: rs[0].failed + rs[1].failed,
-				rps: (rs[0].rps + rs[1].rps) / 2, p50: (rs[0].p50 + rs[1].p50) / 2, p99: (rs[0].p99 + rs[1].p99) / 2}
+		merge := func(rs []pyLoadResult) pyLoadResult {
+			var m pyLoadResult
+			for _, r := range rs {
+				m.requests += r.requests
+				m.failed += r.failed
+				m.rps += r.rps / float64(len(rs))
+				m.p50 += r.p50 / time.Duration(len(rs))
+				m.p99 += r.p99 / time.Duration(len(rs))
+			}
+			return m
 		}
 		dr, vr := merge(d), merge(v)
 		for name, r := range map[string]pyLoadResult{"direct": dr, "bridge": vr, "native": n} {

@@ -3,19 +3,20 @@ package python
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"net/http"
-	"net/http/httputil"
+	"strconv"
 	"sync"
 	"time"
 
 	"github.com/bridgeops/bridge/internal/serving/scoring"
 )
 
-// model is a loaded version: a reverse proxy in front of its server.
+// model is a loaded version: a lean reverse proxy in front of its server.
 type model struct {
 	p         *proc
-	proxy     *httputil.ReverseProxy
+	url       string // http://127.0.0.1:port/invocations
 	transport *http.Transport
 	ping      *http.Client
 
@@ -34,27 +35,12 @@ func newModel(p *proc) *model {
 		DisableCompression:    true,
 		ExpectContinueTimeout: 0,
 	}
-	m := &model{p: p, transport: t, ping: &http.Client{Transport: t, Timeout: 5 * time.Second}}
-	addr := p.addr
-	m.proxy = &httputil.ReverseProxy{
-		Rewrite: func(pr *httputil.ProxyRequest) {
-			pr.Out.URL.Scheme = "http"
-			pr.Out.URL.Host = addr
-			pr.Out.URL.Path = "/invocations"
-			pr.Out.URL.RawPath = ""
-			pr.Out.Host = addr
-		},
-		Transport:  t,
-		BufferPool: bufferPool{},
-		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
-			if errors.Is(r.Context().Err(), context.Canceled) {
-				return // the client went away
-			}
-			p.log.Debug("model server request failed", "err", err)
-			scoring.WriteErrorCode(w, http.StatusBadGateway, scoring.CodeUnavailable, "model server "+p.spec.Name+" did not answer: "+err.Error())
-		},
+	return &model{
+		p:         p,
+		url:       "http://" + p.addr + "/invocations",
+		transport: t,
+		ping:      &http.Client{Transport: t, Timeout: 5 * time.Second},
 	}
-	return m
 }
 
 // ServeHTTP forwards one invocation to the model server.
@@ -72,7 +58,69 @@ func (m *model) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		unavailable(w, "model server of "+m.p.spec.Name+" is "+m.p.State())
 		return
 	}
-	m.proxy.ServeHTTP(w, r)
+	m.forward(w, r)
+}
+
+// Request and answer headers the scoring protocol uses; others are not
+// forwarded (the server is local and speaks only this protocol).
+var (
+	forwardRequest = []string{"Content-Type", "Accept", "Content-Encoding"}
+	forwardAnswer  = []string{"Content-Type", "Content-Encoding", "Retry-After"}
+)
+
+// forward sends r to the server and copies the answer back. It does what a
+// general reverse proxy does for this one local hop, with less work per
+// request: no header cloning, no hop-by-hop scrubbing, no trailers.
+func (m *model) forward(w http.ResponseWriter, r *http.Request) {
+	u := m.url
+	if r.URL.RawQuery != "" {
+		u += "?" + r.URL.RawQuery
+	}
+	body := r.Body
+	if r.ContentLength == 0 || body == nil {
+		body = http.NoBody
+	}
+	out, err := http.NewRequestWithContext(r.Context(), http.MethodPost, u, body)
+	if err != nil {
+		scoring.WriteError(w, err)
+		return
+	}
+	out.ContentLength = r.ContentLength
+	if body == http.NoBody {
+		out.ContentLength = 0
+	}
+	for _, k := range forwardRequest {
+		if v := r.Header[k]; len(v) > 0 {
+			out.Header[k] = v
+		}
+	}
+	resp, err := m.transport.RoundTrip(out)
+	if err != nil {
+		if errors.Is(r.Context().Err(), context.Canceled) {
+			return // the client went away
+		}
+		m.p.log.Debug("model server request failed", "err", err)
+		scoring.WriteErrorCode(w, http.StatusBadGateway, scoring.CodeUnavailable, "model server of "+m.p.spec.Name+" did not answer: "+err.Error())
+		return
+	}
+	defer resp.Body.Close()
+	h := w.Header()
+	for _, k := range forwardAnswer {
+		if v := resp.Header[k]; len(v) > 0 {
+			h[k] = v
+		}
+	}
+	if resp.ContentLength >= 0 {
+		h["Content-Length"] = []string{strconv.FormatInt(resp.ContentLength, 10)}
+	}
+	w.WriteHeader(resp.StatusCode)
+	buf := buffers.Get().(*[]byte)
+	_, err = io.CopyBuffer(w, resp.Body, *buf)
+	buffers.Put(buf)
+	if err != nil && r.Context().Err() == nil {
+		// The answer is cut short: let the router drop the connection.
+		panic(http.ErrAbortHandler)
+	}
 }
 
 func unavailable(w http.ResponseWriter, msg string) {
@@ -115,10 +163,5 @@ func (m *model) Close(ctx context.Context) error {
 	return err
 }
 
-// bufferPool recycles the proxy's copy buffers.
-type bufferPool struct{}
-
+// buffers recycles the copy buffers of answers.
 var buffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
-
-func (bufferPool) Get() []byte  { return *(buffers.Get().(*[]byte)) }
-func (bufferPool) Put(b []byte) { buffers.Put(&b) }

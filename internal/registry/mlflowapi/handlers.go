@@ -54,93 +54,81 @@ func wireModel(m store.RegisteredModel) mlflow.RegisteredModel {
 	return out
 }
 
-func (s *server) createModel(r *http.Request, p params) (any, error) {
-	name, err := p.required("name")
-	if err != nil {
-		return nil, err
-	}
-	desc, err := p.str("description")
-	if err != nil {
-		return nil, err
-	}
-	tags, err := p.tags("tags")
-	if err != nil {
-		return nil, err
-	}
-	m, err := s.st.CreateRegisteredModel(r.Context(), name, desc, tags)
+// modelReply answers with the registered model m, or with err.
+func modelReply(m store.RegisteredModel, err error) (any, error) {
 	if err != nil {
 		return nil, err
 	}
 	return mlflow.RegisteredModelResponse{RegisteredModel: wireModel(m)}, nil
+}
+
+// versionReply answers with the model version v, or with err.
+func versionReply(v store.ModelVersion, err error) (any, error) {
+	if err != nil {
+		return nil, err
+	}
+	return mlflow.ModelVersionResponse{ModelVersion: wireVersion(v)}, nil
+}
+
+// done answers with an empty object, or with err.
+func done(err error) (any, error) { return empty{}, err }
+
+func (s *server) createModel(r *http.Request, p params) (any, error) {
+	in := reader{p: p}
+	name, desc, tags := in.required("name"), in.str("description"), in.tags("tags")
+	if in.err != nil {
+		return nil, in.err
+	}
+	return modelReply(s.st.CreateRegisteredModel(r.Context(), name, desc, tags))
 }
 
 func (s *server) getModel(r *http.Request, p params) (any, error) {
-	name, err := p.required("name")
-	if err != nil {
-		return nil, err
+	in := reader{p: p}
+	name := in.required("name")
+	if in.err != nil {
+		return nil, in.err
 	}
-	m, err := s.st.GetRegisteredModel(r.Context(), name)
-	if err != nil {
-		return nil, err
-	}
-	return mlflow.RegisteredModelResponse{RegisteredModel: wireModel(m)}, nil
+	return modelReply(s.st.GetRegisteredModel(r.Context(), name))
 }
 
 func (s *server) renameModel(r *http.Request, p params) (any, error) {
-	name, err := p.required("name")
-	if err != nil {
-		return nil, err
+	in := reader{p: p}
+	name, newName := in.required("name"), in.required("new_name")
+	if in.err != nil {
+		return nil, in.err
 	}
-	newName, err := p.required("new_name")
-	if err != nil {
-		return nil, err
-	}
-	m, err := s.st.RenameRegisteredModel(r.Context(), name, newName)
-	if err != nil {
-		return nil, err
-	}
-	return mlflow.RegisteredModelResponse{RegisteredModel: wireModel(m)}, nil
+	return modelReply(s.st.RenameRegisteredModel(r.Context(), name, newName))
 }
 
 func (s *server) updateModel(r *http.Request, p params) (any, error) {
-	name, err := p.required("name")
-	if err != nil {
-		return nil, err
+	in := reader{p: p}
+	name, desc := in.required("name"), in.str("description")
+	if in.err != nil {
+		return nil, in.err
 	}
-	desc, err := p.str("description")
-	if err != nil {
-		return nil, err
-	}
-	m, err := s.st.UpdateRegisteredModel(r.Context(), name, desc)
-	if err != nil {
-		return nil, err
-	}
-	return mlflow.RegisteredModelResponse{RegisteredModel: wireModel(m)}, nil
+	return modelReply(s.st.UpdateRegisteredModel(r.Context(), name, desc))
 }
 
 func (s *server) deleteModel(r *http.Request, p params) (any, error) {
-	name, err := p.required("name")
-	if err != nil {
-		return nil, err
+	in := reader{p: p}
+	name := in.required("name")
+	if in.err != nil {
+		return nil, in.err
 	}
-	return empty{}, s.st.DeleteRegisteredModel(r.Context(), name)
+	return done(s.st.DeleteRegisteredModel(r.Context(), name))
 }
 
 // search reads filter, max_results, order_by and page_token.
 func searchParams(p params, def, max int) (store.Search, error) {
-	var q store.Search
-	var err error
-	if q.Filter, err = p.str("filter"); err != nil {
-		return q, err
-	}
-	if q.OrderBy, err = p.list("order_by"); err != nil {
-		return q, err
+	in := reader{p: p}
+	q := store.Search{Filter: in.str("filter"), OrderBy: in.list("order_by"), Limit: def}
+	if in.err != nil {
+		return q, in.err
 	}
 	n, ok, err := p.int64("max_results")
 	if err != nil {
 		return q, err
 	}
-	q.Limit = def
 	if ok {
 		if n < 1 {
 			return q, invalid(fmt.Sprintf("Invalid value for request parameter max_results. It must be a positive integer, but got value %d", n))
@@ -150,14 +138,12 @@ func searchParams(p params, def, max int) (store.Search, error) {
 		}
 		q.Limit = int(n)
 	}
-	tok, err := p.str("page_token")
-	if err != nil {
-		return q, err
+	tok := in.str("page_token")
+	if in.err != nil {
+		return q, in.err
 	}
-	if q.Offset, err = parsePageToken(tok); err != nil {
-		return q, err
-	}
-	return q, nil
+	q.Offset, err = parsePageToken(tok)
+	return q, err
 }
 
 // Page tokens are MLflow's: base64 of {"offset": N}.
@@ -205,13 +191,10 @@ func (s *server) searchModels(r *http.Request, p params) (any, error) {
 }
 
 func (s *server) latestVersions(r *http.Request, p params) (any, error) {
-	name, err := p.required("name")
-	if err != nil {
-		return nil, err
-	}
-	stages, err := p.list("stages")
-	if err != nil {
-		return nil, err
+	in := reader{p: p}
+	name, stages := in.required("name"), in.list("stages")
+	if in.err != nil {
+		return nil, in.err
 	}
 	vs, err := s.st.LatestVersions(r.Context(), name, stages)
 	if err != nil {
@@ -229,156 +212,88 @@ func versionsResponse(vs []store.ModelVersion, next string) mlflow.ModelVersions
 }
 
 func (s *server) setModelTag(r *http.Request, p params) (any, error) {
-	name, err := p.required("name")
-	if err != nil {
-		return nil, err
+	in := reader{p: p}
+	name := in.required("name")
+	key, value := in.tag()
+	if in.err != nil {
+		return nil, in.err
 	}
-	key, value, err := tagKV(p)
-	if err != nil {
-		return nil, err
-	}
-	return empty{}, s.st.SetRegisteredModelTag(r.Context(), name, key, value)
-}
-
-func tagKV(p params) (string, string, error) {
-	key, err := p.required("key")
-	if err != nil {
-		return "", "", err
-	}
-	if !p.has("value") {
-		return "", "", missing("value")
-	}
-	value, err := p.str("value")
-	return key, value, err
+	return done(s.st.SetRegisteredModelTag(r.Context(), name, key, value))
 }
 
 func (s *server) deleteModelTag(r *http.Request, p params) (any, error) {
-	name, err := p.required("name")
-	if err != nil {
-		return nil, err
+	in := reader{p: p}
+	name, key := in.required("name"), in.required("key")
+	if in.err != nil {
+		return nil, in.err
 	}
-	key, err := p.required("key")
-	if err != nil {
-		return nil, err
-	}
-	return empty{}, s.st.DeleteRegisteredModelTag(r.Context(), name, key)
+	return done(s.st.DeleteRegisteredModelTag(r.Context(), name, key))
 }
 
 func (s *server) setAlias(r *http.Request, p params) (any, error) {
-	name, err := p.required("name")
-	if err != nil {
-		return nil, err
+	in := reader{p: p}
+	name, alias, v := in.required("name"), in.required("alias"), in.version()
+	if in.err != nil {
+		return nil, in.err
 	}
-	alias, err := p.required("alias")
-	if err != nil {
-		return nil, err
-	}
-	v, err := p.version()
-	if err != nil {
-		return nil, err
-	}
-	return empty{}, s.st.SetAlias(r.Context(), name, alias, v)
+	return done(s.st.SetAlias(r.Context(), name, alias, v))
 }
 
 func (s *server) deleteAlias(r *http.Request, p params) (any, error) {
-	name, err := p.required("name")
-	if err != nil {
-		return nil, err
+	in := reader{p: p}
+	name, alias := in.required("name"), in.required("alias")
+	if in.err != nil {
+		return nil, in.err
 	}
-	alias, err := p.required("alias")
-	if err != nil {
-		return nil, err
-	}
-	return empty{}, s.st.DeleteAlias(r.Context(), name, alias)
+	return done(s.st.DeleteAlias(r.Context(), name, alias))
 }
 
 func (s *server) versionByAlias(r *http.Request, p params) (any, error) {
-	name, err := p.required("name")
-	if err != nil {
-		return nil, err
+	in := reader{p: p}
+	name, alias := in.required("name"), in.required("alias")
+	if in.err != nil {
+		return nil, in.err
 	}
-	alias, err := p.required("alias")
-	if err != nil {
-		return nil, err
-	}
-	v, err := s.st.VersionByAlias(r.Context(), name, alias)
-	if err != nil {
-		return nil, err
-	}
-	return mlflow.ModelVersionResponse{ModelVersion: wireVersion(v)}, nil
+	return versionReply(s.st.VersionByAlias(r.Context(), name, alias))
 }
 
 func (s *server) createVersion(r *http.Request, p params) (any, error) {
-	var spec store.VersionSpec
-	var err error
-	if spec.Name, err = p.required("name"); err != nil {
-		return nil, err
+	in := reader{p: p}
+	spec := store.VersionSpec{
+		Name: in.required("name"), Source: in.required("source"), RunID: in.str("run_id"),
+		RunLink: in.str("run_link"), Description: in.str("description"), Tags: in.tags("tags"),
 	}
-	if spec.Source, err = p.required("source"); err != nil {
-		return nil, err
+	if in.err != nil {
+		return nil, in.err
 	}
-	if spec.RunID, err = p.str("run_id"); err != nil {
-		return nil, err
-	}
-	if spec.RunLink, err = p.str("run_link"); err != nil {
-		return nil, err
-	}
-	if spec.Description, err = p.str("description"); err != nil {
-		return nil, err
-	}
-	if spec.Tags, err = p.tags("tags"); err != nil {
-		return nil, err
-	}
-	v, err := s.st.CreateModelVersion(r.Context(), spec)
-	if err != nil {
-		return nil, err
-	}
-	return mlflow.ModelVersionResponse{ModelVersion: wireVersion(v)}, nil
-}
-
-func nameVersion(p params) (string, int, error) {
-	name, err := p.required("name")
-	if err != nil {
-		return "", 0, err
-	}
-	v, err := p.version()
-	return name, v, err
+	return versionReply(s.st.CreateModelVersion(r.Context(), spec))
 }
 
 func (s *server) getVersion(r *http.Request, p params) (any, error) {
-	name, ver, err := nameVersion(p)
-	if err != nil {
-		return nil, err
+	in := reader{p: p}
+	name, ver := in.required("name"), in.version()
+	if in.err != nil {
+		return nil, in.err
 	}
-	v, err := s.st.GetModelVersion(r.Context(), name, ver)
-	if err != nil {
-		return nil, err
-	}
-	return mlflow.ModelVersionResponse{ModelVersion: wireVersion(v)}, nil
+	return versionReply(s.st.GetModelVersion(r.Context(), name, ver))
 }
 
 func (s *server) updateVersion(r *http.Request, p params) (any, error) {
-	name, ver, err := nameVersion(p)
-	if err != nil {
-		return nil, err
+	in := reader{p: p}
+	name, ver, desc := in.required("name"), in.version(), in.str("description")
+	if in.err != nil {
+		return nil, in.err
 	}
-	desc, err := p.str("description")
-	if err != nil {
-		return nil, err
-	}
-	v, err := s.st.UpdateModelVersion(r.Context(), name, ver, desc)
-	if err != nil {
-		return nil, err
-	}
-	return mlflow.ModelVersionResponse{ModelVersion: wireVersion(v)}, nil
+	return versionReply(s.st.UpdateModelVersion(r.Context(), name, ver, desc))
 }
 
 func (s *server) deleteVersion(r *http.Request, p params) (any, error) {
-	name, ver, err := nameVersion(p)
-	if err != nil {
-		return nil, err
+	in := reader{p: p}
+	name, ver := in.required("name"), in.version()
+	if in.err != nil {
+		return nil, in.err
 	}
-	return empty{}, s.st.DeleteModelVersion(r.Context(), name, ver)
+	return done(s.st.DeleteModelVersion(r.Context(), name, ver))
 }
 
 func (s *server) searchVersions(r *http.Request, p params) (any, error) {
@@ -398,58 +313,41 @@ func (s *server) searchVersions(r *http.Request, p params) (any, error) {
 }
 
 func (s *server) transition(r *http.Request, p params) (any, error) {
-	name, ver, err := nameVersion(p)
-	if err != nil {
-		return nil, err
+	in := reader{p: p}
+	name, ver, stage := in.required("name"), in.version(), in.required("stage")
+	archive := in.flag("archive_existing_versions")
+	if in.err != nil {
+		return nil, in.err
 	}
-	stage, err := p.required("stage")
-	if err != nil {
-		return nil, err
-	}
-	archive, ok, err := p.boolean("archive_existing_versions")
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		return nil, missing("archive_existing_versions")
-	}
-	v, err := s.st.TransitionStage(r.Context(), name, ver, stage, archive)
-	if err != nil {
-		return nil, err
-	}
-	return mlflow.ModelVersionResponse{ModelVersion: wireVersion(v)}, nil
+	return versionReply(s.st.TransitionStage(r.Context(), name, ver, stage, archive))
 }
 
 func (s *server) setVersionTag(r *http.Request, p params) (any, error) {
-	name, ver, err := nameVersion(p)
-	if err != nil {
-		return nil, err
+	in := reader{p: p}
+	name, ver := in.required("name"), in.version()
+	key, value := in.tag()
+	if in.err != nil {
+		return nil, in.err
 	}
-	key, value, err := tagKV(p)
-	if err != nil {
-		return nil, err
-	}
-	return empty{}, s.st.SetModelVersionTag(r.Context(), name, ver, key, value)
+	return done(s.st.SetModelVersionTag(r.Context(), name, ver, key, value))
 }
 
 func (s *server) deleteVersionTag(r *http.Request, p params) (any, error) {
-	name, ver, err := nameVersion(p)
-	if err != nil {
-		return nil, err
+	in := reader{p: p}
+	name, ver, key := in.required("name"), in.version(), in.required("key")
+	if in.err != nil {
+		return nil, in.err
 	}
-	key, err := p.required("key")
-	if err != nil {
-		return nil, err
-	}
-	return empty{}, s.st.DeleteModelVersionTag(r.Context(), name, ver, key)
+	return done(s.st.DeleteModelVersionTag(r.Context(), name, ver, key))
 }
 
 // downloadURI answers the version's source as registered, as MLflow does:
 // mlflow-artifacts:/ sources are fetched through this server's artifact API.
 func (s *server) downloadURI(r *http.Request, p params) (any, error) {
-	name, ver, err := nameVersion(p)
-	if err != nil {
-		return nil, err
+	in := reader{p: p}
+	name, ver := in.required("name"), in.version()
+	if in.err != nil {
+		return nil, in.err
 	}
 	v, err := s.st.GetModelVersion(r.Context(), name, ver)
 	if err != nil {

@@ -96,9 +96,8 @@ func (p params) required(key string) (string, error) {
 	return s, err
 }
 
-// version returns the required model version: "3" (MLflow sends strings) or 3.
-func (p params) version() (int, error) {
-	key := "version"
+// version returns a required model version: "3" (MLflow sends strings) or 3.
+func (p params) version(key string) (int, error) {
 	var s string
 	if v, ok := p.body[key]; ok && string(v) != "null" {
 		if err := json.Unmarshal(v, &s); err != nil {
@@ -118,7 +117,7 @@ func (p params) version() (int, error) {
 	}
 	n, err := strconv.Atoi(strings.TrimSpace(s))
 	if err != nil || n < 1 {
-		return 0, invalid(fmt.Sprintf("Parameter 'version' must be an integer, got '%s'.", s))
+		return 0, invalid(fmt.Sprintf("Parameter '%s' must be an integer, got '%s'.", key, s))
 	}
 	return n, nil
 }
@@ -217,4 +216,52 @@ func (p params) tags(key string) (map[string]string, error) {
 		out[*t.Key] = val
 	}
 	return out, nil
+}
+
+// reader reads a handler's parameters in turn and keeps the first error:
+// once one parameter is refused, the ones after it read as zero values, so
+// a handler checks err once, after reading them all.
+type reader struct {
+	p   params
+	err error
+}
+
+// read reads one parameter with get unless an earlier one was refused.
+func read[T any](in *reader, get func(params, string) (T, error), key string) T {
+	if in.err != nil {
+		var zero T
+		return zero
+	}
+	v, err := get(in.p, key)
+	in.err = err
+	return v
+}
+
+func (in *reader) required(key string) string        { return read(in, params.required, key) }
+func (in *reader) str(key string) string             { return read(in, params.str, key) }
+func (in *reader) list(key string) []string          { return read(in, params.list, key) }
+func (in *reader) tags(key string) map[string]string { return read(in, params.tags, key) }
+func (in *reader) version() int                      { return read(in, params.version, "version") }
+
+// tag reads a tag's "key" and its "value", which must be present but may be
+// empty.
+func (in *reader) tag() (key, value string) {
+	key = in.required("key")
+	if in.err == nil && !in.p.has("value") {
+		in.err = missing("value")
+	}
+	return key, in.str("value")
+}
+
+// flag reads a boolean parameter that must be present.
+func (in *reader) flag(key string) bool {
+	if in.err != nil {
+		return false
+	}
+	v, ok, err := in.p.boolean(key)
+	if err == nil && !ok {
+		err = missing(key)
+	}
+	in.err = err
+	return v
 }

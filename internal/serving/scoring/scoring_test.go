@@ -300,3 +300,29 @@ func BenchmarkParseSplit(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkParseJSON parses each orientation of the JSON protocol into a
+// reused frame.
+func BenchmarkParseJSON(b *testing.B) {
+	bodies := []struct{ name, body string }{
+		{"split", `{"dataframe_split": {"columns": ["a", "b", "c", "d"], "data": [[5.1, 3.5, 1.4, 0.2], [6.2, 2.9, 4.3, 1.3], [7.7, 3.0, 6.1, 2.3]]}}`},
+		{"records", `{"dataframe_records": [{"a": 5.1, "b": 3.5, "c": 1.4, "d": 0.2}, {"a": 6.2, "b": 2.9, "c": 4.3, "d": 1.3}, {"a": 7.7, "b": 3.0, "c": 6.1, "d": 2.3}]}`},
+		{"rows", `{"inputs": [[5.1, 3.5, 1.4, 0.2], [6.2, 2.9, 4.3, 1.3], [7.7, 3.0, 6.1, 2.3]]}`},
+		{"flat", `{"instances": [5.1, 3.5, 1.4, 0.2, 6.2, 2.9, 4.3, 1.3, 7.7, 3.0, 6.1, 2.3]}`},
+		{"columns", `{"inputs": {"a": [5.1, 6.2, 7.7], "b": [3.5, 2.9, 3.0], "c": [1.4, 4.3, 6.1], "d": [0.2, 1.3, 2.3]}}`},
+		{"params", `{"inputs": [[5.1, 3.5, 1.4, 0.2]], "params": {"k": [1, {"x": null, "y": "z"}, true]}}`},
+	}
+	for _, tt := range bodies {
+		b.Run(tt.name, func(b *testing.B) {
+			body := []byte(tt.body)
+			var f Frame
+			b.ReportAllocs()
+			b.SetBytes(int64(len(body)))
+			for b.Loop() {
+				if err := f.Parse("application/json", body); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

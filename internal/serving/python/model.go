@@ -61,16 +61,18 @@ func (m *model) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	m.forward(w, r)
 }
 
-// Request and answer headers the scoring protocol uses; others are not
-// forwarded (the server is local and speaks only this protocol).
-var (
-	forwardRequest = []string{"Content-Type", "Accept", "Content-Encoding"}
-	forwardAnswer  = []string{"Content-Type", "Content-Encoding", "Retry-After"}
-)
+// hopByHop lists the headers that belong to one connection, not to the
+// request or answer (RFC 9110 7.6.1), plus the ones Go's server sets itself.
+var hopByHop = map[string]bool{
+	"Connection": true, "Keep-Alive": true, "Proxy-Connection": true, "Proxy-Authenticate": true,
+	"Proxy-Authorization": true, "Te": true, "Trailer": true, "Transfer-Encoding": true, "Upgrade": true,
+	"Content-Length": true, "Date": true, "Server": true,
+}
 
 // forward sends r to the server and copies the answer back. It does what a
 // general reverse proxy does for this one local hop, with less work per
-// request: no header cloning, no hop-by-hop scrubbing, no trailers.
+// request: headers are shared rather than cloned, and there are no
+// trailers, X-Forwarded headers or flush intervals.
 func (m *model) forward(w http.ResponseWriter, r *http.Request) {
 	u := m.url
 	if r.URL.RawQuery != "" {
@@ -89,8 +91,8 @@ func (m *model) forward(w http.ResponseWriter, r *http.Request) {
 	if body == http.NoBody {
 		out.ContentLength = 0
 	}
-	for _, k := range forwardRequest {
-		if v := r.Header[k]; len(v) > 0 {
+	for k, v := range r.Header {
+		if !hopByHop[k] {
 			out.Header[k] = v
 		}
 	}
@@ -105,8 +107,8 @@ func (m *model) forward(w http.ResponseWriter, r *http.Request) {
 	}
 	defer resp.Body.Close()
 	h := w.Header()
-	for _, k := range forwardAnswer {
-		if v := resp.Header[k]; len(v) > 0 {
+	for k, v := range resp.Header {
+		if !hopByHop[k] {
 			h[k] = v
 		}
 	}

@@ -131,22 +131,31 @@ func (r *memRegistry) Changes() <-chan struct{} { return r.changes }
 
 // memTarget is an in-memory target.Target that checks the contract the loop
 // relies on (never delete a routed version, never route to a missing one)
-// and fails on demand.
+// and fails on demand. Like SageMaker, a routed endpoint can stay Pending for
+// a while (pendingFor Observe calls) and then end Ready, or Failed when
+// failEndpoint names a reason for it at the time of the route.
 type memTarget struct {
-	mu         sync.Mutex
-	versions   map[model.VersionRef]string // ref -> source
-	endpoints  map[model.EndpointKey][]model.WeightedVersion
-	failCreate map[model.VersionRef]error
-	failRoute  error
-	calls      []string
-	violations []string
+	mu           sync.Mutex
+	versions     map[model.VersionRef]string // ref -> source
+	endpoints    map[model.EndpointKey][]model.WeightedVersion
+	failCreate   map[model.VersionRef]error
+	failRoute    error
+	pendingFor   int                          // Observe calls a routed endpoint stays Pending
+	pending      map[model.EndpointKey]int    // Observe calls left Pending
+	failEndpoint map[model.EndpointKey]string // routes of these endpoints end Failed
+	failed       map[model.EndpointKey]string // endpoints that ended Failed, and why
+	calls        []string
+	violations   []string
 }
 
 func newMemTarget() *memTarget {
 	return &memTarget{
-		versions:   map[model.VersionRef]string{},
-		endpoints:  map[model.EndpointKey][]model.WeightedVersion{},
-		failCreate: map[model.VersionRef]error{},
+		versions:     map[model.VersionRef]string{},
+		endpoints:    map[model.EndpointKey][]model.WeightedVersion{},
+		failCreate:   map[model.VersionRef]error{},
+		pending:      map[model.EndpointKey]int{},
+		failEndpoint: map[model.EndpointKey]string{},
+		failed:       map[model.EndpointKey]string{},
 	}
 }
 
@@ -160,7 +169,15 @@ func (t *memTarget) Observe(ctx context.Context) (model.Actual, error) {
 		a.Versions = append(a.Versions, model.ActualVersion{Ref: ref, Status: model.StatusReady})
 	}
 	for k, vs := range t.endpoints {
-		a.Endpoints = append(a.Endpoints, model.ActualEndpoint{Key: k, Versions: vs, Status: model.StatusReady, URL: t.URL(k)})
+		e := model.ActualEndpoint{Key: k, Versions: vs, Status: model.StatusReady, URL: t.URL(k)}
+		switch {
+		case t.pending[k] > 0:
+			t.pending[k]--
+			e.Status = model.StatusPending
+		case t.failed[k] != "":
+			e.Status, e.Message = model.StatusFailed, t.failed[k]
+		}
+		a.Endpoints = append(a.Endpoints, e)
 	}
 	sort.Slice(a.Versions, func(i, j int) bool { return a.Versions[i].Ref.Less(a.Versions[j].Ref) })
 	sort.Slice(a.Endpoints, func(i, j int) bool { return a.Endpoints[i].Key.Less(a.Endpoints[j].Key) })
@@ -191,7 +208,16 @@ func (t *memTarget) Route(ctx context.Context, key model.EndpointKey, vs []model
 			return fmt.Errorf("version %d not loaded", w.Version)
 		}
 	}
+	if t.pending[key] > 0 {
+		t.violations = append(t.violations, "route of pending endpoint "+key.String())
+	}
 	t.endpoints[key] = append([]model.WeightedVersion(nil), vs...)
+	t.pending[key] = t.pendingFor
+	if msg := t.failEndpoint[key]; msg != "" {
+		t.failed[key] = msg
+	} else {
+		delete(t.failed, key)
+	}
 	return nil
 }
 
@@ -200,6 +226,8 @@ func (t *memTarget) DeleteEndpoint(ctx context.Context, key model.EndpointKey) e
 	defer t.mu.Unlock()
 	t.calls = append(t.calls, "delete endpoint "+key.String())
 	delete(t.endpoints, key)
+	delete(t.pending, key)
+	delete(t.failed, key)
 	return nil
 }
 
@@ -244,4 +272,18 @@ func (t *memTarget) takeCalls() []string {
 	c := t.calls
 	t.calls = nil
 	return c
+}
+
+// setEndpointBehaviour sets how later routes of an endpoint end: Pending
+// for pendingFor Observe calls (for every endpoint), then Failed with
+// failReason, or Ready when it is empty.
+func (t *memTarget) setEndpointBehaviour(k model.EndpointKey, pendingFor int, failReason string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.pendingFor = pendingFor
+	if failReason == "" {
+		delete(t.failEndpoint, k)
+	} else {
+		t.failEndpoint[k] = failReason
+	}
 }

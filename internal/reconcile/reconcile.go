@@ -5,9 +5,10 @@
 // The loop is level-based, as a Kubernetes controller: every pass acts on
 // what it observes, never on the event that woke it, so passes are
 // idempotent and a missed wake-up costs nothing but latency. Wake-ups come
-// from the registry's change notifications, Wake (the registry webhook) and
-// a ticker. A model whose actions fail is retried with exponential backoff
-// and jitter, without holding back the other models.
+// from the registry's change notifications, Wake (the registry webhook), a
+// ticker, and sooner while the target reports something Pending. A model
+// whose actions fail is retried with exponential backoff and jitter, without
+// holding back the other models.
 package reconcile
 
 import (
@@ -39,6 +40,11 @@ type Options struct {
 	// tried again: BackoffBase doubled per consecutive failure, at most
 	// BackoffMax, with jitter. Defaults 1s and 5m.
 	BackoffBase, BackoffMax time.Duration
+	// PendingRecheck is the first delay before the next pass while the
+	// target reports an endpoint or version Pending (SageMaker's Creating
+	// or Updating): it doubles on every pass that still sees something
+	// Pending, up to Interval, and starts again once nothing is. Default 1s.
+	PendingRecheck time.Duration
 	// Parallelism is how many models are applied at once; default 4.
 	Parallelism int
 	// Metrics receives the loop's collectors; nil means none are exported.
@@ -90,6 +96,9 @@ func New(opts Options) (*Reconciler, error) {
 	if opts.BackoffMax < opts.BackoffBase {
 		opts.BackoffMax = opts.BackoffBase
 	}
+	if opts.PendingRecheck <= 0 {
+		opts.PendingRecheck = time.Second
+	}
 	if opts.Parallelism <= 0 {
 		opts.Parallelism = 4
 	}
@@ -133,6 +142,10 @@ type Result struct {
 	Deferred []string
 	// TagWrites counts tag sets and deletes written to the registry.
 	TagWrites int
+	// Pending counts the endpoints and versions the target reported
+	// Pending at the end of the pass; the loop looks again soon while it is
+	// not zero.
+	Pending int
 }
 
 // Changed reports whether the pass attempted any action.
@@ -156,8 +169,10 @@ func (r *Reconciler) Last() (Result, error, time.Time) {
 }
 
 // Run runs passes until ctx is done: at once, then whenever woken (Wake,
-// the registry's change notifications), every Interval, and when a failed
-// model's backoff expires. It returns nil when ctx is cancelled.
+// the registry's change notifications), every Interval, when a failed
+// model's backoff expires, and sooner than Interval while the target
+// reports something Pending (see Options.PendingRecheck). It returns nil
+// when ctx is cancelled.
 func (r *Reconciler) Run(ctx context.Context) error {
 	var changes <-chan struct{}
 	if n, ok := r.reg.(registry.Notifier); ok {
@@ -167,9 +182,10 @@ func (r *Reconciler) Run(ctx context.Context) error {
 	defer ticker.Stop()
 	retry := time.NewTimer(time.Hour)
 	defer retry.Stop()
-	downFor := 0 // consecutive passes that could not observe
+	downFor := 0                  // consecutive passes that could not observe
+	var pendingWait time.Duration // current delay while something is Pending
 	for {
-		_, err := r.RunOnce(ctx)
+		res, err := r.RunOnce(ctx)
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -181,6 +197,10 @@ func (r *Reconciler) Run(ctx context.Context) error {
 		} else {
 			downFor = 0
 			next = r.untilNextRetry()
+			pendingWait = r.nextPendingWait(pendingWait, res.Pending)
+			if pendingWait > 0 && (next == 0 || pendingWait < next) {
+				next = pendingWait
+			}
 		}
 		if !retry.Stop() {
 			select {
@@ -200,6 +220,20 @@ func (r *Reconciler) Run(ctx context.Context) error {
 		case <-retry.C:
 		}
 	}
+}
+
+// nextPendingWait is the delay before the next pass given the previous
+// one and how many things the last pass saw Pending: PendingRecheck at
+// first, doubled on every further pass that sees something Pending, at
+// most Interval; 0 (the ticker alone) once nothing is Pending.
+func (r *Reconciler) nextPendingWait(prev time.Duration, pending int) time.Duration {
+	if pending == 0 {
+		return 0
+	}
+	if prev == 0 {
+		return min(r.opts.PendingRecheck, r.opts.Interval)
+	}
+	return min(2*prev, r.opts.Interval)
 }
 
 // untilNextRetry is the time until the earliest model backoff expires, or 0
@@ -301,6 +335,7 @@ func (r *Reconciler) runPass(ctx context.Context, res *Result) error {
 		failures[k] = v
 	}
 	r.mu.Unlock()
+	res.Pending = countPending(actual)
 	desired.Versions = tags.desiredVersions(desired.Versions)
 	r.writeTags(ctx, plan.Tags(desired, actual, failures, r.tgt.URL), tags, res)
 	for ref, t := range tags.current {
@@ -311,6 +346,22 @@ func (r *Reconciler) runPass(ctx context.Context, res *Result) error {
 		}
 	}
 	return nil
+}
+
+// countPending counts the endpoints and versions a target reports Pending.
+func countPending(a model.Actual) int {
+	n := 0
+	for _, e := range a.Endpoints {
+		if e.Status == model.StatusPending {
+			n++
+		}
+	}
+	for _, v := range a.Versions {
+		if v.Status == model.StatusPending {
+			n++
+		}
+	}
+	return n
 }
 
 // forgetUndesired drops failures of versions no longer desired.

@@ -381,3 +381,81 @@ func TestBackoffForgottenWhenNothingToDo(t *testing.T) {
 		t.Fatalf("archived failed version keeps tags %v", got)
 	}
 }
+
+// An endpoint the target reports Pending (SageMaker's Creating) is looked
+// at again soon, not at the next tick, so DEPLOYED follows soon after the
+// endpoint is ready.
+func TestRunRechecksPendingEndpoints(t *testing.T) {
+	reg, tgt := newMemRegistry(), newMemTarget()
+	// No registry notifications reach the loop after the first pass and the
+	// ticker is an hour away: only the Pending re-check can finish the job.
+	r := newLoop(t, reg, tgt, Options{Interval: time.Hour, PendingRecheck: 5 * time.Millisecond})
+	tgt.setEndpointBehaviour(key("iris", model.StageProduction), 3, "")
+	reg.put(model.ModelVersion{Name: "iris", Version: 1, Stage: model.StageProduction})
+	<-reg.changes // drained: Run must not be woken by this put
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan struct{})
+	go func() { defer close(done); r.Run(ctx) }()
+	waitFor(t, "DEPLOYED", func() bool { return reg.tags(ref("iris", 1))[model.TagDeployState] == model.StateDeployed })
+	res, err, _ := r.Last()
+	if err != nil || res.Pending != 0 {
+		t.Fatalf("last pass: pending %d, err %v", res.Pending, err)
+	}
+	if got := reg.tags(ref("iris", 1))[model.TagDeployURL]; got != tgt.URL(key("iris", model.StageProduction)) {
+		t.Fatalf("bridge_deploy_url = %q", got)
+	}
+	cancel()
+	<-done
+	if got, want := tgt.takeCalls(), []string{"create iris/1", "route iris/Production"}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("calls %v, want %v (re-checks must only look)", got, want)
+	}
+}
+
+func TestRunOnceCountsPending(t *testing.T) {
+	reg, tgt := newMemRegistry(), newMemTarget()
+	r := newLoop(t, reg, tgt, Options{})
+	// Pending for two looks: the one after applying, and the next pass's.
+	tgt.setEndpointBehaviour(key("iris", model.StageProduction), 2, "")
+	reg.put(model.ModelVersion{Name: "iris", Version: 1, Stage: model.StageProduction})
+	for i, want := range []struct {
+		pending int
+		state   string
+	}{{1, model.StateUpdating}, {1, model.StateUpdating}, {0, model.StateDeployed}, {0, model.StateDeployed}} {
+		res := mustOnce(t, r)
+		if res.Pending != want.pending {
+			t.Fatalf("pass %d: Pending = %d, want %d", i, res.Pending, want.pending)
+		}
+		if got := reg.tags(ref("iris", 1))[model.TagDeployState]; got != want.state {
+			t.Fatalf("pass %d: state %q, want %q", i, got, want.state)
+		}
+	}
+}
+
+func TestNextPendingWait(t *testing.T) {
+	r, err := New(Options{Registry: newMemRegistry(), Target: newMemTarget(), Interval: 5 * time.Second, PendingRecheck: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		prev    time.Duration
+		pending int
+		want    time.Duration
+	}{
+		{"nothing pending: ticker only", 0, 0, 0},
+		{"first pending pass", 0, 3, time.Second},
+		{"still pending: doubles", time.Second, 1, 2 * time.Second},
+		{"doubling", 2 * time.Second, 1, 4 * time.Second},
+		{"at most the interval", 4 * time.Second, 1, 5 * time.Second},
+		{"stays at the interval", 5 * time.Second, 1, 5 * time.Second},
+		{"settled: reset", 5 * time.Second, 0, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := r.nextPendingWait(tt.prev, tt.pending); got != tt.want {
+				t.Fatalf("nextPendingWait(%v, %d) = %v, want %v", tt.prev, tt.pending, got, tt.want)
+			}
+		})
+	}
+}

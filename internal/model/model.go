@@ -133,6 +133,10 @@ type ActualEndpoint struct {
 	Status   Status
 	Message  string
 	URL      string
+	// Outdated says the target serves the right versions, but with
+	// settings (instance type or count, data capture) that differ from its
+	// configuration now: the planner routes the endpoint again so they apply.
+	Outdated bool
 }
 
 // Actual is what a target serves now.

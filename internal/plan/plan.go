@@ -45,6 +45,10 @@ type CreateVersion struct {
 type Route struct {
 	Key      model.EndpointKey
 	Versions []model.WeightedVersion
+	// Refresh says the endpoint already serves these versions, with
+	// settings that differ from the target's configuration now (the target
+	// reported it Outdated): routing it again applies them.
+	Refresh bool
 }
 
 // DeleteEndpoint removes an endpoint.
@@ -86,7 +90,11 @@ func (a CreateVersion) String() string {
 }
 
 func (a Route) String() string {
-	return fmt.Sprintf("route %s -> %s", a.Key, FormatWeights(a.Versions))
+	s := fmt.Sprintf("route %s -> %s", a.Key, FormatWeights(a.Versions))
+	if a.Refresh {
+		s += " (apply changed settings)"
+	}
+	return s
 }
 
 func (a DeleteEndpoint) String() string { return "delete endpoint " + a.Key.String() }
@@ -113,6 +121,7 @@ type jsonAction struct {
 	Slot     string         `json:"slot,omitempty"`
 	Source   string         `json:"source,omitempty"`
 	Versions []jsonWeighted `json:"versions,omitempty"`
+	Refresh  bool           `json:"refresh,omitempty"`
 	Text     string         `json:"text"`
 }
 
@@ -132,7 +141,7 @@ func (a Route) MarshalJSON() ([]byte, error) {
 	for i, v := range a.Versions {
 		ws[i] = jsonWeighted{v.Version, v.Weight}
 	}
-	return json.Marshal(jsonAction{Kind: a.Kind(), Model: a.Key.Model, Slot: a.Key.Slot, Versions: ws, Text: a.String()})
+	return json.Marshal(jsonAction{Kind: a.Kind(), Model: a.Key.Model, Slot: a.Key.Slot, Versions: ws, Refresh: a.Refresh, Text: a.String()})
 }
 
 // MarshalJSON implements json.Marshaler.
@@ -173,7 +182,10 @@ func SameVersions(a, b []model.WeightedVersion) bool {
 //   - a desired version that the target lacks or reports Failed is created
 //     (retrying failures is the reconcile loop's business: its backoff);
 //   - a desired endpoint whose actual versions or weights differ is routed;
-//     an endpoint the target reports Pending gets no action this pass;
+//     one the target reports Ready with the right versions but Outdated
+//     (settings changed since it was configured) is routed again
+//     (Route.Refresh); an endpoint the target reports Pending gets no
+//     action this pass;
 //   - a desired endpoint that needs a version the target reports Pending
 //     waits too;
 //   - an actual endpoint no longer desired is deleted (unless Pending);
@@ -234,9 +246,17 @@ func Plan(desired model.Desired, actual model.Actual) []Action {
 			de, ae := des[i], aes[j]
 			i++
 			j++
-			// Pending: wait. Same versions: Ready, or Failed with the
-			// configuration we want (nothing to retry here).
-			if ae.Status == model.StatusPending || SameVersions(ae.Versions, de.Versions) || waitsForPending(de, avs) {
+			// Pending: wait. Same versions: Ready (routed again when
+			// Outdated), or Failed with the configuration we want (nothing
+			// to retry here).
+			if ae.Status == model.StatusPending || waitsForPending(de, avs) {
+				keep(ae)
+				continue
+			}
+			if SameVersions(ae.Versions, de.Versions) {
+				if ae.Status == model.StatusReady && ae.Outdated {
+					routes = append(routes, Route{Key: de.Key, Versions: cloneWeights(de.Versions), Refresh: true})
+				}
 				keep(ae)
 				continue
 			}

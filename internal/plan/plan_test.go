@@ -36,6 +36,12 @@ func ae(m, slot string, st model.Status, w []model.WeightedVersion) model.Actual
 	return model.ActualEndpoint{Key: key(m, slot), Status: st, Versions: w}
 }
 
+// outdated is an endpoint the target reports Outdated.
+func outdated(e model.ActualEndpoint) model.ActualEndpoint {
+	e.Outdated = true
+	return e
+}
+
 func TestPlan(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -156,6 +162,61 @@ func TestPlan(t *testing.T) {
 			},
 		},
 		{
+			name: "outdated ready endpoint is routed again to the same versions",
+			desired: model.Desired{
+				Versions:  []model.DesiredVersion{dv("iris", 1)},
+				Endpoints: []model.DesiredEndpoint{de("iris", "Production", ws(1, 1))},
+			},
+			actual: model.Actual{
+				Versions:  []model.ActualVersion{av("iris", 1, model.StatusReady)},
+				Endpoints: []model.ActualEndpoint{outdated(ae("iris", "Production", model.StatusReady, ws(1, 1)))},
+			},
+			want: []string{"route iris/Production -> v1 100% (apply changed settings)"},
+		},
+		{
+			name: "outdated pending endpoint waits",
+			desired: model.Desired{
+				Versions:  []model.DesiredVersion{dv("iris", 1)},
+				Endpoints: []model.DesiredEndpoint{de("iris", "Production", ws(1, 1))},
+			},
+			actual: model.Actual{
+				Versions:  []model.ActualVersion{av("iris", 1, model.StatusReady)},
+				Endpoints: []model.ActualEndpoint{outdated(ae("iris", "Production", model.StatusPending, ws(1, 1)))},
+			},
+		},
+		{
+			name: "outdated endpoint needing a pending version waits",
+			desired: model.Desired{
+				Versions:  []model.DesiredVersion{dv("iris", 1)},
+				Endpoints: []model.DesiredEndpoint{de("iris", "Production", ws(1, 1))},
+			},
+			actual: model.Actual{
+				Versions:  []model.ActualVersion{av("iris", 1, model.StatusPending)},
+				Endpoints: []model.ActualEndpoint{outdated(ae("iris", "Production", model.StatusReady, ws(1, 1)))},
+			},
+		},
+		{
+			name: "outdated endpoint with other versions: one ordinary route",
+			desired: model.Desired{
+				Versions:  []model.DesiredVersion{dv("iris", 2)},
+				Endpoints: []model.DesiredEndpoint{de("iris", "Production", ws(2, 1))},
+			},
+			actual: model.Actual{
+				Versions:  []model.ActualVersion{av("iris", 1, model.StatusReady), av("iris", 2, model.StatusReady)},
+				Endpoints: []model.ActualEndpoint{outdated(ae("iris", "Production", model.StatusReady, ws(1, 1)))},
+			},
+			want: []string{"route iris/Production -> v2 100%", "delete version iris/1"},
+		},
+		{
+			name:    "outdated endpoint no longer desired is deleted",
+			desired: model.Desired{},
+			actual: model.Actual{
+				Versions:  []model.ActualVersion{av("iris", 1, model.StatusReady)},
+				Endpoints: []model.ActualEndpoint{outdated(ae("iris", "Production", model.StatusReady, ws(1, 1)))},
+			},
+			want: []string{"delete endpoint iris/Production", "delete version iris/1"},
+		},
+		{
 			name:    "everything archived: endpoint then versions deleted",
 			desired: model.Desired{},
 			actual: model.Actual{
@@ -233,8 +294,9 @@ func TestPlanConverges(t *testing.T) {
 	}
 	desired := model.DesiredFrom(versions)
 	actual := model.Actual{
-		Versions:  []model.ActualVersion{av("a", 1, model.StatusReady), av("a", 2, model.StatusFailed), av("z", 9, model.StatusReady)},
-		Endpoints: []model.ActualEndpoint{ae("a", "Production", model.StatusReady, ws(1, 1)), ae("z", "Latest", model.StatusReady, ws(9, 1))},
+		Versions: []model.ActualVersion{av("a", 1, model.StatusReady), av("a", 2, model.StatusFailed), av("b", 1, model.StatusReady), av("z", 9, model.StatusReady)},
+		Endpoints: []model.ActualEndpoint{ae("a", "Production", model.StatusReady, ws(1, 1)),
+			outdated(ae("b", "Staging", model.StatusReady, ws(1, 1))), ae("z", "Latest", model.StatusReady, ws(9, 1))},
 	}
 	for pass := 0; pass < 3; pass++ {
 		actions := Plan(desired, actual)
@@ -293,6 +355,10 @@ func TestActionJSON(t *testing.T) {
 		{Route{Key: key("iris", "Production"), Versions: ws(1, 0.5, 2, 0.5)}, map[string]any{
 			"kind": "route", "model": "iris", "slot": "Production", "text": "route iris/Production -> v1 50%, v2 50%",
 			"versions": []any{map[string]any{"version": 1.0, "weight": 0.5}, map[string]any{"version": 2.0, "weight": 0.5}},
+		}},
+		{Route{Key: key("iris", "Production"), Versions: ws(1, 1), Refresh: true}, map[string]any{
+			"kind": "route", "model": "iris", "slot": "Production", "refresh": true, "text": "route iris/Production -> v1 100% (apply changed settings)",
+			"versions": []any{map[string]any{"version": 1.0, "weight": 1.0}},
 		}},
 		{DeleteEndpoint{Key: key("iris", "champion")}, map[string]any{"kind": "delete_endpoint", "model": "iris", "slot": "champion", "text": "delete endpoint iris/champion"}},
 		{DeleteVersion{Ref: ref("iris", 1)}, map[string]any{"kind": "delete_version", "model": "iris", "version": 1.0, "text": "delete version iris/1"}},

@@ -117,11 +117,26 @@ func newHarness(t testing.TB, o harnessOpts) *harness {
 	}
 	t.Cleanup(func() { reg.Close() })
 	h.reg = reg
-	h.rec, err = reconcile.New(reconcile.Options{Registry: reg, Target: h.tgt, BackoffBase: 5 * time.Millisecond, BackoffMax: 20 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
+	h.rec = h.loop()
 	return h
+}
+
+// loop builds a reconcile loop over the registry and the current target.
+func (h *harness) loop() *reconcile.Reconciler {
+	h.t.Helper()
+	rec, err := reconcile.New(reconcile.Options{Registry: h.reg, Target: h.tgt, BackoffBase: 5 * time.Millisecond, BackoffMax: 20 * time.Millisecond})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return rec
+}
+
+// reopen replaces the target and the loop with fresh ones, as a restarted
+// Bridge process (reading the environment again) would have.
+func (h *harness) reopen() {
+	h.t.Helper()
+	h.tgt = h.open()
+	h.rec = h.loop()
 }
 
 // open builds a fresh target, as a new Bridge process would.

@@ -496,12 +496,16 @@ func (t *Target) observeEndpoint(ctx context.Context, key model.EndpointKey, sum
 		}
 	}
 	sort.Slice(ae.Versions, func(i, j int) bool { return ae.Versions[i].Version < ae.Versions[j].Version })
-	if ae.Status == model.StatusReady && ae.Message == "" && cur != nil {
+	if ae.Status == model.StatusReady && cur != nil {
 		// Instance settings or data capture changed since this config was
-		// made: the planner compares versions only, so say so.
+		// made: the endpoint is Outdated, and the planner routes it again
+		// (to a new config with the settings of now).
 		if want, err := t.set.Capacity(key.Slot); err == nil && (want != cur.capacity || t.set.CapturePct != cur.capture) {
-			ae.Message = fmt.Sprintf("endpoint config %s has %d × %s and data capture %d%%, settings now say %d × %s and %d%%; they apply at the endpoint's next update",
-				aws.ToString(d.EndpointConfigName), cur.capacity.Count, cur.capacity.InstanceType, cur.capture, want.Count, want.InstanceType, t.set.CapturePct)
+			ae.Outdated = true
+			if ae.Message == "" {
+				ae.Message = fmt.Sprintf("endpoint config %s has %d × %s and data capture %d%%, settings now say %d × %s and %d%%; the endpoint is updated to apply them",
+					aws.ToString(d.EndpointConfigName), cur.capacity.Count, cur.capacity.InstanceType, cur.capture, want.Count, want.InstanceType, t.set.CapturePct)
+			}
 		}
 	}
 	return ae, true, nil

@@ -15,6 +15,7 @@ import (
 	"github.com/bridgeops/bridge/internal/awsfake"
 	"github.com/bridgeops/bridge/internal/config"
 	"github.com/bridgeops/bridge/internal/model"
+	"github.com/bridgeops/bridge/internal/plan"
 	"github.com/bridgeops/bridge/internal/sgname"
 	"github.com/bridgeops/bridge/internal/target"
 	"github.com/bridgeops/bridge/internal/target/sagemaker"
@@ -761,38 +762,107 @@ func TestResourceLimit(t *testing.T) {
 	h.assertNothingOrphaned()
 }
 
-// TestSettingsChange changes the instance type of a slot: the endpoint is
-// reported with a message until its next update, which uses the new type.
+// TestSettingsChange changes instance and data capture settings with the
+// registry unchanged: Observe reports the endpoint Outdated, the plan routes
+// it again, and the reconcile loop alone updates it to a config with the new
+// settings (blue/green, no recreate); then nothing is left to do.
 func TestSettingsChange(t *testing.T) {
-	h := newHarness(t, harnessOpts{})
-	if err := h.tgt.Init(h.ctx); err != nil {
-		t.Fatal(err)
+	tests := []struct {
+		name    string
+		env     map[string]string
+		message string // in the Outdated endpoint's message
+		check   func(t *testing.T, vars []map[string]any, capture map[string]any)
+	}{
+		{
+			name: "instance type", env: map[string]string{"BRDG_DEPLOY_AWS_LATEST_INSTANCE_TYPE": "ml.m5.large"}, message: "ml.m5.large",
+			check: func(t *testing.T, vars []map[string]any, _ map[string]any) {
+				if vars[0]["InstanceType"] != "ml.m5.large" {
+					t.Fatalf("variants %v", vars)
+				}
+			},
+		},
+		{
+			name: "instance count", env: map[string]string{sagemaker.EnvInstanceCount: "2"}, message: "2 × ml.t2.medium",
+			check: func(t *testing.T, vars []map[string]any, _ map[string]any) {
+				if vars[0]["InitialInstanceCount"] != 2.0 {
+					t.Fatalf("variants %v", vars)
+				}
+			},
+		},
+		{
+			name: "data capture", env: map[string]string{sagemaker.EnvDataCapture: "25"}, message: "25%",
+			check: func(t *testing.T, _ []map[string]any, capture map[string]any) {
+				if capture["InitialSamplingPercentage"] != 25.0 || capture["EnableCapture"] != true {
+					t.Fatalf("data capture %v", capture)
+				}
+			},
+		},
 	}
-	h.register("iris")
-	h.converge(20 * time.Second)
-	t.Setenv("BRDG_DEPLOY_AWS_LATEST_INSTANCE_TYPE", "ml.m5.large")
-	h.tgt = h.open()
-	act, err := h.tgt.Observe(h.ctx)
-	if err != nil {
-		t.Fatal(err)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, harnessOpts{})
+			if err := h.tgt.Init(h.ctx); err != nil {
+				t.Fatal(err)
+			}
+			h.register("iris")
+			h.converge(20 * time.Second)
+			before := endpointInfo(t, h, "brdg-iris-latest")
+			for k, v := range tt.env {
+				t.Setenv(k, v)
+			}
+			h.reopen() // a restarted Bridge with the new settings
+			act, err := h.tgt.Observe(h.ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if e := act.Endpoints[0]; e.Status != model.StatusReady || !e.Outdated || !strings.Contains(e.Message, tt.message) {
+				t.Fatalf("after the settings change: %+v", e)
+			}
+			versions, err := h.reg.Versions(h.ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := plan.Plan(model.DesiredFrom(versions), act)
+			if len(p) != 1 || p[0].String() != "route iris/Latest -> v1 100% (apply changed settings)" {
+				t.Fatalf("plan %v", p)
+			}
+			mark := h.fake.Mark()
+			h.converge(20 * time.Second)
+			after := endpointInfo(t, h, "brdg-iris-latest")
+			if after.Config == before.Config {
+				t.Fatalf("endpoint still on config %s", after.Config)
+			}
+			vars, capture, ok := h.fake.ConfigVariants(after.Config)
+			if !ok {
+				t.Fatalf("config %s missing", after.Config)
+			}
+			tt.check(t, vars, capture)
+			var updates, creates int
+			for _, c := range h.fake.CallsSince(mark) {
+				switch c.Operation {
+				case "UpdateEndpoint":
+					updates++
+				case "CreateEndpoint", "DeleteEndpoint":
+					creates++
+				}
+			}
+			if updates != 1 || creates != 0 {
+				t.Fatalf("%d UpdateEndpoint, %d Create/DeleteEndpoint calls; want one update", updates, creates)
+			}
+			act, err = h.tgt.Observe(h.ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if e := act.Endpoints[0]; e.Outdated || e.Message != "" {
+				t.Fatalf("after the update: %+v", e)
+			}
+			if got := h.tags("iris", 1)[model.TagDeployState]; got != model.StateDeployed {
+				t.Fatalf("v1 state %q", got)
+			}
+			h.assertNothingOrphaned()
+			h.assertAllowed(mark, runPolicy, "run")
+		})
 	}
-	if e := act.Endpoints[0]; e.Status != model.StatusReady || !strings.Contains(e.Message, "ml.m5.large") {
-		t.Fatalf("after the settings change: %+v", e)
-	}
-	mark := h.fake.Mark()
-	if err := h.tgt.Route(h.ctx, act.Endpoints[0].Key, []model.WeightedVersion{{Version: 1, Weight: 1}}); err != nil {
-		t.Fatal(err)
-	}
-	waitStatus(t, h, act.Endpoints[0].Key, model.StatusReady)
-	vars, _, _ := h.fake.ConfigVariants(endpointInfo(t, h, "brdg-iris-latest").Config)
-	if vars[0]["InstanceType"] != "ml.m5.large" {
-		t.Fatalf("variants after route %v", vars)
-	}
-	act, _ = h.tgt.Observe(h.ctx)
-	if act.Endpoints[0].Message != "" {
-		t.Fatalf("message after the update: %q", act.Endpoints[0].Message)
-	}
-	h.assertAllowed(mark, runPolicy, "run")
 }
 
 func counterValue(t *testing.T, h *harness, name string, labels map[string]string) float64 {

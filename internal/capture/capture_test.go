@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -262,6 +263,65 @@ func TestWriterLayoutAndRotation(t *testing.T) {
 	}
 }
 
+// uuidShape is a version-4 UUID in lowercase hex.
+var uuidShape = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+
+func TestWriterAssignsUniqueEventIDs(t *testing.T) {
+	// Two writers in one process, filled concurrently, over several
+	// batches of ids; records that carry an id keep it.
+	const perWriter = 3*eventIDBatch + 5
+	roots := []string{t.TempDir(), t.TempDir()}
+	done := make(chan error, len(roots))
+	for _, root := range roots {
+		go func() {
+			w, err := NewWriter(WriterConfig{Root: root, Default: DefaultEndpointConfig(), QueueSize: 2 * perWriter})
+			if err != nil {
+				done <- err
+				return
+			}
+			for i := range perWriter {
+				w.Capture(Record{Endpoint: "e", InferenceID: fmt.Sprint(i), Time: time.Now(), InputContentType: "text/csv", Input: []byte("1,2")})
+			}
+			w.Capture(Record{Endpoint: "e", EventID: "client-chosen", InferenceID: "kept", Time: time.Now(), InputContentType: "text/csv", Input: []byte("1,2")})
+			done <- w.Close(context.Background())
+		}()
+	}
+	for range roots {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	seen := map[string]bool{}
+	for _, root := range roots {
+		n := 0
+		for name, lines := range readAll(t, root) {
+			for _, l := range lines {
+				var ev Event
+				if err := ParseLine([]byte(l), &ev); err != nil {
+					t.Fatalf("%s: %v", name, err)
+				}
+				n++
+				if ev.InferenceID == "kept" {
+					if ev.EventID != "client-chosen" {
+						t.Errorf("record with an event id written with %q", ev.EventID)
+					}
+					continue
+				}
+				if !uuidShape.MatchString(ev.EventID) {
+					t.Errorf("event id %q is not UUID-shaped", ev.EventID)
+				}
+				if seen[ev.EventID] {
+					t.Errorf("event id %s assigned twice", ev.EventID)
+				}
+				seen[ev.EventID] = true
+			}
+		}
+		if n != perWriter+1 {
+			t.Errorf("%s: %d records, want %d", root, n, perWriter+1)
+		}
+	}
+}
+
 func TestWriterFlushesWithinASecond(t *testing.T) {
 	root := t.TempDir()
 	w, err := NewWriter(WriterConfig{Root: root, Default: DefaultEndpointConfig()})
@@ -405,6 +465,7 @@ func BenchmarkCapture(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			r := rec
+			r.EventID = "" // the writer assigns it, as for the router's records
 			w.write(&r)
 		}
 		b.StopTimer()

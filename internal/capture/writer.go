@@ -68,11 +68,20 @@ type Writer struct {
 	seen sync.Map
 
 	// owned by the writer goroutine
-	counters map[string]prometheus.Counter
-	last     lastFile
-	open     map[string]*file
-	buf      []byte
-	lastErr  time.Time
+	counts       map[string]*endpointCount
+	pendingBytes int64 // written since the last publish
+	last         lastFile
+	open         map[string]*file
+	buf          []byte
+	lastErr      time.Time
+	ids          eventIDs
+}
+
+// endpointCount counts an endpoint's records written since the last
+// publish: metrics are updated once per drain, not once per record.
+type endpointCount struct {
+	c prometheus.Counter
+	n int
 }
 
 // lastFile remembers the previous record's file.
@@ -81,6 +90,7 @@ type lastFile struct {
 	hour              time.Time
 	key               string
 	f                 *file
+	count             *endpointCount
 }
 
 type file struct {
@@ -89,6 +99,9 @@ type file struct {
 	size int64
 	hour time.Time
 	path string
+	// closed is set by closeFile, so that a reference to the file (the
+	// previous record's) can tell it is no longer in use.
+	closed bool
 }
 
 // NewWriter starts a capture writer. Close it to flush and stop.
@@ -121,13 +134,13 @@ func newWriter(cfg WriterConfig) (*Writer, error) {
 		cfg.Logger = slog.Default()
 	}
 	w := &Writer{
-		cfg:      cfg,
-		queue:    make(chan Record, cfg.QueueSize),
-		stop:     make(chan struct{}),
-		done:     make(chan struct{}),
-		log:      cfg.Logger,
-		open:     map[string]*file{},
-		counters: map[string]prometheus.Counter{},
+		cfg:    cfg,
+		queue:  make(chan Record, cfg.QueueSize),
+		stop:   make(chan struct{}),
+		done:   make(chan struct{}),
+		log:    cfg.Logger,
+		open:   map[string]*file{},
+		counts: map[string]*endpointCount{},
 		captured: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "bridge_capture_records_total", Help: "Invocations written to capture files, by endpoint.",
 		}, []string{"endpoint"}),
@@ -245,6 +258,7 @@ func (w *Writer) run() {
 				case r := <-w.queue:
 					w.write(&r)
 				default:
+					w.publish()
 					w.closeAll()
 					return
 				}
@@ -274,11 +288,28 @@ func safeName(s, def string) string {
 // (SageMaker's default production variant name).
 const DefaultVariant = "AllTraffic"
 
-// drain writes the records queued now.
+// drain writes the records queued now, then updates the metrics.
 func (w *Writer) drain() {
 	for n := len(w.queue); n > 0; n-- {
 		r := <-w.queue
 		w.write(&r)
+	}
+	w.publish()
+}
+
+// publish adds the records and bytes written since the last publish to
+// the metrics.
+func (w *Writer) publish() {
+	if w.pendingBytes == 0 {
+		return
+	}
+	w.bytes.Add(float64(w.pendingBytes))
+	w.pendingBytes = 0
+	for _, c := range w.counts {
+		if c.n > 0 {
+			c.c.Add(float64(c.n))
+			c.n = 0
+		}
 	}
 }
 
@@ -287,14 +318,15 @@ func (w *Writer) write(r *Record) {
 		r.Time = time.Now()
 	}
 	if r.EventID == "" {
-		r.EventID = NewID()
+		r.EventID = w.ids.next()
 	}
 	hour := r.Time.UTC().Truncate(time.Hour)
 	var f *file
+	var count *endpointCount
 	var key, endpoint, variant string
-	if l := &w.last; l.f != nil && l.endpoint == r.Endpoint && l.variant == r.Variant && l.hour.Equal(hour) && w.open[l.key] == l.f {
+	if l := &w.last; l.f != nil && !l.f.closed && l.endpoint == r.Endpoint && l.variant == r.Variant && l.hour.Equal(hour) {
 		// Same file as the previous record: skip building its key.
-		f, key = l.f, l.key
+		f, key, count = l.f, l.key, l.count
 	} else {
 		endpoint = safeName(r.Endpoint, "unknown")
 		variant = safeName(r.Variant, DefaultVariant)
@@ -318,21 +350,23 @@ func (w *Writer) write(r *Record) {
 		}
 		w.open[key] = f
 	}
-	w.last = lastFile{endpoint: r.Endpoint, variant: r.Variant, hour: hour, key: key, f: f}
+	if count == nil {
+		count = w.counts[r.Endpoint]
+		if count == nil {
+			count = &endpointCount{c: w.captured.WithLabelValues(r.Endpoint)}
+			w.counts[r.Endpoint] = count
+		}
+	}
+	w.last = lastFile{endpoint: r.Endpoint, variant: r.Variant, hour: hour, key: key, f: f, count: count}
 	w.buf = AppendLine(w.buf[:0], r)
 	n, err := f.w.Write(w.buf)
 	f.size += int64(n)
+	w.pendingBytes += int64(n)
 	if err != nil {
 		w.fail(fmt.Errorf("write %s: %w", f.path, err))
 		return
 	}
-	w.bytes.Add(float64(n))
-	c, ok := w.counters[r.Endpoint]
-	if !ok {
-		c = w.captured.WithLabelValues(r.Endpoint)
-		w.counters[r.Endpoint] = c
-	}
-	c.Inc()
+	count.n++
 }
 
 func (w *Writer) openFile(endpoint, variant string, hour, t time.Time) (*file, error) {
@@ -374,6 +408,7 @@ func (w *Writer) flushAll(now time.Time) {
 
 func (w *Writer) closeFile(key string, f *file) {
 	delete(w.open, key)
+	f.closed = true
 	if err := f.w.Flush(); err != nil {
 		w.fail(fmt.Errorf("flush %s: %w", f.path, err))
 	}
@@ -391,8 +426,73 @@ func (w *Writer) closeAll() {
 	}
 }
 
-// NewID returns a random UUID (version 4) string, for event ids and file
-// names.
+// Event ids. Every record needs a unique eventId, and drawing 16 bytes
+// from crypto/rand for each one cost more than the rest of capture's
+// request path. The writer goroutine instead makes ids from a random
+// per-process prefix and a counter, formatted like a version-4 UUID
+// (8-4-4-4-12 lowercase hex, version and RFC 4122 variant bits set):
+//
+//	<prefix: 20 hex digits, 74 random bits>-<counter: 12 hex digits>
+//
+// They are unique within a process by the counter (48 bits: 2.8e14 ids
+// before it wraps) and across processes by the prefix (two processes share
+// one with probability 2^-74). Unlike NewID's they are not unpredictable;
+// nothing relies on that. Routers leave Record.EventID empty so that the id
+// costs nothing on the request path.
+var (
+	eventIDPrefix  = newEventIDPrefix()
+	eventIDCounter atomic.Uint64
+)
+
+// eventIDBatch is how many ids share one allocation.
+const eventIDBatch = 64
+
+const uuidLen = 36
+
+// newEventIDPrefix formats the first 24 characters of the process's event
+// ids, "xxxxxxxx-xxxx-4xxx-yxxx-", from a random UUID.
+func newEventIDPrefix() [24]byte {
+	var p [24]byte
+	copy(p[:], NewID())
+	return p
+}
+
+// eventIDs hands out event ids; it is owned by the writer goroutine.
+type eventIDs struct {
+	rest string // ids not handed out yet, uuidLen bytes each
+}
+
+// next returns an event id never returned before in this process.
+func (e *eventIDs) next() string {
+	if len(e.rest) == 0 {
+		e.rest = newEventIDs(eventIDBatch)
+	}
+	id := e.rest[:uuidLen]
+	e.rest = e.rest[uuidLen:]
+	return id
+}
+
+// newEventIDs returns n consecutive event ids, concatenated in one string
+// (one allocation; the ids are substrings of it).
+func newEventIDs(n int) string {
+	first := eventIDCounter.Add(uint64(n)) - uint64(n)
+	var sb strings.Builder
+	sb.Grow(n * uuidLen)
+	var id [uuidLen]byte
+	copy(id[:], eventIDPrefix[:])
+	for i := range n {
+		c := first + uint64(i)
+		for j := uuidLen - 1; j >= len(eventIDPrefix); j-- {
+			id[j] = hexDigits[c&0xf]
+			c >>= 4
+		}
+		sb.Write(id[:])
+	}
+	return sb.String()
+}
+
+// NewID returns a random UUID (version 4) string, for file names and
+// other ids that must be unpredictable.
 func NewID() string {
 	var b [16]byte
 	if _, err := crand.Read(b[:]); err != nil {

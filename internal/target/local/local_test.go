@@ -453,12 +453,12 @@ func TestCapture(t *testing.T) {
 	if r.Endpoint != "brdg-houses-Production" || r.Variant != "v3" || r.InferenceID != "req-17" ||
 		string(r.Input) != in || strings.TrimSpace(string(r.Output)) != `{"predictions": [2.5]}` ||
 		r.InputContentType != "application/json" || r.OutputContentType != "application/json" ||
-		len(r.EventID) != 36 || r.Time.IsZero() {
+		r.EventID != "" || r.Time.IsZero() { // the sink assigns event ids, off the request path
 		t.Errorf("record = %+v", r)
 	}
 	r = recs[1]
 	if r.Endpoint != "brdg-churn-Staging" || r.Variant != "v1" || r.Input != nil || string(r.Output) != "yes\n" ||
-		r.InputContentType != "text/csv" || r.OutputContentType != "text/csv" || r.EventID == recs[0].EventID {
+		r.InputContentType != "text/csv" || r.OutputContentType != "text/csv" || r.EventID != "" {
 		t.Errorf("record = %+v", r)
 	}
 }

@@ -54,6 +54,11 @@ type Route struct {
 // DeleteEndpoint removes an endpoint.
 type DeleteEndpoint struct {
 	Key model.EndpointKey
+	// Retry says the endpoint failed with the very configuration the Route
+	// after this action gives it again: recreating it retries a failure
+	// the target reported. The reconcile loop paces retries with the
+	// model's backoff.
+	Retry bool
 }
 
 // DeleteVersion removes a version's resources.
@@ -97,7 +102,12 @@ func (a Route) String() string {
 	return s
 }
 
-func (a DeleteEndpoint) String() string { return "delete endpoint " + a.Key.String() }
+func (a DeleteEndpoint) String() string {
+	if a.Retry {
+		return "delete endpoint " + a.Key.String() + " (failed; recreate to retry)"
+	}
+	return "delete endpoint " + a.Key.String()
+}
 
 func (a DeleteVersion) String() string { return "delete version " + a.Ref.String() }
 
@@ -122,6 +132,7 @@ type jsonAction struct {
 	Source   string         `json:"source,omitempty"`
 	Versions []jsonWeighted `json:"versions,omitempty"`
 	Refresh  bool           `json:"refresh,omitempty"`
+	Retry    bool           `json:"retry,omitempty"`
 	Text     string         `json:"text"`
 }
 
@@ -146,7 +157,7 @@ func (a Route) MarshalJSON() ([]byte, error) {
 
 // MarshalJSON implements json.Marshaler.
 func (a DeleteEndpoint) MarshalJSON() ([]byte, error) {
-	return json.Marshal(jsonAction{Kind: a.Kind(), Model: a.Key.Model, Slot: a.Key.Slot, Text: a.String()})
+	return json.Marshal(jsonAction{Kind: a.Kind(), Model: a.Key.Model, Slot: a.Key.Slot, Retry: a.Retry, Text: a.String()})
 }
 
 // MarshalJSON implements json.Marshaler.
@@ -173,8 +184,8 @@ func SameVersions(a, b []model.WeightedVersion) bool {
 }
 
 // Plan returns the actions that make actual match desired, in this order:
-// version creates; endpoint routes (a Failed endpoint whose configuration
-// differs is deleted right before it is routed again, so it is recreated);
+// version creates; endpoint routes (a Failed endpoint is deleted right
+// before it is routed again, so it is recreated);
 // deletes of endpoints no longer desired; deletes of versions no endpoint
 // will use. Within each group actions are sorted by model, then slot or
 // version. Rules:
@@ -186,6 +197,12 @@ func SameVersions(a, b []model.WeightedVersion) bool {
 //     (settings changed since it was configured) is routed again
 //     (Route.Refresh); an endpoint the target reports Pending gets no
 //     action this pass;
+//   - a Failed endpoint is deleted and routed again: with other versions
+//     because the wish changed, with the desired ones as a retry
+//     (DeleteEndpoint.Retry; pacing retries is the reconcile loop's
+//     business) unless one of its versions is reported Failed or Pending
+//     too (the version is created again, or awaited, and the endpoint
+//     follows it);
 //   - a desired endpoint that needs a version the target reports Pending
 //     waits too;
 //   - an actual endpoint no longer desired is deleted (unless Pending);
@@ -247,15 +264,18 @@ func Plan(desired model.Desired, actual model.Actual) []Action {
 			i++
 			j++
 			// Pending: wait. Same versions: Ready (routed again when
-			// Outdated), or Failed with the configuration we want (nothing
-			// to retry here).
+			// Outdated), or Failed with the configuration we want (retried
+			// when its versions are fine).
 			if ae.Status == model.StatusPending || waitsForPending(de, avs) {
 				keep(ae)
 				continue
 			}
 			if SameVersions(ae.Versions, de.Versions) {
-				if ae.Status == model.StatusReady && ae.Outdated {
+				switch {
+				case ae.Status == model.StatusReady && ae.Outdated:
 					routes = append(routes, Route{Key: de.Key, Versions: cloneWeights(de.Versions), Refresh: true})
+				case ae.Status == model.StatusFailed && !needsFailedVersion(de, avs):
+					routes = append(routes, DeleteEndpoint{Key: de.Key, Retry: true}, Route{Key: de.Key, Versions: cloneWeights(de.Versions)})
 				}
 				keep(ae)
 				continue
@@ -286,6 +306,19 @@ func Plan(desired model.Desired, actual model.Actual) []Action {
 	out = append(out, routes...)
 	out = append(out, epDeletes...)
 	return append(out, vDeletes...)
+}
+
+// needsFailedVersion reports whether an endpoint routes to a version the
+// target reports Failed; avs is sorted by ref.
+func needsFailedVersion(de model.DesiredEndpoint, avs []model.ActualVersion) bool {
+	for _, w := range de.Versions {
+		ref := model.VersionRef{Model: de.Key.Model, Version: w.Version}
+		k := sort.Search(len(avs), func(i int) bool { return !avs[i].Ref.Less(ref) })
+		if k < len(avs) && avs[k].Ref == ref && avs[k].Status == model.StatusFailed {
+			return true
+		}
+	}
+	return false
 }
 
 // waitsForPending reports whether an endpoint needs a version the target

@@ -151,7 +151,7 @@ func TestPlan(t *testing.T) {
 			want: []string{"delete endpoint iris/Production", "route iris/Production -> v2 100%", "delete version iris/1"},
 		},
 		{
-			name: "failed endpoint with the desired config is left alone",
+			name: "failed endpoint with the desired config is recreated as a retry",
 			desired: model.Desired{
 				Versions:  []model.DesiredVersion{dv("iris", 1)},
 				Endpoints: []model.DesiredEndpoint{de("iris", "Production", ws(1, 1))},
@@ -160,6 +160,42 @@ func TestPlan(t *testing.T) {
 				Versions:  []model.ActualVersion{av("iris", 1, model.StatusReady)},
 				Endpoints: []model.ActualEndpoint{ae("iris", "Production", model.StatusFailed, ws(1, 1))},
 			},
+			want: []string{"delete endpoint iris/Production (failed; recreate to retry)", "route iris/Production -> v1 100%"},
+		},
+		{
+			name: "failed endpoint with the desired config and a failed version: the version is created again",
+			desired: model.Desired{
+				Versions:  []model.DesiredVersion{dv("iris", 1)},
+				Endpoints: []model.DesiredEndpoint{de("iris", "Production", ws(1, 1))},
+			},
+			actual: model.Actual{
+				Versions:  []model.ActualVersion{av("iris", 1, model.StatusFailed)},
+				Endpoints: []model.ActualEndpoint{ae("iris", "Production", model.StatusFailed, ws(1, 1))},
+			},
+			want: []string{"create version iris/1 from file:///m/iris/1"},
+		},
+		{
+			name: "failed endpoint with the desired config and a pending version waits",
+			desired: model.Desired{
+				Versions:  []model.DesiredVersion{dv("iris", 1), dv("iris", 2)},
+				Endpoints: []model.DesiredEndpoint{de("iris", "Production", ws(1, 0.5, 2, 0.5))},
+			},
+			actual: model.Actual{
+				Versions:  []model.ActualVersion{av("iris", 1, model.StatusReady), av("iris", 2, model.StatusPending)},
+				Endpoints: []model.ActualEndpoint{ae("iris", "Production", model.StatusFailed, ws(1, 0.5, 2, 0.5))},
+			},
+		},
+		{
+			name: "outdated failed endpoint: retried, not refreshed",
+			desired: model.Desired{
+				Versions:  []model.DesiredVersion{dv("iris", 1)},
+				Endpoints: []model.DesiredEndpoint{de("iris", "Production", ws(1, 1))},
+			},
+			actual: model.Actual{
+				Versions:  []model.ActualVersion{av("iris", 1, model.StatusReady)},
+				Endpoints: []model.ActualEndpoint{outdated(ae("iris", "Production", model.StatusFailed, ws(1, 1)))},
+			},
+			want: []string{"delete endpoint iris/Production (failed; recreate to retry)", "route iris/Production -> v1 100%"},
 		},
 		{
 			name: "outdated ready endpoint is routed again to the same versions",
@@ -241,7 +277,7 @@ func TestPlan(t *testing.T) {
 				Endpoints: []model.DesiredEndpoint{de("iris", "Production", ws(1, 1)), de("iris", "Staging", ws(2, 1))},
 			},
 			actual: model.Actual{
-				Versions:  []model.ActualVersion{av("iris", 1, model.StatusReady), av("iris", 2, model.StatusReady)},
+				Versions:  []model.ActualVersion{av("iris", 1, model.StatusFailed), av("iris", 2, model.StatusReady)},
 				Endpoints: []model.ActualEndpoint{ae("iris", "Production", model.StatusFailed, ws(1, 1)), ae("iris", "Staging", model.StatusReady, ws(2, 1))},
 			},
 		},
@@ -296,7 +332,8 @@ func TestPlanConverges(t *testing.T) {
 	actual := model.Actual{
 		Versions: []model.ActualVersion{av("a", 1, model.StatusReady), av("a", 2, model.StatusFailed), av("b", 1, model.StatusReady), av("z", 9, model.StatusReady)},
 		Endpoints: []model.ActualEndpoint{ae("a", "Production", model.StatusReady, ws(1, 1)),
-			outdated(ae("b", "Staging", model.StatusReady, ws(1, 1))), ae("z", "Latest", model.StatusReady, ws(9, 1))},
+			outdated(ae("b", "Staging", model.StatusReady, ws(1, 1))), ae("z", "Latest", model.StatusReady, ws(9, 1)),
+			ae("a", "champion", model.StatusFailed, ws(3, 1))},
 	}
 	for pass := 0; pass < 3; pass++ {
 		actions := Plan(desired, actual)
@@ -360,6 +397,7 @@ func TestActionJSON(t *testing.T) {
 			"kind": "route", "model": "iris", "slot": "Production", "refresh": true, "text": "route iris/Production -> v1 100% (apply changed settings)",
 			"versions": []any{map[string]any{"version": 1.0, "weight": 1.0}},
 		}},
+		{DeleteEndpoint{Key: key("iris", "Production"), Retry: true}, map[string]any{"kind": "delete_endpoint", "model": "iris", "slot": "Production", "retry": true, "text": "delete endpoint iris/Production (failed; recreate to retry)"}},
 		{DeleteEndpoint{Key: key("iris", "champion")}, map[string]any{"kind": "delete_endpoint", "model": "iris", "slot": "champion", "text": "delete endpoint iris/champion"}},
 		{DeleteVersion{Ref: ref("iris", 1)}, map[string]any{"kind": "delete_version", "model": "iris", "version": 1.0, "text": "delete version iris/1"}},
 	}

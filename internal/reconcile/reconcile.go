@@ -73,10 +73,20 @@ type Reconciler struct {
 	lastAt   time.Time
 }
 
+// modelBackoff paces a failing model. Actions that return an error hold
+// back all the model's actions until next. Failures the target reports
+// (an endpoint Failed with the configuration it should have, which the
+// plan retries) count too, but hold back only those retries: a registry
+// change that gives the endpoint something else goes ahead at once.
 type modelBackoff struct {
 	failures int
 	next     time.Time
 	err      string
+	// target says the failures are the target's: only retries wait.
+	target bool
+	// retried says a retry was applied and the target has not yet been
+	// seen failing again: the next delay starts when it is.
+	retried bool
 }
 
 // New returns a Reconciler.
@@ -299,12 +309,15 @@ func (r *Reconciler) runPass(ctx context.Context, res *Result) error {
 
 	actions := plan.Plan(desired, actual)
 	byModel, order := groupByModel(actions)
-	r.forgetIdle(byModel)
+	r.forgetIdle(byModel, pendingModels(actual))
 	now := time.Now()
 	var run []string
 	var toApply []plan.Action
 	for _, m := range order {
-		if r.deferred(m, now) {
+		if hasRetry(byModel[m]) {
+			r.targetFailed(m, now)
+		}
+		if r.deferred(m, byModel[m], now) {
 			res.Deferred = append(res.Deferred, m)
 			continue
 		}
@@ -383,22 +396,80 @@ func (r *Reconciler) forgetUndesired(d model.Desired) {
 }
 
 // forgetIdle drops the backoff of models with nothing left to do: there is
-// nothing to retry.
-func (r *Reconciler) forgetIdle(byModel map[string][]plan.Action) {
+// nothing to retry. A model whose retry of a failed endpoint is still
+// Pending keeps it, so a retry that fails again waits longer.
+func (r *Reconciler) forgetIdle(byModel map[string][]plan.Action, pending map[string]bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for m := range r.backoff {
-		if _, ok := byModel[m]; !ok {
+	for m, b := range r.backoff {
+		if _, ok := byModel[m]; !ok && !(b.retried && pending[m]) {
 			delete(r.backoff, m)
 		}
 	}
 }
 
-func (r *Reconciler) deferred(m string, now time.Time) bool {
+// pendingModels returns the models with an endpoint or version the target
+// reports Pending.
+func pendingModels(a model.Actual) map[string]bool {
+	out := map[string]bool{}
+	for _, e := range a.Endpoints {
+		if e.Status == model.StatusPending {
+			out[e.Key.Model] = true
+		}
+	}
+	for _, v := range a.Versions {
+		if v.Status == model.StatusPending {
+			out[v.Ref.Model] = true
+		}
+	}
+	return out
+}
+
+// hasRetry reports whether actions retry an endpoint the target reports
+// Failed.
+func hasRetry(actions []plan.Action) bool {
+	for _, a := range actions {
+		if d, ok := a.(plan.DeleteEndpoint); ok && d.Retry {
+			return true
+		}
+	}
+	return false
+}
+
+// targetFailed counts a failure the target reports for model m (a Failed
+// endpoint the plan would retry): the first time it is seen, and again
+// after each retry, the backoff starts over from now with one more failure.
+// While a backoff is already counting down, nothing changes.
+func (r *Reconciler) targetFailed(m string, now time.Time) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	b := r.backoff[m]
-	return b != nil && now.Before(b.next)
+	switch {
+	case b == nil:
+		b = &modelBackoff{target: true}
+		r.backoff[m] = b
+	case b.retried:
+		b.retried = false
+	default:
+		return
+	}
+	b.failures++
+	b.err = "the target reports an endpoint failed"
+	d := r.delay(b.failures)
+	b.next = now.Add(d)
+	r.log.Warn("endpoint failed on the target; retrying later", "model", m, "attempt", b.failures, "retry_in", d.Round(time.Millisecond))
+}
+
+// deferred reports whether model m's actions wait for its backoff. A
+// backoff for failures the target reports holds back only retries.
+func (r *Reconciler) deferred(m string, actions []plan.Action, now time.Time) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	b := r.backoff[m]
+	if b == nil || !now.Before(b.next) {
+		return false
+	}
+	return !b.target || hasRetry(actions)
 }
 
 func groupByModel(actions []plan.Action) (map[string][]plan.Action, []string) {
@@ -470,6 +541,7 @@ func (r *Reconciler) applyModel(ctx context.Context, m string, actions []plan.Ac
 		}
 		r.metrics.actions.WithLabelValues(a.Kind(), result).Inc()
 	}
+	retried := false // a retry of a Failed endpoint was applied
 	needsFailed := func(vs []model.WeightedVersion) bool {
 		for _, w := range vs {
 			if failedVersions[w.Version] {
@@ -523,6 +595,7 @@ func (r *Reconciler) applyModel(ctx context.Context, m string, actions []plan.Ac
 				err = fmt.Errorf("delete endpoint %s: %w", a.Key, err)
 				fail(err)
 			}
+			retried = retried || (a.Retry && err == nil)
 			record(a, err, false)
 		case plan.DeleteVersion:
 			if o.err != "" {
@@ -549,6 +622,13 @@ func (r *Reconciler) applyModel(ctx context.Context, m string, actions []plan.Ac
 		r.failures[ref] = msg
 	}
 	if o.err == "" {
+		if b := r.backoff[m]; retried && b != nil {
+			// The outcome shows later: the failure count stays until the
+			// endpoint is seen Ready (then the backoff is forgotten) or
+			// Failed again (then it grows).
+			b.retried = true
+			return o
+		}
 		delete(r.backoff, m)
 		return o
 	}
@@ -557,6 +637,7 @@ func (r *Reconciler) applyModel(ctx context.Context, m string, actions []plan.Ac
 		b = &modelBackoff{}
 		r.backoff[m] = b
 	}
+	b.target, b.retried = false, false
 	b.failures++
 	b.err = o.err
 	d := r.delay(b.failures)

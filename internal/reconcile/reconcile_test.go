@@ -459,3 +459,116 @@ func TestNextPendingWait(t *testing.T) {
 		})
 	}
 }
+
+// expireBackoff makes model m's backoff due now, as if its delay had passed.
+func expireBackoff(t *testing.T, r *Reconciler, m string) {
+	t.Helper()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	b := r.backoff[m]
+	if b == nil {
+		t.Fatalf("model %s has no backoff", m)
+	}
+	b.next = time.Now()
+}
+
+func backoffFailures(r *Reconciler, m string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if b := r.backoff[m]; b != nil {
+		return b.failures
+	}
+	return 0
+}
+
+// An endpoint that fails with the configuration it should have (SageMaker:
+// the image fails its health check) is recreated, but only when the model's
+// backoff expires, which grows with every failed retry; FAILED and the
+// reason stay on the version meanwhile. Once the cause is gone it recovers.
+func TestFailedEndpointRetriedWithBackoff(t *testing.T) {
+	reg, tgt := newMemRegistry(), newMemTarget()
+	r := newLoop(t, reg, tgt, Options{Interval: time.Hour, BackoffBase: time.Hour, BackoffMax: 4 * time.Hour})
+	prod := key("iris", model.StageProduction)
+	v1 := ref("iris", 1)
+	const reason = "The primary container for production variant v1 did not pass the ping health check."
+	tgt.setEndpointBehaviour(prod, 1, reason)
+	reg.put(model.ModelVersion{Name: "iris", Version: 1, Stage: model.StageProduction})
+
+	type step struct {
+		name      string
+		before    func()
+		calls     []string
+		state     string
+		deferred  bool
+		failures  int  // of the model's backoff
+		retryTime bool // a backoff timer is set
+	}
+	retry := []string{"delete endpoint iris/Production", "route iris/Production"}
+	steps := []step{
+		{name: "created, pending", calls: []string{"create iris/1", "route iris/Production"}, state: model.StateUpdating},
+		{name: "seen failed: backoff starts, no retry yet", state: model.StateFailed, deferred: true, failures: 1, retryTime: true},
+		{name: "backoff not expired: still waiting", state: model.StateFailed, deferred: true, failures: 1, retryTime: true},
+		{name: "backoff expired: recreated", before: func() { expireBackoff(t, r, "iris") }, calls: retry, state: model.StateUpdating, failures: 1},
+		{name: "failed again: longer backoff", state: model.StateFailed, deferred: true, failures: 2, retryTime: true},
+		{name: "cause fixed, backoff expired: recreated", before: func() {
+			tgt.setEndpointBehaviour(prod, 1, "")
+			expireBackoff(t, r, "iris")
+		}, calls: retry, state: model.StateUpdating, failures: 2},
+		{name: "ready: deployed, backoff forgotten", state: model.StateDeployed},
+		{name: "settled: nothing to do", state: model.StateDeployed},
+	}
+	for _, s := range steps {
+		if s.before != nil {
+			s.before()
+		}
+		res := mustOnce(t, r)
+		if got := tgt.takeCalls(); !reflect.DeepEqual(got, s.calls) {
+			t.Fatalf("%s: calls %v, want %v", s.name, got, s.calls)
+		}
+		tags := reg.tags(v1)
+		if tags[model.TagDeployState] != s.state {
+			t.Fatalf("%s: state %q, want %q (tags %v)", s.name, tags[model.TagDeployState], s.state, tags)
+		}
+		if s.state == model.StateFailed && tags[model.TagDeployError] != "endpoint iris/Production: "+reason {
+			t.Fatalf("%s: error tag %q", s.name, tags[model.TagDeployError])
+		}
+		if got := len(res.Deferred) == 1; got != s.deferred {
+			t.Fatalf("%s: deferred %v", s.name, res.Deferred)
+		}
+		if got := backoffFailures(r, "iris"); got != s.failures {
+			t.Fatalf("%s: backoff failures %d, want %d", s.name, got, s.failures)
+		}
+		if got := r.untilNextRetry() > 0; got != s.retryTime {
+			t.Fatalf("%s: retry timer set %v, want %v", s.name, got, s.retryTime)
+		}
+	}
+}
+
+// A registry change is not held back by the backoff of a failing endpoint:
+// the backoff paces retries of the same wish only.
+func TestFailedEndpointBackoffLetsRegistryChangesThrough(t *testing.T) {
+	reg, tgt := newMemRegistry(), newMemTarget()
+	r := newLoop(t, reg, tgt, Options{BackoffBase: time.Hour})
+	prod := key("iris", model.StageProduction)
+	tgt.setEndpointBehaviour(prod, 0, "image crashed")
+	reg.put(model.ModelVersion{Name: "iris", Version: 1, Stage: model.StageProduction})
+	mustOnce(t, r)
+	if res := mustOnce(t, r); len(res.Deferred) != 1 || reg.tags(ref("iris", 1))[model.TagDeployState] != model.StateFailed {
+		t.Fatalf("failed endpoint not waiting: %+v, tags %v", res, reg.tags(ref("iris", 1)))
+	}
+	tgt.takeCalls()
+	tgt.setEndpointBehaviour(prod, 0, "")
+	reg.put(model.ModelVersion{Name: "iris", Version: 1, Stage: model.StageArchived})
+	reg.put(model.ModelVersion{Name: "iris", Version: 2, Stage: model.StageProduction})
+	res := mustOnce(t, r)
+	want := []string{"create iris/2", "delete endpoint iris/Production", "route iris/Production", "delete version iris/1"}
+	if got := tgt.takeCalls(); !reflect.DeepEqual(got, want) || len(res.Deferred) != 0 {
+		t.Fatalf("calls %v (deferred %v), want %v", got, res.Deferred, want)
+	}
+	if got := reg.tags(ref("iris", 2))[model.TagDeployState]; got != model.StateDeployed {
+		t.Fatalf("v2 state %q", got)
+	}
+	if d := r.untilNextRetry(); d != 0 {
+		t.Fatalf("retry still scheduled in %v", d)
+	}
+}

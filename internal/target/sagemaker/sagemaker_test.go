@@ -362,11 +362,6 @@ func TestFailedEndpoint(t *testing.T) {
 	if msg := h.tags("flaky", 1)[model.TagDeployError]; !strings.Contains(msg, "ping health check") {
 		t.Fatalf("error tag %q", msg)
 	}
-	// Same wish, nothing to retry: the endpoint stays Failed.
-	h.rec.RunOnce(h.ctx)
-	if e := endpointInfo(t, h, "brdg-flaky-latest"); e.Status != awsfake.StatusFailed {
-		t.Fatalf("endpoint %+v", e)
-	}
 
 	// A new version (a changed config): delete and create again.
 	fs.set("brdg-flaky-latest", false)
@@ -398,6 +393,79 @@ func TestFailedEndpoint(t *testing.T) {
 	h.converge(20 * time.Second)
 	if got := h.endpointModels("brdg-flaky-latest"); !reflect.DeepEqual(got, []string{"brdg-flaky-4"}) {
 		t.Fatalf("latest serves %v", got)
+	}
+	h.assertNothingOrphaned()
+	h.assertAllowed(mark, runPolicy, "run")
+}
+
+// TestFailedEndpointRecovers: an endpoint that fails with the config it
+// should have is recreated (DeleteEndpoint, then CreateEndpoint with the
+// same config) under the loop's backoff while the registry stays as it is,
+// with FAILED and SageMaker's reason on the version whenever it is Failed;
+// once the cause is gone, a retry brings it InService and the version is
+// DEPLOYED.
+func TestFailedEndpointRecovers(t *testing.T) {
+	fs := &failSwitch{on: map[string]bool{}}
+	h := newHarness(t, harnessOpts{fake: awsfake.Options{FailEndpoint: fs.hook}})
+	if err := h.tgt.Init(h.ctx); err != nil {
+		t.Fatal(err)
+	}
+	mark := h.fake.Mark()
+	fs.set("brdg-flaky-latest", true)
+	h.register("flaky")
+	creates := func() int { return awsfake.Operations(h.fake.CallsSince(mark))["sagemaker:CreateEndpoint"] }
+
+	// Failing for good: FAILED with the reason, and retried (at least two
+	// more creates) without any registry change.
+	deadline := time.Now().Add(20 * time.Second)
+	var config string
+	waited := 0
+	for creates() < 3 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d CreateEndpoint calls; endpoints %+v", creates(), h.fake.Endpoints())
+		}
+		res, err := h.rec.RunOnce(h.ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := endpointInfo(t, h, "brdg-flaky-latest")
+		if config == "" {
+			config = e.Config
+		}
+		if e.Config != config {
+			t.Fatalf("retry changed the config: %s, then %s", config, e.Config)
+		}
+		tags := h.tags("flaky", 1)
+		if len(res.Deferred) > 0 {
+			// Waiting for the backoff: the failure stays visible.
+			waited++
+			if tags[model.TagDeployState] != model.StateFailed || !strings.Contains(tags[model.TagDeployError], "ping health check") {
+				t.Fatalf("retry waiting, tags %v", tags)
+			}
+		}
+		if tags[model.TagDeployState] == model.StateFailed && !strings.Contains(tags[model.TagDeployError], "ping health check") {
+			t.Fatalf("FAILED without SageMaker's reason: %v", tags)
+		}
+	}
+	if waited == 0 {
+		t.Fatal("no pass waited for the backoff")
+	}
+	ops := awsfake.Operations(h.fake.CallsSince(mark))
+	if ops["sagemaker:DeleteEndpoint"] < 2 {
+		t.Fatalf("retries without deleting the failed endpoint: %v", ops)
+	}
+
+	// The cause is gone: the next retry succeeds.
+	fs.set("brdg-flaky-latest", false)
+	h.converge(20 * time.Second)
+	if e := endpointInfo(t, h, "brdg-flaky-latest"); e.Status != awsfake.StatusInService || e.Config != config {
+		t.Fatalf("after recovery: %+v (config was %s)", e, config)
+	}
+	if got := h.endpointModels("brdg-flaky-latest"); !reflect.DeepEqual(got, []string{"brdg-flaky-1"}) {
+		t.Fatalf("latest serves %v", got)
+	}
+	if tags := h.tags("flaky", 1); tags[model.TagDeployState] != model.StateDeployed || tags[model.TagDeployError] != "" {
+		t.Fatalf("tags after recovery %v", tags)
 	}
 	h.assertNothingOrphaned()
 	h.assertAllowed(mark, runPolicy, "run")

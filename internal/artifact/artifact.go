@@ -142,6 +142,7 @@ func (f *Fetcher) Fetch(ctx context.Context, ref model.VersionRef, source string
 	if err := os.MkdirAll(modelDir, 0o755); err != nil {
 		return "", fmt.Errorf("fetch %s: create cache: %w", ref, err)
 	}
+	removeStale(modelDir, ".fetch-"+strconv.Itoa(ref.Version)+"-")
 	tmp, err := os.MkdirTemp(modelDir, ".fetch-"+strconv.Itoa(ref.Version)+"-")
 	if err != nil {
 		return "", fmt.Errorf("fetch %s: %w", ref, err)
@@ -316,4 +317,24 @@ func ensureDir(dst string) error {
 		return err
 	}
 	return nil
+}
+
+// staleAfter is how old a temporary fetch directory must be before it is
+// taken for the leftover of a Bridge that died while fetching.
+const staleAfter = time.Hour
+
+// removeStale removes leftover temporary directories with prefix in dir.
+func removeStale(dir, prefix string) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		if !strings.HasPrefix(e.Name(), prefix) {
+			continue
+		}
+		if fi, err := e.Info(); err == nil && time.Since(fi.ModTime()) > staleAfter {
+			os.RemoveAll(filepath.Join(dir, e.Name()))
+		}
+	}
 }

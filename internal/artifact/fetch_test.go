@@ -212,6 +212,9 @@ func TestFetchSources(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(src, "nested.tgz"), tarDir(t, filepath.Join(src, "exp/run1/artifacts/model"), "outer/model"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	if err := os.Symlink(filepath.Join(src, "exp/run1/artifacts/model"), filepath.Join(src, "link")); err != nil {
+		t.Fatal(err)
+	}
 	mlf := &fakeMLflow{
 		root:     src,
 		runs:     map[string]string{"run1": "mlflow-artifacts:/exp/run1/artifacts", "runtar": "mlflow-artifacts:/"},
@@ -232,6 +235,7 @@ func TestFetchSources(t *testing.T) {
 		{"local directory", filepath.Join(src, "exp/run1/artifacts/model"), Options{}},
 		{"file URI", "file://" + filepath.Join(src, "exp/run1/artifacts/model"), Options{}},
 		{"parent folder", filepath.Join(src, "parent"), Options{}},
+		{"symlink to the model directory", filepath.Join(src, "link"), Options{}},
 		{"local archive", filepath.Join(src, "model.tar.gz"), Options{}},
 		{"archive with nested root", "file://" + filepath.Join(src, "nested.tgz"), Options{}},
 		{"mlflow-artifacts over HTTP", "mlflow-artifacts:/exp/run1/artifacts/model", Options{TrackingURI: srv.URL, Token: "s3cret"}},
@@ -402,12 +406,31 @@ func TestFetchInterruptedDownloadIsNotCached(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(f.opts.CacheDir, entryName("m"), "1")); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("partial download left a cache entry (stat err %v)", err)
 	}
+	// Leftovers of a Bridge that died while fetching go once they are old;
+	// a recent one may belong to another process still fetching.
+	modelDir := filepath.Join(f.opts.CacheDir, entryName("m"))
+	stale, fresh := filepath.Join(modelDir, ".fetch-1-stale"), filepath.Join(modelDir, ".fetch-1-fresh")
+	for _, d := range []string{stale, fresh} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old := time.Now().Add(-2 * staleAfter)
+	if err := os.Chtimes(stale, old, old); err != nil {
+		t.Fatal(err)
+	}
 	mlf.truncate.Store(false)
 	dir, err := f.Fetch(context.Background(), ref, "mlflow-artifacts:/")
 	if err != nil {
 		t.Fatal(err)
 	}
 	checkModel(t, dir, want)
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Error("stale temporary fetch directory was not removed")
+	}
+	if _, err := os.Stat(fresh); err != nil {
+		t.Error("recent temporary fetch directory was removed")
+	}
 }
 
 // fakeS3 answers the S3 calls the fetcher makes (ListObjectsV2 with paging,

@@ -12,6 +12,9 @@ import (
 // fromLocal copies a local directory or file (an archive is extracted
 // straight from disk) into dst.
 func (f *Fetcher) fromLocal(p, dst string, b *budget) error {
+	if real, err := filepath.EvalSymlinks(p); err == nil {
+		p = real // a link to the model directory: walk the directory itself
+	}
 	fi, err := os.Stat(p)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {

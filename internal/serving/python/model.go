@@ -1,6 +1,7 @@
 package python
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -78,19 +79,26 @@ func (m *model) forward(w http.ResponseWriter, r *http.Request) {
 	if r.URL.RawQuery != "" {
 		u += "?" + r.URL.RawQuery
 	}
-	body := r.Body
-	if r.ContentLength == 0 || body == nil {
-		body = http.NoBody
+	body, length := r.Body, r.ContentLength
+	if length < 0 && body != nil {
+		// A chunked request: the servers want a Content-Length, and the
+		// router has bounded the body, so read it whole.
+		b, err := io.ReadAll(body)
+		if err != nil {
+			scoring.WriteError(w, scoring.BadRequest("read request body: %v", err))
+			return
+		}
+		body, length = io.NopCloser(bytes.NewReader(b)), int64(len(b))
+	}
+	if length == 0 || body == nil {
+		body, length = http.NoBody, 0
 	}
 	out, err := http.NewRequestWithContext(r.Context(), http.MethodPost, u, body)
 	if err != nil {
 		scoring.WriteError(w, err)
 		return
 	}
-	out.ContentLength = r.ContentLength
-	if body == http.NoBody {
-		out.ContentLength = 0
-	}
+	out.ContentLength = length
 	for k, v := range r.Header {
 		if !hopByHop[k] {
 			out.Header[k] = v

@@ -205,6 +205,16 @@ func TestBadInputIsABadRequest(t *testing.T) {
 			}
 		})
 	}
+	// A chunked request (no Content-Length) is answered too.
+	chunked, err := http.Post(srv.URL+"/invocations", "application/json", io.MultiReader(bytes.NewReader(sk.SplitBody())))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cb, _ := io.ReadAll(chunked.Body)
+	chunked.Body.Close()
+	if got := predictions(t, answer{chunked.StatusCode, cb}); !equalInts(got, sk.Predictions) {
+		t.Fatalf("chunked request: %v, want %v", got, sk.Predictions)
+	}
 	// The server still answers after bad input.
 	if got := predictions(t, post(t, srv.URL, "application/json", sk.SplitBody())); !equalInts(got, sk.Predictions) {
 		t.Fatalf("predictions after bad input %v, want %v", got, sk.Predictions)

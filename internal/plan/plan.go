@@ -266,17 +266,25 @@ func Plan(desired model.Desired, actual model.Actual) []Action {
 			// Pending: wait. Same versions: Ready (routed again when
 			// Outdated), or Failed with the configuration we want (retried
 			// when its versions are fine).
-			if ae.Status == model.StatusPending || waitsForPending(de, avs) {
+			// (Cheap tests first: most endpoints are Ready and in sync.)
+			if ae.Status == model.StatusPending {
 				keep(ae)
 				continue
 			}
 			if SameVersions(ae.Versions, de.Versions) {
-				switch {
-				case ae.Status == model.StatusReady && ae.Outdated:
-					routes = append(routes, Route{Key: de.Key, Versions: cloneWeights(de.Versions), Refresh: true})
-				case ae.Status == model.StatusFailed && !needsFailedVersion(de, avs):
-					routes = append(routes, DeleteEndpoint{Key: de.Key, Retry: true}, Route{Key: de.Key, Versions: cloneWeights(de.Versions)})
+				refresh := ae.Status == model.StatusReady && ae.Outdated
+				retry := ae.Status == model.StatusFailed
+				if (refresh || retry) && !waitsForPending(de, avs) {
+					if refresh {
+						routes = append(routes, Route{Key: de.Key, Versions: cloneWeights(de.Versions), Refresh: true})
+					} else if !needsFailedVersion(de, avs) {
+						routes = append(routes, DeleteEndpoint{Key: de.Key, Retry: true}, Route{Key: de.Key, Versions: cloneWeights(de.Versions)})
+					}
 				}
+				keep(ae)
+				continue
+			}
+			if waitsForPending(de, avs) {
 				keep(ae)
 				continue
 			}

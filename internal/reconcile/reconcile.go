@@ -626,7 +626,7 @@ func (r *Reconciler) applyModel(ctx context.Context, m string, actions []plan.Ac
 			// The outcome shows later: the failure count stays until the
 			// endpoint is seen Ready (then the backoff is forgotten) or
 			// Failed again (then it grows).
-			b.retried = true
+			b.retried, b.target = true, true
 			return o
 		}
 		delete(r.backoff, m)

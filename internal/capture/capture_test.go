@@ -263,6 +263,65 @@ func TestWriterLayoutAndRotation(t *testing.T) {
 	}
 }
 
+func TestInferenceTimeFormat(t *testing.T) {
+	paris, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		paris = time.FixedZone("CET", 3600)
+	}
+	cases := []struct {
+		name string
+		at   time.Time
+	}{
+		{"epoch", time.Unix(0, 0)},
+		{"milliseconds truncated", time.Date(2026, 5, 1, 10, 27, 13, 402999999, time.UTC)},
+		{"end of a year", time.Date(9999, 12, 31, 23, 59, 59, 999000000, time.UTC)},
+		{"year zero", time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC)},
+		{"single digits", time.Date(2001, 2, 3, 4, 5, 6, 7000000, time.UTC)},
+		{"other zone, day before in UTC", time.Date(2026, 3, 1, 0, 30, 0, 5000000, paris)},
+		{"negative year", time.Date(-1, 6, 1, 0, 0, 0, 0, time.UTC)},
+		{"five-digit year", time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)},
+		{"monotonic reading", time.Now()},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			want := tc.at.UTC().AppendFormat([]byte("x"), inferenceTimeLayout)
+			if got := appendInferenceTime([]byte("x"), tc.at); string(got) != string(want) {
+				t.Errorf("got %s, want %s", got, want)
+			}
+		})
+	}
+}
+
+func TestJSONStringEscaping(t *testing.T) {
+	var all []byte
+	for c := 0; c < 0x80; c++ {
+		all = append(all, byte(c))
+	}
+	cases := []struct {
+		name string
+		in   string
+	}{
+		{"every ASCII byte", string(all)},
+		{"multibyte", "café, 日本, 😀"},
+		{"html", `<a href="x">&amp;</a>`},
+		{"empty", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			out := appendStringBytes(nil, []byte(tc.in))
+			var back string
+			if err := json.Unmarshal(out, &back); err != nil || back != tc.in {
+				t.Fatalf("%s decodes to %q (%v), want %q", out, back, err, tc.in)
+			}
+			for _, c := range out[1 : len(out)-1] {
+				if c < 0x20 || c == '<' || c == '>' || c == '&' {
+					t.Errorf("%s holds %q unescaped", out, c)
+				}
+			}
+		})
+	}
+}
+
 // uuidShape is a version-4 UUID in lowercase hex.
 var uuidShape = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
 

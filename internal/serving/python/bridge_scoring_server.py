@@ -228,17 +228,37 @@ def _number(s):
             return s
 
 
-def parse_csv(body):
+def _numeric_line(line):
+    cells = next(csv.reader([line]), [])
+    if not cells:
+        return False
+    for c in cells:
+        try:
+            float(c)
+        except ValueError:
+            return False
+    return True
+
+
+def parse_csv(body, header="auto"):
+    """Parses CSV rows. The first line is a header (as pandas' to_csv writes
+    it) unless it is all numbers (as SageMaker clients send) or the client
+    says header=absent."""
     text = body.decode("utf-8")
+    lines = [l for l in text.splitlines() if l.strip()]
+    if not lines:
+        raise BadRequest("empty CSV input")
+    has_header = header == "present" or (header != "absent" and not _numeric_line(lines[0]))
     if pd is not None:
         try:
-            return pd.read_csv(io.StringIO(text))
+            frame = pd.read_csv(io.StringIO(text), header=0 if has_header else None)
         except Exception as e:
             raise BadRequest("invalid CSV input: %s" % e)
-    rows = [r for r in csv.reader(io.StringIO(text)) if r]
-    if not rows:
-        raise BadRequest("empty CSV input")
-    return _Table(rows[0], [[_number(c) for c in r] for r in rows[1:]])
+        return frame if has_header else frame.values
+    rows = list(csv.reader(io.StringIO("\n".join(lines))))
+    if has_header:
+        return _Table(rows[0], [[_number(c) for c in r] for r in rows[1:]])
+    return _Table(None, [[_number(c) for c in r] for r in rows])
 
 
 def prepare(data, columns):
@@ -339,10 +359,14 @@ def make_handler(model):
                 self.close_connection = True
                 return
             body = self.rfile.read(n)
-            ctype = (self.headers.get("Content-Type") or "application/json").split(";")[0].strip().lower()
+            parts = (self.headers.get("Content-Type") or "application/json").split(";")
+            ctype = parts[0].strip().lower()
+            params = dict(
+                (k.strip().lower(), v.strip().lower()) for k, _, v in (p.partition("=") for p in parts[1:]) if k.strip()
+            )
             try:
                 if ctype == "text/csv":
-                    data = parse_csv(body)
+                    data = parse_csv(body, params.get("header", "auto"))
                 elif ctype == "application/json":
                     data = parse_json(body)
                 else:

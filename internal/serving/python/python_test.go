@@ -149,6 +149,8 @@ func bodies(m pythontest.Sklearn) map[string]struct {
 		"inputs rows":              {"application/json", js(map[string]any{"inputs": m.Rows})},
 		"inputs columns":           {"application/json", js(map[string]any{"inputs": cols})},
 		"csv":                      {"text/csv", []byte(csv.String())},
+		"csv without header":       {"text/csv", []byte(csv.String()[strings.IndexByte(csv.String(), '\n')+1:])},
+		"csv header=absent":        {"text/csv; header=absent", []byte(csv.String()[strings.IndexByte(csv.String(), '\n')+1:])},
 	}
 }
 

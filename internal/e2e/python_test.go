@@ -119,6 +119,7 @@ func startPyBridgeEnv(t testing.TB, py, envManager string) *pyBridge {
 		<-done
 		b.router.Close()
 		b.target.Close(context.Background())
+		python.Default().StopPrestarted()
 		b.api.Close()
 		b.store.Close()
 	})

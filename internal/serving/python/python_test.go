@@ -559,6 +559,19 @@ func TestPrestartedServerTakesTheNextModel(t *testing.T) {
 	if got := predictions(t, post(t, srv.URL, "application/json", second.SplitBody())); !equalInts(got, second.Predictions) {
 		t.Fatalf("after restart: %v, want %v", got, second.Predictions)
 	}
+	// Idle pre-started servers can be stopped; loaded models keep serving.
+	waitFor(t, "the next pre-started server", 60*time.Second, func() bool {
+		rt.spares.mu.Lock()
+		defer rt.spares.mu.Unlock()
+		return len(rt.spares.idle) == 1
+	})
+	rt.StopPrestarted()
+	if n := len(serverProcesses(home)); n != 2 {
+		t.Fatalf("%d server processes after StopPrestarted, want the 2 loaded models'", n)
+	}
+	if got := predictions(t, post(t, srv.URL, "application/json", second.SplitBody())); !equalInts(got, second.Predictions) {
+		t.Fatalf("after StopPrestarted: %v, want %v", got, second.Predictions)
+	}
 }
 
 func readPIDIfAny(home, base string) int {

@@ -66,7 +66,10 @@ func (s *spares) take(key string) *spare {
 func (s *spares) refill(key string, env environment, script string, opts Options) {
 	s.mu.Lock()
 	if s.idle == nil {
-		s.idle, s.start = map[string]*spare{}, map[string]bool{}
+		s.idle = map[string]*spare{}
+	}
+	if s.start == nil {
+		s.start = map[string]bool{}
 	}
 	if s.idle[key] != nil || s.start[key] {
 		s.mu.Unlock()
@@ -174,4 +177,20 @@ func (r *Runtime) Prestarted() int {
 		}
 	}
 	return n
+}
+
+// StopPrestarted stops the idle pre-started servers (they also die with
+// Bridge). Servers of loaded models are not affected; later loads start
+// new spares.
+func (r *Runtime) StopPrestarted() {
+	r.spares.mu.Lock()
+	idle := r.spares.idle
+	r.spares.idle = map[string]*spare{}
+	r.spares.mu.Unlock()
+	for _, sp := range idle {
+		sp.control.Close() // EOF on the control pipe: the server exits
+		killGroup(sp.cmd.Process.Pid, syscall.SIGKILL)
+		<-sp.done
+		sp.release()
+	}
 }

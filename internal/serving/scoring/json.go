@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -52,17 +53,12 @@ func (f *Frame) parseJSON(b []byte) error {
 	var found string
 	var keys []string
 	for first := true; ; first = false {
-		p.ws()
-		if p.peek() == '}' && first {
-			p.i++
-			break
-		}
-		key, err := p.key()
+		key, done, err := p.field(first, "after a field of the top-level object")
 		if err != nil {
 			return err
 		}
-		if err := p.colon(); err != nil {
-			return err
+		if done {
+			break
 		}
 		switch key {
 		case fieldSplit, fieldRecords, fieldInstances, fieldInputs:
@@ -80,17 +76,6 @@ func (f *Frame) parseJSON(b []byte) error {
 		if err != nil {
 			return err
 		}
-		p.ws()
-		switch p.peek() {
-		case ',':
-			p.i++
-			continue
-		case '}':
-			p.i++
-		default:
-			return p.syntax("expected ',' or '}' after a field of the top-level object")
-		}
-		break
 	}
 	p.ws()
 	if p.i != len(b) {
@@ -133,17 +118,12 @@ func (p *jparser) split() error {
 	p.i++
 	haveData, haveCols := false, false
 	for first := true; ; first = false {
-		p.ws()
-		if first && p.peek() == '}' {
-			p.i++
-			break
-		}
-		key, err := p.key()
+		key, done, err := p.field(first, "in dataframe_split")
 		if err != nil {
 			return err
 		}
-		if err := p.colon(); err != nil {
-			return err
+		if done {
+			break
 		}
 		p.ws()
 		switch key {
@@ -151,31 +131,17 @@ func (p *jparser) split() error {
 			if p.peek() != '[' {
 				return p.typeErr(fieldSplit+".data", "a list of rows")
 			}
-			if err := p.rows(fieldSplit + ".data"); err != nil {
-				return err
-			}
+			err = p.rows(fieldSplit + ".data")
 			haveData = true
 		case "columns":
-			if err := p.columnNames(); err != nil {
-				return err
-			}
+			err = p.columnNames()
 			haveCols = true
 		default: // index, dtypes and the like carry nothing a numeric model uses
-			if err := p.skip(0); err != nil {
-				return err
-			}
+			err = p.skip(0)
 		}
-		p.ws()
-		switch p.peek() {
-		case ',':
-			p.i++
-			continue
-		case '}':
-			p.i++
-		default:
-			return p.syntax("expected ',' or '}' in dataframe_split")
+		if err != nil {
+			return err
 		}
-		break
 	}
 	if !haveData {
 		return BadRequest(`dataframe_split has no "data": send {"columns": [...], "data": [[...], ...]}`)
@@ -200,8 +166,7 @@ func (p *jparser) columnNames() error {
 	f.Columns = f.Columns[:0]
 	for first := true; ; first = false {
 		p.ws()
-		if first && p.peek() == ']' {
-			p.i++
+		if first && p.eat(']') {
 			return nil
 		}
 		var name string
@@ -220,15 +185,10 @@ func (p *jparser) columnNames() error {
 			name = string(p.b[start:p.i])
 		}
 		f.Columns = append(f.Columns, name)
-		p.ws()
-		switch p.peek() {
-		case ',':
-			p.i++
-		case ']':
-			p.i++
-			return nil
-		default:
+		if more, ok := p.more(']'); !ok {
 			return p.syntax("expected ',' or ']' in dataframe_split.columns")
+		} else if !more {
+			return nil
 		}
 	}
 }
@@ -239,8 +199,7 @@ func (p *jparser) rows(path string) error {
 	p.i++ // '['
 	f := p.f
 	p.ws()
-	if p.peek() == ']' {
-		p.i++
+	if p.eat(']') {
 		return nil
 	}
 	switch p.peek() {
@@ -254,28 +213,9 @@ func (p *jparser) rows(path string) error {
 			}
 			p.i++
 			start := len(f.Values)
-			for col := 0; ; col++ {
-				p.ws()
-				if col == 0 && p.peek() == ']' {
-					p.i++
-					break
-				}
-				v, err := p.value(path, n, col)
-				if err != nil {
-					return err
-				}
-				f.Values = append(f.Values, v)
-				p.ws()
-				c := p.peek()
-				if c == ',' {
-					p.i++
-					continue
-				}
-				if c == ']' {
-					p.i++
-					break
-				}
-				return p.syntax(fmt.Sprintf("expected ',' or ']' in %s[%d]", path, n))
+			var err error
+			if f.Values, err = p.values(f.Values, path, n); err != nil {
+				return err
 			}
 			w := len(f.Values) - start
 			if n == 0 {
@@ -286,39 +226,43 @@ func (p *jparser) rows(path string) error {
 			} else if w != f.Width {
 				return BadRequest("%s[%d] has %d values but %s[0] has %d: every row needs the same number of values", path, n, w, path, f.Width)
 			}
-			p.ws()
-			c := p.peek()
-			if c == ',' {
-				p.i++
-				continue
-			}
-			if c == ']' {
-				p.i++
+			if more, ok := p.more(']'); !ok {
+				return p.syntax("expected ',' or ']' in " + path)
+			} else if !more {
 				return nil
 			}
-			return p.syntax("expected ',' or ']' in " + path)
 		}
 	default:
 		// A flat list of values: one column, one value per row.
 		f.Width = 1
-		for n := 0; ; n++ {
-			p.ws()
-			v, err := p.value(path, n, -1)
-			if err != nil {
-				return err
-			}
-			f.Values = append(f.Values, v)
-			p.ws()
-			c := p.peek()
-			if c == ',' {
-				p.i++
-				continue
-			}
-			if c == ']' {
-				p.i++
-				return nil
-			}
-			return p.syntax("expected ',' or ']' in " + path)
+		var err error
+		f.Values, err = p.values(f.Values, path, -1)
+		return err
+	}
+}
+
+// values parses the rest of a list of values, after its '[', appending them
+// to dst. The list is row row of path, each value in its own column, or,
+// with row -1, a column of path, each value in its own row.
+func (p *jparser) values(dst []float64, path string, row int) ([]float64, error) {
+	for i := 0; ; i++ {
+		p.ws()
+		if i == 0 && p.eat(']') {
+			return dst, nil
+		}
+		r, c := i, -1
+		if row >= 0 {
+			r, c = row, i
+		}
+		v, err := p.value(path, r, c)
+		if err != nil {
+			return dst, err
+		}
+		dst = append(dst, v)
+		if more, ok := p.more(']'); !ok {
+			return dst, p.syntax("expected ',' or ']' in " + where(path, row, -1))
+		} else if !more {
+			return dst, nil
 		}
 	}
 }
@@ -347,8 +291,7 @@ func (p *jparser) records(path string) error {
 		got := 0
 		for first := true; ; first = false {
 			p.ws()
-			if first && p.peek() == '}' {
-				p.i++
+			if first && p.eat('}') {
 				break
 			}
 			prev := ""
@@ -363,57 +306,33 @@ func (p *jparser) records(path string) error {
 				return err
 			}
 			p.ws()
-			if n == 0 {
-				col := len(f.Columns)
-				for j, c := range f.Columns {
-					if c == key {
-						col = j
-						break
-					}
-				}
-				v, err := p.value(path, n, col)
-				if err != nil {
-					return withColumn(err, key)
-				}
-				if col == len(f.Columns) {
-					f.Columns = append(f.Columns, key)
-					f.Values = append(f.Values, v)
-				} else {
-					f.Values[start+col] = v // a repeated key: the last value wins, as in Python
-				}
-			} else {
-				col := -1
-				for j, c := range f.Columns {
-					if c == key {
-						col = j
-						break
-					}
-				}
-				if col < 0 {
+			col := slices.Index(f.Columns, key)
+			if col < 0 {
+				if n > 0 {
 					return BadRequest("%s[%d] has column %q that %s[0] does not have: every record needs the same columns %s",
 						path, n, key, path, quoteList(f.Columns))
 				}
-				v, err := p.value(path, n, col)
-				if err != nil {
-					return withColumn(err, key)
-				}
-				f.Values[start+col] = v
-				if f.seen[col] != stamp {
+				col = len(f.Columns) // a new column of the first record
+			}
+			v, err := p.value(path, n, col)
+			if err != nil {
+				return withColumn(err, key)
+			}
+			if col == len(f.Columns) {
+				f.Columns = append(f.Columns, key)
+				f.Values = append(f.Values, v)
+			} else {
+				f.Values[start+col] = v // in the first record, a repeated key: the last value wins, as in Python
+				if n > 0 && f.seen[col] != stamp {
 					f.seen[col] = stamp
 					got++
 				}
 			}
-			p.ws()
-			c := p.peek()
-			if c == ',' {
-				p.i++
-				continue
-			}
-			if c == '}' {
-				p.i++
+			if more, ok := p.more('}'); !ok {
+				return p.syntax(fmt.Sprintf("expected ',' or '}' in %s[%d]", path, n))
+			} else if !more {
 				break
 			}
-			return p.syntax(fmt.Sprintf("expected ',' or '}' in %s[%d]", path, n))
 		}
 		if n == 0 {
 			if len(f.Columns) == 0 {
@@ -433,17 +352,11 @@ func (p *jparser) records(path string) error {
 			return BadRequest("%s[%d] lacks the columns %s: every record needs the same columns %s",
 				path, n, quoteList(missing), quoteList(f.Columns))
 		}
-		p.ws()
-		c := p.peek()
-		if c == ',' {
-			p.i++
-			continue
-		}
-		if c == ']' {
-			p.i++
+		if more, ok := p.more(']'); !ok {
+			return p.syntax("expected ',' or ']' in " + path)
+		} else if !more {
 			return nil
 		}
-		return p.syntax("expected ',' or ']' in " + path)
 	}
 }
 
@@ -465,8 +378,7 @@ func (p *jparser) columns(path string) error {
 	scalars := -1 // 1: every column holds one scalar; 0: every column holds a list
 	for first := true; ; first = false {
 		p.ws()
-		if first && p.peek() == '}' {
-			p.i++
+		if first && p.eat('}') {
 			break
 		}
 		key, err := p.str()
@@ -476,10 +388,8 @@ func (p *jparser) columns(path string) error {
 		if err := p.colon(); err != nil {
 			return err
 		}
-		for _, c := range f.Columns {
-			if c == key {
-				return BadRequest("%s names column %q twice", path, key)
-			}
+		if slices.Contains(f.Columns, key) {
+			return BadRequest("%s names column %q twice", path, key)
 		}
 		col := len(f.Columns)
 		f.Columns = append(f.Columns, key)
@@ -499,53 +409,28 @@ func (p *jparser) columns(path string) error {
 		} else if isList != (scalars == 0) {
 			return BadRequest("%s mixes lists and single values: give every column a list of values of the same length", path)
 		}
+		colPath := path + "." + key
 		if !isList {
-			v, err := p.value(path+"."+key, -1, -1)
+			v, err := p.value(colPath, -1, -1)
 			if err != nil {
 				return err
 			}
 			f.cols[col] = append(f.cols[col], v)
 		} else {
 			p.i++
-			for n := 0; ; n++ {
-				p.ws()
-				if n == 0 && p.peek() == ']' {
-					p.i++
-					break
-				}
-				v, err := p.value(path+"."+key, n, -1)
-				if err != nil {
-					return err
-				}
-				f.cols[col] = append(f.cols[col], v)
-				p.ws()
-				c := p.peek()
-				if c == ',' {
-					p.i++
-					continue
-				}
-				if c == ']' {
-					p.i++
-					break
-				}
-				return p.syntax(fmt.Sprintf("expected ',' or ']' in %s.%s", path, key))
+			if f.cols[col], err = p.values(f.cols[col], colPath, -1); err != nil {
+				return err
 			}
 			if len(f.cols[col]) != len(f.cols[0]) {
 				return BadRequest("%s: column %q has %d values but column %q has %d: the length of values for each column must be the same",
 					path, key, len(f.cols[col]), f.Columns[0], len(f.cols[0]))
 			}
 		}
-		p.ws()
-		c := p.peek()
-		if c == ',' {
-			p.i++
-			continue
-		}
-		if c == '}' {
-			p.i++
+		if more, ok := p.more('}'); !ok {
+			return p.syntax("expected ',' or '}' in " + path)
+		} else if !more {
 			break
 		}
-		return p.syntax("expected ',' or '}' in " + path)
 	}
 	if len(f.Columns) == 0 {
 		return nil
@@ -677,35 +562,37 @@ func (p *jparser) key() (string, error) {
 	b := p.b
 	if p.i < len(b) && b[p.i] == '"' {
 		if j := bytes.IndexByte(b[p.i+1:], '"'); j >= 0 {
-			switch k := b[p.i+1 : p.i+1+j]; string(k) {
-			case fieldSplit, fieldRecords, fieldInstances, fieldInputs, "params", "columns", "data", "index":
+			if k, ok := knownKey(b[p.i+1 : p.i+1+j]); ok {
 				p.i += j + 2
-				return knownKey(k), nil
+				return k, nil
 			}
 		}
 	}
 	return p.str()
 }
 
-func knownKey(k []byte) string {
+// knownKey returns the constant equal to k, if k is one of the protocol's
+// keys.
+func knownKey(k []byte) (string, bool) {
 	switch string(k) {
 	case fieldSplit:
-		return fieldSplit
+		return fieldSplit, true
 	case fieldRecords:
-		return fieldRecords
+		return fieldRecords, true
 	case fieldInstances:
-		return fieldInstances
+		return fieldInstances, true
 	case fieldInputs:
-		return fieldInputs
+		return fieldInputs, true
 	case "params":
-		return "params"
+		return "params", true
 	case "columns":
-		return "columns"
+		return "columns", true
 	case "data":
-		return "data"
-	default:
-		return "index"
+		return "data", true
+	case "index":
+		return "index", true
 	}
+	return "", false
 }
 
 // strReuse is str, returning prev itself (no allocation) when the string
@@ -782,8 +669,7 @@ func (p *jparser) skip(depth int) error {
 		p.i++
 		for first := true; ; first = false {
 			p.ws()
-			if first && p.peek() == close {
-				p.i++
+			if first && p.eat(close) {
 				return nil
 			}
 			if c == '{' {
@@ -797,15 +683,10 @@ func (p *jparser) skip(depth int) error {
 			if err := p.skip(depth + 1); err != nil {
 				return err
 			}
-			p.ws()
-			switch p.peek() {
-			case ',':
-				p.i++
-			case close:
-				p.i++
-				return nil
-			default:
+			if more, ok := p.more(close); !ok {
 				return p.syntax(fmt.Sprintf("expected ',' or '%c'", close))
+			} else if !more {
+				return nil
 			}
 		}
 	default:
@@ -816,6 +697,58 @@ func (p *jparser) skip(depth int) error {
 func (p *jparser) lit(s string) bool {
 	if len(p.b)-p.i >= len(s) && string(p.b[p.i:p.i+len(s)]) == s {
 		p.i += len(s)
+		return true
+	}
+	return false
+}
+
+// field moves to the next field of an object whose keys are read with
+// key: past the '{' (first) or the previous field's value, it reads the
+// ',', the key and the colon. done is true when the object ends instead; in
+// names the object in syntax errors.
+func (p *jparser) field(first bool, in string) (key string, done bool, err error) {
+	if first {
+		p.ws()
+		if p.eat('}') {
+			return "", true, nil
+		}
+	} else {
+		more, ok := p.more('}')
+		if !ok {
+			return "", false, p.syntax("expected ',' or '}' " + in)
+		}
+		if !more {
+			return "", true, nil
+		}
+		p.ws()
+	}
+	if key, err = p.key(); err == nil {
+		err = p.colon()
+	}
+	return key, false, err
+}
+
+// more moves past what follows an element of a list or an object: true
+// after a ',', false after close; ok is false when neither comes next.
+func (p *jparser) more(close byte) (more, ok bool) {
+	p.ws()
+	if p.i < len(p.b) {
+		switch p.b[p.i] {
+		case ',':
+			p.i++
+			return true, true
+		case close:
+			p.i++
+			return false, true
+		}
+	}
+	return false, false
+}
+
+// eat moves past c if it comes next.
+func (p *jparser) eat(c byte) bool {
+	if p.peek() == c {
+		p.i++
 		return true
 	}
 	return false

@@ -29,6 +29,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -208,7 +209,7 @@ func (m *Model) setFeatures(names []string, from string) error {
 	if len(names) != m.nfeat {
 		return fmt.Errorf("%s names %d features but the model has %d coefficients per row", from, len(names), m.nfeat)
 	}
-	if m.features != nil && !equal(m.features, names) {
+	if m.features != nil && !slices.Equal(m.features, names) {
 		return fmt.Errorf("%s names the features %q but model.json names %q", from, names, m.features)
 	}
 	seen := map[string]bool{}
@@ -220,18 +221,6 @@ func (m *Model) setFeatures(names []string, from string) error {
 	}
 	m.features = names
 	return nil
-}
-
-func equal(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // signatureNames returns the column names of an MLmodel column-based input

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"mime"
 	"net/http"
+	"slices"
 	"strings"
 )
 
@@ -188,7 +189,7 @@ func parseContentType(ct string) (string, map[string]string, error) {
 // without column names, or with exactly these names in this order, is left
 // as is. A missing column is a 400 error naming what the model expects.
 func (f *Frame) Select(names []string) error {
-	if len(f.Columns) == 0 || len(names) == 0 || equalStrings(f.Columns, names) {
+	if len(f.Columns) == 0 || len(names) == 0 || slices.Equal(f.Columns, names) {
 		return nil
 	}
 	idx := make([]int, len(names))
@@ -217,18 +218,6 @@ func (f *Frame) Select(names []string) error {
 	f.Width = len(names)
 	f.Columns = append(f.Columns[:0], names...)
 	return nil
-}
-
-func equalStrings(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func quoteList(s []string) string {

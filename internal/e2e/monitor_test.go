@@ -26,6 +26,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -484,9 +485,14 @@ func monLoad(b *testing.B, url string, n, c int) float64 {
 // BenchmarkCaptureOverhead measures router throughput with data capture
 // off and on (every request captured, both halves), side by side: rounds
 // alternate between two identical routers in one process, and the medians
-// are compared.
+// are compared. Besides requests per second (wall clock, sensitive to
+// whatever else runs on the machine), it reports the process's CPU time
+// per request (client and router alike; for capture-on rounds including
+// the writer's work on that round's records, waited for after the round):
+// the client's share is the same on both sides, so the difference is
+// capture's cost.
 //
-//	go test -run '^$' -bench CaptureOverhead -benchtime 1x ./internal/e2e/
+//	go test -run '^$' -bench 'CaptureOverhead$' -benchtime 1x -count 3 ./internal/e2e/
 func BenchmarkCaptureOverhead(b *testing.B) {
 	reg := prometheus.NewRegistry()
 	w, err := capture.NewWriter(capture.WriterConfig{Root: b.TempDir(), Default: capture.DefaultEndpointConfig(), Metrics: reg})
@@ -497,22 +503,37 @@ func BenchmarkCaptureOverhead(b *testing.B) {
 	defer stopOff()
 	onURL, stopOn := monBenchRouter(b, w)
 	defer stopOn()
-	// Short rounds, alternating (ABBA), so that monLoad from elsewhere on the
+	// Short rounds, alternating (ABBA), so that load from elsewhere on the
 	// machine falls on both sides alike.
 	const perRound, clients, rounds = 4000, 16, 30
 	monLoad(b, offURL, 2000, clients) // warm up both
 	monLoad(b, onURL, 2000, clients)
-	var off, on []float64
+	sent := 2000.0
+	monWaitWritten(b, reg, sent)
+	var off, on, offCPU, onCPU []float64
+	round := func(capture bool) {
+		url := offURL
+		if capture {
+			url = onURL
+		}
+		cpu := monCPU(b)
+		rps := monLoad(b, url, perRound, clients)
+		if capture {
+			sent += perRound
+			monWaitWritten(b, reg, sent)
+		}
+		perReq := float64((monCPU(b) - cpu).Microseconds()) / perRound
+		if capture {
+			on, onCPU = append(on, rps), append(onCPU, perReq)
+		} else {
+			off, offCPU = append(off, rps), append(offCPU, perReq)
+		}
+	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		for r := 0; r < rounds; r++ {
-			if r%2 == 0 {
-				off = append(off, monLoad(b, offURL, perRound, clients))
-				on = append(on, monLoad(b, onURL, perRound, clients))
-			} else {
-				on = append(on, monLoad(b, onURL, perRound, clients))
-				off = append(off, monLoad(b, offURL, perRound, clients))
-			}
+			round(r%2 == 1)
+			round(r%2 == 0)
 		}
 	}
 	b.StopTimer()
@@ -523,14 +544,55 @@ func BenchmarkCaptureOverhead(b *testing.B) {
 	b.ReportMetric(mOff, "off-req/s")
 	b.ReportMetric(mOn, "on-req/s")
 	b.ReportMetric(100*(mOff-mOn)/mOff, "overhead-%")
-	var dropped float64
-	mfs, _ := reg.Gather()
+	cOff, cOn := monMedian(offCPU), monMedian(onCPU)
+	b.ReportMetric(cOff, "off-cpu-µs/req")
+	b.ReportMetric(cOn, "on-cpu-µs/req")
+	b.ReportMetric(100*(cOn-cOff)/cOff, "cpu-overhead-%")
+	_, dropped := monCaptureCounts(b, reg)
+	b.ReportMetric(dropped, "dropped")
+}
+
+// monCPU returns the CPU time (user and system) the process has used.
+func monCPU(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// monCaptureCounts reads bridge_capture_records_total and
+// bridge_capture_dropped_total, summed over endpoints.
+func monCaptureCounts(b *testing.B, reg *prometheus.Registry) (written, dropped float64) {
+	mfs, err := reg.Gather()
+	if err != nil {
+		b.Fatal(err)
+	}
 	for _, mf := range mfs {
-		if mf.GetName() == "bridge_capture_dropped_total" && len(mf.GetMetric()) > 0 {
-			dropped = mf.GetMetric()[0].GetCounter().GetValue()
+		for _, m := range mf.GetMetric() {
+			switch mf.GetName() {
+			case "bridge_capture_records_total":
+				written += m.GetCounter().GetValue()
+			case "bridge_capture_dropped_total":
+				dropped += m.GetCounter().GetValue()
+			}
 		}
 	}
-	b.ReportMetric(dropped, "dropped")
+	return written, dropped
+}
+
+// monWaitWritten polls until the writer has written (or dropped) n records.
+func monWaitWritten(b *testing.B, reg *prometheus.Registry, n float64) {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if written, dropped := monCaptureCounts(b, reg); written+dropped >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("the capture writer did not write %g records within 10 s", n)
+		}
+		time.Sleep(time.Millisecond)
+	}
 }
 
 func monMedian(xs []float64) float64 {

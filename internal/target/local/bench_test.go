@@ -11,9 +11,12 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/bridgeops/bridge/internal/capture"
 	"github.com/bridgeops/bridge/internal/serving"
 )
 
@@ -168,12 +171,19 @@ func envInt(name string, def int) int {
 }
 
 // BenchmarkHandler measures one invocation in-process, without the
-// network: the native model's handler alone and behind the router.
+// network: the native model's handler alone, behind the router, and behind
+// a router capturing both halves of every invocation into a sink that
+// drops the records (the router's share of capture's cost; the capture
+// writer's is BenchmarkCapture in internal/capture).
 func BenchmarkHandler(b *testing.B) {
 	e := newEnv(b, nil)
 	e.f.add(b, "iris", "bridge_linear", irisJSON)
 	e.deploy(b, prod, map[int]string{1: "iris"})
 	model := e.t.table.Load().byKey[prod].backends[0].v.model
+	ds := &discardSink{}
+	ec := newEnv(b, ds)
+	ec.f.add(b, "iris", "bridge_linear", irisJSON)
+	ec.deploy(b, prod, map[int]string{1: "iris"})
 	for _, tc := range []struct {
 		name string
 		h    http.Handler
@@ -181,6 +191,7 @@ func BenchmarkHandler(b *testing.B) {
 	}{
 		{"model", model, "/invocations"},
 		{"router", e.t, "/houses/Production/invocations"},
+		{"router-capture", ec.t, "/houses/Production/invocations"},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			w := &nullWriter{h: http.Header{}}
@@ -188,6 +199,7 @@ func BenchmarkHandler(b *testing.B) {
 			req := httptest.NewRequest(http.MethodPost, tc.path, nil)
 			req.Header.Set("Content-Type", "application/json")
 			b.ReportAllocs()
+			cpu := benchCPU(b)
 			for b.Loop() {
 				body.Seek(0, io.SeekStart)
 				req.Body = io.NopCloser(body)
@@ -198,7 +210,32 @@ func BenchmarkHandler(b *testing.B) {
 					b.Fatalf("status %d", w.code)
 				}
 			}
+			// CPU time per invocation: steadier than ns/op on a shared machine.
+			b.ReportMetric(float64((benchCPU(b)-cpu).Nanoseconds())/float64(b.N), "cpu-ns/op")
+			if tc.h == ec.t && ds.n.Load() == 0 {
+				b.Fatal("no complete record captured")
+			}
 		})
+	}
+}
+
+// benchCPU returns the CPU time (user and system) the process has used.
+func benchCPU(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// discardSink captures both halves of every invocation and drops the
+// records, counting them.
+type discardSink struct{ n atomic.Int64 }
+
+func (s *discardSink) Want(string) (bool, bool) { return true, true }
+func (s *discardSink) Capture(r capture.Record) {
+	if len(r.Input) == len(benchBody) && len(r.Output) > 0 {
+		s.n.Add(1)
 	}
 }
 

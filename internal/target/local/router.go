@@ -200,7 +200,7 @@ func (t *Target) invoke(w http.ResponseWriter, r *http.Request) {
 		t.metrics.errors.WithLabelValues(rt.key.Model, rt.key.Slot, b.v.label, codeLabel(status)).Inc()
 	}
 	if (capIn || capOut) && status < 400 && !aborted {
-		if capIn {
+		if capIn && !c.body.ended {
 			io.Copy(io.Discard, c.body) // the part the model did not read, within the body limit
 		}
 		// No EventID: the sink assigns one off the request path.
@@ -327,6 +327,7 @@ func (c *call) Unwrap() http.ResponseWriter { return c.w }
 type body struct {
 	rc       io.ReadCloser
 	exceeded bool
+	ended    bool // a read returned an error (io.EOF included)
 	tee      bool
 	buf      []byte
 }
@@ -335,6 +336,9 @@ func (b *body) Read(p []byte) (int, error) {
 	n, err := b.rc.Read(p)
 	if b.tee && n > 0 {
 		b.buf = append(b.buf, p[:n]...)
+	}
+	if err != nil {
+		b.ended = true
 	}
 	if err != nil && err != io.EOF {
 		var mbe *http.MaxBytesError

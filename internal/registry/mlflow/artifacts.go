@@ -13,6 +13,8 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+
+	"github.com/bridgeops/bridge/internal/registry/mlflowerr"
 )
 
 // ArtifactPath returns the artifact-store path of an mlflow-artifacts URI:
@@ -243,7 +245,7 @@ func (c *Client) DownloadDir(ctx context.Context, path, localDir string) error {
 		return err
 	}
 	if len(entries) == 0 {
-		return &Error{StatusCode: http.StatusNotFound, Code: CodeNotFound, Message: fmt.Sprintf("no artifacts under %q", rel), Method: http.MethodGet, Path: ArtifactsPrefix}
+		return &Error{StatusCode: http.StatusNotFound, Code: mlflowerr.NotFound, Message: fmt.Sprintf("no artifacts under %q", rel), Method: http.MethodGet, Path: ArtifactsPrefix}
 	}
 	for _, e := range entries {
 		name := e.Path

@@ -12,7 +12,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -24,20 +23,13 @@ import (
 
 	"github.com/bridgeops/bridge/internal/model"
 	"github.com/bridgeops/bridge/internal/registry"
+	"github.com/bridgeops/bridge/internal/registry/mlflowerr"
 )
 
 // API path prefixes.
 const (
 	APIPrefix       = "/api/2.0/mlflow/"
 	ArtifactsPrefix = "/api/2.0/mlflow-artifacts/artifacts"
-)
-
-// MLflow error codes.
-const (
-	CodeNotFound      = "RESOURCE_DOES_NOT_EXIST"
-	CodeAlreadyExists = "RESOURCE_ALREADY_EXISTS"
-	CodeInvalid       = "INVALID_PARAMETER_VALUE"
-	CodeUnauthorized  = "UNAUTHENTICATED"
 )
 
 // Error is an error answer of an MLflow server.
@@ -61,23 +53,21 @@ func (e *Error) Error() string {
 	return msg
 }
 
-// ErrorCode returns the MLflow error code of err ("" if it has none).
-func ErrorCode(err error) string {
-	var e *Error
-	if errors.As(err, &e) {
-		return e.Code
-	}
-	return ""
-}
+// MLflowCode returns e.Code; it makes *Error a mlflowerr.Coded.
+func (e *Error) MLflowCode() string { return e.Code }
+
+// ErrorCode returns the MLflow error code of err ("" if it has none); see
+// package mlflowerr for the codes.
+func ErrorCode(err error) string { return mlflowerr.Code(err) }
 
 // IsNotFound reports whether err is RESOURCE_DOES_NOT_EXIST.
-func IsNotFound(err error) bool { return ErrorCode(err) == CodeNotFound }
+func IsNotFound(err error) bool { return mlflowerr.IsNotFound(err) }
 
 // IsAlreadyExists reports whether err is RESOURCE_ALREADY_EXISTS.
-func IsAlreadyExists(err error) bool { return ErrorCode(err) == CodeAlreadyExists }
+func IsAlreadyExists(err error) bool { return mlflowerr.IsAlreadyExists(err) }
 
 // IsInvalid reports whether err is INVALID_PARAMETER_VALUE.
-func IsInvalid(err error) bool { return ErrorCode(err) == CodeInvalid }
+func IsInvalid(err error) bool { return mlflowerr.IsInvalid(err) }
 
 // Client talks to one MLflow server. It is safe for concurrent use.
 type Client struct {

@@ -15,6 +15,7 @@ import (
 	"syscall"
 
 	"github.com/bridgeops/bridge/internal/registry/mlflow"
+	"github.com/bridgeops/bridge/internal/registry/mlflowerr"
 	"github.com/bridgeops/bridge/internal/registry/store"
 )
 
@@ -82,7 +83,7 @@ func (s *server) serveArtifacts(w http.ResponseWriter, r *http.Request) {
 func fsError(rel string, err error) error {
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return &store.Error{Code: store.CodeNotFound, Message: "Artifact " + rel + " does not exist."}
+		return &store.Error{Code: mlflowerr.NotFound, Message: "Artifact " + rel + " does not exist."}
 	case errors.Is(err, syscall.EISDIR), errors.Is(err, syscall.ENOTDIR), errors.Is(err, fs.ErrExist):
 		return invalid("Invalid path: " + rel + " conflicts with an existing file or directory.")
 	case strings.Contains(err.Error(), "escapes") || errors.Is(err, syscall.ELOOP):
@@ -160,7 +161,7 @@ func (s *server) upload(w http.ResponseWriter, r *http.Request, root *os.Root, r
 		var mbe *http.MaxBytesError
 		switch {
 		case errors.As(err, &mbe):
-			s.writeError(w, r, &apiError{status: http.StatusRequestEntityTooLarge, code: store.CodeInvalid,
+			s.writeError(w, r, &apiError{status: http.StatusRequestEntityTooLarge, code: mlflowerr.Invalid,
 				msg: fmt.Sprintf("Artifact %s exceeds the limit of %d bytes.", rel, s.opt.MaxArtifactBytes)})
 		case r.Context().Err() != nil:
 			s.writeError(w, r, fmt.Errorf("upload %s: %w", rel, r.Context().Err()))

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/bridgeops/bridge/internal/registry/mlflowerr"
 	"github.com/bridgeops/bridge/internal/registry/store"
 )
 
@@ -31,10 +32,10 @@ func readParams(w http.ResponseWriter, r *http.Request, limit int64) (params, er
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return params{}, &apiError{status: http.StatusRequestEntityTooLarge, code: store.CodeInvalid,
+			return params{}, &apiError{status: http.StatusRequestEntityTooLarge, code: mlflowerr.Invalid,
 				msg: fmt.Sprintf("Request body exceeds the limit of %d bytes.", limit)}
 		}
-		return params{}, &apiError{status: http.StatusBadRequest, code: store.CodeInvalid, msg: "Could not read the request body: " + err.Error()}
+		return params{}, &apiError{status: http.StatusBadRequest, code: mlflowerr.Invalid, msg: "Could not read the request body: " + err.Error()}
 	}
 	if len(bytes.TrimSpace(b)) == 0 {
 		return params{query: r.URL.Query(), body: map[string]json.RawMessage{}}, nil
@@ -63,7 +64,7 @@ func invalidValue(key string, raw []byte, why string) error {
 	return invalid(fmt.Sprintf("Invalid value %s for parameter '%s' supplied: %s", raw, key, why))
 }
 
-func invalid(msg string) error { return &store.Error{Code: store.CodeInvalid, Message: msg} }
+func invalid(msg string) error { return &store.Error{Code: mlflowerr.Invalid, Message: msg} }
 
 func missing(key string) error {
 	return invalid(fmt.Sprintf("Missing value for required parameter '%s'. See the API docs for more information about request parameters.", key))

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/bridgeops/bridge/internal/registry/mlflow"
+	"github.com/bridgeops/bridge/internal/registry/mlflowerr"
 	"github.com/bridgeops/bridge/internal/registry/store"
 )
 
@@ -124,7 +125,7 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if !s.authorized(r) {
 		sw.Header().Set("WWW-Authenticate", `Basic realm="mlflow"`)
-		s.writeError(sw, r, &apiError{status: http.StatusUnauthorized, code: "UNAUTHENTICATED",
+		s.writeError(sw, r, &apiError{status: http.StatusUnauthorized, code: mlflowerr.Unauthenticated,
 			msg: "You are not authenticated. Send 'Authorization: Bearer <token>' (MLFLOW_TRACKING_TOKEN) or HTTP Basic auth with the token as password."})
 		return
 	}
@@ -206,7 +207,7 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.As(err, &se):
 		body = mlflow.ErrorResponse{ErrorCode: se.Code, Message: se.Message}
 		switch se.Code {
-		case store.CodeNotFound:
+		case mlflowerr.NotFound:
 			status = http.StatusNotFound
 		default:
 			status = http.StatusBadRequest

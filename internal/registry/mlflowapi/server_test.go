@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bridgeops/bridge/internal/registry/mlflowerr"
 	"github.com/bridgeops/bridge/internal/registry/store"
 )
 
@@ -429,7 +430,7 @@ func TestBodyLimit(t *testing.T) {
 	if status != http.StatusRequestEntityTooLarge || m["error_code"] != "INVALID_PARAMETER_VALUE" {
 		t.Fatalf("oversized body: %d %s", status, raw)
 	}
-	if _, err := s.st.GetRegisteredModel(context.Background(), "m"); !store.IsNotFound(err) {
+	if _, err := s.st.GetRegisteredModel(context.Background(), "m"); !mlflowerr.IsNotFound(err) {
 		t.Fatalf("oversized request wrote something: %v", err)
 	}
 }

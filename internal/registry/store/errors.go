@@ -1,54 +1,34 @@
 package store
 
 import (
-	"errors"
 	"fmt"
+
+	"github.com/bridgeops/bridge/internal/registry/mlflowerr"
 )
 
-// MLflow error codes the store reports. The REST server maps them to HTTP
-// statuses exactly as MLflow does.
-const (
-	CodeNotFound      = "RESOURCE_DOES_NOT_EXIST"
-	CodeAlreadyExists = "RESOURCE_ALREADY_EXISTS"
-	CodeInvalid       = "INVALID_PARAMETER_VALUE"
-)
-
-// Error is a registry error carrying MLflow's error code. Errors from the
-// database itself are returned wrapped, without a code.
+// Error is a registry error carrying MLflow's error code (mlflowerr.NotFound,
+// AlreadyExists or Invalid), read with mlflowerr.Code and mlflowerr.IsNotFound
+// and the like; the REST server maps the codes to HTTP statuses exactly as
+// MLflow does. Errors from the database itself are returned wrapped, without
+// a code.
 type Error struct {
-	Code    string // CodeNotFound, CodeAlreadyExists or CodeInvalid
+	Code    string
 	Message string
 }
 
 func (e *Error) Error() string { return e.Message }
 
-// ErrorCode returns the MLflow error code of err, or "" when err is not a
-// registry error (an I/O or database failure).
-func ErrorCode(err error) string {
-	var e *Error
-	if errors.As(err, &e) {
-		return e.Code
-	}
-	return ""
-}
-
-// IsNotFound reports whether err says a model, version or alias does not exist.
-func IsNotFound(err error) bool { return ErrorCode(err) == CodeNotFound }
-
-// IsAlreadyExists reports whether err says a model already exists.
-func IsAlreadyExists(err error) bool { return ErrorCode(err) == CodeAlreadyExists }
-
-// IsInvalid reports whether err says a parameter was invalid.
-func IsInvalid(err error) bool { return ErrorCode(err) == CodeInvalid }
+// MLflowCode returns e.Code; it makes *Error a mlflowerr.Coded.
+func (e *Error) MLflowCode() string { return e.Code }
 
 func invalidf(format string, args ...any) error {
-	return &Error{Code: CodeInvalid, Message: fmt.Sprintf(format, args...)}
+	return &Error{Code: mlflowerr.Invalid, Message: fmt.Sprintf(format, args...)}
 }
 
 func modelNotFound(name string) error {
-	return &Error{Code: CodeNotFound, Message: fmt.Sprintf("Registered Model with name=%s not found", name)}
+	return &Error{Code: mlflowerr.NotFound, Message: fmt.Sprintf("Registered Model with name=%s not found", name)}
 }
 
 func versionNotFound(name string, version int) error {
-	return &Error{Code: CodeNotFound, Message: fmt.Sprintf("Model Version (name=%s, version=%d) not found", name, version)}
+	return &Error{Code: mlflowerr.NotFound, Message: fmt.Sprintf("Model Version (name=%s, version=%d) not found", name, version)}
 }

@@ -3,6 +3,8 @@ package store
 import (
 	"reflect"
 	"testing"
+
+	"github.com/bridgeops/bridge/internal/registry/mlflowerr"
 )
 
 func TestParseFilter(t *testing.T) {
@@ -32,7 +34,7 @@ func TestParseFilter(t *testing.T) {
 	for _, tt := range tests {
 		got, err := ParseFilter(tt.in)
 		if tt.wantErr {
-			if !IsInvalid(err) {
+			if !mlflowerr.IsInvalid(err) {
 				t.Errorf("ParseFilter(%q) error = %v, want INVALID_PARAMETER_VALUE", tt.in, err)
 			}
 			continue
@@ -57,7 +59,7 @@ func TestParseOrderBy(t *testing.T) {
 		t.Fatalf("got %+v, %v", got, err)
 	}
 	for _, bad := range []string{"bogus", "name SIDEWAYS", "name ASC extra", ""} {
-		if _, err := ParseOrderBy([]string{bad}, "name"); !IsInvalid(err) {
+		if _, err := ParseOrderBy([]string{bad}, "name"); !mlflowerr.IsInvalid(err) {
 			t.Errorf("ParseOrderBy(%q) error = %v", bad, err)
 		}
 	}
@@ -85,7 +87,7 @@ func TestValidation(t *testing.T) {
 		{"alias chars", ValidateAlias("a b"), false},
 	}
 	for _, tt := range tests {
-		if (tt.err == nil) != tt.ok || (tt.err != nil && !IsInvalid(tt.err)) {
+		if (tt.err == nil) != tt.ok || (tt.err != nil && !mlflowerr.IsInvalid(tt.err)) {
 			t.Errorf("%s: err = %v, want ok=%v", tt.what, tt.err, tt.ok)
 		}
 	}
@@ -94,7 +96,7 @@ func TestValidation(t *testing.T) {
 			t.Errorf("CanonicalStage(%q) = %q, %v", in, got, err)
 		}
 	}
-	if _, err := CanonicalStage("Prod"); !IsInvalid(err) {
+	if _, err := CanonicalStage("Prod"); !mlflowerr.IsInvalid(err) {
 		t.Errorf("CanonicalStage(Prod) = %v", err)
 	}
 }
@@ -106,7 +108,7 @@ func TestCleanArtifactPath(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{"../x", "a/../../x", "//etc/passwd", "a\\b", "a\x00"} {
-		if _, err := CleanArtifactPath(bad); !IsInvalid(err) {
+		if _, err := CleanArtifactPath(bad); !mlflowerr.IsInvalid(err) {
 			t.Errorf("CleanArtifactPath(%q) error = %v", bad, err)
 		}
 	}

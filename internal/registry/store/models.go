@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/bridgeops/bridge/internal/model"
+	"github.com/bridgeops/bridge/internal/registry/mlflowerr"
 )
 
 // RegisteredModel is a registered model with its tags, aliases and the
@@ -77,8 +78,8 @@ func (s *Store) CreateRegisteredModel(ctx context.Context, name, description str
 	var out RegisteredModel
 	err := s.write(ctx, "create registered model "+name, func(tx *sql.Tx) error {
 		if _, err := modelID(ctx, tx, name); err == nil {
-			return &Error{Code: CodeAlreadyExists, Message: fmt.Sprintf("Registered Model (name=%s) already exists.", name)}
-		} else if !IsNotFound(err) {
+			return &Error{Code: mlflowerr.AlreadyExists, Message: fmt.Sprintf("Registered Model (name=%s) already exists.", name)}
+		} else if !mlflowerr.IsNotFound(err) {
 			return err
 		}
 		now := s.nowMS()
@@ -243,8 +244,8 @@ func (s *Store) RenameRegisteredModel(ctx context.Context, name, newName string)
 		}
 		if newName != name {
 			if _, err := modelID(ctx, tx, newName); err == nil {
-				return &Error{Code: CodeAlreadyExists, Message: fmt.Sprintf("Registered Model (name=%s) already exists.", newName)}
-			} else if !IsNotFound(err) {
+				return &Error{Code: mlflowerr.AlreadyExists, Message: fmt.Sprintf("Registered Model (name=%s) already exists.", newName)}
+			} else if !mlflowerr.IsNotFound(err) {
 				return err
 			}
 		}

@@ -28,6 +28,7 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 
 	"github.com/bridgeops/bridge/internal/registry"
+	"github.com/bridgeops/bridge/internal/registry/mlflowerr"
 )
 
 // FileName is the name of the registry database inside Bridge's home.
@@ -207,7 +208,7 @@ func (s *Store) write(ctx context.Context, op string, fn func(tx *sql.Tx) error)
 	}
 	if err := fn(tx); err != nil {
 		tx.Rollback()
-		if ErrorCode(err) != "" {
+		if mlflowerr.Code(err) != "" {
 			return err
 		}
 		return fmt.Errorf("%s: %w", op, err)
@@ -229,7 +230,7 @@ func (s *Store) read(ctx context.Context, op string, fn func(tx *sql.Tx) error) 
 	}
 	defer tx.Rollback()
 	if err := fn(tx); err != nil {
-		if ErrorCode(err) != "" {
+		if mlflowerr.Code(err) != "" {
 			return err
 		}
 		return fmt.Errorf("%s: %w", op, err)

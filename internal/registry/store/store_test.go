@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/bridgeops/bridge/internal/model"
+	"github.com/bridgeops/bridge/internal/registry/mlflowerr"
 )
 
 func openTest(t *testing.T) (*Store, string) {
@@ -164,7 +165,7 @@ func TestChangesNotifiedAfterCommit(t *testing.T) {
 		}
 	}
 	// A failed write notifies nothing.
-	if _, err := s.CreateRegisteredModel(ctx, "n", "", nil); !IsAlreadyExists(err) {
+	if _, err := s.CreateRegisteredModel(ctx, "n", "", nil); !mlflowerr.IsAlreadyExists(err) {
 		t.Fatalf("duplicate create: %v", err)
 	}
 	select {
@@ -179,7 +180,7 @@ func TestFailedWriteLeavesNothing(t *testing.T) {
 	ctx := context.Background()
 	mustCreate(t, s, "m")
 	// An invalid tag fails validation before anything is written.
-	if _, err := s.CreateModelVersion(ctx, VersionSpec{Name: "m", Source: "x", Tags: map[string]string{"../bad": "v"}}); !IsInvalid(err) {
+	if _, err := s.CreateModelVersion(ctx, VersionSpec{Name: "m", Source: "x", Tags: map[string]string{"../bad": "v"}}); !mlflowerr.IsInvalid(err) {
 		t.Fatalf("want invalid, got %v", err)
 	}
 	// Cancelled context: the transaction does not commit.
@@ -217,7 +218,7 @@ func TestDownloadURIResolvesArtifactStore(t *testing.T) {
 	if err != nil || got != "s3://bucket/key" {
 		t.Fatalf("DownloadURI = %q, %v", got, err)
 	}
-	if _, err := ResolveSource(s.ArtifactRoot(), "mlflow-artifacts:/../etc"); !IsInvalid(err) {
+	if _, err := ResolveSource(s.ArtifactRoot(), "mlflow-artifacts:/../etc"); !mlflowerr.IsInvalid(err) {
 		t.Fatalf("escape: %v", err)
 	}
 }
@@ -303,7 +304,7 @@ func TestVersionsCacheFollowsChanges(t *testing.T) {
 			return err
 		}},
 		{"failed write", func() error {
-			if _, err := other.CreateModelVersion(ctx, VersionSpec{Name: "missing", Source: "x"}); !IsNotFound(err) {
+			if _, err := other.CreateModelVersion(ctx, VersionSpec{Name: "missing", Source: "x"}); !mlflowerr.IsNotFound(err) {
 				return fmt.Errorf("want not found, got %v", err)
 			}
 			return nil

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/bridgeops/bridge/internal/model"
+	"github.com/bridgeops/bridge/internal/registry/mlflowerr"
 )
 
 // VersionSpec describes a new model version.
@@ -521,7 +522,7 @@ func (s *Store) VersionByAlias(ctx context.Context, name, alias string) (ModelVe
 		var v int
 		err = tx.QueryRowContext(ctx, `SELECT version FROM registered_model_aliases WHERE model_id = ? AND alias = ?`, id, alias).Scan(&v)
 		if err == sql.ErrNoRows {
-			return &Error{Code: CodeNotFound, Message: fmt.Sprintf("Registered model alias %s not found.", alias)}
+			return &Error{Code: mlflowerr.NotFound, Message: fmt.Sprintf("Registered model alias %s not found.", alias)}
 		}
 		if err != nil {
 			return err

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 )
 
 // migrations are applied in order; migrations[i] brings the schema from
@@ -69,39 +70,31 @@ INSERT INTO registry_meta(id, seq) VALUES (1, 0);
 	// touched its versions, tags, aliases or name, so Versions re-reads only
 	// the models that changed. Every write transaction bumps the counter
 	// first; triggers stamp the models it touches.
-	`
-ALTER TABLE registered_models ADD COLUMN change_seq INTEGER NOT NULL DEFAULT 0;
-CREATE TRIGGER model_versions_insert_touch AFTER INSERT ON model_versions BEGIN
-	UPDATE registered_models SET change_seq = (SELECT seq FROM registry_meta WHERE id = 1) WHERE id = NEW.model_id;
-END;
-CREATE TRIGGER model_versions_update_touch AFTER UPDATE ON model_versions BEGIN
-	UPDATE registered_models SET change_seq = (SELECT seq FROM registry_meta WHERE id = 1) WHERE id = NEW.model_id;
-END;
-CREATE TRIGGER model_versions_delete_touch AFTER DELETE ON model_versions BEGIN
-	UPDATE registered_models SET change_seq = (SELECT seq FROM registry_meta WHERE id = 1) WHERE id = OLD.model_id;
-END;
-CREATE TRIGGER model_version_tags_insert_touch AFTER INSERT ON model_version_tags BEGIN
-	UPDATE registered_models SET change_seq = (SELECT seq FROM registry_meta WHERE id = 1) WHERE id = NEW.model_id;
-END;
-CREATE TRIGGER model_version_tags_update_touch AFTER UPDATE ON model_version_tags BEGIN
-	UPDATE registered_models SET change_seq = (SELECT seq FROM registry_meta WHERE id = 1) WHERE id = NEW.model_id;
-END;
-CREATE TRIGGER model_version_tags_delete_touch AFTER DELETE ON model_version_tags BEGIN
-	UPDATE registered_models SET change_seq = (SELECT seq FROM registry_meta WHERE id = 1) WHERE id = OLD.model_id;
-END;
-CREATE TRIGGER registered_model_aliases_insert_touch AFTER INSERT ON registered_model_aliases BEGIN
-	UPDATE registered_models SET change_seq = (SELECT seq FROM registry_meta WHERE id = 1) WHERE id = NEW.model_id;
-END;
-CREATE TRIGGER registered_model_aliases_update_touch AFTER UPDATE ON registered_model_aliases BEGIN
-	UPDATE registered_models SET change_seq = (SELECT seq FROM registry_meta WHERE id = 1) WHERE id = NEW.model_id;
-END;
-CREATE TRIGGER registered_model_aliases_delete_touch AFTER DELETE ON registered_model_aliases BEGIN
-	UPDATE registered_models SET change_seq = (SELECT seq FROM registry_meta WHERE id = 1) WHERE id = OLD.model_id;
-END;
-CREATE TRIGGER registered_models_rename_touch AFTER UPDATE OF name ON registered_models BEGIN
-	UPDATE registered_models SET change_seq = (SELECT seq FROM registry_meta WHERE id = 1) WHERE id = NEW.id;
-END;
-`,
+	touchTriggers(),
+}
+
+// touchTriggers is migration 3's SQL: the change_seq column and the
+// triggers that stamp a model when its versions, version tags or aliases
+// are inserted, updated or deleted, or when it is renamed. It writes the
+// released migration's text byte for byte; like any released migration, it
+// must not change.
+func touchTriggers() string {
+	const stamp = "\tUPDATE registered_models SET change_seq = (SELECT seq FROM registry_meta WHERE id = 1) WHERE id = %s;\nEND;\n"
+	var b strings.Builder
+	b.WriteString("\nALTER TABLE registered_models ADD COLUMN change_seq INTEGER NOT NULL DEFAULT 0;\n")
+	for _, table := range []string{"model_versions", "model_version_tags", "registered_model_aliases"} {
+		for _, event := range []string{"INSERT", "UPDATE", "DELETE"} {
+			row := "NEW"
+			if event == "DELETE" {
+				row = "OLD"
+			}
+			fmt.Fprintf(&b, "CREATE TRIGGER %s_%s_touch AFTER %s ON %s BEGIN\n", table, strings.ToLower(event), event, table)
+			fmt.Fprintf(&b, stamp, row+".model_id")
+		}
+	}
+	b.WriteString("CREATE TRIGGER registered_models_rename_touch AFTER UPDATE OF name ON registered_models BEGIN\n")
+	fmt.Fprintf(&b, stamp, "NEW.id")
+	return b.String()
 }
 
 // SchemaVersion is the schema version this build of Bridge writes.

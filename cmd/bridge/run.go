@@ -24,6 +24,7 @@ import (
 	"github.com/bridgeops/bridge/internal/registry"
 	"github.com/bridgeops/bridge/internal/registry/mlflowapi"
 	"github.com/bridgeops/bridge/internal/registry/store"
+	"github.com/bridgeops/bridge/internal/serving/python"
 	"github.com/bridgeops/bridge/internal/target"
 )
 
@@ -148,6 +149,9 @@ func newApp(ctx context.Context, c config.Config, o appOptions) (a *app, err err
 		return nil, err
 	}
 	a.target = tgt
+	// Idle pre-started Python servers go after the target's models (closers
+	// run in reverse order).
+	a.closers = append(a.closers, func(context.Context) error { python.Default().StopPrestarted(); return nil })
 	a.closers = append(a.closers, func(ctx context.Context) error { return closeTarget(ctx, tgt) })
 
 	ro := o.Reconcile

@@ -150,6 +150,11 @@ func (o Options) resolved(spec serving.LoadSpec) (Options, error) {
 		}
 		o.Home = filepath.Dir(filepath.Clean(spec.LogDir))
 	}
+	home, err := filepath.Abs(o.Home)
+	if err != nil {
+		return o, fmt.Errorf("python runtime: %w", err)
+	}
+	o.Home = home
 	if o.StartTimeout <= 0 {
 		o.StartTimeout = 2 * time.Minute
 	}
@@ -192,6 +197,10 @@ func (r *Runtime) Load(ctx context.Context, spec serving.LoadSpec, mm serving.ML
 	opts, err := r.opts.resolved(spec)
 	if err != nil {
 		return nil, err
+	}
+	// Servers run in the model directory: every path they get is absolute.
+	if spec.Dir, err = filepath.Abs(spec.Dir); err != nil {
+		return nil, fmt.Errorf("load %s/%d: %w", spec.Name, spec.Version, err)
 	}
 	ref := spec.Name + "/" + strconv.Itoa(spec.Version)
 	env, err := r.environment(ctx, opts, spec.Dir)

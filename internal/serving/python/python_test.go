@@ -178,6 +178,24 @@ func TestSklearnModelsAnswerLikeScikitLearn(t *testing.T) {
 	}
 }
 
+// TestRelativeHomeAndModelDir loads a model whose Bridge home and model
+// directory are relative paths (BRIDGE_HOME=.bridge, the default): the
+// server runs in the model directory, so every path it gets must be absolute.
+func TestRelativeHomeAndModelDir(t *testing.T) {
+	py := pythontest.Interpreter(t)
+	t.Chdir(t.TempDir())
+	rt := New(Options{NoPrestart: true, Python: py, Server: ServerBridge})
+	sk := pythontest.TrainSklearn(t, py, filepath.Join("models", "rel"), pythontest.SklearnSpec{Seed: 3, Format: "pickle"})
+	m, srv := load(t, rt, ".bridge", "rel", 1, sk.Dir)
+	if err := m.Ping(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	b := bodies(sk)["inputs rows"]
+	if got := predictions(t, post(t, srv.URL, b.ctype, b.body)); !equalInts(got, sk.Predictions) {
+		t.Errorf("predictions %v, scikit-learn says %v", got, sk.Predictions)
+	}
+}
+
 func TestBadInputIsABadRequest(t *testing.T) {
 	py := pythontest.Interpreter(t)
 	home := t.TempDir()

@@ -35,7 +35,10 @@ import (
 	"github.com/bridgeops/bridge/internal/target"
 
 	// The native runtime is always available on localhost.
+	// Model runtimes: native flavors in-process, Python flavors in model
+	// server subprocesses.
 	_ "github.com/bridgeops/bridge/internal/serving/native"
+	_ "github.com/bridgeops/bridge/internal/serving/python"
 )
 
 // Kind is the target's name in BRIDGE_DEPLOY_KIND.

@@ -218,6 +218,15 @@ func writeMonitorJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
+// writeMonitorList writes list as indented JSON, an empty list as [] rather
+// than null.
+func writeMonitorList[T any](w io.Writer, list []T) error {
+	if list == nil {
+		list = []T{}
+	}
+	return writeMonitorJSON(w, list)
+}
+
 func printMonitorReport(w io.Writer, rep *monitor.Report) {
 	fmt.Fprintf(w, "%s of %s: %d capture records in %d files, %d rows evaluated\n", rep.Type, rep.Endpoint, rep.Records, rep.Files, rep.Rows)
 	if rep.Malformed+rep.BadPayload > 0 {
@@ -342,6 +351,19 @@ func openSchedules(cmd *cobra.Command) (*schedule.Store, func(), error) {
 	return s, func() { st.Close() }, nil
 }
 
+// withSchedules returns a command's RunE that calls run with the schedule
+// store open, and closes it after.
+func withSchedules(run func(cmd *cobra.Command, args []string, s *schedule.Store) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		s, closeDB, err := openSchedules(cmd)
+		if err != nil {
+			return err
+		}
+		defer closeDB()
+		return run(cmd, args, s)
+	}
+}
+
 var scheduleCmd = &cobra.Command{
 	Use:   "schedule",
 	Short: "Create, list and delete monitoring schedules (run by bridge run)",
@@ -405,21 +427,13 @@ var scheduleListCmd = &cobra.Command{
 	Short:   "List monitoring schedules",
 	Example: "  bridge monitor schedule list\n  bridge monitor schedule list -o json",
 	Args:    cobra.NoArgs,
-	RunE: func(cmd *cobra.Command, args []string) error {
-		s, closeDB, err := openSchedules(cmd)
-		if err != nil {
-			return err
-		}
-		defer closeDB()
+	RunE: withSchedules(func(cmd *cobra.Command, args []string, s *schedule.Store) error {
 		all, err := s.List(cmd.Context())
 		if err != nil {
 			return err
 		}
 		if scheduleListFormat == "json" {
-			if all == nil {
-				all = []schedule.Schedule{}
-			}
-			return writeMonitorJSON(cmd.OutOrStdout(), all)
+			return writeMonitorList(cmd.OutOrStdout(), all)
 		}
 		tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "NAME\tCRON\tTYPE\tENDPOINT\tBASELINE\tOUTPUT")
@@ -427,7 +441,7 @@ var scheduleListCmd = &cobra.Command{
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", sc.Name, sc.Cron, sc.Spec.Type, sc.Spec.Endpoint, sc.Spec.Baseline, sc.Spec.Output)
 		}
 		return tw.Flush()
-	},
+	}),
 }
 
 var scheduleDeleteCmd = &cobra.Command{
@@ -435,18 +449,13 @@ var scheduleDeleteCmd = &cobra.Command{
 	Short:   "Delete a monitoring schedule and its execution history",
 	Example: "  bridge monitor schedule delete churn-drift",
 	Args:    cobra.ExactArgs(1),
-	RunE: func(cmd *cobra.Command, args []string) error {
-		s, closeDB, err := openSchedules(cmd)
-		if err != nil {
-			return err
-		}
-		defer closeDB()
+	RunE: withSchedules(func(cmd *cobra.Command, args []string, s *schedule.Store) error {
 		if err := s.Delete(cmd.Context(), args[0]); err != nil {
 			return err
 		}
 		fmt.Fprintf(cmd.OutOrStdout(), "schedule %s deleted\n", args[0])
 		return nil
-	},
+	}),
 }
 
 var scheduleRunNow string
@@ -459,12 +468,7 @@ latest activation at or before --now), record the execution and print it.
 The exit status is 0 with or without violations, 1 if the execution failed.`,
 	Example: "  bridge monitor schedule run churn-drift\n  bridge monitor schedule run churn-drift --now 2026-05-01T11:00:00Z",
 	Args:    cobra.ExactArgs(1),
-	RunE: func(cmd *cobra.Command, args []string) error {
-		s, closeDB, err := openSchedules(cmd)
-		if err != nil {
-			return err
-		}
-		defer closeDB()
+	RunE: withSchedules(func(cmd *cobra.Command, args []string, s *schedule.Store) error {
 		sc, err := s.Get(cmd.Context(), args[0])
 		if err != nil {
 			return err
@@ -481,7 +485,7 @@ The exit status is 0 with or without violations, 1 if the execution failed.`,
 			printMonitorExecutions(cmd.OutOrStdout(), []schedule.Execution{*e})
 		}
 		return err
-	},
+	}),
 }
 
 var executionsFlags struct {
@@ -494,12 +498,7 @@ var executionsCmd = &cobra.Command{
 	Short:   "Show a schedule's executions, newest first",
 	Example: "  bridge monitor executions churn-drift\n  bridge monitor executions churn-drift -o json --limit 5",
 	Args:    cobra.ExactArgs(1),
-	RunE: func(cmd *cobra.Command, args []string) error {
-		s, closeDB, err := openSchedules(cmd)
-		if err != nil {
-			return err
-		}
-		defer closeDB()
+	RunE: withSchedules(func(cmd *cobra.Command, args []string, s *schedule.Store) error {
 		if _, err := s.Get(cmd.Context(), args[0]); err != nil {
 			return err
 		}
@@ -508,14 +507,11 @@ var executionsCmd = &cobra.Command{
 			return err
 		}
 		if executionsFlags.format == "json" {
-			if ex == nil {
-				ex = []schedule.Execution{}
-			}
-			return writeMonitorJSON(cmd.OutOrStdout(), ex)
+			return writeMonitorList(cmd.OutOrStdout(), ex)
 		}
 		printMonitorExecutions(cmd.OutOrStdout(), ex)
 		return nil
-	},
+	}),
 }
 
 func printMonitorExecutions(w io.Writer, ex []schedule.Execution) {

@@ -1,19 +1,45 @@
 #!/usr/bin/env bash
 # Runs Bridge's benchmarks and prints them as a Markdown table.
 #
-#   scripts/bench.sh                     # every benchmark in the tree
-#   scripts/bench.sh ./internal/plan/    # one package
-#   BENCH='Router' scripts/bench.sh ./internal/target/local/
+#   scripts/bench.sh                                   # the suite below (the README's table)
+#   scripts/bench.sh ./internal/plan/                  # every benchmark of some packages
+#   BENCH=Router BENCHTIME=1x scripts/bench.sh ./internal/target/local/
 #
-# BENCH is the -bench pattern (default .), BENCHTIME the -benchtime (default 1x
-# for end-to-end benchmarks that size themselves; set e.g. 2s for micro ones).
+# Benchmarks that compare two things (router vs plain net/http, capture on vs
+# off, Python direct vs through Bridge vs native) measure both sides in the
+# same run and report the ratio themselves. Raw `go test` output goes to
+# stderr; the table to stdout.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-pkgs=("$@")
-[ ${#pkgs[@]} -gt 0 ] || pkgs=(./...)
+
+# package | -bench pattern | -benchtime
+suite=(
+  "./internal/plan/|^BenchmarkPlan$|2s"
+  "./internal/model/|^BenchmarkDesiredFrom$|2s"
+  "./internal/reconcile/|^BenchmarkNoChangePass$|30x"
+  "./cmd/bridge/|^BenchmarkRegistryChangeToServing$|1x"
+  "./internal/e2e/|^BenchmarkRSS100Models$|1x"
+  "./internal/target/local/|^BenchmarkRouterVsPlain$|1x"
+  "./internal/registry/store/|^BenchmarkCreateModelVersion$|5000x"
+  "./internal/registry/store/|^BenchmarkVersions10k$|50x"
+  "./internal/registry/mlflowapi/|.|1000x"
+  "./internal/e2e/|^BenchmarkPythonServing$|1x"
+  "./internal/e2e/|^BenchmarkCaptureOverhead$|1x"
+  "./internal/monitor/|^BenchmarkMonitorRun$|1x"
+  "./internal/target/sagemaker/|^BenchmarkObserve$|10x"
+)
+if [ $# -gt 0 ]; then
+  suite=()
+  for p in "$@"; do suite+=("$p|${BENCH:-.}|${BENCHTIME:-1x}"); done
+fi
+
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
-go test -run '^$' -bench "${BENCH:-.}" -benchtime "${BENCHTIME:-1x}" -benchmem -count 1 "${pkgs[@]}" | tee "$out" >&2
+for row in "${suite[@]}"; do
+  IFS='|' read -r pkg pattern benchtime <<<"$row"
+  go test -run '^$' -bench "$pattern" -benchtime "$benchtime" -benchmem -count 1 "$pkg" | tee -a "$out" >&2
+done
+
 echo
 echo "| package | benchmark | figures |"
 echo "|---|---|---|"

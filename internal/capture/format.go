@@ -452,44 +452,21 @@ func (s *scanner) ws() {
 // object scans an object, calling member for each key with the scanner
 // positioned at the value; done (optional) runs after the closing brace.
 func (s *scanner) object(member func(key []byte) error, done ...func() error) error {
-	s.ws()
-	if s.i >= len(s.b) || s.b[s.i] != '{' {
-		return errSlow
-	}
-	s.i++
-	s.ws()
-	if s.i < len(s.b) && s.b[s.i] == '}' {
-		s.i++
-	} else {
-		for {
-			s.ws()
-			k, err := s.str()
-			if err != nil {
-				return err
-			}
-			s.ws()
-			if s.i >= len(s.b) || s.b[s.i] != ':' {
-				return errSlow
-			}
-			s.i++
-			s.ws()
-			if err := member(k); err != nil {
-				return err
-			}
-			s.ws()
-			if s.i >= len(s.b) {
-				return errSlow
-			}
-			if s.b[s.i] == ',' {
-				s.i++
-				continue
-			}
-			if s.b[s.i] == '}' {
-				s.i++
-				break
-			}
+	err := s.elements('{', '}', func() error {
+		k, err := s.str()
+		if err != nil {
+			return err
+		}
+		s.ws()
+		if s.i >= len(s.b) || s.b[s.i] != ':' {
 			return errSlow
 		}
+		s.i++
+		s.ws()
+		return member(k)
+	})
+	if err != nil {
+		return err
 	}
 	for _, d := range done {
 		if err := d(); err != nil {
@@ -497,6 +474,39 @@ func (s *scanner) object(member func(key []byte) error, done ...func() error) er
 		}
 	}
 	return nil
+}
+
+// elements scans an object or an array, between open and close, calling
+// elem for each of its comma-separated elements.
+func (s *scanner) elements(open, close byte, elem func() error) error {
+	s.ws()
+	if s.i >= len(s.b) || s.b[s.i] != open {
+		return errSlow
+	}
+	s.i++
+	s.ws()
+	if s.i < len(s.b) && s.b[s.i] == close {
+		s.i++
+		return nil
+	}
+	for {
+		if err := elem(); err != nil {
+			return err
+		}
+		s.ws()
+		if s.i >= len(s.b) {
+			return errSlow
+		}
+		switch s.b[s.i] {
+		case ',':
+			s.i++
+		case close:
+			s.i++
+			return nil
+		default:
+			return errSlow
+		}
+	}
 }
 
 // str scans a string; the result aliases the line unless it had escapes.
@@ -545,30 +555,7 @@ func (s *scanner) skip() error {
 	case '{':
 		return s.object(func([]byte) error { return s.skip() })
 	case '[':
-		s.i++
-		s.ws()
-		if s.i < len(s.b) && s.b[s.i] == ']' {
-			s.i++
-			return nil
-		}
-		for {
-			if err := s.skip(); err != nil {
-				return err
-			}
-			s.ws()
-			if s.i >= len(s.b) {
-				return errSlow
-			}
-			if s.b[s.i] == ',' {
-				s.i++
-				continue
-			}
-			if s.b[s.i] == ']' {
-				s.i++
-				return nil
-			}
-			return errSlow
-		}
+		return s.elements('[', ']', s.skip)
 	default:
 		j := s.i
 		for j < len(s.b) && !strings.ContainsRune(",}] \t\r\n", rune(s.b[j])) {

@@ -167,7 +167,7 @@ func (a *Accumulator) Add(prediction, probability, label string) {
 			return
 		}
 		a.n++
-		a.count(yl, pl)
+		a.count(yl, pl, 1)
 		if hasScore {
 			a.withScores++
 			a.addScore(score, yl == a.cfg.PositiveLabel, 1)
@@ -179,17 +179,18 @@ func (a *Accumulator) Add(prediction, probability, label string) {
 			return
 		}
 		a.n++
-		a.count(yl, pl)
+		a.count(yl, pl, 1)
 	}
 }
 
-func (a *Accumulator) count(actual, predicted string) {
+// count adds n to the confusion matrix cell (actual, predicted).
+func (a *Accumulator) count(actual, predicted string, n int64) {
 	row := a.confusion[actual]
 	if row == nil {
 		row = map[string]int64{}
 		a.confusion[actual] = row
 	}
-	row[predicted]++
+	row[predicted] += n
 }
 
 func (a *Accumulator) addScore(s float64, pos bool, w int64) {
@@ -202,17 +203,7 @@ func (a *Accumulator) addScore(s float64, pos bool, w int64) {
 		}
 		a.scores[s] = c
 		if len(a.scores) > a.exactLimit {
-			a.posSketch = stats.NewKLL(stats.DefaultK, stats.DefaultC)
-			a.negSketch = stats.NewKLL(stats.DefaultK, stats.DefaultC)
-			for v, c := range a.scores {
-				for i := int64(0); i < c[0]; i++ {
-					a.posSketch.Add(v)
-				}
-				for i := int64(0); i < c[1]; i++ {
-					a.negSketch.Add(v)
-				}
-			}
-			a.scores = nil
+			a.toSketches()
 		}
 		return
 	}
@@ -225,6 +216,22 @@ func (a *Accumulator) addScore(s float64, pos bool, w int64) {
 	}
 }
 
+// toSketches moves the exact score counts into KLL sketches, once there
+// are too many distinct scores to keep exactly.
+func (a *Accumulator) toSketches() {
+	a.posSketch = stats.NewKLL(stats.DefaultK, stats.DefaultC)
+	a.negSketch = stats.NewKLL(stats.DefaultK, stats.DefaultC)
+	for v, c := range a.scores {
+		for i := int64(0); i < c[0]; i++ {
+			a.posSketch.Add(v)
+		}
+		for i := int64(0); i < c[1]; i++ {
+			a.negSketch.Add(v)
+		}
+	}
+	a.scores = nil
+}
+
 // Merge folds o into a.
 func (a *Accumulator) Merge(o *Accumulator) {
 	a.n += o.n
@@ -234,12 +241,7 @@ func (a *Accumulator) Merge(o *Accumulator) {
 	a.sqErr.Merge(&o.sqErr)
 	for act, row := range o.confusion {
 		for pred, c := range row {
-			r := a.confusion[act]
-			if r == nil {
-				r = map[string]int64{}
-				a.confusion[act] = r
-			}
-			r[pred] += c
+			a.count(act, pred, c)
 		}
 	}
 	a.withScores += o.withScores
@@ -255,17 +257,7 @@ func (a *Accumulator) Merge(o *Accumulator) {
 		return
 	}
 	if a.scores != nil {
-		a.posSketch = stats.NewKLL(stats.DefaultK, stats.DefaultC)
-		a.negSketch = stats.NewKLL(stats.DefaultK, stats.DefaultC)
-		for v, c := range a.scores {
-			for i := int64(0); i < c[0]; i++ {
-				a.posSketch.Add(v)
-			}
-			for i := int64(0); i < c[1]; i++ {
-				a.negSketch.Add(v)
-			}
-		}
-		a.scores = nil
+		a.toSketches()
 	}
 	a.posSketch.Merge(o.posSketch)
 	a.negSketch.Merge(o.negSketch)

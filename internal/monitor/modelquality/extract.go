@@ -28,11 +28,7 @@ func (a Attributes) Outputs(encoding string, data []byte, preds, probs []string)
 	}
 	for len(data) > 0 {
 		var line []byte
-		if i := bytes.IndexByte(data, '\n'); i >= 0 {
-			line, data = data[:i], data[i+1:]
-		} else {
-			line, data = data, nil
-		}
+		line, data, _ = bytes.Cut(data, []byte{'\n'})
 		line = bytes.TrimSpace(line)
 		if len(line) == 0 {
 			continue
@@ -179,11 +175,7 @@ func Labels(encoding string, data []byte, out []string) []string {
 	}
 	for len(data) > 0 {
 		var line []byte
-		if i := bytes.IndexByte(data, '\n'); i >= 0 {
-			line, data = data[:i], data[i+1:]
-		} else {
-			line, data = data, nil
-		}
+		line, data, _ = bytes.Cut(data, []byte{'\n'})
 		if l := bytes.TrimSpace(line); len(l) > 0 {
 			out = append(out, string(l))
 		}

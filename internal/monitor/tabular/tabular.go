@@ -199,11 +199,7 @@ func (p *Parser) Rows(encoding string, data []byte, fn RowFunc) error {
 func (p *Parser) csvRows(data []byte, fn RowFunc) error {
 	for len(data) > 0 {
 		var line []byte
-		if i := bytes.IndexByte(data, '\n'); i >= 0 {
-			line, data = data[:i], data[i+1:]
-		} else {
-			line, data = data, nil
-		}
+		line, data, _ = bytes.Cut(data, []byte{'\n'})
 		line = bytes.TrimRight(line, "\r")
 		if len(bytes.TrimSpace(line)) == 0 {
 			continue

@@ -352,6 +352,15 @@ func runModelQuality(ctx context.Context, j Job, capStore source.Store, objs []s
 		}
 		return true
 	}
+	// parseGT reads a ground-truth line into st.gt (false: skip it).
+	parseGT := func(st *pairState, line []byte) bool {
+		if capture.ParseGroundTruthLine(line, &st.gt) != nil {
+			gtMalformed.Add(1)
+			return false
+		}
+		gtCount.Add(1)
+		return true
+	}
 
 	if gtBytes <= j.JoinMemory {
 		// In memory: each worker keeps the labels it read; lookups try all.
@@ -362,11 +371,9 @@ func runModelQuality(ctx context.Context, j Job, capStore source.Store, objs []s
 		}
 		tooLong, err := source.Lines(ctx, gtStore, gtObjs, j.Workers, func(w int, line []byte) {
 			st := states[w]
-			if capture.ParseGroundTruthLine(line, &st.gt) != nil {
-				gtMalformed.Add(1)
+			if !parseGT(st, line) {
 				return
 			}
-			gtCount.Add(1)
 			// One allocation holds both the id and the label.
 			both := st.gt.EventID + string(st.gt.Data)
 			maps[w][both[:len(st.gt.EventID)]] = gtEntry{data: both[len(st.gt.EventID):], enc: st.gt.Encoding}
@@ -417,11 +424,9 @@ func runModelQuality(ctx context.Context, j Job, capStore source.Store, objs []s
 		fail := func(err error) { once.Do(func() { spillErr = err }) }
 		tooLong, err := source.Lines(ctx, gtStore, gtObjs, j.Workers, func(w int, line []byte) {
 			st := states[w]
-			if capture.ParseGroundTruthLine(line, &st.gt) != nil {
-				gtMalformed.Add(1)
+			if !parseGT(st, line) {
 				return
 			}
-			gtCount.Add(1)
 			enc := byte('C')
 			if st.gt.Encoding == capture.EncodingJSON {
 				enc = 'J'

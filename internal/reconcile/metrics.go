@@ -1,9 +1,9 @@
 package reconcile
 
 import (
-	"errors"
-
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/bridgeops/bridge/internal/promreg"
 )
 
 // metrics are the loop's Prometheus collectors.
@@ -35,26 +35,12 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 		}, []string{"kind", "result"}),
 	}
 	if reg != nil {
-		m.passes = register(reg, m.passes)
-		m.duration = register(reg, m.duration)
-		m.failures = register(reg, m.failures)
-		m.actions = register(reg, m.actions)
+		// Several loops may share one registry (as in tests): they share
+		// the series.
+		m.passes = promreg.MustRegister(reg, m.passes)
+		m.duration = promreg.MustRegister(reg, m.duration)
+		m.failures = promreg.MustRegister(reg, m.failures)
+		m.actions = promreg.MustRegister(reg, m.actions)
 	}
 	return m
-}
-
-// register adds c to reg, or returns the collector already registered under
-// the same name (several loops sharing one registry, as in tests).
-func register[C prometheus.Collector](reg *prometheus.Registry, c C) C {
-	if err := reg.Register(c); err != nil {
-		var are prometheus.AlreadyRegisteredError
-		if errors.As(err, &are) {
-			if existing, ok := are.ExistingCollector.(C); ok {
-				return existing
-			}
-		}
-		// A conflicting definition is a programming error.
-		panic(err)
-	}
-	return c
 }

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/bridgeops/bridge/internal/promreg"
 )
 
 // Alert is the JSON body posted to BRIDGE_ALERT_WEBHOOK when an execution
@@ -62,7 +64,7 @@ func NewAlerter(url string, reg prometheus.Registerer) *Alerter {
 			Help: "Violation alerts by outcome: sent, failed (after retries) or dropped (queue full)."}, []string{"outcome"}),
 	}
 	if reg != nil {
-		a.sent = registerOr(reg, a.sent).(*prometheus.CounterVec)
+		a.sent = promreg.MustRegister(reg, a.sent)
 	}
 	a.wg.Add(1)
 	go a.run()

@@ -2,7 +2,6 @@ package schedule
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"math"
@@ -15,6 +14,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"github.com/bridgeops/bridge/internal/monitor"
+	"github.com/bridgeops/bridge/internal/promreg"
 )
 
 // Metrics are the Prometheus metrics of schedule executions.
@@ -45,24 +45,14 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Duration of the schedule's last execution."}, []string{"schedule"}),
 	}
 	if reg != nil {
-		m.executions = registerOr(reg, m.executions).(*prometheus.CounterVec)
-		m.violations = registerOr(reg, m.violations).(*prometheus.GaugeVec)
-		m.values = registerOr(reg, m.values).(*prometheus.GaugeVec)
-		m.last = registerOr(reg, m.last).(*prometheus.GaugeVec)
-		m.success = registerOr(reg, m.success).(*prometheus.GaugeVec)
-		m.duration = registerOr(reg, m.duration).(*prometheus.GaugeVec)
+		m.executions = promreg.MustRegister(reg, m.executions)
+		m.violations = promreg.MustRegister(reg, m.violations)
+		m.values = promreg.MustRegister(reg, m.values)
+		m.last = promreg.MustRegister(reg, m.last)
+		m.success = promreg.MustRegister(reg, m.success)
+		m.duration = promreg.MustRegister(reg, m.duration)
 	}
 	return m
-}
-
-func registerOr(r prometheus.Registerer, c prometheus.Collector) prometheus.Collector {
-	if err := r.Register(c); err != nil {
-		var are prometheus.AlreadyRegisteredError
-		if errors.As(err, &are) {
-			return are.ExistingCollector
-		}
-	}
-	return c
 }
 
 func (m *Metrics) observe(sc Schedule, e *Execution) {

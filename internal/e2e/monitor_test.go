@@ -485,7 +485,9 @@ func monLoad(b *testing.B, url string, n, c int) float64 {
 // BenchmarkCaptureOverhead measures router throughput with data capture
 // off and on (every request captured, both halves), side by side: rounds
 // alternate between two identical routers in one process, and the medians
-// are compared. Besides requests per second (wall clock, sensitive to
+// are compared, as are the medians of the per-pair ratios (an off round
+// and the adjacent on round see much the same load from the rest of the
+// machine). Besides requests per second (wall clock, sensitive to
 // whatever else runs on the machine), it reports the process's CPU time
 // per request (client and router alike; for capture-on rounds including
 // the writer's work on that round's records, waited for after the round):
@@ -548,6 +550,13 @@ func BenchmarkCaptureOverhead(b *testing.B) {
 	b.ReportMetric(cOff, "off-cpu-µs/req")
 	b.ReportMetric(cOn, "on-cpu-µs/req")
 	b.ReportMetric(100*(cOn-cOff)/cOff, "cpu-overhead-%")
+	var pairs, cpuPairs []float64
+	for i := range off {
+		pairs = append(pairs, 100*(off[i]-on[i])/off[i])
+		cpuPairs = append(cpuPairs, 100*(onCPU[i]-offCPU[i])/offCPU[i])
+	}
+	b.ReportMetric(monMedian(pairs), "pair-overhead-%")
+	b.ReportMetric(monMedian(cpuPairs), "pair-cpu-overhead-%")
 	_, dropped := monCaptureCounts(b, reg)
 	b.ReportMetric(dropped, "dropped")
 }

@@ -53,12 +53,17 @@ func (f *Frame) parseJSON(b []byte) error {
 	var found string
 	var keys []string
 	for first := true; ; first = false {
-		key, done, err := p.field(first, "after a field of the top-level object")
+		p.ws()
+		if p.peek() == '}' && first {
+			p.i++
+			break
+		}
+		key, err := p.key()
 		if err != nil {
 			return err
 		}
-		if done {
-			break
+		if err := p.colon(); err != nil {
+			return err
 		}
 		switch key {
 		case fieldSplit, fieldRecords, fieldInstances, fieldInputs:
@@ -76,6 +81,17 @@ func (f *Frame) parseJSON(b []byte) error {
 		if err != nil {
 			return err
 		}
+		p.ws()
+		switch p.peek() {
+		case ',':
+			p.i++
+			continue
+		case '}':
+			p.i++
+		default:
+			return p.syntax("expected ',' or '}' after a field of the top-level object")
+		}
+		break
 	}
 	p.ws()
 	if p.i != len(b) {
@@ -118,12 +134,17 @@ func (p *jparser) split() error {
 	p.i++
 	haveData, haveCols := false, false
 	for first := true; ; first = false {
-		key, done, err := p.field(first, "in dataframe_split")
+		p.ws()
+		if first && p.peek() == '}' {
+			p.i++
+			break
+		}
+		key, err := p.key()
 		if err != nil {
 			return err
 		}
-		if done {
-			break
+		if err := p.colon(); err != nil {
+			return err
 		}
 		p.ws()
 		switch key {
@@ -131,17 +152,31 @@ func (p *jparser) split() error {
 			if p.peek() != '[' {
 				return p.typeErr(fieldSplit+".data", "a list of rows")
 			}
-			err = p.rows(fieldSplit + ".data")
+			if err := p.rows(fieldSplit + ".data"); err != nil {
+				return err
+			}
 			haveData = true
 		case "columns":
-			err = p.columnNames()
+			if err := p.columnNames(); err != nil {
+				return err
+			}
 			haveCols = true
 		default: // index, dtypes and the like carry nothing a numeric model uses
-			err = p.skip(0)
+			if err := p.skip(0); err != nil {
+				return err
+			}
 		}
-		if err != nil {
-			return err
+		p.ws()
+		switch p.peek() {
+		case ',':
+			p.i++
+			continue
+		case '}':
+			p.i++
+		default:
+			return p.syntax("expected ',' or '}' in dataframe_split")
 		}
+		break
 	}
 	if !haveData {
 		return BadRequest(`dataframe_split has no "data": send {"columns": [...], "data": [[...], ...]}`)
@@ -199,13 +234,16 @@ func (p *jparser) rows(path string) error {
 	p.i++ // '['
 	f := p.f
 	p.ws()
-	if p.eat(']') {
+	if p.peek() == ']' {
+		p.i++
 		return nil
 	}
 	switch p.peek() {
 	case '{':
 		return p.records(path)
 	case '[':
+		// The loops over rows and their values stay written out: they are
+		// the parser's hot path (BenchmarkParseJSON).
 		for n := 0; ; n++ {
 			p.ws()
 			if p.peek() != '[' {
@@ -213,9 +251,28 @@ func (p *jparser) rows(path string) error {
 			}
 			p.i++
 			start := len(f.Values)
-			var err error
-			if f.Values, err = p.values(f.Values, path, n); err != nil {
-				return err
+			for col := 0; ; col++ {
+				p.ws()
+				if col == 0 && p.peek() == ']' {
+					p.i++
+					break
+				}
+				v, err := p.value(path, n, col)
+				if err != nil {
+					return err
+				}
+				f.Values = append(f.Values, v)
+				p.ws()
+				c := p.peek()
+				if c == ',' {
+					p.i++
+					continue
+				}
+				if c == ']' {
+					p.i++
+					break
+				}
+				return p.syntax(fmt.Sprintf("expected ',' or ']' in %s[%d]", path, n))
 			}
 			w := len(f.Values) - start
 			if n == 0 {
@@ -226,41 +283,42 @@ func (p *jparser) rows(path string) error {
 			} else if w != f.Width {
 				return BadRequest("%s[%d] has %d values but %s[0] has %d: every row needs the same number of values", path, n, w, path, f.Width)
 			}
-			if more, ok := p.more(']'); !ok {
-				return p.syntax("expected ',' or ']' in " + path)
-			} else if !more {
+			p.ws()
+			c := p.peek()
+			if c == ',' {
+				p.i++
+				continue
+			}
+			if c == ']' {
+				p.i++
 				return nil
 			}
+			return p.syntax("expected ',' or ']' in " + path)
 		}
 	default:
 		// A flat list of values: one column, one value per row.
 		f.Width = 1
 		var err error
-		f.Values, err = p.values(f.Values, path, -1)
+		f.Values, err = p.values(f.Values, path)
 		return err
 	}
 }
 
 // values parses the rest of a list of values, after its '[', appending them
-// to dst. The list is row row of path, each value in its own column, or,
-// with row -1, a column of path, each value in its own row.
-func (p *jparser) values(dst []float64, path string, row int) ([]float64, error) {
-	for i := 0; ; i++ {
+// to dst: a column of path, each value in its own row.
+func (p *jparser) values(dst []float64, path string) ([]float64, error) {
+	for row := 0; ; row++ {
 		p.ws()
-		if i == 0 && p.eat(']') {
+		if row == 0 && p.eat(']') {
 			return dst, nil
 		}
-		r, c := i, -1
-		if row >= 0 {
-			r, c = row, i
-		}
-		v, err := p.value(path, r, c)
+		v, err := p.value(path, row, -1)
 		if err != nil {
 			return dst, err
 		}
 		dst = append(dst, v)
 		if more, ok := p.more(']'); !ok {
-			return dst, p.syntax("expected ',' or ']' in " + where(path, row, -1))
+			return dst, p.syntax("expected ',' or ']' in " + path)
 		} else if !more {
 			return dst, nil
 		}
@@ -418,7 +476,7 @@ func (p *jparser) columns(path string) error {
 			f.cols[col] = append(f.cols[col], v)
 		} else {
 			p.i++
-			if f.cols[col], err = p.values(f.cols[col], colPath, -1); err != nil {
+			if f.cols[col], err = p.values(f.cols[col], colPath); err != nil {
 				return err
 			}
 			if len(f.cols[col]) != len(f.cols[0]) {
@@ -700,32 +758,6 @@ func (p *jparser) lit(s string) bool {
 		return true
 	}
 	return false
-}
-
-// field moves to the next field of an object whose keys are read with
-// key: past the '{' (first) or the previous field's value, it reads the
-// ',', the key and the colon. done is true when the object ends instead; in
-// names the object in syntax errors.
-func (p *jparser) field(first bool, in string) (key string, done bool, err error) {
-	if first {
-		p.ws()
-		if p.eat('}') {
-			return "", true, nil
-		}
-	} else {
-		more, ok := p.more('}')
-		if !ok {
-			return "", false, p.syntax("expected ',' or '}' " + in)
-		}
-		if !more {
-			return "", true, nil
-		}
-		p.ws()
-	}
-	if key, err = p.key(); err == nil {
-		err = p.colon()
-	}
-	return key, false, err
 }
 
 // more moves past what follows an element of a list or an object: true

@@ -18,6 +18,8 @@ import (
 	crand "crypto/rand"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/bridgeops/bridge/internal/promreg"
 )
 
 // WriterConfig configures a Writer.
@@ -152,11 +154,11 @@ func newWriter(cfg WriterConfig) (*Writer, error) {
 		files: prometheus.NewCounter(prometheus.CounterOpts{Name: "bridge_capture_files_total", Help: "Capture files opened."}),
 	}
 	if cfg.Metrics != nil {
-		w.captured = registerOr(cfg.Metrics, w.captured).(*prometheus.CounterVec)
-		w.dropped = registerOr(cfg.Metrics, w.dropped).(*prometheus.CounterVec)
-		w.bytes = registerOr(cfg.Metrics, w.bytes).(prometheus.Counter)
-		w.errs = registerOr(cfg.Metrics, w.errs).(prometheus.Counter)
-		w.files = registerOr(cfg.Metrics, w.files).(prometheus.Counter)
+		w.captured = promreg.MustRegister(cfg.Metrics, w.captured)
+		w.dropped = promreg.MustRegister(cfg.Metrics, w.dropped)
+		w.bytes = promreg.MustRegister(cfg.Metrics, w.bytes)
+		w.errs = promreg.MustRegister(cfg.Metrics, w.errs)
+		w.files = promreg.MustRegister(cfg.Metrics, w.files)
 		qlen := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "bridge_capture_queue_length", Help: "Captured invocations waiting to be written."},
 			func() float64 { return float64(len(w.queue)) })
 		if err := cfg.Metrics.Register(qlen); err != nil {
@@ -167,18 +169,6 @@ func newWriter(cfg WriterConfig) (*Writer, error) {
 		}
 	}
 	return w, nil
-}
-
-// registerOr registers c, or returns the collector already registered
-// under its name.
-func registerOr(r prometheus.Registerer, c prometheus.Collector) prometheus.Collector {
-	if err := r.Register(c); err != nil {
-		var are prometheus.AlreadyRegisteredError
-		if errors.As(err, &are) {
-			return are.ExistingCollector
-		}
-	}
-	return c
 }
 
 // Want reports whether to capture this invocation of endpoint, and which

@@ -1,7 +1,6 @@
 package local
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -11,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/bridgeops/bridge/internal/model"
+	"github.com/bridgeops/bridge/internal/promreg"
 )
 
 // metrics are the router's Prometheus collectors.
@@ -82,18 +82,12 @@ func newMetrics(reg *prometheus.Registry) (*metrics, error) {
 }
 
 // register registers c, or returns the collector already registered under
-// its name (a second target on one registry shares the series).
+// its name (a second target on one registry shares the series); the first
+// error is kept in errp.
 func register[C prometheus.Collector](reg *prometheus.Registry, c C, errp *error) C {
-	if err := reg.Register(c); err != nil {
-		var are prometheus.AlreadyRegisteredError
-		if errors.As(err, &are) {
-			if existing, ok := are.ExistingCollector.(C); ok {
-				return existing
-			}
-		}
-		if *errp == nil {
-			*errp = err
-		}
+	c, err := promreg.Register(reg, c)
+	if err != nil && *errp == nil {
+		*errp = err
 	}
 	return c
 }

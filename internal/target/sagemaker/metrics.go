@@ -7,6 +7,8 @@ import (
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/smithy-go/middleware"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/bridgeops/bridge/internal/promreg"
 )
 
 // callMetrics counts the target's AWS calls: per service, operation and
@@ -34,23 +36,12 @@ func newCallMetrics(reg *prometheus.Registry) (*callMetrics, error) {
 	}
 	// A second target on the same registry (tests, re-opened targets)
 	// counts into the collectors already there.
-	if err := reg.Register(m.calls); err != nil {
-		are, ok := err.(prometheus.AlreadyRegisteredError)
-		if !ok {
-			return nil, err
-		}
-		if m.calls, ok = are.ExistingCollector.(*prometheus.CounterVec); !ok {
-			return nil, err
-		}
+	var err error
+	if m.calls, err = promreg.Register(reg, m.calls); err != nil {
+		return nil, err
 	}
-	if err := reg.Register(m.duration); err != nil {
-		are, ok := err.(prometheus.AlreadyRegisteredError)
-		if !ok {
-			return nil, err
-		}
-		if m.duration, ok = are.ExistingCollector.(*prometheus.HistogramVec); !ok {
-			return nil, err
-		}
+	if m.duration, err = promreg.Register(reg, m.duration); err != nil {
+		return nil, err
 	}
 	return m, nil
 }

@@ -573,7 +573,12 @@ func TestPrestartedServerTakesTheNextModel(t *testing.T) {
 	pid := readPID(t, filepath.Join(home, "run", "second-1.pid"))
 	syscall.Kill(pid, syscall.SIGKILL)
 	st := m.(serving.Stater)
-	waitFor(t, "restart", 60*time.Second, func() bool { return st.State() == "running" && readPIDIfAny(home, "second-1") != pid })
+	waitFor(t, "restart", 60*time.Second, func() bool {
+		// A missing pid file (the old server gone, the new one not yet
+		// started) reads as 0: wait for the new server's.
+		n := readPIDIfAny(home, "second-1")
+		return n != 0 && n != pid && st.State() == "running"
+	})
 	if got := predictions(t, post(t, srv.URL, "application/json", second.SplitBody())); !equalInts(got, second.Predictions) {
 		t.Fatalf("after restart: %v, want %v", got, second.Predictions)
 	}

@@ -18,13 +18,8 @@ import (
 // returns its output and exit status.
 func execute(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
-	runFlags.once, runFlags.addr, runFlags.registryAddr = false, "", defaultRegistryAddr
-	planFlags.output, planFlags.addr = "table", ""
-	statusFlags.output, statusFlags.addr = "table", ""
-	rootFlags.home, rootFlags.logLevel = "", ""
-	for _, c := range rootCmd.Commands() {
-		c.SetContext(context.Background()) // cobra keeps a subcommand's first context
-	}
+	resetCLI()
+	defer resetCLI()
 	var out, errOut bytes.Buffer
 	rootCmd.SetOut(&out)
 	rootCmd.SetErr(&errOut)

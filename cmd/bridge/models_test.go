@@ -48,26 +48,8 @@ func runRegistryCLI(ctx context.Context, t *testing.T, args ...string) (stdout, 
 func runRegistryCLIInto(ctx context.Context, out, errOut *syncBuffer, args ...string) error {
 	// Flag values live in package variables: start from the defaults, and
 	// leave the defaults behind for the commands other tests run.
-	resetFlags := func() {
-		modelsFlags.registry, modelsFlags.output, modelsFlags.description = "", "table", ""
-		modelsFlags.tags, modelsFlags.runID, modelsFlags.archive, modelsFlags.del, modelsFlags.filter = nil, "", false, false, ""
-		registryServeFlags.addr = defaultRegistryAddr
-		registryServeFlags.maxBodyBytes, registryServeFlags.maxArtifact = mlflowapi.DefaultMaxBodyBytes, mlflowapi.DefaultMaxArtifactBytes
-		rootFlags.home, rootFlags.logLevel = "", ""
-	}
-	resetFlags()
-	defer resetFlags()
-	// Cobra keeps the context of an earlier run on subcommands: clear it
-	// before and after, so neither this run nor later ones see a stale one.
-	var setCtx func(c *cobra.Command, ctx context.Context)
-	setCtx = func(c *cobra.Command, ctx context.Context) {
-		c.SetContext(ctx)
-		for _, sub := range c.Commands() {
-			setCtx(sub, ctx)
-		}
-	}
-	setCtx(rootCmd, nil)
-	defer setCtx(rootCmd, nil)
+	resetCLI()
+	defer resetCLI()
 	rootCmd.SetOut(out)
 	rootCmd.SetErr(errOut)
 	rootCmd.SetArgs(args)

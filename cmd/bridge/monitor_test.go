@@ -37,7 +37,9 @@ func monitorTestBinary(t *testing.T) string {
 	t.Helper()
 	root, _, _ := strings.Cut(t.Name(), "/")
 	if p, ok := monitorBins.Load(root); ok {
-		return p.(string)
+		if _, err := os.Stat(p.(string)); err == nil { // gone with an earlier run's temp dir under -count
+			return p.(string)
+		}
 	}
 	path := filepath.Join(t.TempDir(), "bridge")
 	out, err := exec.Command("go", "build", "-o", path, ".").CombinedOutput()

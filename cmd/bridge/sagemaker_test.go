@@ -19,7 +19,8 @@ import (
 // cli runs a bridge command line in-process and returns its output.
 func cli(t *testing.T, args ...string) (string, error) {
 	t.Helper()
-	policyFlags.account, policyFlags.region = "", ""
+	resetCLI()
+	defer resetCLI()
 	var out bytes.Buffer
 	rootCmd.SetOut(&out)
 	rootCmd.SetErr(&out)

@@ -190,52 +190,19 @@ func (b *pyBridge) invoke(name, slot string, body []byte) (pyAnswer, error) {
 
 func pyPredictions(t testing.TB, a pyAnswer) []int {
 	t.Helper()
-	if a.status != http.StatusOK {
-		t.Fatalf("status %d: %s", a.status, a.body)
-	}
-	var out struct {
-		Predictions []int `json:"predictions"`
-	}
-	if err := json.Unmarshal(a.body, &out); err != nil {
-		t.Fatalf("decode %s: %v", a.body, err)
-	}
-	return out.Predictions
-}
-
-// pyWaitFor polls cond until it holds or the deadline passes.
-func pyWaitFor(t testing.TB, what string, d time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", d, what)
-		}
-		time.Sleep(25 * time.Millisecond)
-	}
+	return pythontest.Predictions(t, a.status, a.body)
 }
 
 // waitServing waits until name/slot answers 200 from version.
 func (b *pyBridge) waitServing(t testing.TB, name, slot string, version int, body []byte) pyAnswer {
 	t.Helper()
 	var last pyAnswer
-	pyWaitFor(t, fmt.Sprintf("%s/%s served by version %d", name, slot, version), 90*time.Second, func() bool {
+	pythontest.WaitFor(t, fmt.Sprintf("%s/%s served by version %d", name, slot, version), 90*time.Second, func() bool {
 		a, err := b.invoke(name, slot, body)
 		last = a
 		return err == nil && a.status == http.StatusOK && a.version == strconv.Itoa(version)
 	})
 	return last
-}
-
-func pySamePredictions(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func TestPythonModelPromoteAndSwapUnderLoad(t *testing.T) {
@@ -244,7 +211,7 @@ func TestPythonModelPromoteAndSwapUnderLoad(t *testing.T) {
 	dir := t.TempDir()
 	v1 := pythontest.TrainSklearn(t, py, filepath.Join(dir, "v1"), pythontest.SklearnSpec{Seed: 11})
 	v2 := pythontest.TrainSklearn(t, py, filepath.Join(dir, "v2"), pythontest.SklearnSpec{Seed: 12, C: 0.05})
-	if pySamePredictions(v1.Predictions, v2.Predictions) {
+	if slices.Equal(v1.Predictions, v2.Predictions) {
 		t.Fatal("the two versions predict the same: the swap would not be visible")
 	}
 
@@ -253,10 +220,10 @@ func TestPythonModelPromoteAndSwapUnderLoad(t *testing.T) {
 	b.promote(t, "churn", ver1, model.StageProduction)
 	a := b.waitServing(t, "churn", model.StageProduction, ver1, v1.SplitBody())
 	t.Logf("promotion to first answer: %s", time.Since(start).Round(time.Millisecond))
-	if got := pyPredictions(t, a); !pySamePredictions(got, v1.Predictions) {
+	if got := pyPredictions(t, a); !slices.Equal(got, v1.Predictions) {
 		t.Fatalf("Bridge predicts %v, scikit-learn %v", got, v1.Predictions)
 	}
-	pyWaitFor(t, "deploy tags on version 1", 10*time.Second, func() bool {
+	pythontest.WaitFor(t, "deploy tags on version 1", 10*time.Second, func() bool {
 		tags := b.tags(t, "churn", ver1)
 		return tags[model.TagDeployState] == model.StateDeployed && strings.HasSuffix(tags[model.TagDeployURL], "/churn/Production/invocations")
 	})
@@ -292,10 +259,10 @@ func TestPythonModelPromoteAndSwapUnderLoad(t *testing.T) {
 	}
 	ver2 := b.register(t, "churn", v2.Dir, "")
 	b.promote(t, "churn", ver2, model.StageProduction)
-	pyWaitFor(t, "load traffic answered by version 2", 90*time.Second, seen2.Load)
+	pythontest.WaitFor(t, "load traffic answered by version 2", 90*time.Second, seen2.Load)
 	// Version 1 leaves: its server stops once its requests are done.
 	pid1 := filepath.Join(b.home, "run", "churn-"+strconv.Itoa(ver1)+".pid")
-	pyWaitFor(t, "version 1's server stopped", 30*time.Second, func() bool {
+	pythontest.WaitFor(t, "version 1's server stopped", 30*time.Second, func() bool {
 		_, err := os.Stat(pid1)
 		return os.IsNotExist(err)
 	})
@@ -306,7 +273,7 @@ func TestPythonModelPromoteAndSwapUnderLoad(t *testing.T) {
 	}
 	t.Logf("%d requests during the swap, none failed", ok.Load())
 	a = b.waitServing(t, "churn", model.StageProduction, ver2, v2.SplitBody())
-	if got := pyPredictions(t, a); !pySamePredictions(got, v2.Predictions) {
+	if got := pyPredictions(t, a); !slices.Equal(got, v2.Predictions) {
 		t.Fatalf("after the swap Bridge predicts %v, scikit-learn %v", got, v2.Predictions)
 	}
 }
@@ -331,7 +298,7 @@ func TestPythonModelFailuresStayContained(t *testing.T) {
 	os.WriteFile(filepath.Join(broken, "model.pkl"), []byte("not a pickle at all"), 0o644)
 	bv := b.register(t, "broken", broken, "")
 	b.promote(t, "broken", bv, model.StageProduction)
-	pyWaitFor(t, "broken version marked FAILED", 60*time.Second, func() bool {
+	pythontest.WaitFor(t, "broken version marked FAILED", 60*time.Second, func() bool {
 		tags := b.tags(t, "broken", bv)
 		return tags[model.TagDeployState] == model.StateFailed && strings.Contains(tags[model.TagDeployError], "UnpicklingError")
 	})
@@ -342,7 +309,7 @@ func TestPythonModelFailuresStayContained(t *testing.T) {
 	pyWriteEvilTarball(t, evil)
 	ev := b.register(t, "evil", "", "file://"+evil)
 	b.promote(t, "evil", ev, model.StageProduction)
-	pyWaitFor(t, "malicious archive refused", 30*time.Second, func() bool {
+	pythontest.WaitFor(t, "malicious archive refused", 30*time.Second, func() bool {
 		tags := b.tags(t, "evil", ev)
 		return tags[model.TagDeployState] == model.StateFailed && strings.Contains(tags[model.TagDeployError], "path traversal")
 	})
@@ -366,7 +333,7 @@ func TestPythonModelFailuresStayContained(t *testing.T) {
 		}
 	}
 	a := b.waitServing(t, "good", model.StageProduction, gv, good.SplitBody())
-	if got := pyPredictions(t, a); !pySamePredictions(got, good.Predictions) {
+	if got := pyPredictions(t, a); !slices.Equal(got, good.Predictions) {
 		t.Fatalf("after restart: %v, want %v", got, good.Predictions)
 	}
 	raw, _ = os.ReadFile(filepath.Join(b.home, "run", "good-"+strconv.Itoa(gv)+".pid"))
@@ -378,7 +345,7 @@ func TestPythonModelFailuresStayContained(t *testing.T) {
 	if err := local.StopRecordedServers(context.Background(), local.RunDir(b.home)); err != nil {
 		t.Fatal(err)
 	}
-	pyWaitFor(t, "other's server stopped", 10*time.Second, func() bool {
+	pythontest.WaitFor(t, "other's server stopped", 10*time.Second, func() bool {
 		a, err := b.invoke("other", model.StageProduction, other.SplitBody())
 		return err == nil && a.status != http.StatusOK
 	})
@@ -400,11 +367,11 @@ func TestPythonVirtualenvInstallFailureIsReported(t *testing.T) {
 	b.promote(t, "needs-missing", bv, model.StageProduction)
 	b.promote(t, "venv-ok", gv, model.StageProduction)
 	a := b.waitServing(t, "venv-ok", model.StageProduction, gv, good.SplitBody())
-	if got := pyPredictions(t, a); !pySamePredictions(got, good.Predictions) {
+	if got := pyPredictions(t, a); !slices.Equal(got, good.Predictions) {
 		t.Fatalf("Bridge predicts %v, scikit-learn %v", got, good.Predictions)
 	}
 	var tags map[string]string
-	pyWaitFor(t, "the version with unsatisfiable requirements marked FAILED", 2*time.Minute, func() bool {
+	pythontest.WaitFor(t, "the version with unsatisfiable requirements marked FAILED", 2*time.Minute, func() bool {
 		tags = b.tags(t, "needs-missing", bv)
 		return tags[model.TagDeployState] == model.StateFailed
 	})
@@ -496,7 +463,7 @@ func TestPythonModelFromRunsModelsAndS3Sources(t *testing.T) {
 	}{{"from-run", rv}, {"from-model", mv}, {"from-s3", sv}} {
 		b.promote(t, c.name, c.v, model.StageStaging)
 		a := b.waitServing(t, c.name, model.StageStaging, c.v, sk.SplitBody())
-		if got := pyPredictions(t, a); !pySamePredictions(got, sk.Predictions) {
+		if got := pyPredictions(t, a); !slices.Equal(got, sk.Predictions) {
 			t.Fatalf("%s: Bridge predicts %v, scikit-learn %v", c.name, got, sk.Predictions)
 		}
 	}
@@ -614,7 +581,7 @@ func BenchmarkPythonServing(b *testing.B) {
 	body := sk.SplitBody()
 	for _, name := range []string{"bench-py", "bench-native"} {
 		a := br.waitServing(b, name, model.StageProduction, 1, body)
-		if got := pyPredictions(b, a); !pySamePredictions(got, sk.Predictions) {
+		if got := pyPredictions(b, a); !slices.Equal(got, sk.Predictions) {
 			b.Fatalf("%s predicts %v, scikit-learn %v", name, got, sk.Predictions)
 		}
 	}
@@ -683,12 +650,12 @@ func BenchmarkPythonServing(b *testing.B) {
 		br.promote(b, "bench-promote", vs[i], stage)
 		a := br.waitServing(b, "bench-promote", stage, vs[i], sks[i].SplitBody())
 		took := time.Since(start)
-		if got := pyPredictions(b, a); !pySamePredictions(got, sks[i].Predictions) {
+		if got := pyPredictions(b, a); !slices.Equal(got, sks[i].Predictions) {
 			b.Fatalf("promoted version predicts %v, scikit-learn %v", got, sks[i].Predictions)
 		}
 		return took
 	}
-	pyWaitFor(b, "a pre-started Python server", 2*time.Minute, func() bool { return python.Default().Prestarted() > 0 })
+	pythontest.WaitFor(b, "a pre-started Python server", 2*time.Minute, func() bool { return python.Default().Prestarted() > 0 })
 	prestarted := promote(0, model.StageProduction)
 	b.Setenv("BRIDGE_PYTHON_PRESTART", "0")
 	cold := promote(1, model.StageStaging)

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -75,28 +76,7 @@ func post(t testing.TB, url, ctype string, body []byte) answer {
 
 func predictions(t testing.TB, a answer) []int {
 	t.Helper()
-	if a.status != http.StatusOK {
-		t.Fatalf("status %d: %s", a.status, a.body)
-	}
-	var out struct {
-		Predictions []int `json:"predictions"`
-	}
-	if err := json.Unmarshal(a.body, &out); err != nil {
-		t.Fatalf("decode %s: %v", a.body, err)
-	}
-	return out.Predictions
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
+	return pythontest.Predictions(t, a.status, a.body)
 }
 
 // bodies returns the same rows in every input format of the protocol.
@@ -170,7 +150,7 @@ func TestSklearnModelsAnswerLikeScikitLearn(t *testing.T) {
 			}
 			for name, b := range bodies(sk) {
 				got := predictions(t, post(t, srv.URL, b.ctype, b.body))
-				if !equalInts(got, sk.Predictions) {
+				if !slices.Equal(got, sk.Predictions) {
 					t.Errorf("%s: predictions %v, scikit-learn says %v", name, got, sk.Predictions)
 				}
 			}
@@ -191,7 +171,7 @@ func TestRelativeHomeAndModelDir(t *testing.T) {
 		t.Fatal(err)
 	}
 	b := bodies(sk)["inputs rows"]
-	if got := predictions(t, post(t, srv.URL, b.ctype, b.body)); !equalInts(got, sk.Predictions) {
+	if got := predictions(t, post(t, srv.URL, b.ctype, b.body)); !slices.Equal(got, sk.Predictions) {
 		t.Errorf("predictions %v, scikit-learn says %v", got, sk.Predictions)
 	}
 }
@@ -232,11 +212,11 @@ func TestBadInputIsABadRequest(t *testing.T) {
 	}
 	cb, _ := io.ReadAll(chunked.Body)
 	chunked.Body.Close()
-	if got := predictions(t, answer{chunked.StatusCode, cb}); !equalInts(got, sk.Predictions) {
+	if got := predictions(t, answer{chunked.StatusCode, cb}); !slices.Equal(got, sk.Predictions) {
 		t.Fatalf("chunked request: %v, want %v", got, sk.Predictions)
 	}
 	// The server still answers after bad input.
-	if got := predictions(t, post(t, srv.URL, "application/json", sk.SplitBody())); !equalInts(got, sk.Predictions) {
+	if got := predictions(t, post(t, srv.URL, "application/json", sk.SplitBody())); !slices.Equal(got, sk.Predictions) {
 		t.Fatalf("predictions after bad input %v, want %v", got, sk.Predictions)
 	}
 }
@@ -298,17 +278,6 @@ func alive(pid int) bool {
 }
 
 // waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", d, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 func TestPyfuncLoaderModuleAndCleanStop(t *testing.T) {
 	py := pythontest.Interpreter(t)
 	home := t.TempDir()
@@ -435,9 +404,9 @@ func TestCrashedServerRestartsAndOthersKeepServing(t *testing.T) {
 		t.Fatal(err)
 	}
 	st := ma.(serving.Stater)
-	waitFor(t, "state restarting", 10*time.Second, func() bool { return strings.HasPrefix(st.State(), "restarting (") })
-	waitFor(t, "state running again", 60*time.Second, func() bool { return st.State() == "running" })
-	if got := predictions(t, post(t, srvA.URL, "application/json", a.SplitBody())); !equalInts(got, a.Predictions) {
+	pythontest.WaitFor(t, "state restarting", 10*time.Second, func() bool { return strings.HasPrefix(st.State(), "restarting (") })
+	pythontest.WaitFor(t, "state running again", 60*time.Second, func() bool { return st.State() == "running" })
+	if got := predictions(t, post(t, srvA.URL, "application/json", a.SplitBody())); !slices.Equal(got, a.Predictions) {
 		t.Fatalf("after restart: %v, want %v", got, a.Predictions)
 	}
 	if now := readPID(t, pidFile); now == old || !alive(now) {
@@ -482,7 +451,7 @@ func TestVirtualenvIsBuiltOnceAndReused(t *testing.T) {
 		}
 	}
 	for i := range sks {
-		if got := predictions(t, post(t, srvs[i].URL, "application/json", sks[i].SplitBody())); !equalInts(got, sks[i].Predictions) {
+		if got := predictions(t, post(t, srvs[i].URL, "application/json", sks[i].SplitBody())); !slices.Equal(got, sks[i].Predictions) {
 			t.Fatalf("venv model %d: %v, want %v", i, got, sks[i].Predictions)
 		}
 	}
@@ -557,12 +526,12 @@ func TestPrestartedServerTakesTheNextModel(t *testing.T) {
 	start := time.Now()
 	load(t, rt, home, "first", 1, first.Dir)
 	cold := time.Since(start)
-	waitFor(t, "a pre-started server done importing", 60*time.Second, func() bool { return rt.Prestarted() == 1 })
+	pythontest.WaitFor(t, "a pre-started server done importing", 60*time.Second, func() bool { return rt.Prestarted() == 1 })
 	start = time.Now()
 	m, srv := load(t, rt, home, "second", 1, second.Dir)
 	warm := time.Since(start)
 	t.Logf("cold load %s, load on a pre-started server %s", cold, warm)
-	if got := predictions(t, post(t, srv.URL, "application/json", second.SplitBody())); !equalInts(got, second.Predictions) {
+	if got := predictions(t, post(t, srv.URL, "application/json", second.SplitBody())); !slices.Equal(got, second.Predictions) {
 		t.Fatalf("pre-started server predicts %v, scikit-learn %v", got, second.Predictions)
 	}
 	logText, _ := os.ReadFile(filepath.Join(home, "logs", "second-1.log"))
@@ -573,17 +542,17 @@ func TestPrestartedServerTakesTheNextModel(t *testing.T) {
 	pid := readPID(t, filepath.Join(home, "run", "second-1.pid"))
 	syscall.Kill(pid, syscall.SIGKILL)
 	st := m.(serving.Stater)
-	waitFor(t, "restart", 60*time.Second, func() bool {
+	pythontest.WaitFor(t, "restart", 60*time.Second, func() bool {
 		// A missing pid file (the old server gone, the new one not yet
 		// started) reads as 0: wait for the new server's.
 		n := readPIDIfAny(home, "second-1")
 		return n != 0 && n != pid && st.State() == "running"
 	})
-	if got := predictions(t, post(t, srv.URL, "application/json", second.SplitBody())); !equalInts(got, second.Predictions) {
+	if got := predictions(t, post(t, srv.URL, "application/json", second.SplitBody())); !slices.Equal(got, second.Predictions) {
 		t.Fatalf("after restart: %v, want %v", got, second.Predictions)
 	}
 	// Idle pre-started servers can be stopped; loaded models keep serving.
-	waitFor(t, "the next pre-started server", 60*time.Second, func() bool {
+	pythontest.WaitFor(t, "the next pre-started server", 60*time.Second, func() bool {
 		rt.spares.mu.Lock()
 		defer rt.spares.mu.Unlock()
 		return len(rt.spares.idle) == 1
@@ -592,7 +561,7 @@ func TestPrestartedServerTakesTheNextModel(t *testing.T) {
 	if n := len(serverProcesses(home)); n != 2 {
 		t.Fatalf("%d server processes after StopPrestarted, want the 2 loaded models'", n)
 	}
-	if got := predictions(t, post(t, srv.URL, "application/json", second.SplitBody())); !equalInts(got, second.Predictions) {
+	if got := predictions(t, post(t, srv.URL, "application/json", second.SplitBody())); !slices.Equal(got, second.Predictions) {
 		t.Fatalf("after StopPrestarted: %v, want %v", got, second.Predictions)
 	}
 }
@@ -622,7 +591,7 @@ func TestHelperBridgeProcess(t *testing.T) {
 	if _, err := rt.Load(context.Background(), serving.LoadSpec{Name: "orphan", Version: 1, Dir: dir, LogDir: filepath.Join(home, "logs")}, mm); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "a pre-started server process", time.Minute, func() bool {
+	pythontest.WaitFor(t, "a pre-started server process", time.Minute, func() bool {
 		rt.spares.mu.Lock()
 		defer rt.spares.mu.Unlock()
 		return len(rt.spares.idle) == 1
@@ -679,7 +648,7 @@ func TestServersDieWithBridge(t *testing.T) {
 		t.Fatal(err)
 	}
 	cmd.Wait()
-	waitFor(t, "the servers of a killed Bridge to exit", 10*time.Second, func() bool { return len(serverProcesses(home)) == 0 })
+	pythontest.WaitFor(t, "the servers of a killed Bridge to exit", 10*time.Second, func() bool { return len(serverProcesses(home)) == 0 })
 }
 
 func TestMLflowScoringServerWhenMLflowIsImportable(t *testing.T) {

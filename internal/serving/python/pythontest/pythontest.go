@@ -6,12 +6,14 @@ package pythontest
 import (
 	_ "embed"
 	"encoding/json"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 //go:embed train_sklearn.py
@@ -119,4 +121,32 @@ func TrainSklearn(t testing.TB, python, dir string, spec SklearnSpec) Sklearn {
 func (m Sklearn) SplitBody() []byte {
 	b, _ := json.Marshal(map[string]any{"dataframe_split": map[string]any{"columns": m.Columns, "data": m.Rows}})
 	return b
+}
+
+// Predictions decodes a scoring server's {"predictions": [...]} answer of
+// class labels; any status but 200 fails t.
+func Predictions(t testing.TB, status int, body []byte) []int {
+	t.Helper()
+	if status != http.StatusOK {
+		t.Fatalf("status %d: %s", status, body)
+	}
+	var out struct {
+		Predictions []int `json:"predictions"`
+	}
+	if err := json.Unmarshal(body, &out); err != nil {
+		t.Fatalf("decode %s: %v", body, err)
+	}
+	return out.Predictions
+}
+
+// WaitFor polls cond until it holds, failing t after d.
+func WaitFor(t testing.TB, what string, d time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", d, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }

@@ -25,6 +25,7 @@ type VersionSpec struct {
 
 // Fetcher materialises a version's artifact as a local directory holding an
 // MLmodel file (the model root). Implemented by package artifact.
+// Fetcher errors name the version and the source; callers add no prefix.
 type Fetcher interface {
 	Fetch(ctx context.Context, ref model.VersionRef, source string) (dir string, err error)
 }

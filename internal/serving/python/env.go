@@ -54,13 +54,13 @@ func shortHash(b []byte) string {
 
 // environment returns the interpreter for a model: the configured one
 // (local), or a virtualenv built from the model's requirements.
-func (r *Runtime) environment(ctx context.Context, opts Options, modelDir string) (environment, error) {
-	base, err := exec.LookPath(opts.Python)
+func (r *Runtime) environment(ctx context.Context, opts Options, modelDir string, mods []string) (environment, error) {
+	base, err := r.pys.pick(ctx, opts, mods, opts.EnvManager == EnvVirtualenv)
 	if err != nil {
-		return environment{}, fmt.Errorf("python interpreter %q not found: install Python 3 or set BRIDGE_PYTHON to its path", opts.Python)
+		return environment{}, err
 	}
 	if opts.EnvManager == EnvLocal {
-		return environment{python: base, desc: opts.Python}, nil
+		return environment{python: base, desc: base}, nil
 	}
 	deps, err := readRequirements(modelDir)
 	if err != nil {
@@ -183,14 +183,14 @@ func (r *Runtime) virtualenv(ctx context.Context, opts Options, base, modelDir s
 	logPath := dir + ".log"
 	if tail, err := runLogged(ctx, logPath, modelDir, base, "-m", "venv", "--system-site-packages", dir); err != nil {
 		os.RemoveAll(dir)
-		return env, withOutput(fmt.Sprintf("create virtualenv with %s (on Debian: apt-get install python3-venv)", base), err, tail)
+		return env, withOutput(fmt.Sprintf("create virtualenv with %s (on Debian: apt-get install python3-venv)", base), err, tail, logPath)
 	}
 	if len(req.args) > 0 {
 		args := append([]string{"-m", "pip", "install", "--disable-pip-version-check", "--no-input"}, req.args...)
 		if tail, err := runLogged(ctx, logPath, modelDir, env.python, args...); err != nil {
 			os.RemoveAll(dir)
 			log.Warn("pip install failed", "log", logPath, "err", err)
-			return env, withOutput("virtualenv for "+req.files+": pip install failed", err, tail)
+			return env, withOutput("virtualenv for "+req.files+": pip install failed", err, tail, logPath)
 		}
 	}
 	if err := os.WriteFile(filepath.Join(dir, envReadyMarker), []byte(time.Now().UTC().Format(time.RFC3339)+"\n"), 0o644); err != nil {
@@ -245,14 +245,13 @@ func runLogged(ctx context.Context, logPath, dir, name string, args ...string) (
 	return "", nil
 }
 
-// withOutput is an error that says what failed and why, and ends with the
-// command's last words (deploy tags keep the beginning of long errors, so
-// the reason comes first and the output is kept short).
-func withOutput(what string, err error, output string) error {
-	if output == "" {
-		return fmt.Errorf("%s: %w", what, err)
+// withOutput is a one-line error that says why first (the command's last
+// error line), then what failed and the log with the whole output.
+func withOutput(what string, err error, output, logPath string) error {
+	if cause := rootCause(output); cause != "" {
+		return fmt.Errorf("%s (%s: %w; log %s)", cause, what, err, logPath)
 	}
-	return fmt.Errorf("%s (%w):\n%s", what, err, output)
+	return fmt.Errorf("%s: %w (log %s)", what, err, logPath)
 }
 
 type multiWriter struct {

@@ -2,6 +2,7 @@ package python
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -267,6 +268,9 @@ func (p *proc) start(ctx context.Context, sp *spare) (<-chan error, error) {
 	}()
 
 	fail := func(why string, werr error) (<-chan error, error) {
+		if sp != nil {
+			p.copyEarlyOutput(sp)
+		}
 		return nil, p.startError(why, werr, logStart)
 	}
 	stop := func() error {
@@ -310,6 +314,22 @@ func (p *proc) start(ctx context.Context, sp *spare) (<-chan error, error) {
 	}
 }
 
+// copyEarlyOutput appends to the model's log what a pre-started server
+// wrote before it opened that log itself (it has exited: its output is
+// complete).
+func (p *proc) copyEarlyOutput(sp *spare) {
+	select {
+	case <-sp.done:
+	case <-time.After(p.opts.StopGrace):
+	}
+	if out := sp.earlyOutput(); len(bytes.TrimSpace(out)) > 0 {
+		fmt.Fprintf(p.logFile, "--- bridge: output of the pre-started server before it opened this log:\n%s", out)
+		if out[len(out)-1] != '\n' {
+			p.logFile.Write([]byte{'\n'})
+		}
+	}
+}
+
 func ping(ctx context.Context, client *http.Client, addr string) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/ping", nil)
 	if err != nil {
@@ -327,24 +347,33 @@ func ping(ctx context.Context, client *http.Client, addr string) error {
 	return nil
 }
 
-// startError explains a failed start: the reason, the server's last words
-// first (deploy tags keep only the beginning of an error), then the log
-// path and its last lines.
+// startError explains a failed start in one line, root cause first: the
+// server's last words (for a Python exception, its last line), then what
+// happened and the log that holds the whole output.
 func (p *proc) startError(why string, werr error, logStart int64) error {
-	tail := p.logTail(logStart)
 	msg := why
 	if werr != nil {
-		msg += " (" + werr.Error() + ")"
+		msg += ": " + werr.Error()
 	}
-	if tail == "" {
-		return errors.New(msg + "; see " + p.logPath)
+	if cause := rootCause(p.logTail(logStart)); cause != "" {
+		return fmt.Errorf("%s (%s; log %s)", cause, msg, p.logPath)
 	}
+	return fmt.Errorf("%s (log %s)", msg, p.logPath)
+}
+
+// rootCause returns the line of a server's output that says why it failed:
+// the last line that is neither Bridge's own marker nor a traceback's
+// decoration, without the scoring server's prefix.
+func rootCause(tail string) string {
 	lines := strings.Split(tail, "\n")
-	summary := strings.TrimPrefix(lines[len(lines)-1], "bridge-scoring-server: ")
-	if len(lines) > 6 {
-		lines = lines[len(lines)-6:]
+	for i := len(lines) - 1; i >= 0; i-- {
+		l := strings.TrimSpace(lines[i])
+		if l == "" || strings.HasPrefix(l, "--- ") || strings.Trim(l, "^~ ") == "" {
+			continue
+		}
+		return strings.TrimPrefix(l, "bridge-scoring-server: ")
 	}
-	return fmt.Errorf("%s: %s; log %s, last lines:\n%s", msg, summary, p.logPath, strings.Join(lines, "\n"))
+	return ""
 }
 
 // logTail returns the last lines the server wrote since offset.

@@ -7,7 +7,9 @@
 // flavor). The registered runtime reads its settings from the environment
 // each time it loads a model:
 //
-//	BRIDGE_PYTHON         interpreter (default python3)
+//	BRIDGE_PYTHON         interpreter (default: the first of python3 and
+//	                      /usr/bin/python3 that imports what the model's
+//	                      flavor needs, e.g. sklearn)
 //	BRIDGE_ENV_MANAGER    local (default: the interpreter as is) or virtualenv
 //	                      (one venv per distinct python_env.yaml/requirements.txt,
 //	                      cached under <home>/envs)
@@ -43,11 +45,11 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
 
+	"github.com/bridgeops/bridge/internal/config"
 	"github.com/bridgeops/bridge/internal/serving"
 )
 
@@ -86,7 +88,9 @@ const (
 // at each Load (BRIDGE_PYTHON, BRIDGE_ENV_MANAGER, BRIDGE_PYTHON_SERVER),
 // then defaulted.
 type Options struct {
-	// Python is the interpreter (BRIDGE_PYTHON, default python3).
+	// Python is the interpreter (BRIDGE_PYTHON). Empty: the first of
+	// python3 and /usr/bin/python3 that imports what the model's flavor
+	// needs (scikit-learn for sklearn models).
 	Python string
 	// EnvManager is EnvLocal or EnvVirtualenv (BRIDGE_ENV_MANAGER).
 	EnvManager string
@@ -118,18 +122,21 @@ type Options struct {
 }
 
 func (o Options) resolved(spec serving.LoadSpec) (Options, error) {
+	set := config.PythonFromEnv()
 	get := func(v, env, def string) string {
 		if v != "" {
 			return v
 		}
-		if e := os.Getenv(env); e != "" {
-			return e
+		if env != "" {
+			return env
 		}
 		return def
 	}
-	o.Python = get(o.Python, "BRIDGE_PYTHON", "python3")
-	o.EnvManager = get(o.EnvManager, "BRIDGE_ENV_MANAGER", EnvLocal)
-	o.Server = get(o.Server, "BRIDGE_PYTHON_SERVER", ServerAuto)
+	// An empty Python means: the first of config.PythonCandidates that
+	// imports what the model needs.
+	o.Python = get(o.Python, set.Interpreter, "")
+	o.EnvManager = get(o.EnvManager, set.EnvManager, EnvLocal)
+	o.Server = get(o.Server, set.Server, ServerAuto)
 	switch o.EnvManager {
 	case EnvLocal, EnvVirtualenv:
 	default:
@@ -140,8 +147,7 @@ func (o Options) resolved(spec serving.LoadSpec) (Options, error) {
 	default:
 		return o, fmt.Errorf("BRIDGE_PYTHON_SERVER=%q: want auto, mlflow or bridge", o.Server)
 	}
-	switch strings.ToLower(os.Getenv("BRIDGE_PYTHON_PRESTART")) {
-	case "0", "false", "off", "no":
+	if set.NoPrestart {
 		o.NoPrestart = true
 	}
 	if o.Home == "" {
@@ -181,6 +187,7 @@ type Runtime struct {
 	opts   Options
 	envs   envBuilds
 	spares spares
+	pys    interpreters
 
 	scriptMu sync.Mutex
 }
@@ -198,12 +205,16 @@ func (r *Runtime) Load(ctx context.Context, spec serving.LoadSpec, mm serving.ML
 	if err != nil {
 		return nil, err
 	}
-	// Servers run in the model directory: every path they get is absolute.
+	// Servers run in the model directory (pre-started ones in the home
+	// until they get a model): every path they get is absolute.
 	if spec.Dir, err = filepath.Abs(spec.Dir); err != nil {
 		return nil, fmt.Errorf("load %s/%d: %w", spec.Name, spec.Version, err)
 	}
+	if spec.LogDir, err = filepath.Abs(spec.LogDir); err != nil {
+		return nil, fmt.Errorf("load %s/%d: %w", spec.Name, spec.Version, err)
+	}
 	ref := spec.Name + "/" + strconv.Itoa(spec.Version)
-	env, err := r.environment(ctx, opts, spec.Dir)
+	env, err := r.environment(ctx, opts, spec.Dir, requiredModules(mm, opts.Server))
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", ref, err)
 	}

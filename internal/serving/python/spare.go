@@ -31,6 +31,10 @@ type spare struct {
 	control  *os.File      // write end of its control pipe (fd 5)
 	exited   chan error    // receives cmd.Wait's result
 	done     chan struct{} // closed when it has exited
+	// output holds what the server writes before it opens its model's log
+	// (a log it cannot open, an import that fails): Bridge copies it into
+	// the model's log when a start fails.
+	output tailBuffer
 }
 
 type spares struct {
@@ -120,6 +124,8 @@ func startSpare(env environment, script string, opts Options) (*spare, error) {
 	cmd.Dir = opts.Home
 	cmd.Env = append(os.Environ(), env.env...)
 	cmd.Env = append(cmd.Env, "PYTHONUNBUFFERED=1", "PYTHONDONTWRITEBYTECODE=1")
+	cmd.Stdout = &sp.output
+	cmd.Stderr = &sp.output
 	cmd.ExtraFiles = []*os.File{sp.listener, readyW, ctlR}
 	cmd.SysProcAttr = childAttrs()
 	err = startCmd(cmd)
@@ -155,6 +161,13 @@ func (sp *spare) assign(modelDir, logPath, mlmodel string) error {
 		err = cerr
 	}
 	return err
+}
+
+// earlyOutput returns what the spare wrote before it opened its model's log.
+func (sp *spare) earlyOutput() []byte {
+	sp.output.mu.Lock()
+	defer sp.output.mu.Unlock()
+	return append([]byte(nil), sp.output.buf...)
 }
 
 // release closes the spare's files in Bridge (not the listener once a

@@ -163,7 +163,7 @@ func (t *Target) CreateVersion(ctx context.Context, spec target.VersionSpec) err
 		case <-done:
 			// Look again: ready, failed (try again) or deleted meanwhile.
 		case <-ctx.Done():
-			return fmt.Errorf("create version %s: %w", ref, ctx.Err())
+			return ctx.Err() // the caller names the version
 		}
 	}
 }
@@ -201,7 +201,7 @@ func (t *Target) load(ctx context.Context, v *version, spec target.VersionSpec) 
 		}
 		t.metrics.loads.WithLabelValues("error").Inc()
 		t.log.Warn("model version failed to load", "version", v.ref.String(), "err", err)
-		return fmt.Errorf("create version %s: %w", v.ref, err)
+		return err // the caller (the reconciler) names the version
 	}
 	v.model, v.state = m, stateReady
 	close(v.done)
@@ -270,7 +270,7 @@ func (t *Target) open(ctx context.Context, spec target.VersionSpec) (serving.Mod
 	}
 	dir, err := t.fetcher.Fetch(ctx, spec.Ref, spec.Source)
 	if err != nil {
-		return nil, fmt.Errorf("fetch %s: %w", spec.Source, err)
+		return nil, err // the fetcher names the version and the source
 	}
 	m, err := serving.Load(ctx, serving.LoadSpec{
 		Name:    spec.Ref.Model,

@@ -51,7 +51,7 @@ func (t *Target) CreateVersion(ctx context.Context, v target.VersionSpec) error 
 	}
 	dir, err := t.fetch.Fetch(ctx, v.Ref, v.Source)
 	if err != nil {
-		return fmt.Errorf("fetch %s: %w", v.Source, err)
+		return err // the fetcher names the version and the source
 	}
 	key := ArtifactKey(v.Ref)
 	if err := t.upload(ctx, dir, key); err != nil {

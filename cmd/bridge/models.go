@@ -58,6 +58,9 @@ func modelsClient() *mlflow.Client {
 	if u == "" {
 		u = defaultRegistryURL
 	}
+	if modelsLocal.url != "" { // no server answered: the home's embedded registry
+		u = modelsLocal.url
+	}
 	tok := cfg.RegistryToken
 	if tok == "" {
 		tok = cfg.Get("MLFLOW_TRACKING_TOKEN", "")
@@ -427,7 +430,7 @@ func init() {
 		if modelsFlags.output != "table" && modelsFlags.output != "json" {
 			return fmt.Errorf("-o %q: want table or json", modelsFlags.output)
 		}
-		return nil
+		return resolveModelsRegistry(cmd.Context())
 	}
 	for _, c := range []*cobra.Command{modelsCreateCmd, modelsAddVersionCmd} {
 		c.Flags().StringVar(&modelsFlags.description, "description", "", "description")

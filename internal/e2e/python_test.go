@@ -375,8 +375,9 @@ func TestPythonVirtualenvInstallFailureIsReported(t *testing.T) {
 		tags = b.tags(t, "needs-missing", bv)
 		return tags[model.TagDeployState] == model.StateFailed
 	})
-	if e := tags[model.TagDeployError]; !strings.Contains(e, "pip install failed") || !strings.HasSuffix(strings.TrimSpace(e), "bridge-no-such-package==0.0.1") {
-		t.Fatalf("bridge_deploy_error does not end with pip's last line: %q", e)
+	// The root cause (pip's last error line) first, then what failed.
+	if e := tags[model.TagDeployError]; !strings.Contains(e, "pip install failed") || !strings.Contains(e, "bridge-no-such-package==0.0.1 (") {
+		t.Fatalf("bridge_deploy_error does not give pip's last error line before what failed: %q", e)
 	}
 	t.Logf("bridge_deploy_error: %s", tags[model.TagDeployError])
 }

@@ -176,9 +176,9 @@ func printDemo(w io.Writer, a *app, urls map[string]string) {
 // bridgeCommand is how to call bridge again with the same home.
 func bridgeCommand(c config.Config) string {
 	if c.Home == ".bridge" {
-		return "bridge"
+		return selfCommand()
 	}
-	return "bridge --home " + shellQuote(c.Home)
+	return selfCommand() + " --home " + shellQuote(c.Home)
 }
 
 func shellQuote(s string) string {

@@ -59,7 +59,69 @@ func (m *model) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		unavailable(w, "model server of "+m.p.spec.Name+" is "+m.p.State())
 		return
 	}
+	// The same HTTP contract as native models: 415 for content types
+	// (and charsets) the scoring protocol does not speak, CSV answers for
+	// Accept: text/csv.
+	if err := scoring.CheckContentType(r.Header.Get("Content-Type")); err != nil {
+		scoring.WriteError(w, err)
+		return
+	}
+	if scoring.Negotiate(r.Header.Get("Accept")) == scoring.FormatCSV {
+		m.forwardCSV(w, r)
+		return
+	}
 	m.forward(w, r)
+}
+
+// forwardCSV asks the server for JSON and answers its predictions as CSV;
+// errors pass through as they are.
+func (m *model) forwardCSV(w http.ResponseWriter, r *http.Request) {
+	r.Header = r.Header.Clone()
+	r.Header.Set("Accept", scoring.ContentTypeJSON)
+	rec := &recorder{header: http.Header{}}
+	m.forward(rec, r)
+	if rec.status == http.StatusOK {
+		out, err := scoring.PredictionsToCSV(rec.body.Bytes())
+		if err != nil {
+			scoring.WriteError(w, err)
+			return
+		}
+		for k, v := range rec.header {
+			if k != "Content-Type" && k != "Content-Length" {
+				w.Header()[k] = v
+			}
+		}
+		w.Header().Set("Content-Type", scoring.ContentTypeCSV)
+		w.Header().Set("Content-Length", strconv.Itoa(len(out)))
+		w.WriteHeader(http.StatusOK)
+		w.Write(out)
+		return
+	}
+	for k, v := range rec.header {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(rec.status)
+	w.Write(rec.body.Bytes())
+}
+
+// recorder keeps an answer in memory.
+type recorder struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (r *recorder) Header() http.Header { return r.header }
+func (r *recorder) WriteHeader(code int) {
+	if r.status == 0 {
+		r.status = code
+	}
+}
+func (r *recorder) Write(p []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	return r.body.Write(p)
 }
 
 // hopByHop lists the headers that belong to one connection, not to the

@@ -214,7 +214,7 @@ func (t *Target) configInput(key model.EndpointKey, endpoint string, versions []
 // (Creating, Updating, SystemUpdating) is an error to retry later, unless
 // it is already deploying this very config.
 func (t *Target) Route(ctx context.Context, key model.EndpointKey, versions []model.WeightedVersion) error {
-	name := sgname.Endpoint(key)
+	name := t.endpointName(key)
 	in, err := t.configInput(key, name, versions)
 	if err != nil {
 		return err
@@ -339,7 +339,7 @@ func (t *Target) waitGone(ctx context.Context, name string, limit time.Duration)
 // DeleteEndpoint implements target.Target. SageMaker deletes endpoints
 // asynchronously; the endpoint's configs are deleted right away.
 func (t *Target) DeleteEndpoint(ctx context.Context, key model.EndpointKey) error {
-	name := sgname.Endpoint(key)
+	name := t.endpointName(key)
 	defer t.forget(name)
 	d, err := t.describe(ctx, name, nil)
 	if err != nil {

@@ -167,6 +167,7 @@ type configInfo struct {
 	variants []variant // sorted by ref
 	capacity Capacity  // of the first variant (Bridge gives all the same)
 	capture  int       // data capture sampling percentage, 0 when off
+	foreign  []string  // models of variants that are not Bridge's (an adopted endpoint's)
 }
 
 // configVariants returns an endpoint config as Bridge reads it; nil, nil
@@ -197,7 +198,11 @@ func (t *Target) configVariants(ctx context.Context, name string) (*configInfo, 
 			return nil, err
 		}
 		if !ok {
-			return nil, fmt.Errorf("endpoint config %s: model %s is not one of Bridge's", name, aws.ToString(pv.ModelName))
+			// An endpoint Bridge adopted (made by the original Bridge)
+			// may serve models Bridge did not make: they are no version,
+			// and the endpoint is updated to the registry's versions.
+			ci.foreign = append(ci.foreign, aws.ToString(pv.ModelName))
+			continue
 		}
 		w := float64(aws.ToFloat32(pv.InitialVariantWeight))
 		if total > 0 {
@@ -231,6 +236,9 @@ func (t *Target) origin(ctx context.Context, kind, name string) (sgname.Origin, 
 		}
 	case sgname.KindEndpoint:
 		if key, ok := sgname.ParseEndpoint(name); ok {
+			return sgname.Origin{Kind: kind, Model: key.Model, Slot: key.Slot}, true, nil
+		}
+		if key, ok := caseTwin(name); ok {
 			return sgname.Origin{Kind: kind, Model: key.Model, Slot: key.Slot}, true, nil
 		}
 	}
@@ -398,20 +406,23 @@ func (t *Target) Observe(ctx context.Context) (model.Actual, error) {
 		}()
 	}
 	wg.Wait()
-	for _, r := range results {
+	names := map[model.EndpointKey]string{}
+	for i, r := range results {
 		if r.err != nil {
 			return act, r.err
 		}
 		if r.ok {
 			act.Endpoints = append(act.Endpoints, r.ae)
+			names[r.ae.Key] = eps[i].name
 		}
 	}
-	names, err := t.listModels(ctx)
+	t.adoptAll(names)
+	models, err := t.listModels(ctx)
 	if err != nil {
 		return act, err
 	}
 	seen := map[model.VersionRef]bool{}
-	for _, n := range names {
+	for _, n := range models {
 		o, ok, err := t.origin(ctx, sgname.KindModel, n)
 		if err != nil {
 			return act, err
@@ -496,6 +507,11 @@ func (t *Target) observeEndpoint(ctx context.Context, key model.EndpointKey, sum
 		}
 	}
 	sort.Slice(ae.Versions, func(i, j int) bool { return ae.Versions[i].Version < ae.Versions[j].Version })
+	if ae.Status == model.StatusReady && cur != nil && len(cur.foreign) > 0 {
+		ae.Outdated = true
+		ae.Message = fmt.Sprintf("endpoint config %s serves models Bridge did not make (%s); the endpoint is updated to the registry's versions",
+			aws.ToString(d.EndpointConfigName), strings.Join(cur.foreign, ", "))
+	}
 	if ae.Status == model.StatusReady && cur != nil {
 		// Instance settings or data capture changed since this config was
 		// made: the endpoint is Outdated, and the planner routes it again

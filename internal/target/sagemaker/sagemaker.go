@@ -81,6 +81,7 @@ type Target struct {
 	origins   map[string]sgname.Origin  // hashed name -> what it stands for
 	updates   map[string]string         // endpoint -> config of the last UpdateEndpoint
 	warned    map[string]bool           // unmappable names already logged
+	adopted   map[string]string         // Bridge's endpoint name -> the case-twin that exists (adopt.go)
 }
 
 var (
@@ -155,7 +156,7 @@ func (t *Target) URL(key model.EndpointKey) string {
 	if strings.HasPrefix(t.region, "cn-") {
 		domain = "amazonaws.com.cn"
 	}
-	return fmt.Sprintf("https://runtime.sagemaker.%s.%s/endpoints/%s/invocations", t.region, domain, sgname.Endpoint(key))
+	return fmt.Sprintf("https://runtime.sagemaker.%s.%s/endpoints/%s/invocations", t.region, domain, t.endpointName(key))
 }
 
 // ArtifactKey is where a version's model.tar.gz lives in the bucket.

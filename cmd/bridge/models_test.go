@@ -127,7 +127,7 @@ func TestModelsCommands(t *testing.T) {
 		{"list", []string{"models", "list"}, `(?m)^NAME\s+LATEST\s+STAGING\s+PRODUCTION\s+ALIASES\s+UPDATED\n^iris\s+3\s+-\s+2\s+champion=3\s+\d{4}-`, ""},
 		{"show", []string{"models", "show", "iris"}, `(?ms)^Model:\s+iris\n.*^1\s+Archived\s+-\s+\S+ \S+\s+mlflow-artifacts:/iris/[0-9a-f-]{36}\s+-\n^2\s+Production.*s3://bucket/iris/2.*\n^3\s+None\s+champion\s+.*validated=true`, ""},
 		{"show missing", []string{"models", "show", "nope"}, "", "RESOURCE_DOES_NOT_EXIST"},
-		{"wrong registry", []string{"models", "list", "--registry", "http://127.0.0.1:1"}, "", "is the registry at http://127.0.0.1:1 running"},
+		{"wrong registry", []string{"models", "list", "--registry", "http://127.0.0.1:1"}, "", "no registry answers at http://127.0.0.1:1: start it"},
 	}
 	for _, tt := range tests {
 		out, _, err := runRegistryCLI(ctx, t, tt.args...)

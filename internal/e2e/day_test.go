@@ -24,6 +24,9 @@ func TestDayWithBridge(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if _, err := exec.LookPath("curl"); err != nil {
+		t.Fatal("the README's day calls the endpoints with curl: install it (apt-get install curl)")
+	}
 	bin := runBinary(t)
 	for _, tt := range []struct {
 		name string

@@ -43,7 +43,9 @@ var modelsCmd = &cobra.Command{
 REST API: Bridge's embedded registry (bridge registry serve, bridge run) or any
 MLflow server. The registry is --registry, else BRIDGE_MLFLOW_URI, else
 ` + defaultRegistryURL + `; the token is BRIDGE_REGISTRY_TOKEN, else
-MLFLOW_TRACKING_TOKEN.`,
+MLFLOW_TRACKING_TOKEN. When no server answers at the default address and the
+home (--home, BRIDGE_HOME, default ./.bridge) holds an embedded registry, the
+commands use it directly, so they also work while bridge run is stopped.`,
 	Example: `  bridge models create iris
   bridge models add-version iris ./iris-model        # upload a local MLflow model dir
   bridge models transition iris 1 Production --archive-existing

@@ -488,7 +488,8 @@ func TestLifecycleIdempotent(t *testing.T) {
 		t.Fatalf("CreateVersion of a broken model: %v", err)
 	}
 	err = e.t.CreateVersion(ctx, target.VersionSpec{Ref: model.VersionRef{Model: "houses", Version: 9}, Source: "missing"})
-	if err == nil || !strings.Contains(err.Error(), "fetch missing: no artifact at missing") {
+	// The fetcher's error as it is: the caller names the version.
+	if err == nil || !strings.HasPrefix(err.Error(), "no artifact at missing") {
 		t.Fatalf("CreateVersion of a missing artifact: %v", err)
 	}
 	obs, err := e.t.Observe(ctx)
@@ -539,7 +540,7 @@ func TestLifecycleIdempotent(t *testing.T) {
 	}
 
 	// A routed version is not deleted; deletes of missing things succeed.
-	if err := e.t.DeleteVersion(ctx, ref); err == nil || !strings.Contains(err.Error(), "still routes to it") {
+	if err := e.t.DeleteVersion(ctx, ref); err == nil || !strings.Contains(err.Error(), "still routes to version") {
 		t.Fatalf("DeleteVersion of a routed version: %v", err)
 	}
 	for range 2 {

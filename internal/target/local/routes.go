@@ -2,6 +2,7 @@ package local
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"sort"
@@ -85,7 +86,7 @@ func (t *Target) Route(ctx context.Context, key model.EndpointKey, versions []mo
 		err := v.model.Ping(pctx)
 		cancel()
 		if err != nil {
-			return fmt.Errorf("route %s: version %s does not answer its health check: %w", key, v.ref, err)
+			return fmt.Errorf("version %s does not answer its health check: %w", v.ref, err)
 		}
 	}
 
@@ -96,7 +97,7 @@ func (t *Target) Route(ctx context.Context, key model.EndpointKey, versions []mo
 	}
 	for i, w := range ws {
 		if t.versions[model.VersionRef{Model: key.Model, Version: w.Version}] != vs[i] {
-			return fmt.Errorf("route %s: version %d was deleted or reloaded meanwhile; try again", key, w.Version)
+			return fmt.Errorf("version %d was deleted or reloaded meanwhile; try again", w.Version)
 		}
 	}
 	old := t.routes[key]
@@ -137,11 +138,11 @@ func (t *Target) lookupVersions(key model.EndpointKey, ws []model.WeightedVersio
 		v := t.versions[ref]
 		switch {
 		case v == nil:
-			return nil, fmt.Errorf("route %s: version %s is not loaded; create it first", key, ref)
+			return nil, fmt.Errorf("version %s is not loaded; create it first", ref)
 		case v.state == stateLoading:
-			return nil, fmt.Errorf("route %s: version %s is still loading; try again when it is ready", key, ref)
+			return nil, fmt.Errorf("version %s is still loading; try again when it is ready", ref)
 		case v.state == stateFailed:
-			return nil, fmt.Errorf("route %s: version %s failed to load: %s", key, ref, v.err)
+			return nil, fmt.Errorf("version %s failed to load: %s", ref, v.err)
 		}
 		vs[i] = v
 	}
@@ -151,20 +152,20 @@ func (t *Target) lookupVersions(key model.EndpointKey, ws []model.WeightedVersio
 // normalize checks and sorts weighted versions and scales weights to sum 1.
 func normalize(key model.EndpointKey, versions []model.WeightedVersion) ([]model.WeightedVersion, error) {
 	if key.Model == "" || key.Slot == "" {
-		return nil, fmt.Errorf("route %q: an endpoint needs a model name and a stage or alias", key.String())
+		return nil, fmt.Errorf("endpoint %q: an endpoint needs a model name and a stage or alias", key.String())
 	}
 	if len(versions) == 0 {
-		return nil, fmt.Errorf("route %s to no versions: delete the endpoint instead", key)
+		return nil, errors.New("no versions to route to: delete the endpoint instead")
 	}
 	ws := append([]model.WeightedVersion(nil), versions...)
 	sort.Slice(ws, func(i, j int) bool { return ws[i].Version < ws[j].Version })
 	sum := 0.0
 	for i, w := range ws {
 		if i > 0 && ws[i-1].Version == w.Version {
-			return nil, fmt.Errorf("route %s: version %d is listed twice", key, w.Version)
+			return nil, fmt.Errorf("version %d is listed twice", w.Version)
 		}
 		if !(w.Weight > 0) || math.IsInf(w.Weight, 0) {
-			return nil, fmt.Errorf("route %s: version %d has weight %v; weights must be positive numbers", key, w.Version, w.Weight)
+			return nil, fmt.Errorf("version %d has weight %v; weights must be positive numbers", w.Version, w.Weight)
 		}
 		sum += w.Weight
 	}

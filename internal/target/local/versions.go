@@ -325,7 +325,7 @@ func (t *Target) DeleteVersion(ctx context.Context, ref model.VersionRef) error 
 		for _, b := range rt.backends {
 			if b.v.ref == ref {
 				t.mu.Unlock()
-				return fmt.Errorf("delete version %s: endpoint %s still routes to it; route the endpoint to other versions or delete it first", ref, rt.key)
+				return fmt.Errorf("endpoint %s still routes to version %s; route the endpoint to other versions or delete it first", rt.key, ref)
 			}
 		}
 	}

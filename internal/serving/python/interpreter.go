@@ -57,9 +57,10 @@ func probe(ctx context.Context, python string, mods []string) string {
 }
 
 // pick returns the absolute path of the interpreter for a model needing
-// mods. configured is BRIDGE_PYTHON (or Options.Python); empty means try
-// config.PythonCandidates. With anyWorks (virtualenv: pip installs what is
-// missing) a candidate that lacks mods is used when none has them.
+// mods: opts.Python (BRIDGE_PYTHON) when set, else the first of
+// config.PythonCandidates that imports mods. With anyWorks (virtualenv: pip
+// installs what is missing) the first candidate that exists is used when
+// none has them.
 func (in *interpreters) pick(ctx context.Context, opts Options, mods []string, anyWorks bool) (string, error) {
 	candidates := config.PythonCandidates
 	if opts.Python != "" {

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/bridgeops/bridge/internal/config"
 )
 
 //go:embed train_sklearn.py
@@ -26,12 +28,13 @@ var (
 )
 
 // Interpreter returns the Python to test with: $BRIDGE_PYTHON if set, else
-// the first of python3 and /usr/bin/python3 that can import scikit-learn.
+// the first of config.PythonCandidates (python3, /usr/bin/python3) that can
+// import scikit-learn, as the runtime picks for sklearn models.
 // It skips t with a clear message when there is none.
 func Interpreter(t testing.TB) string {
 	t.Helper()
 	once.Do(func() {
-		candidates := []string{"python3", "/usr/bin/python3"}
+		candidates := config.PythonCandidates // as the runtime picks
 		if p := os.Getenv("BRIDGE_PYTHON"); p != "" {
 			candidates = []string{p}
 		}

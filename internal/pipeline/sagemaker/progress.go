@@ -3,6 +3,7 @@ package sagemaker
 import (
 	"fmt"
 	"io"
+	"strings"
 	"time"
 )
 
@@ -40,7 +41,7 @@ func TextProgress(w io.Writer) func(Event) {
 			case s.Status == "Executing" && s.Job != "":
 				line += " " + s.Job
 			}
-			fmt.Fprintln(w, line)
+			fmt.Fprintln(w, strings.TrimRight(line, " "))
 		case EventStopping:
 			fmt.Fprintf(w, "interrupted: stopping execution %s\n", e.Execution)
 		case EventEnded:

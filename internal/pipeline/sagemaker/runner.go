@@ -285,6 +285,10 @@ func (r *Runner) ensureBucket(ctx context.Context, bucket string) error {
 		if errors.As(err, &owned) {
 			return nil
 		}
+		var taken *s3types.BucketAlreadyExists
+		if errors.As(err, &taken) {
+			return fmt.Errorf("create default bucket %s: the name belongs to another AWS account: %w", bucket, err)
+		}
 		return fmt.Errorf("create default bucket %s: %w", bucket, err)
 	}
 	r.emit(Event{Kind: EventBucketCreated, Bucket: bucket})

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -10,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bridgeops/bridge/internal/awsfake"
 	"github.com/bridgeops/bridge/internal/config"
@@ -258,5 +260,68 @@ func TestPipelineRunOnSageMakerBinary(t *testing.T) {
 	}
 	if calls := f.CallsSince(mark); len(calls) != 0 {
 		t.Errorf("bad parameter made AWS calls: %v", calls)
+	}
+
+	// Ctrl-C while a step executes: the execution is stopped.
+	f.SetPipelineBehaviour(awsfake.PipelineBehaviour{StepPhase: 300 * time.Millisecond})
+	cmd := exec.Command(monitorTestBinary(t), "pipeline", "run", "pipeline.json", "--on", "sagemaker")
+	cmd.Dir, cmd.Env = dir, os.Environ()
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := make(chan string, 100)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	var seen []string
+	deadline := time.After(20 * time.Second)
+wait:
+	for {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				t.Fatalf("run ended before a step executed:\n%s\n%s", strings.Join(seen, "\n"), stderr.String())
+			}
+			seen = append(seen, l)
+			if strings.Contains(l, "PreprocessSTSData") && strings.Contains(l, "Executing") {
+				break wait
+			}
+		case <-deadline:
+			cmd.Process.Kill()
+			t.Fatalf("no step executing:\n%s", strings.Join(seen, "\n"))
+		}
+	}
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	for l := range lines {
+		seen = append(seen, l)
+	}
+	err = cmd.Wait()
+	text := strings.Join(seen, "\n")
+	if err == nil || !strings.Contains(text, "interrupted: stopping execution") || !strings.Contains(text, "execution Stopped") {
+		t.Fatalf("interrupted run: %v\n%s\n%s", err, text, stderr.String())
+	}
+	last := ""
+	for _, c := range f.Calls() {
+		if c.Operation == "StartPipelineExecution" {
+			last = ""
+		}
+		if c.Operation == "StopPipelineExecution" {
+			last = c.Operation
+		}
+	}
+	if last == "" {
+		t.Error("no StopPipelineExecution after the last start")
 	}
 }

@@ -668,13 +668,6 @@ func (st *pipelineState) phase(p sagemakerProtocol, ex *plExecution, now time.Ti
 			failed = true
 		}
 	}
-	// Decide on a snapshot, so a step moves at most one phase.
-	var toStart []*plStep
-	for _, s := range ex.steps {
-		if s.status == "" && !failed && st.ready(ex, s) {
-			toStart = append(toStart, s)
-		}
-	}
 	for _, s := range ex.steps {
 		switch s.status {
 		case StepStarting:
@@ -687,12 +680,13 @@ func (st *pipelineState) phase(p sagemakerProtocol, ex *plExecution, now time.Ti
 			}
 		}
 	}
-	if failed {
-		toStart = nil // after a failure no further step starts
-	}
-	for _, s := range toStart {
-		ex.started++
-		s.status, s.start, s.order = StepStarting, now, ex.started
+	// Steps whose dependencies are now done start; after a failure no
+	// further step starts.
+	for _, s := range ex.steps {
+		if s.status == "" && !failed && st.ready(ex, s) {
+			ex.started++
+			s.status, s.start, s.order = StepStarting, now, ex.started
+		}
 	}
 	active, pending := false, false
 	for _, s := range ex.steps {

@@ -176,9 +176,11 @@ func TestPipelineExecutionLifecycle(t *testing.T) {
 		{name: "succeeds through the if branch", status: "Succeeded",
 			steps: map[string]string{"Prep": "Succeeded", "Eval": "Succeeded", "Check": "Succeeded", "Register": "Succeeded"}},
 		{name: "else branch fails with the Fail step's message",
-			outcome: func(s awsfake.PipelineStep) awsfake.StepOutcome { return awsfake.StepOutcome{ConditionFalse: s.Name == "Check"} },
-			params:  []smtypes.Parameter{{Name: aws.String("Threshold"), Value: aws.String("2.5")}},
-			status:  "Failed", steps: map[string]string{"Prep": "Succeeded", "Eval": "Succeeded", "Check": "Succeeded", "TooHigh": "Failed"},
+			outcome: func(s awsfake.PipelineStep) awsfake.StepOutcome {
+				return awsfake.StepOutcome{ConditionFalse: s.Name == "Check"}
+			},
+			params: []smtypes.Parameter{{Name: aws.String("Threshold"), Value: aws.String("2.5")}},
+			status: "Failed", steps: map[string]string{"Prep": "Succeeded", "Eval": "Succeeded", "Check": "Succeeded", "TooHigh": "Failed"},
 			failStep: "TooHigh", failMsg: "mse above 2.5"},
 		{name: "a failing job stops the run",
 			outcome: func(s awsfake.PipelineStep) awsfake.StepOutcome {

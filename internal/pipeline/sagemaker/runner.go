@@ -49,6 +49,10 @@ type Settings struct {
 	StopTimeout       time.Duration
 }
 
+// MaxDefinitionBytes is the longest PipelineDefinition CreatePipeline and
+// UpdatePipeline take inline.
+const MaxDefinitionBytes = 1000 * 1000
+
 // DefaultBucket is SageMaker's default bucket of an account and region.
 func DefaultBucket(region, account string) string {
 	return "sagemaker-" + region + "-" + account
@@ -210,6 +214,9 @@ func (r *Runner) Run(ctx context.Context, definitionPath string, definition []by
 			return res, fmt.Errorf("serialise definition: %w", err)
 		}
 		body = string(b)
+	}
+	if len(body) > MaxDefinitionBytes {
+		return res, fmt.Errorf("the definition is %d bytes; CreatePipeline takes at most %d inline", len(body), MaxDefinitionBytes)
 	}
 	if err := r.upsert(ctx, body, res); err != nil {
 		return res, err

@@ -92,6 +92,7 @@ type StepOutcome struct {
 type PipelineBehaviour struct {
 	// Outcome decides how each step ends (default: every step succeeds,
 	// every condition is True, Fail steps fail with their ErrorMessage).
+	// It runs with the fake's lock held, so it must not call the fake.
 	Outcome func(PipelineStep) StepOutcome
 	// StepPhase is how long each step phase (Starting, Executing,
 	// Stopping) lasts on the fake's clock; zero means one phase per

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	sm "github.com/aws/aws-sdk-go-v2/service/sagemaker"
@@ -408,21 +409,29 @@ func TestBucketAndThrottling(t *testing.T) {
 			t.Error("pipeline created although the upload failed")
 		}
 	})
-	t.Run("throttling", func(t *testing.T) {
+	t.Run("throttling and lost responses", func(t *testing.T) {
 		h := newHarness(t)
-		h.f.SetFaults(awsfake.Faults{Throttle: 0.3})
+		h.f.SetFaults(awsfake.Faults{Throttle: 0.3, LostResponse: 0.1})
 		res, err := h.run(context.Background(), h.runner(), nil)
 		if err != nil || res.Status != "Succeeded" {
 			t.Fatalf("run under throttling: %v", err)
 		}
-		throttled := 0
+		faults := map[string]int{}
 		for _, c := range h.f.Calls() {
-			if c.Fault == "throttle" {
-				throttled++
-			}
+			faults[c.Fault]++
 		}
-		if throttled == 0 {
-			t.Error("no call was throttled")
+		if faults["throttle"] == 0 || faults["lost"] == 0 {
+			t.Errorf("faults injected: %v", faults)
+		}
+		// Retried creates and starts are idempotent (ClientRequestToken):
+		// one pipeline, one execution.
+		ex, ok := h.f.Execution(res.ExecutionArn)
+		if !ok || ex.Status != awsfake.ExecutionSucceeded {
+			t.Errorf("execution %+v", ex)
+		}
+		out, err := h.sm.ListPipelineExecutions(context.Background(), &sm.ListPipelineExecutionsInput{PipelineName: aws.String("stsPipeline")})
+		if err != nil || len(out.PipelineExecutionSummaries) != 1 {
+			t.Errorf("executions after retries: %v %v", out, err)
 		}
 	})
 }

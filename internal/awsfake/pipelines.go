@@ -155,6 +155,7 @@ type pipelineState struct {
 	pipelines  map[string]*plPipeline // by lower-case name
 	executions map[string]*plExecution
 	tokens     map[string]string // start token -> execution ARN
+	packages   map[string]int    // model package group (lower case) -> versions registered
 	behaviour  PipelineBehaviour
 	seq        int
 }
@@ -163,6 +164,7 @@ func (st *pipelineState) init() {
 	st.pipelines = map[string]*plPipeline{}
 	st.executions = map[string]*plExecution{}
 	st.tokens = map[string]string{}
+	st.packages = map[string]int{}
 }
 
 // SetPipelineBehaviour changes how pipeline executions progress from now on.
@@ -902,7 +904,9 @@ func (p sagemakerProtocol) stepMetadata(ex *plExecution, s *plStep) map[string]a
 		if group == "" {
 			group = "default"
 		}
-		return map[string]any{"RegisterModel": map[string]any{"Arn": arn("model-package", strings.ToLower(group)+"/"+strconv.Itoa(ex.seq))}}
+		group = strings.ToLower(group)
+		p.s.pl.packages[group]++
+		return map[string]any{"RegisterModel": map[string]any{"Arn": arn("model-package", group+"/"+strconv.Itoa(p.s.pl.packages[group]))}}
 	case "Lambda":
 		fn, _ := s.args["FunctionArn"].(string)
 		return map[string]any{"Lambda": map[string]any{"Arn": fn}}

@@ -227,7 +227,7 @@ func TestPipelineExecutionLifecycle(t *testing.T) {
 			if s, ok := got["Check"]; ok && s.Metadata.Condition == nil {
 				t.Errorf("condition metadata missing")
 			}
-			if s, ok := got["Register"]; ok && (s.Metadata.RegisterModel == nil || !strings.Contains(aws.ToString(s.Metadata.RegisterModel.Arn), ":model-package/group/")) {
+			if s, ok := got["Register"]; ok && (s.Metadata.RegisterModel == nil || !strings.Contains(aws.ToString(s.Metadata.RegisterModel.Arn), ":model-package/group/1")) {
 				t.Errorf("register metadata %+v", s.Metadata)
 			}
 			if s, ok := got["TooHigh"]; ok && (s.Metadata.Fail == nil || aws.ToString(s.Metadata.Fail.ErrorMessage) != tc.failMsg) {

@@ -15,12 +15,13 @@ var policyFlags struct {
 }
 
 var policyCmd = &cobra.Command{
-	Use:   "policy init|run|destroy",
+	Use:   "policy init|run|destroy|pipeline",
 	Short: "Print the least-privilege IAM policy a command needs on the sagemaker target",
 	Long: `Print the IAM policy document that a restricted AWS user needs for
 bridge init sagemaker and bridge destroy sagemaker (one shared policy), or for
-bridge run with BRIDGE_DEPLOY_KIND=sagemaker, with the account id and region
-filled in. Paste it into the IAM console's JSON editor, or pipe it to
+bridge run with BRIDGE_DEPLOY_KIND=sagemaker, or for bridge pipeline run
+--on sagemaker (pipeline: it also names AWS_ROLE, PIPELINE_NAME and
+BASE_JOB_PREFIX), with the account id and region filled in. Paste it into the IAM console's JSON editor, or pipe it to
 aws iam create-policy --policy-document file:///dev/stdin.
 
 Without --account the account id is asked from AWS (sts get-caller-identity,
@@ -31,7 +32,7 @@ flags no AWS call is made.`,
   bridge policy run > bridge-run-policy.json
   aws iam create-policy --policy-name BridgeRun --policy-document "$(bridge policy run)"`,
 	Args:      cobra.ExactArgs(1),
-	ValidArgs: []string{iampolicy.Init, iampolicy.Run, iampolicy.Destroy},
+	ValidArgs: []string{iampolicy.Init, iampolicy.Run, iampolicy.Destroy, iampolicy.Pipeline},
 	RunE: func(cmd *cobra.Command, args []string) error {
 		if _, err := iampolicy.Template(args[0]); err != nil {
 			return err
@@ -60,6 +61,9 @@ flags no AWS call is made.`,
 			}
 		}
 		doc, err := iampolicy.Render(args[0], account, region)
+		if err == nil && args[0] == iampolicy.Pipeline {
+			doc, err = fillPipelinePolicy(doc)
+		}
 		if err != nil {
 			return err
 		}

@@ -93,6 +93,10 @@ func (p sagemakerProtocol) operation(rc *reqCtx) (string, *apiError) {
 	}
 	name := func(k string) string { s, _ := req[k].(string); return s }
 	action := "sagemaker:" + op
+	if pipelineOps[op] {
+		p.pipelineAuthz(rc, op, req)
+		return op, nil
+	}
 	switch op {
 	case "CreateModel", "DescribeModel", "DeleteModel":
 		rc.authz(action, p.arn(rc, "model", name("ModelName")))
@@ -231,6 +235,10 @@ func (p sagemakerProtocol) handle(rc *reqCtx) response {
 		}
 	case "ListModels", "ListEndpointConfigs", "ListEndpoints":
 		out, err = p.list(rc, req)
+	default:
+		if pipelineOps[rc.call.Operation] {
+			out, err = p.handlePipeline(rc, req, now)
+		}
 	}
 	if err != nil {
 		return p.errorResponse(rc, err)

@@ -136,6 +136,7 @@ type Server struct {
 	sm  sagemakerState
 	s3  s3State
 	iam iamState
+	pl  pipelineState
 }
 
 type session struct {
@@ -178,6 +179,7 @@ func New(opts Options) *Server {
 	s.sm.init()
 	s.s3.init(opts.ForeignBuckets)
 	s.iam.init()
+	s.pl.init()
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
 	s.URL = s.srv.URL
 	return s

@@ -48,8 +48,10 @@ func Template(command string) (string, error) {
 		return initDestroyDoc, nil
 	case Run:
 		return runDoc, nil
+	case Pipeline:
+		return pipelineDoc, nil
 	}
-	return "", fmt.Errorf("unknown policy %q: want init, run or destroy", command)
+	return "", fmt.Errorf("unknown policy %q: want init, run, destroy or pipeline", command)
 }
 
 var (

@@ -1,0 +1,88 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	sm "github.com/aws/aws-sdk-go-v2/service/sagemaker"
+
+	"github.com/bridgeops/bridge/internal/awsauth"
+	"github.com/bridgeops/bridge/internal/config"
+	"github.com/bridgeops/bridge/internal/iampolicy"
+	pipesm "github.com/bridgeops/bridge/internal/pipeline/sagemaker"
+)
+
+// runPipelineOnSageMaker submits a compiled definition to SageMaker Pipelines and follows it.
+func runPipelineOnSageMaker(ctx context.Context, c config.Config, definitionPath string, definition []byte, params map[string]string, out io.Writer, jsonOutput bool) error {
+	set, err := c.SageMakerPipeline()
+	if err != nil {
+		return err
+	}
+	// Bad parameters and definitions are reported before any AWS call.
+	if _, _, err := pipesm.Prepare(definition, params, set.ModelPackageGroup); err != nil {
+		return fmt.Errorf("%s: %w", definitionPath, err)
+	}
+	if set.Role == "" {
+		return errors.New("AWS_ROLE is not set: SageMaker Pipelines runs the steps with an execution role; set AWS_ROLE to its ARN (environment or .env)")
+	}
+	auth, err := awsauth.FromConfig(c)
+	if err != nil {
+		return err
+	}
+	auth.Region, auth.Role = set.Region, set.Role
+	if auth.Profile == "" {
+		auth.Profile = set.Profile
+	}
+	auth.SessionName = "bridge-pipeline"
+	auth.SessionTags["Pipeline"] = set.PipelineName
+	awsCfg, err := awsauth.Load(ctx, auth)
+	if err != nil {
+		return err
+	}
+	id, err := awsauth.CallerIdentity(ctx, awsCfg)
+	if err != nil {
+		return err
+	}
+	pathStyle := awsauth.EndpointOverridden(awsCfg, "S3")
+	r := &pipesm.Runner{
+		SM: sm.NewFromConfig(awsCfg),
+		S3: s3.NewFromConfig(awsCfg, func(o *s3.Options) { o.UsePathStyle = pathStyle }),
+		Set: pipesm.Settings{Account: id.Account, Region: awsCfg.Region, Role: set.Role, PipelineName: set.PipelineName,
+			ModelPackageGroup: set.ModelPackageGroup, BaseJobPrefix: set.BaseJobPrefix,
+			PollInterval: set.PollInterval, StopTimeout: set.StopTimeout},
+		Log: slog.Default().With("pipeline", set.PipelineName),
+	}
+	if jsonOutput {
+		r.Progress = func(e pipesm.Event) {
+			if e.Kind == pipesm.EventStep {
+				slog.Debug("pipeline step", "step", e.Step.Name, "status", e.Step.Status, "reason", e.Step.FailureReason)
+			}
+		}
+	} else {
+		r.Progress = pipesm.TextProgress(out)
+	}
+	res, runErr := r.Run(ctx, definitionPath, definition, params)
+	if jsonOutput && res != nil {
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(res); err != nil && runErr == nil {
+			runErr = err
+		}
+	}
+	return runErr
+}
+
+// fillPipelinePolicy names the configured role, pipeline and prefix in the
+// pipeline policy.
+func fillPipelinePolicy(doc string) (string, error) {
+	set, err := cfg.SageMakerPipeline()
+	if err != nil {
+		return "", err
+	}
+	return iampolicy.FillPipeline(doc, set.Role, set.PipelineName, set.BaseJobPrefix)
+}

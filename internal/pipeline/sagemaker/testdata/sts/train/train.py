@@ -1,0 +1,2 @@
+import os
+print("train", os.environ.get("SM_CHANNEL_TRAIN"))

@@ -144,7 +144,7 @@ func newApp(ctx context.Context, c config.Config, o appOptions) (a *app, err err
 	}
 	a.closers = append(a.closers, func(context.Context) error { stopMonitoring(); return nil })
 
-	tgt, err := newTarget(ctx, c, newFetcher(c, st), a.metrics, sink)
+	tgt, err := newTarget(ctx, c, newFetcher(c, st, reg), a.metrics, sink)
 	if err != nil {
 		return nil, err
 	}

@@ -23,6 +23,7 @@ import (
 	sm "github.com/aws/aws-sdk-go-v2/service/sagemaker"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
 
+	"github.com/bridgeops/bridge/internal/artifact"
 	"github.com/bridgeops/bridge/internal/model"
 	"github.com/bridgeops/bridge/internal/sgname"
 	"github.com/bridgeops/bridge/internal/target"
@@ -34,6 +35,9 @@ import (
 // creates the SageMaker model brdg-<model>-<version>. An existing model is
 // left alone.
 func (t *Target) CreateVersion(ctx context.Context, v target.VersionSpec) error {
+	if artifact.IsModelPackageARN(v.Source) {
+		return t.createFromPackage(ctx, v)
+	}
 	name := sgname.Model(v.Ref)
 	if t.set.Image == "" {
 		return fmt.Errorf("%s is not set: build an MLflow serving image into your ECR (see docs/sagemaker.md) and set it to the image URI", EnvImage)

@@ -343,9 +343,10 @@ func (p sagemakerProtocol) updatePackage(req map[string]any, now time.Time) (any
 		return nil, err
 	}
 	remove, _ := req["CustomerMetadataPropertiesToRemove"].([]any)
+	added, _ := req["CustomerMetadataProperties"].(map[string]any)
 	for _, k := range remove {
 		s, _ := k.(string)
-		if _, set := req["CustomerMetadataProperties"].(map[string]any)[s]; set {
+		if _, set := added[s]; set {
 			return nil, validationf("The same key %s cannot be both added and removed.", s)
 		}
 		delete(meta, s)
@@ -534,4 +535,18 @@ func (s *Server) PackageMetadata(arn string) (meta map[string]string, approval s
 // PackageARN is the ARN of a group's package version in the fake's account.
 func (s *Server) PackageARN(region, group string, version int) string {
 	return fmt.Sprintf("arn:aws:sagemaker:%s:%s:model-package/%s/%s", region, s.opts.Account, strings.ToLower(group), strconv.Itoa(version))
+}
+
+// PlantObject stores an object directly, creating the bucket in region if
+// needed, without a call being recorded (tests: model data a training
+// pipeline uploaded).
+func (s *Server) PlantObject(region, bucket, key string, data []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b := s.s3.buckets[bucket]
+	if b == nil {
+		b = &s3Bucket{region: region, objects: map[string]s3Object{}, uploads: map[string]*s3Upload{}}
+		s.s3.buckets[bucket] = b
+	}
+	b.objects[key] = s3Object{data: append([]byte(nil), data...), etag: etagOf(data), modified: s.opts.Clock()}
 }

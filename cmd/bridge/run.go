@@ -126,9 +126,10 @@ type app struct {
 // what later steps need (the registry and the target).
 func newApp(ctx context.Context, c config.Config, o appOptions) (a *app, err error) {
 	a = &app{cfg: c, metrics: newMetrics(), done: make(chan struct{})}
+	built := a // the error returns below set a to nil
 	defer func() {
 		if err != nil {
-			a.shutdown(context.Background())
+			built.shutdown(context.Background())
 		}
 	}()
 	reg, st, closeReg, err := openRegistry(ctx, c)

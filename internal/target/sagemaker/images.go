@@ -51,9 +51,13 @@ func SklearnImage(region, sklearnVersion string) (uri, frameworkVersion string, 
 	if mm == "" {
 		return "", "", fmt.Errorf("the model does not say which scikit-learn version it needs (flavors.sklearn.sklearn_version in MLmodel): set %s to a serving image", EnvImage)
 	}
-	var known []string
-	for v, c := range table.Inference.Versions {
+	known := make([]string, 0, len(table.Inference.Versions))
+	for v := range table.Inference.Versions {
 		known = append(known, v)
+	}
+	sort.Strings(known)
+	for _, v := range known {
+		c := table.Inference.Versions[v]
 		if majorMinor(strings.ReplaceAll(v, "-", ".")) != mm {
 			continue
 		}
@@ -71,7 +75,6 @@ func SklearnImage(region, sklearnVersion string) (uri, frameworkVersion string, 
 		}
 		return fmt.Sprintf("%s.dkr.ecr.%s.%s/%s:%s-cpu-py3", account, region, ecrDomain(region), repo, tag), v, nil
 	}
-	sort.Strings(known)
 	return "", "", fmt.Errorf("no prebuilt SageMaker scikit-learn image for scikit-learn %s (images exist for %s): retrain with one of those versions or set %s to a serving image", sklearnVersion, strings.Join(known, ", "), EnvImage)
 }
 

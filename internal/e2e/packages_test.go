@@ -127,13 +127,20 @@ func TestSeedFlowOnLocalhost(t *testing.T) {
 		env = append(env, k+"="+v)
 	}
 	env = append(env, "BRIDGE_REGISTRY=sagemaker", "BRIDGE_SAGEMAKER_MODEL_PACKAGE_GROUPS="+seedGroup,
-		"BRIDGE_PYTHON="+py, "BRIDGE_SCAN_INTERVAL_S=0.2", "LOG_LEVEL=warn")
+		"BRIDGE_PYTHON="+py, "BRIDGE_SCAN_INTERVAL_S=3600", "LOG_LEVEL=warn")
 	home := t.TempDir() // fresh working directory: default settings, ./.bridge
 
 	// A group that does not exist stops bridge run with a clear error.
 	out, err := bridgeCmd(t, home, env, "run", "--once").CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "model package group "+seedGroup) || !strings.Contains(string(out), "BRIDGE_SAGEMAKER_MODEL_PACKAGE_GROUPS") {
 		t.Fatalf("run with a missing group: %v\n%s", err, out)
+	}
+
+	// bridge policy run adds the model package group statements.
+	out, err = bridgeCmd(t, home, env, "policy", "run", "--account", awsfake.DefaultAccount, "--region", "eu-west-1").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), `"arn:aws:sagemaker:eu-west-1:123456789012:model-package/sts-package-group/*"`) ||
+		!strings.Contains(string(out), `"Sid": "BridgeListModelPackages"`) || !strings.Contains(string(out), `"Sid": "ManageSagemakerResources"`) {
+		t.Fatalf("policy run: %v\n%s", err, out)
 	}
 
 	// The training pipeline registers a package.
@@ -181,6 +188,9 @@ func TestSeedFlowOnLocalhost(t *testing.T) {
 	if out, err := bridgeCmd(t, home, env, "models", "approve", seedGroup, "1", "--description", "holdout AUC 0.99").CombinedOutput(); err != nil {
 		t.Fatalf("approve: %v\n%s", err, out)
 	}
+	// The scan interval is an hour: the EventBridge event, forwarded to
+	// the hook, is what makes bridge run act now.
+	postPackageEvent(t, addr, arn, "Approved")
 	endpoint := "http://" + addr + "/endpoints/brdg-" + seedGroup + "-production/invocations"
 	pythontest.WaitFor(t, "production endpoint", 90*time.Second, func() bool {
 		meta, _, _ := fake.PackageMetadata(arn)
@@ -307,6 +317,7 @@ func TestSeedFlowOnLocalhost(t *testing.T) {
 	if out, err := bridgeCmd(t, home, env, "models", "reject", seedGroup, "1").CombinedOutput(); err != nil {
 		t.Fatalf("reject: %v\n%s", err, out)
 	}
+	postPackageEvent(t, addr, arn, "Rejected")
 	pythontest.WaitFor(t, "endpoint removed", 30*time.Second, func() bool {
 		resp, err := http.Post(endpoint, "text/csv", strings.NewReader("0.5,0.1"))
 		if err != nil {
@@ -314,5 +325,30 @@ func TestSeedFlowOnLocalhost(t *testing.T) {
 		}
 		resp.Body.Close()
 		return resp.StatusCode == http.StatusNotFound
+	})
+}
+
+// postPackageEvent posts an EventBridge "SageMaker Model Package State
+// Change" event, as an API destination forwards it, to /hooks/registry.
+func postPackageEvent(t *testing.T, addr, arn, status string) {
+	t.Helper()
+	event := map[string]any{
+		"version": "0", "id": "3c6a8d6e-2b1f-4d7e-9b0a-5f1e2d3c4b5a", "detail-type": "SageMaker Model Package State Change",
+		"source": "aws.sagemaker", "account": awsfake.DefaultAccount, "time": time.Now().UTC().Format(time.RFC3339),
+		"region": awsfake.DefaultRegion, "resources": []string{arn},
+		"detail": map[string]any{"ModelPackageGroupName": seedGroup, "ModelPackageVersion": 1, "ModelPackageArn": arn,
+			"ModelApprovalStatus": status, "ModelPackageStatus": "Completed"},
+	}
+	b, _ := json.Marshal(event)
+	pythontest.WaitFor(t, "hook", 30*time.Second, func() bool {
+		resp, err := http.Post("http://"+addr+"/hooks/registry", "application/json", bytes.NewReader(b))
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusAccepted {
+			t.Fatalf("hook answered %d", resp.StatusCode)
+		}
+		return true
 	})
 }

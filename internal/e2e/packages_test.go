@@ -291,14 +291,31 @@ func TestSeedFlowOnLocalhost(t *testing.T) {
 			fmt.Fprintf(&lines, `{"groundTruthData":{"data":%q,"encoding":"CSV"},"eventMetadata":{"eventId":%q},"eventVersion":"0"}`+"\n", label, id)
 		}
 		os.WriteFile(filepath.Join(hour, "6f1c2a9e-seed.jsonl"), lines.Bytes(), 0o644)
+		// An hourly schedule, executed at the end of the hour that holds the
+		// captures and the ground truth.
 		outDir := filepath.Join(t.TempDir(), "out")
-		out, err := bridgeCmd(t, home, env, "monitor", "run", "--type", "model-quality", "--endpoint", ents[0].Name(),
-			"--ground-truth", gt, "--baseline", filepath.Join(base, "baseline"), "--output", outDir,
-			"--problem-type", "BinaryClassification", "--inference-attribute", "0", "-o", "json").CombinedOutput()
-		if err != nil && !tc.violate {
-			t.Fatalf("%s: monitor run: %v\n%s", tc.name, err, out)
+		name := strings.ReplaceAll(tc.name, " ", "-")
+		if out, err := bridgeCmd(t, home, env, "monitor", "schedule", "create", name, "--cron", "0 * * * *", "--type", "model-quality",
+			"--endpoint", ents[0].Name(), "--ground-truth", gt, "--baseline", filepath.Join(base, "baseline"), "--output", outDir,
+			"--problem-type", "BinaryClassification", "--inference-attribute", "0").CombinedOutput(); err != nil {
+			t.Fatalf("%s: schedule create: %v\n%s", tc.name, err, out)
 		}
-		vb, rerr := os.ReadFile(filepath.Join(outDir, "constraint_violations.json"))
+		at := now.Truncate(time.Hour).Add(time.Hour).Format(time.RFC3339)
+		out, err := bridgeCmd(t, home, env, "monitor", "schedule", "run", name, "--now", at).CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s: schedule run: %v\n%s", tc.name, err, out)
+		}
+		var violations []string
+		filepath.Walk(outDir, func(p string, fi os.FileInfo, err error) error {
+			if err == nil && fi.Name() == "constraint_violations.json" {
+				violations = append(violations, p)
+			}
+			return nil
+		})
+		if len(violations) != 1 {
+			t.Fatalf("%s: %d constraint_violations.json files\n%s", tc.name, len(violations), out)
+		}
+		vb, rerr := os.ReadFile(violations[0])
 		if rerr != nil {
 			t.Fatalf("%s: %v\n%s", tc.name, rerr, out)
 		}
@@ -308,6 +325,7 @@ func TestSeedFlowOnLocalhost(t *testing.T) {
 		if err := json.Unmarshal(vb, &v); err != nil {
 			t.Fatal(err)
 		}
+		t.Logf("%s: %s", tc.name, strings.TrimSpace(string(out)))
 		if got := len(v.Violations) > 0; got != tc.violate {
 			t.Fatalf("%s: violations %v, want some: %v\n%s", tc.name, v.Violations, tc.violate, out)
 		}

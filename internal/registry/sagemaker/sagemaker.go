@@ -178,14 +178,22 @@ func (r *Registry) Packages(ctx context.Context, group string) ([]Summary, error
 
 // Versions implements registry.Registry.
 func (r *Registry) Versions(ctx context.Context) ([]model.ModelVersion, error) {
-	groups, err := r.Groups(ctx)
-	if err != nil {
-		return nil, err
+	// Named groups are listed directly (Check verified them at start; a
+	// group deleted since lists no packages); otherwise every group.
+	names := r.set.Groups
+	if len(names) == 0 {
+		groups, err := r.Groups(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, g := range groups {
+			names = append(names, g.Name)
+		}
 	}
 	var out []model.ModelVersion
 	arns := map[model.VersionRef]string{}
-	for _, g := range groups {
-		pkgs, err := r.Packages(ctx, g.Name)
+	for _, g := range names {
+		pkgs, err := r.Packages(ctx, g)
 		if err != nil {
 			return nil, err
 		}

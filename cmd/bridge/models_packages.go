@@ -74,7 +74,7 @@ func setApproval(cmd *cobra.Command, args []string, status string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(cmd.OutOrStdout(), "%s %s version %d (%s)\n", map[string]string{regsm.Approved: "Approved", regsm.Rejected: "Rejected"}[status], args[0], v, arn)
+	fmt.Fprintf(cmd.OutOrStdout(), "%s %s version %d (%s)\n", status, args[0], v, arn)
 	return nil
 }
 

@@ -66,9 +66,9 @@ y = (X[:, 0] > X[:, 1]).astype(int)
 joblib.dump(LogisticRegression(C=100).fit(X, y), sys.argv[1])
 `
 
-// seedTarball trains the model and packs model.tar.gz: model.joblib and
-// code/inference.py.
-func seedTarball(t *testing.T, py string) []byte {
+// seedTarball trains the model and packs model.tar.gz: model.joblib, and
+// code/inference.py when withScript.
+func seedTarball(t *testing.T, py string, withScript bool) []byte {
 	t.Helper()
 	dir := t.TempDir()
 	script := filepath.Join(dir, "train.py")
@@ -87,6 +87,9 @@ func seedTarball(t *testing.T, py string) []byte {
 		name string
 		data []byte
 	}{{"model.joblib", joblibBytes}, {"code/inference.py", []byte(seedInference)}} {
+		if !withScript && f.name != "model.joblib" {
+			continue
+		}
 		tw.WriteHeader(&tar.Header{Name: f.name, Mode: 0o644, Size: int64(len(f.data)), Typeflag: tar.TypeReg})
 		tw.Write(f.data)
 	}
@@ -147,7 +150,7 @@ func TestSeedFlowOnLocalhost(t *testing.T) {
 	if _, err := admin.CreateModelPackageGroup(ctx, &sm.CreateModelPackageGroupInput{ModelPackageGroupName: aws.String(seedGroup)}); err != nil {
 		t.Fatal(err)
 	}
-	fake.PlantObject(awsfake.DefaultRegion, seedBucket, "sts/model/model.tar.gz", seedTarball(t, py))
+	fake.PlantObject(awsfake.DefaultRegion, seedBucket, "sts/model/model.tar.gz", seedTarball(t, py, true))
 	pkg, err := admin.CreateModelPackage(ctx, &sm.CreateModelPackageInput{
 		ModelPackageGroupName: aws.String(seedGroup),
 		InferenceSpecification: &smtypes.InferenceSpecification{
@@ -331,12 +334,50 @@ func TestSeedFlowOnLocalhost(t *testing.T) {
 		}
 	}
 
+	// A second package, model.joblib only, waits for approval: Staging
+	// serves it with the container's default input and output functions
+	// (CSV in, JSON out by default).
+	fake.PlantObject(awsfake.DefaultRegion, seedBucket, "sts/model-2/model.tar.gz", seedTarball(t, py, false))
+	pkg2, err := admin.CreateModelPackage(ctx, &sm.CreateModelPackageInput{
+		ModelPackageGroupName: aws.String(seedGroup),
+		InferenceSpecification: &smtypes.InferenceSpecification{
+			Containers: []smtypes.ModelPackageContainerDefinition{{
+				Image:        aws.String("683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"),
+				ModelDataUrl: aws.String("s3://" + seedBucket + "/sts/model-2/model.tar.gz"),
+			}},
+			SupportedContentTypes: []string{"text/csv"}, SupportedResponseMIMETypes: []string{"application/json"},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	postPackageEvent(t, addr, aws.ToString(pkg2.ModelPackageArn), "PendingManualApproval")
+	staging := "http://" + addr + "/endpoints/brdg-" + seedGroup + "-staging/invocations"
+	var answer string
+	pythontest.WaitFor(t, "staging endpoint", 90*time.Second, func() bool {
+		resp, err := http.Post(staging, "text/csv", strings.NewReader("0.9,0.1\n0.1,0.9\n"))
+		if err != nil {
+			return false
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		answer = resp.Header.Get("Content-Type") + " " + strings.TrimSpace(string(b))
+		return resp.StatusCode == 200
+	})
+	if answer != "application/json [1, 0]" {
+		t.Fatalf("staging answered %q", answer)
+	}
+	out, err = bridgeCmd(t, home, env, "models", "list", "-o", "json").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), `"Production": 1`) || !strings.Contains(string(out), `"Staging": 2`) || !strings.Contains(string(out), `"Latest": 2`) {
+		t.Fatalf("models list: %v\n%s", err, out)
+	}
+
 	// Rejecting the package takes its endpoint down.
 	if out, err := bridgeCmd(t, home, env, "models", "reject", seedGroup, "1").CombinedOutput(); err != nil {
 		t.Fatalf("reject: %v\n%s", err, out)
 	}
 	postPackageEvent(t, addr, arn, "Rejected")
-	pythontest.WaitFor(t, "endpoint removed", 30*time.Second, func() bool {
+	pythontest.WaitFor(t, "production endpoint removed", 30*time.Second, func() bool {
 		resp, err := http.Post(endpoint, "text/csv", strings.NewReader("0.5,0.1"))
 		if err != nil {
 			return false
@@ -344,6 +385,11 @@ func TestSeedFlowOnLocalhost(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode == http.StatusNotFound
 	})
+	if resp, err := http.Post(staging, "text/csv", strings.NewReader("0.9,0.1")); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("staging after rejecting version 1: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
+	}
 }
 
 // postPackageEvent posts an EventBridge "SageMaker Model Package State

@@ -21,6 +21,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	sm "github.com/aws/aws-sdk-go-v2/service/sagemaker"
@@ -287,6 +288,9 @@ func (r *Registry) DownloadURI(ctx context.Context, ref model.VersionRef) (strin
 	return r.ARN(ctx, ref)
 }
 
+// maxPropertyLen is SageMaker's limit on a CustomerMetadataProperties value.
+const maxPropertyLen = 256
+
 // SetVersionTag implements registry.Registry: the tag becomes a
 // CustomerMetadataProperties entry of the package.
 func (r *Registry) SetVersionTag(ctx context.Context, ref model.VersionRef, key, value string) error {
@@ -294,8 +298,12 @@ func (r *Registry) SetVersionTag(ctx context.Context, ref model.VersionRef, key,
 	if err != nil {
 		return err
 	}
-	if len(value) > 256 {
-		value = value[:253] + "..." // the property limit
+	if len(value) > maxPropertyLen {
+		cut := maxPropertyLen - 3
+		for cut > 0 && !utf8.RuneStart(value[cut]) {
+			cut--
+		}
+		value = value[:cut] + "..."
 	}
 	if _, err := r.api.UpdateModelPackage(ctx, &sm.UpdateModelPackageInput{ModelPackageArn: aws.String(arn),
 		CustomerMetadataProperties: map[string]string{key: value}}); err != nil {

@@ -75,7 +75,11 @@ func (c Config) Registry() (RegistrySettings, error) {
 		}
 		s.Groups = append(s.Groups, g)
 	}
-	rules, err := ParseSlotRules(c.Get(EnvPackageSlots, DefaultPackageSlot))
+	slots := c.Get(EnvPackageSlots, "")
+	if strings.TrimSpace(slots) == "" {
+		slots = DefaultPackageSlot
+	}
+	rules, err := ParseSlotRules(slots)
 	if err != nil {
 		return s, fmt.Errorf("%s: %w", EnvPackageSlots, err)
 	}

@@ -90,6 +90,9 @@ func TestSageMakerPackageCommands(t *testing.T) {
 	if c, _ := f.ModelContainer("brdg-churn-1"); c["ModelPackageName"] != arn {
 		t.Fatalf("brdg-churn-1 container %v", c)
 	}
+	if out, err := cli(t, "plan"); err != nil {
+		t.Fatalf("plan after convergence: %v\n%s", err, out)
+	}
 	out, err := cli(t, "models", "show", "churn")
 	if err != nil || !strings.Contains(out, "Approved") || !strings.Contains(out, "Latest,Production") && !strings.Contains(out, "Production,Latest") {
 		t.Fatalf("models show: %v\n%s", err, out)

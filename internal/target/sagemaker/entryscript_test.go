@@ -21,7 +21,9 @@ import (
 
 type fixedDir string
 
-func (d fixedDir) Fetch(context.Context, model.VersionRef, string) (string, error) { return string(d), nil }
+func (d fixedDir) Fetch(context.Context, model.VersionRef, string) (string, error) {
+	return string(d), nil
+}
 
 // containerDriver calls the entry script as SageMaker's scikit-learn
 // container does: model_fn on the model directory, then input_fn,

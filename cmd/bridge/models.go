@@ -304,6 +304,12 @@ var modelsListCmd = &cobra.Command{
   bridge models list --filter "name LIKE 'iris%'" -o json`,
 	Args: cobra.NoArgs,
 	RunE: func(cmd *cobra.Command, args []string) error {
+		if r, ok, err := packageRegistry(cmd); ok || err != nil {
+			if err != nil {
+				return err
+			}
+			return listPackageGroups(cmd, r)
+		}
 		c := modelsClient()
 		ms, err := c.AllRegisteredModels(cmd.Context(), mlflow.SearchOptions{Filter: modelsFlags.filter, MaxResults: 1000})
 		if err != nil {
@@ -348,6 +354,12 @@ var modelsShowCmd = &cobra.Command{
   bridge models show iris -o json | jq '.model_versions[] | select(.current_stage == "Production")'`,
 	Args: cobra.ExactArgs(1),
 	RunE: func(cmd *cobra.Command, args []string) error {
+		if r, ok, err := packageRegistry(cmd); ok || err != nil {
+			if err != nil {
+				return err
+			}
+			return showPackageGroup(cmd, r, args[0])
+		}
 		ctx := cmd.Context()
 		c := modelsClient()
 		m, err := c.GetRegisteredModel(ctx, args[0])

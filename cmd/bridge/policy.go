@@ -67,6 +67,9 @@ flags no AWS call is made.`,
 		if err != nil {
 			return err
 		}
+		if doc, err = withPackageGroupStatements(doc, args[0], account, region); err != nil {
+			return err
+		}
 		_, err = fmt.Fprint(cmd.OutOrStdout(), doc)
 		return err
 	},

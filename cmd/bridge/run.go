@@ -126,9 +126,10 @@ type app struct {
 // what later steps need (the registry and the target).
 func newApp(ctx context.Context, c config.Config, o appOptions) (a *app, err error) {
 	a = &app{cfg: c, metrics: newMetrics(), done: make(chan struct{})}
+	built := a // the error returns below set a to nil
 	defer func() {
 		if err != nil {
-			a.shutdown(context.Background())
+			built.shutdown(context.Background())
 		}
 	}()
 	reg, st, closeReg, err := openRegistry(ctx, c)
@@ -144,7 +145,7 @@ func newApp(ctx context.Context, c config.Config, o appOptions) (a *app, err err
 	}
 	a.closers = append(a.closers, func(context.Context) error { stopMonitoring(); return nil })
 
-	tgt, err := newTarget(ctx, c, newFetcher(c, st), a.metrics, sink)
+	tgt, err := newTarget(ctx, c, newFetcher(c, st, reg), a.metrics, sink)
 	if err != nil {
 		return nil, err
 	}

@@ -30,6 +30,11 @@ const registryTimeout = 30 * time.Second
 // BRIDGE_HOME (returned as st too, so callers can serve its API; nil
 // otherwise). close releases it.
 func openRegistry(ctx context.Context, c config.Config) (reg registry.Registry, st *store.Store, close func(), err error) {
+	if rs, err := c.Registry(); err != nil {
+		return nil, nil, nil, err
+	} else if rs.Kind == config.RegistrySageMaker {
+		return openPackageRegistry(ctx, c, rs)
+	}
 	if c.MLflowURI != "" {
 		return mlflow.NewClient(c.MLflowURI, c.RegistryToken, &http.Client{Timeout: registryTimeout}), nil, func() {}, nil
 	}
@@ -43,8 +48,11 @@ func openRegistry(ctx context.Context, c config.Config) (reg registry.Registry, 
 // newFetcher returns the artifact fetcher for the configuration: the model
 // cache in BRIDGE_MODEL_CACHE_PATH, mlflow-artifacts:/ served by the
 // embedded store's artifact directory or the MLflow server.
-func newFetcher(c config.Config, st *store.Store) *artifact.Fetcher {
+func newFetcher(c config.Config, st *store.Store, reg registry.Registry) *artifact.Fetcher {
 	o := artifact.Options{CacheDir: c.ModelCache, TrackingURI: c.MLflowURI, Token: c.RegistryToken}
+	if pr, ok := reg.(artifact.PackageResolver); ok {
+		o.Packages = pr // SageMaker model packages (BRIDGE_REGISTRY=sagemaker)
+	}
 	if st != nil {
 		o.LocalArtifactRoot = st.ArtifactRoot()
 	}

@@ -69,6 +69,9 @@ type Options struct {
 	LocalArtifactRoot string
 	// S3 configures s3:// sources.
 	S3 S3Options
+	// Packages resolves SageMaker model package ARNs (modelpackage.go);
+	// nil means they are refused.
+	Packages PackageResolver
 	// Limits bound the size and file count of one artifact.
 	Limits Limits
 	// HTTPClient is used for the MLflow API; nil means a client with a
@@ -270,6 +273,11 @@ func (f *Fetcher) materialize(ctx context.Context, source, dst string, b *budget
 		return f.materialize(ctx, uri, dst, b, depth+1)
 	case "s3", "s3a", "s3n":
 		return f.fromS3(ctx, source, dst, b)
+	case "arn":
+		if IsModelPackageARN(source) {
+			return f.fromModelPackage(ctx, source, dst, b, depth)
+		}
+		return fmt.Errorf("unsupported artifact source %s: of ARNs, only SageMaker model package versions are", source)
 	default:
 		return fmt.Errorf("unsupported artifact source scheme %q in %s: use a local path, file://, mlflow-artifacts:/, runs:/, models:/ or s3://", scheme, source)
 	}

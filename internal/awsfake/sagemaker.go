@@ -67,6 +67,7 @@ type sagemakerState struct {
 	configs   map[string]*smConfig
 	endpoints map[string]*smEndpoint
 	seq       int
+	packages  *packageState // model registry (modelpackages.go)
 }
 
 func (st *sagemakerState) init() {
@@ -118,6 +119,10 @@ func (p sagemakerProtocol) operation(rc *reqCtx) (string, *apiError) {
 		rc.authz(action, name("ResourceArn"))
 		return op, errorf(400, "ValidationException", "awsfake: %s is not emulated", op)
 	default:
+		if packageOps[op] {
+			p.packageAuthz(rc, op, req)
+			return op, nil
+		}
 		rc.authz(action, "*")
 		return op, errorf(400, "UnknownOperationException", "awsfake: operation %s is not emulated", op)
 	}
@@ -236,8 +241,11 @@ func (p sagemakerProtocol) handle(rc *reqCtx) response {
 	case "ListModels", "ListEndpointConfigs", "ListEndpoints":
 		out, err = p.list(rc, req)
 	default:
-		if pipelineOps[rc.call.Operation] {
+		switch {
+		case pipelineOps[rc.call.Operation]:
 			out, err = p.handlePipeline(rc, req, now)
+		case packageOps[rc.call.Operation]:
+			out, err = p.handlePackage(rc, req, now)
 		}
 	}
 	if err != nil {
@@ -260,10 +268,19 @@ func (p sagemakerProtocol) createModel(rc *reqCtx, req map[string]any, now time.
 		return nil, validationf("Could not assume role %s. Please ensure that the role exists and allows principal 'sagemaker.amazonaws.com' to assume the role.", role)
 	}
 	container, _ := req["PrimaryContainer"].(map[string]any)
+	if cs, _ := req["Containers"].([]any); container == nil && len(cs) == 1 {
+		container, _ = cs[0].(map[string]any)
+	}
 	if container == nil {
 		return nil, validationf("Either PrimaryContainer or Containers must be specified.")
 	}
 	image, _ := container["Image"].(string)
+	if pkgName, _ := container["ModelPackageName"].(string); pkgName != "" {
+		var aerr *apiError
+		if container, image, aerr = p.modelFromPackage(pkgName); aerr != nil {
+			return nil, aerr
+		}
+	}
 	if image == "" {
 		return nil, validationf("PrimaryContainer.Image must be specified.")
 	}

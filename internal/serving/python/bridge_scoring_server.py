@@ -116,6 +116,8 @@ def load_model(model_dir, mlmodel):
     pyfunc = flavors.get("python_function") or {}
     columns = _signature_columns(mlmodel)
     loader = pyfunc.get("loader_module", "")
+    if "sagemaker_sklearn" in flavors:
+        return SageMakerModel(model_dir, flavors["sagemaker_sklearn"])
     if "sklearn" in flavors and loader in ("", "mlflow.sklearn"):
         conf = flavors["sklearn"]
         _add_code_paths(model_dir, conf)
@@ -304,6 +306,117 @@ def encode_predictions(pred):
     return json.dumps({"predictions": out}).encode("utf-8")
 
 
+
+# ---------------------------------------------------------------- SageMaker
+
+
+class SageMakerModel(object):
+    """A model in SageMaker's scikit-learn inference layout (an unpacked
+    model.tar.gz), served as SageMaker's scikit-learn container serves it: the
+    entry script's model_fn(model_dir), input_fn(body, content_type),
+    predict_fn(data, model) and output_fn(prediction, accept) (or
+    transform_fn(model, body, content_type, accept)), each defaulting to the
+    container's own. Bridge adds one default: without model_fn, model.joblib
+    (or model.pkl) is loaded with joblib.
+
+    conf is the MLmodel flavor Bridge wrote for the layout: entry_point,
+    model_file, content_types (the package's SupportedContentTypes; others
+    get 415) and default_accept (SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT, else
+    application/json)."""
+
+    def __init__(self, model_dir, conf):
+        self.content_types = [c.lower() for c in conf.get("content_types") or []]
+        self.default_accept = conf.get("default_accept") or "application/json"
+        mod = None
+        entry = conf.get("entry_point")
+        if entry:
+            import importlib.util
+
+            path = os.path.join(model_dir, entry)
+            sys.path.insert(0, os.path.dirname(path))
+            spec = importlib.util.spec_from_file_location(os.path.splitext(os.path.basename(path))[0], path)
+            mod = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(mod)
+
+        def user(name):
+            f = getattr(mod, name, None) if mod is not None else None
+            return f if callable(f) else None
+
+        model_fn = user("model_fn")
+        if model_fn is not None:
+            self.model = model_fn(model_dir)
+        elif conf.get("model_file"):
+            import joblib
+
+            self.model = joblib.load(os.path.join(model_dir, conf["model_file"]))
+        else:
+            raise ValueError("the entry script %s defines no model_fn and there is no model.joblib" % entry)
+        self.transform_fn = user("transform_fn")
+        if self.transform_fn is not None and any(user(n) for n in ("input_fn", "predict_fn", "output_fn")):
+            raise ValueError("the entry script defines transform_fn and input_fn/predict_fn/output_fn: define one or the other")
+        self.input_fn = user("input_fn") or sm_default_input_fn
+        self.predict_fn = user("predict_fn") or sm_default_predict_fn
+        self.output_fn = user("output_fn") or sm_default_output_fn
+        self.columns = None
+
+    def invoke(self, body, ctype, accept):
+        """Returns (status, body bytes, content type)."""
+        if self.content_types and ctype not in self.content_types:
+            return 415, ("unsupported content type %r: this model package accepts %s" % (ctype, ", ".join(self.content_types))).encode("utf-8"), "text/plain"
+        if not accept or accept == "*/*":
+            accept = self.default_accept
+        data = body.decode("utf-8") if ctype in SM_UTF8_TYPES else body
+        if self.transform_fn is not None:
+            out = self.transform_fn(self.model, data, ctype, accept)
+        else:
+            out = self.output_fn(self.predict_fn(self.input_fn(data, ctype), self.model), accept)
+        if isinstance(out, tuple):  # (body, content type), as some containers allow
+            out, accept = out[0], out[1]
+        if isinstance(out, str):
+            out = out.encode("utf-8")
+        return 200, bytes(out), accept
+
+
+SM_UTF8_TYPES = ("application/json", "text/csv", "text/plain")
+
+
+class SageMakerUnsupported(Exception):
+    pass
+
+
+def sm_default_input_fn(data, content_type):
+    if content_type == "text/csv":
+        arr = np.genfromtxt(io.StringIO(data), delimiter=",", dtype=float)
+    elif content_type == "application/json":
+        arr = np.array(json.loads(data))
+    elif content_type == "application/x-npy":
+        arr = np.load(io.BytesIO(data), allow_pickle=False)
+    else:
+        raise SageMakerUnsupported("content type %s is not supported by this model" % content_type)
+    if arr.ndim == 1:
+        arr = arr.reshape(1, -1)
+    return arr.astype(np.float32) if content_type in SM_UTF8_TYPES else arr
+
+
+def sm_default_predict_fn(data, model):
+    return model.predict(data)
+
+
+def sm_default_output_fn(prediction, accept):
+    arr = np.asarray(prediction)
+    if accept == "application/json":
+        return json.dumps(to_jsonable(arr)), accept
+    if accept == "text/csv":
+        buf = io.StringIO()
+        np.savetxt(buf, arr, delimiter=",", fmt="%s")
+        return buf.getvalue(), accept
+    if accept == "application/x-npy":
+        buf = io.BytesIO()
+        np.save(buf, arr)
+        return buf.getvalue(), accept
+    raise SageMakerUnsupported("accept type %s is not supported by this model" % accept)
+
+
 # ---------------------------------------------------------------- HTTP
 
 
@@ -361,6 +474,17 @@ def make_handler(model):
             body = self.rfile.read(n)
             parts = (self.headers.get("Content-Type") or "application/json").split(";")
             ctype = parts[0].strip().lower()
+            if isinstance(model, SageMakerModel):
+                accept = (self.headers.get("Accept") or "").split(",")[0].split(";")[0].strip().lower()
+                try:
+                    status, out, otype = model.invoke(body, ctype, accept)
+                except SageMakerUnsupported as e:
+                    status, out, otype = 415, str(e).encode("utf-8"), "text/plain"
+                except Exception as e:
+                    log("invocation failed: %s" % traceback.format_exc())
+                    status, out, otype = 400, ("model error: %s" % e).encode("utf-8"), "text/plain"
+                self._send(status, out, otype)
+                return
             params = dict(
                 (k.strip().lower(), v.strip().lower()) for k, _, v in (p.partition("=") for p in parts[1:]) if k.strip()
             )
@@ -528,7 +652,8 @@ def main(argv=None):
         if args.ready_fd >= 0:
             os.write(args.ready_fd, b"warm\n")
         wait_for_assignment(args)
-    if use_mlflow:
+    flavors = json.loads(os.environ.get("BRIDGE_MLMODEL_JSON") or "{}").get("flavors") or {}
+    if use_mlflow and "sagemaker_sklearn" not in flavors:  # MLflow cannot load SageMaker layouts
         log("serving %s with MLflow's scoring server" % args.model_dir)
         serve_mlflow(args.model_dir, sock, args.ready_fd)
         return

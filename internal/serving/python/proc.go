@@ -73,6 +73,12 @@ func fileName(name string, version int) string {
 
 func newProc(opts Options, spec serving.LoadSpec, env environment, script, mlmodel string, sp *spare) (*proc, error) {
 	base := fileName(spec.Name, spec.Version)
+	// Absolute: a pre-started server runs in opts.Home, not in Bridge's
+	// working directory, and opens the log itself.
+	logDir, err := filepath.Abs(spec.LogDir)
+	if err != nil {
+		return nil, err
+	}
 	p := &proc{
 		opts:    opts,
 		spec:    spec,
@@ -80,7 +86,7 @@ func newProc(opts Options, spec serving.LoadSpec, env environment, script, mlmod
 		script:  script,
 		mlmodel: mlmodel,
 		log:     opts.Logger.With("component", "python", "model", spec.Name, "version", spec.Version),
-		logPath: filepath.Join(spec.LogDir, base+".log"),
+		logPath: filepath.Join(logDir, base+".log"),
 		pidPath: filepath.Join(opts.Home, "run", base+".pid"),
 		done:    make(chan struct{}),
 		state:   stateStarting,
@@ -106,7 +112,6 @@ func newProc(opts Options, spec serving.LoadSpec, env environment, script, mlmod
 			return nil, err
 		}
 	}
-	var err error
 	p.logFile, err = os.OpenFile(p.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		p.listener.Close()

@@ -65,6 +65,7 @@ var defaultRuntime = New(Options{})
 func init() {
 	serving.Register("python_function", Priority, defaultRuntime)
 	serving.Register("sklearn", Priority, defaultRuntime)
+	serving.Register("sagemaker_sklearn", Priority, defaultRuntime)
 }
 
 // Default returns the runtime this package registers (configured from the

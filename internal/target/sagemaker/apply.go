@@ -12,6 +12,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -23,6 +24,7 @@ import (
 	sm "github.com/aws/aws-sdk-go-v2/service/sagemaker"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
 
+	"github.com/bridgeops/bridge/internal/artifact"
 	"github.com/bridgeops/bridge/internal/model"
 	"github.com/bridgeops/bridge/internal/sgname"
 	"github.com/bridgeops/bridge/internal/target"
@@ -34,10 +36,10 @@ import (
 // creates the SageMaker model brdg-<model>-<version>. An existing model is
 // left alone.
 func (t *Target) CreateVersion(ctx context.Context, v target.VersionSpec) error {
-	name := sgname.Model(v.Ref)
-	if t.set.Image == "" {
-		return fmt.Errorf("%s is not set: build an MLflow serving image into your ECR (see docs/sagemaker.md) and set it to the image URI", EnvImage)
+	if artifact.IsModelPackageARN(v.Source) {
+		return t.createFromPackage(ctx, v)
 	}
+	name := sgname.Model(v.Ref)
 	if _, err := t.sm.DescribeModel(ctx, &sm.DescribeModelInput{ModelName: aws.String(name)}); err == nil {
 		return nil
 	} else if !isNotFound(err) {
@@ -53,19 +55,26 @@ func (t *Target) CreateVersion(ctx context.Context, v target.VersionSpec) error 
 	if err != nil {
 		return err // the fetcher names the version and the source
 	}
-	key := ArtifactKey(v.Ref)
-	if err := t.upload(ctx, dir, key); err != nil {
+	image, imageEnv, extra, err := t.servingImage(dir)
+	if err != nil {
 		return err
 	}
-	env := make(map[string]string, len(t.set.ContainerEnv))
+	key := ArtifactKey(v.Ref)
+	if err := t.upload(ctx, dir, key, extra); err != nil {
+		return err
+	}
+	env := make(map[string]string, len(t.set.ContainerEnv)+len(imageEnv))
 	for k, val := range t.set.ContainerEnv {
+		env[k] = val
+	}
+	for k, val := range imageEnv {
 		env[k] = val
 	}
 	_, err = t.sm.CreateModel(ctx, &sm.CreateModelInput{
 		ModelName:        aws.String(name),
 		ExecutionRoleArn: aws.String(t.roleARN),
 		PrimaryContainer: &smtypes.ContainerDefinition{
-			Image:        aws.String(t.set.Image),
+			Image:        aws.String(image),
 			ModelDataUrl: aws.String("s3://" + t.bucket + "/" + key),
 			Environment:  env,
 		},
@@ -73,19 +82,20 @@ func (t *Target) CreateVersion(ctx context.Context, v target.VersionSpec) error 
 	if err != nil && !isAlreadyExists(err) {
 		return fmt.Errorf("create model %s: %w", name, err)
 	}
-	t.log.Info("created model", "version", v.Ref.String(), "model", name, "artifact", "s3://"+t.bucket+"/"+key)
+	t.log.Info("created model", "version", v.Ref.String(), "model", name, "image", image, "artifact", "s3://"+t.bucket+"/"+key)
 	return nil
 }
 
-// upload packs dir into a temporary model.tar.gz and uploads it.
-func (t *Target) upload(ctx context.Context, dir, key string) error {
+// upload packs dir (plus extra files, by slash-separated path) into a
+// temporary model.tar.gz and uploads it.
+func (t *Target) upload(ctx context.Context, dir, key string, extra map[string][]byte) error {
 	f, err := os.CreateTemp("", "bridge-artifact-*.tar.gz")
 	if err != nil {
 		return fmt.Errorf("pack artifact: %w", err)
 	}
 	defer os.Remove(f.Name())
 	defer f.Close()
-	if err := PackModel(f, dir); err != nil {
+	if err := PackModelWith(f, dir, extra); err != nil {
 		return fmt.Errorf("pack artifact %s: %w", dir, err)
 	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
@@ -104,7 +114,11 @@ func (t *Target) upload(ctx context.Context, dir, key string) error {
 // PackModel writes dir as a gzip-compressed tar with the model's files at
 // its root, the layout SageMaker unpacks into /opt/ml/model. Only regular
 // files and directories are packed; symbolic links are refused.
-func PackModel(w io.Writer, dir string) error {
+func PackModel(w io.Writer, dir string) error { return PackModelWith(w, dir, nil) }
+
+// PackModelWith is PackModel with extra files (slash-separated path →
+// content) added after dir's, e.g. a generated code/inference.py.
+func PackModelWith(w io.Writer, dir string, extra map[string][]byte) error {
 	gz := gzip.NewWriter(w)
 	tw := tar.NewWriter(gz)
 	var paths []string
@@ -148,6 +162,28 @@ func PackModel(w io.Writer, dir string) error {
 			}
 		default:
 			return fmt.Errorf("%s: only regular files and directories can be packed", rel)
+		}
+	}
+	names := make([]string, 0, len(extra))
+	for n := range extra {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	dirs := map[string]bool{}
+	for _, n := range names {
+		if d := path.Dir(n); d != "." && !dirs[d] {
+			dirs[d] = true
+			if fi, err := os.Stat(filepath.Join(dir, filepath.FromSlash(d))); err != nil || !fi.IsDir() {
+				if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: d + "/", Mode: 0o755, ModTime: time.Now()}); err != nil {
+					return err
+				}
+			}
+		}
+		if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: n, Mode: 0o644, Size: int64(len(extra[n])), ModTime: time.Now()}); err != nil {
+			return err
+		}
+		if _, err := tw.Write(extra[n]); err != nil {
+			return err
 		}
 	}
 	if err := tw.Close(); err != nil {

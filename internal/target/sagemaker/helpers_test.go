@@ -142,13 +142,19 @@ func (h *harness) reopen() {
 // open builds a fresh target, as a new Bridge process would.
 func (h *harness) open() *sagemaker.Target {
 	h.t.Helper()
+	return h.openWith(h.fetch)
+}
+
+// openWith builds a fresh target with another fetcher.
+func (h *harness) openWith(fetch target.Fetcher) *sagemaker.Target {
+	h.t.Helper()
 	auth, err := awsauth.FromConfig(h.cfg)
 	if err != nil {
 		h.t.Fatal(err)
 	}
 	auth.MaxBackoff = 2 * time.Millisecond
 	auth.NoRetryQuota = true
-	tgt, err := sagemaker.Open(h.ctx, target.Deps{Config: h.cfg, Fetcher: h.fetch, Metrics: h.metrics}, auth)
+	tgt, err := sagemaker.Open(h.ctx, target.Deps{Config: h.cfg, Fetcher: fetch, Metrics: h.metrics}, auth)
 	if err != nil {
 		h.t.Fatal(err)
 	}

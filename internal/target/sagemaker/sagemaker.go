@@ -8,7 +8,10 @@
 // package iampolicy: Init and Destroy those of the init/destroy policy, the
 // Target methods those of the run policy, plus sts:GetCallerIdentity. So it
 // never tags resources, never reads the role (iam:GetRole) and never touches
-// a resource whose name lacks the "brdg-" prefix.
+// a resource whose name lacks the "brdg-" prefix. Versions that are SageMaker
+// model packages (BRIDGE_REGISTRY=sagemaker) also need
+// sagemaker:DescribeModelPackage, which the registry's policy statements
+// grant (iampolicy.PackageGroupStatements).
 package sagemaker
 
 import (

@@ -766,9 +766,16 @@ func TestConfigErrors(t *testing.T) {
 
 func TestMissingImage(t *testing.T) {
 	h := newHarness(t, harnessOpts{env: map[string]string{sagemaker.EnvImage: ""}})
-	err := h.tgt.CreateVersion(h.ctx, target.VersionSpec{Ref: model.VersionRef{Model: "m", Version: 1}})
-	if err == nil || !strings.Contains(err.Error(), sagemaker.EnvImage) {
+	if err := h.tgt.Init(h.ctx); err != nil {
+		t.Fatal(err)
+	}
+	// A python_function model has no prebuilt image: the error says to set one.
+	err := h.tgt.CreateVersion(h.ctx, target.VersionSpec{Ref: model.VersionRef{Model: "m", Version: 1}, Source: "file:///m"})
+	if err == nil || !strings.Contains(err.Error(), sagemaker.EnvImage) || !strings.Contains(err.Error(), "python_function") {
 		t.Fatalf("create without image: %v", err)
+	}
+	if len(h.fake.Models()) != 0 {
+		t.Fatalf("models created: %v", h.fake.Models())
 	}
 }
 

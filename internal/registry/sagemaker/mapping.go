@@ -1,0 +1,64 @@
+package sagemaker
+
+import (
+	"sort"
+	"time"
+
+	"github.com/bridgeops/bridge/internal/config"
+	"github.com/bridgeops/bridge/internal/model"
+)
+
+// Approval statuses of a model package.
+const (
+	Approved = "Approved"
+	Pending  = "PendingManualApproval"
+	Rejected = "Rejected"
+)
+
+// Summary is one package version of a group, as ListModelPackages reports it.
+type Summary struct {
+	Group       string
+	Version     int
+	ARN         string
+	Approval    string
+	Description string
+	Created     time.Time
+}
+
+// Versions maps one group's packages to registry versions: each slot rule
+// points its slot (as an alias) at the newest package whose approval status
+// matches ("*": any status but Rejected); Rejected packages are never
+// served. Every package comes out in stage Archived, so that only the slot
+// rules decide what is served. meta gives a package's
+// CustomerMetadataProperties (the deploy state tags).
+func Versions(pkgs []Summary, rules []config.SlotRule, meta func(arn string) map[string]string) []model.ModelVersion {
+	sorted := append([]Summary(nil), pkgs...)
+	// Newest first: by version, which SageMaker numbers in creation order
+	// (creation time breaks no ties a version would not).
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Version > sorted[j].Version })
+	slots := make(map[int][]string, len(rules))
+	for _, r := range rules {
+		for _, p := range sorted {
+			if p.Approval == Rejected {
+				continue
+			}
+			if r.Status == "*" || r.Status == p.Approval {
+				slots[p.Version] = append(slots[p.Version], r.Slot)
+				break
+			}
+		}
+	}
+	out := make([]model.ModelVersion, 0, len(sorted))
+	for i := len(sorted) - 1; i >= 0; i-- {
+		p := sorted[i]
+		var tags map[string]string
+		if meta != nil {
+			tags = meta(p.ARN)
+		}
+		out = append(out, model.ModelVersion{
+			Name: p.Group, Version: p.Version, Source: p.ARN, Stage: model.StageArchived,
+			Aliases: slots[p.Version], Tags: tags, Description: p.Description, Created: p.Created, Updated: p.Created,
+		})
+	}
+	return out
+}

@@ -109,6 +109,7 @@ type app struct {
 	target   target.Target
 	loop     *reconcile.Reconciler
 	metrics  *prometheus.Registry
+	ui       http.Handler // the dashboard (ui_wiring.go); nil when off
 
 	routerLn, registryLn net.Listener
 	servers              []served
@@ -237,6 +238,9 @@ func (a *app) listen(o appOptions) error {
 		return fmt.Errorf("listen on %s: %w (pick another address with --addr or PORT)", addr, err)
 	}
 	a.routerLn = ln
+	if err := a.setupUI(o); err != nil {
+		return err
+	}
 	if s, ok := a.target.(addrSetter); ok {
 		s.SetAddr(ln.Addr().String())
 	}
@@ -277,6 +281,7 @@ func (a *app) routerHandler() http.Handler {
 	if r, ok := a.target.(router); ok {
 		r.Handle("POST /hooks/registry", hook)
 		r.Handle("GET /status", status)
+		a.mountUI(r.Handle)
 		return r.Handler()
 	}
 	mux := http.NewServeMux()
@@ -285,6 +290,7 @@ func (a *app) routerHandler() http.Handler {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.metrics, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /healthz", a.serveHealth)
 	mux.HandleFunc("GET /ping", a.serveHealth)
+	a.mountUI(mux.Handle)
 	return mux
 }
 

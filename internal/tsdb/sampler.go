@@ -36,7 +36,8 @@ func NewSampler(db *DB, src prometheus.Gatherer) *Sampler {
 	return &Sampler{db: db, src: src, prev: map[Key]cumulative{}}
 }
 
-// Sample gathers once and records the increments at t. The router's
+// Sample gathers once and records the increments at t, per version and
+// per endpoint (the series with an empty Version: all versions together). The router's
 // counters start at zero with the process, so a series seen for the first
 // time counts from zero.
 func (s *Sampler) Sample(t time.Time) error {
@@ -70,6 +71,7 @@ func (s *Sampler) Sample(t time.Time) error {
 			}
 		}
 	}
+	total := map[Key]Sample{}
 	for k, c := range now {
 		p, seen := s.prev[k]
 		if !seen {
@@ -88,6 +90,22 @@ func (s *Sampler) Sample(t time.Time) error {
 				smp.Latency[i] = v
 			}
 		}
+		s.db.Add(t, k, smp)
+		ek := Key{Model: k.Model, Slot: k.Slot}
+		tot := total[ek]
+		tot.Requests += smp.Requests
+		tot.Errors += smp.Errors
+		if len(smp.Latency) > 0 {
+			if tot.Latency == nil {
+				tot.Latency = make([]float64, len(smp.Latency))
+			}
+			for i, v := range smp.Latency {
+				tot.Latency[i] += v
+			}
+		}
+		total[ek] = tot
+	}
+	for k, smp := range total {
 		s.db.Add(t, k, smp)
 	}
 	s.prev = now

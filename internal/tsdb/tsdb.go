@@ -75,6 +75,10 @@ type Point struct {
 type Event struct {
 	T    time.Time
 	Text string
+	// State is what the endpoint looked like after the event (its
+	// versions and weights), so a restarted process can tell whether it
+	// changed while it was down.
+	State string
 }
 
 // Sample is what one observation adds to a series: counts since the
@@ -358,7 +362,8 @@ func (db *DB) Series(k Key, r Range) ([]Point, error) {
 	return out, nil
 }
 
-// Versions lists the versions with a series behind an endpoint, sorted.
+// Versions lists the versions with a series behind an endpoint, sorted;
+// the endpoint's own series (all versions) is the empty version.
 func (db *DB) Versions(model, slot string) []string {
 	db.mu.RLock()
 	defer db.mu.RUnlock()
@@ -382,6 +387,17 @@ func (db *DB) AddEvent(model, slot string, e Event) {
 		ev = append([]Event(nil), ev[len(ev)-db.opts.MaxEvents:]...)
 	}
 	db.events[k] = ev
+}
+
+// LastEvent returns an endpoint's newest event.
+func (db *DB) LastEvent(model, slot string) (Event, bool) {
+	db.mu.RLock()
+	defer db.mu.RUnlock()
+	ev := db.events[endpoint{model, slot}]
+	if len(ev) == 0 {
+		return Event{}, false
+	}
+	return ev[len(ev)-1], true
 }
 
 // Events returns an endpoint's events, oldest first.

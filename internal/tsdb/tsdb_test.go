@@ -136,6 +136,10 @@ func TestSamplerReadsRouterMetrics(t *testing.T) {
 	if len(pts) != 2 || pts[0].Requests != 7 || pts[0].Errors != 2 || pts[1].Requests != 3 || pts[1].Errors != 0 {
 		t.Fatalf("points = %+v", pts)
 	}
+	all, _ := db.Series(Key{"iris", "Production", ""}, Hour)
+	if len(all) != 2 || all[0].Requests != 7 || all[1].Requests != 3 {
+		t.Fatalf("endpoint series = %+v", all)
+	}
 	if pts[0].P50 <= 0.0025 || pts[0].P50 > 0.005 {
 		t.Fatalf("p50 = %v, want within (0.0025, 0.005]", pts[0].P50)
 	}

@@ -254,6 +254,16 @@ func (u *UI) endpoint(w http.ResponseWriter, r *http.Request) {
 		}
 		d.Captures = caps
 	}
+	for _, c := range d.Captures {
+		if c.Input != "" && !strings.HasSuffix(c.Input, " …") && strings.HasPrefix(d.URL, "http") {
+			ct := c.InputContentType
+			if ct == "" {
+				ct = "application/json"
+			}
+			d.Curl = "curl -s '" + strings.ReplaceAll(d.URL, "'", `'\''`) + "' -H 'Content-Type: " + strings.ReplaceAll(ct, "'", "") + "' --data-binary '" + strings.ReplaceAll(c.Input, "'", `'\''`) + "'"
+			break
+		}
+	}
 	for i, j := 0, len(d.Events)-1; i < j; i, j = i+1, j-1 {
 		d.Events[i], d.Events[j] = d.Events[j], d.Events[i]
 	}

@@ -95,6 +95,7 @@ func newReadOnlyUI(ctx context.Context, c config.Config, addr, bridge string) (*
 		Status:   remoteStatus{addr: runAddr(c, bridge), reg: reg, t: t},
 		Registry: reg,
 		Series:   &tsdb.Follower{Path: s.SeriesPath, Every: 5 * time.Second},
+		Refresh:  s.Refresh,
 		ReadOnly: "bridge ui is read-only; actions are on bridge run's dashboard (/ui/ on its router address)",
 	}
 	if wc, _, err := captureConfig(nil); err == nil {

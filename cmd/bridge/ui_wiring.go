@@ -46,6 +46,7 @@ func (a *app) setupUI(o appOptions) error {
 		Series:   db,
 		Actions:  registryActions{url: a.RegistryURL, token: a.cfg.RegistryToken},
 		Token:    a.cfg.RegistryToken,
+		Refresh:  s.Refresh,
 	}
 	if wc, _, err := captureConfig(o.Cmd); err == nil {
 		opts.Captures = ui.CaptureDir{Root: wc.Root}

@@ -18,6 +18,9 @@ type UISettings struct {
 	// SampleInterval is how often the router's metrics are sampled into it
 	// (BRIDGE_UI_SAMPLE_INTERVAL_S, default 10).
 	SampleInterval time.Duration
+	// Refresh is how often open pages refresh themselves
+	// (BRIDGE_UI_REFRESH_S, default 5).
+	Refresh time.Duration
 }
 
 // UI reads the dashboard's settings.
@@ -32,5 +35,10 @@ func (c Config) UI() (UISettings, error) {
 		return s, fmt.Errorf("BRIDGE_UI_SAMPLE_INTERVAL_S=%q: want seconds between 0 and 60", c.Get("BRIDGE_UI_SAMPLE_INTERVAL_S", ""))
 	}
 	s.SampleInterval = time.Duration(secs * float64(time.Second))
+	secs, err = strconv.ParseFloat(c.Get("BRIDGE_UI_REFRESH_S", "5"), 64)
+	if err != nil || secs < 0.5 {
+		return s, fmt.Errorf("BRIDGE_UI_REFRESH_S=%q: want at least 0.5 seconds", c.Get("BRIDGE_UI_REFRESH_S", ""))
+	}
+	s.Refresh = time.Duration(secs * float64(time.Second))
 	return s, nil
 }

@@ -66,7 +66,10 @@ type chart struct {
 	Y         [][]*float64 `json:"y"`
 	Marks     []mark       `json:"marks,omitempty"`
 	Threshold *float64     `json:"threshold,omitempty"`
-	Points    int          `json:"points"` // non-null y values, for tests and empty states
+	// XMin and XMax fix the x range (unix seconds) when set.
+	XMin   int64 `json:"xmin,omitempty"`
+	XMax   int64 `json:"xmax,omitempty"`
+	Points int   `json:"points"` // non-null y values, for tests and empty states
 }
 
 type mark struct {
@@ -113,9 +116,19 @@ func endpointCharts(src Series, m, s string, rg tsdb.Range, events []tsdb.Event,
 			marks = append(marks, mark{e.T.Unix(), e.Text})
 		}
 	}
-	traffic := chart{ID: "traffic", Title: "Requests/s", Unit: "req/s", X: x, Marks: marks}
-	errs := chart{ID: "errors", Title: "Error rate", Unit: "%", X: x, Marks: marks}
-	lat := chart{ID: "latency", Title: "Latency p50 / p99", Unit: "ms", X: x, Marks: marks}
+	// The x range is the requested one, or less when the history is
+	// shorter (from one step before the first point).
+	xmin := from.Unix()
+	if len(x) > 0 && x[0]-int64(step.Seconds()) > xmin {
+		xmin = x[0] - int64(step.Seconds())
+	}
+	for _, m := range marks {
+		xmin = min(xmin, m.T-int64(step.Seconds()))
+	}
+	xmin = max(xmin, from.Unix())
+	traffic := chart{ID: "traffic", Title: "Requests/s", Unit: "req/s", X: x, Marks: marks, XMin: xmin, XMax: now.Unix()}
+	errs := chart{ID: "errors", Title: "Error rate", Unit: "%", X: x, Marks: marks, XMin: xmin, XMax: now.Unix()}
+	lat := chart{ID: "latency", Title: "Latency p50 / p99", Unit: "ms", X: x, Marks: marks, XMin: xmin, XMax: now.Unix()}
 	for _, v := range keep {
 		req, er, p50, p99 := nulls(len(x)), nulls(len(x)), nulls(len(x)), nulls(len(x))
 		for _, p := range series[v] {

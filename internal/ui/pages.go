@@ -178,7 +178,11 @@ func (row *overviewRow) fillStats(pts []tsdb.Point, now time.Time) {
 	for i, p := range pts {
 		ts[i] = p.T
 	}
+	// An hour, or less when the history is shorter.
 	from := now.Add(-time.Hour)
+	if first := pts[0].T.Add(-time.Minute); first.After(from) {
+		from = first
+	}
 	row.Spark = [4]spark{sparkline(ts, req, from, now, false), sparkline(ts, errRate, from, now, false), sparkline(ts, p50, from, now, true), sparkline(ts, p99, from, now, true)}
 }
 

@@ -65,7 +65,7 @@
         width: Math.max(280, fig.clientWidth - 24),
         height: 200,
         series: series,
-        scales: { x: { time: true }, y: scaleY },
+        scales: { x: c.xmax ? { time: true, range: [c.xmin, c.xmax] } : { time: true }, y: scaleY },
         axes: [{}, { size: 56 }],
         plugins: [marksPlugin(c.marks, c.threshold)],
         legend: { live: true }

@@ -175,7 +175,9 @@ func TestDashboardInBrowser(t *testing.T) {
 	chrome := chromiumPath(t)
 	b, env := startUIBridge(t)
 	tStart := time.Now()
-	defer func() { t.Logf("browser test took %s after bridge demo started", time.Since(tStart).Round(time.Millisecond)) }()
+	defer func() {
+		t.Logf("browser test took %s after bridge demo started", time.Since(tStart).Round(time.Millisecond))
+	}()
 
 	// A model whose name, description and tags are HTML.
 	modelDir := runLinearDir(t, 2)
@@ -399,7 +401,6 @@ func TestDashboardInBrowser(t *testing.T) {
 	do("open sign-in", chromedp.Click(chromedp.CSS(`a[href^="/ui/login"]`)), chromedp.WaitVisible(chromedp.CSS(`input[name="token"]`)))
 	do("sign in", chromedp.SendKeys(chromedp.CSS(`input[name="token"]`), uiToken), chromedp.Submit(chromedp.CSS(`input[name="token"]`)))
 	do("signed in", chromedp.WaitVisible(chromedp.CSS(`tr.version[data-version="2"] form.promote button`)))
-	shot("model")
 	do("promote",
 		chromedp.SetValue(chromedp.CSS(`tr.version[data-version="2"] form.promote select`), "Production"),
 		chromedp.Click(chromedp.CSS(`tr.version[data-version="2"] form.promote input[name="archive_existing"]`)),
@@ -418,6 +419,9 @@ func TestDashboardInBrowser(t *testing.T) {
 	do("open the endpoint page", chromedp.Navigate(base+"/endpoints/iris/Production"))
 	waitJS("endpoint page shows v2 and the promotion", `document.querySelector('b.weights').textContent === 'v2 100%' && [...document.querySelectorAll('ul.events li')].some(li => li.textContent.includes('v1 → v2'))`)
 	noErrors("promotion")
+	do("open the model page", chromedp.Navigate(base+"/models/iris"), chromedp.WaitVisible(chromedp.CSS(`tr.version[data-version="2"][data-stage="Production"]`)))
+	shot("model")
+	noErrors("model")
 }
 
 func contains(l []string, s string) bool {

@@ -37,9 +37,9 @@ func sparkline(ts []time.Time, vals []float64, from, to time.Time, _ bool) spark
 		}
 		x := (ts[i].Sub(from).Seconds()) / span * sparkW
 		x = math.Max(0, math.Min(sparkW, x))
-		y := sparkH - 1
+		y := sparkH - 2
 		if hi > 0 {
-			y = sparkH - 1 - v/hi*(sparkH-2)
+			y = sparkH - 2 - v/hi*(sparkH-7)
 		}
 		if n > 0 {
 			sb.WriteByte(' ')

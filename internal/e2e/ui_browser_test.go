@@ -73,14 +73,7 @@ func startUIBridge(t *testing.T) (*uiBridge, []string) {
 	dir := t.TempDir()
 	b := &uiBridge{dir: dir, router: runFreeAddr(t), registry: runFreeAddr(t), log: &runLog{}, exited: make(chan error, 1)}
 	// Default settings but for the token and short periods.
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "BRIDGE_") && !strings.HasPrefix(kv, "PORT=") && !strings.HasPrefix(kv, "MLFLOW_") {
-			env = append(env, kv)
-		}
-	}
-	env = append(env, "BRIDGE_ENV_FILE="+filepath.Join(dir, "none.env"), "BRIDGE_REGISTRY_TOKEN="+uiToken,
-		"BRIDGE_UI_SAMPLE_INTERVAL_S=0.5", "BRIDGE_UI_REFRESH_S=1", "LOG_LEVEL=warn")
+	env := append(defaultEnv(dir), "BRIDGE_REGISTRY_TOKEN="+uiToken, "BRIDGE_UI_SAMPLE_INTERVAL_S=0.5", "BRIDGE_UI_REFRESH_S=1", "LOG_LEVEL=warn")
 	b.cmd = exec.Command(runBinary(t), "demo", "--capture", "--addr", b.router, "--registry-addr", b.registry)
 	b.cmd.Dir, b.cmd.Env, b.cmd.Stdout, b.cmd.Stderr = dir, env, b.log, b.log
 	if err := b.cmd.Start(); err != nil {
@@ -103,6 +96,18 @@ func startUIBridge(t *testing.T) (*uiBridge, []string) {
 		return code == 200
 	})
 	return b, env
+}
+
+// defaultEnv is the environment without Bridge's settings (default home
+// ./.bridge in the working directory dir, no .env file).
+func defaultEnv(dir string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "BRIDGE_") && !strings.HasPrefix(kv, "PORT=") && !strings.HasPrefix(kv, "MLFLOW_") {
+			env = append(env, kv)
+		}
+	}
+	return append(env, "BRIDGE_ENV_FILE="+filepath.Join(dir, "none.env"))
 }
 
 func poll(t *testing.T, d time.Duration, what string, ok func() bool) {
@@ -422,6 +427,113 @@ func TestDashboardInBrowser(t *testing.T) {
 	do("open the model page", chromedp.Navigate(base+"/models/iris"), chromedp.WaitVisible(chromedp.CSS(`tr.version[data-version="2"][data-stage="Production"]`)))
 	shot("model")
 	noErrors("model")
+
+	// bridge ui on the home folder alone: bridge run stopped (it writes the
+	// time series on the way out), the serving state from the deploy tags.
+	if err := b.cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-b.exited:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("bridge demo did not stop\n%s", b.log)
+	}
+	checkReadOnlyUI(t, b.dir, env, b.router)
+}
+
+// checkReadOnlyUI runs bridge ui in dir against a Bridge that no longer
+// answers at router and checks what it shows and refuses.
+func checkReadOnlyUI(t *testing.T, dir string, env []string, router string) {
+	addr := runFreeAddr(t)
+	cmd := exec.Command(runBinary(t), "ui", "--addr", addr, "--bridge", router)
+	cmd.Dir, cmd.Env = dir, env
+	out := &runLog{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Signal(os.Interrupt); cmd.Wait() }()
+	get := func(path string) (int, string) {
+		resp, err := http.Get("http://" + addr + path)
+		if err != nil {
+			return 0, err.Error()
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	poll(t, 20*time.Second, "bridge ui answering", func() bool { code, _ := get("/ui/"); return code == 200 })
+	tests := []struct {
+		path string
+		want []string
+	}{
+		{"/ui/", []string{"from the registry", "v2 100%", "read-only", "&lt;img src=x onerror=alert(1)&gt;"}},
+		{"/ui/endpoints/iris/Production?range=day", []string{`data-points="`, "v1 → v2"}},
+		{"/ui/monitoring", []string{"iris-drift", "CompletedWithViolations"}},
+		{"/ui/models/iris", []string{"Production", "read-only"}},
+	}
+	for _, tt := range tests {
+		code, body := get(tt.path)
+		if code != 200 {
+			t.Errorf("bridge ui %s: %d\n%s", tt.path, code, out)
+			continue
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(body, w) {
+				t.Errorf("bridge ui %s lacks %q", tt.path, w)
+			}
+		}
+		if strings.Contains(body, `data-points="0" id="chart-traffic"`) || strings.Contains(body, "form.promote") || strings.Contains(body, `class="inline promote"`) {
+			t.Errorf("bridge ui %s: no history or actions offered", tt.path)
+		}
+	}
+	if _, body := get("/ui/endpoints/iris/Production"); !strings.Contains(body, `id="chart-traffic"`) || strings.Contains(body, "No traffic in the last hour") {
+		t.Errorf("bridge ui: the endpoint's history did not come from the time-series file")
+	}
+	resp, err := http.PostForm("http://"+addr+"/ui/login", url.Values{"token": {uiToken}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("bridge ui sign-in: %d, want 403", resp.StatusCode)
+	}
+}
+
+func TestDashboardBadSettings(t *testing.T) {
+	dir := t.TempDir()
+	env := defaultEnv(dir)
+	tests := []struct {
+		name string
+		args []string
+		env  string
+		want string
+	}{
+		{"bad sample interval", []string{"run", "--addr", runFreeAddr(t), "--registry-addr", runFreeAddr(t)}, "BRIDGE_UI_SAMPLE_INTERVAL_S=fast", "BRIDGE_UI_SAMPLE_INTERVAL_S"},
+		{"bad refresh", []string{"ui", "--addr", runFreeAddr(t)}, "BRIDGE_UI_REFRESH_S=0", "BRIDGE_UI_REFRESH_S"},
+		{"bad listen address", []string{"ui", "--addr", "256.0.0.1:99999"}, "", "pick another address with --addr"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cmd := exec.Command(runBinary(t), tt.args...)
+			cmd.Dir = dir
+			cmd.Env = append(env, tt.env)
+			done := make(chan struct{})
+			var out []byte
+			var err error
+			go func() { out, err = cmd.CombinedOutput(); close(done) }()
+			select {
+			case <-done:
+			case <-time.After(30 * time.Second):
+				cmd.Process.Kill()
+				<-done
+				t.Fatalf("bridge %s did not exit", tt.args[0])
+			}
+			if err == nil || !strings.Contains(string(out), tt.want) {
+				t.Fatalf("bridge %s: err %v, output:\n%s\nwant an error naming %s", tt.args[0], err, out, tt.want)
+			}
+		})
+	}
 }
 
 func contains(l []string, s string) bool {

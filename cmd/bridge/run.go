@@ -328,7 +328,7 @@ func (a *app) serveStatus(w http.ResponseWriter, r *http.Request) {
 	}
 	res, lastErr, at := a.loop.Last()
 	doc := newStatusDoc(a.target.Name(), actual)
-	doc.Reconcile = &passDoc{LastPass: at, Duration: res.Duration.String(), Failed: res.Failed, Deferred: res.Deferred}
+	doc.Reconcile = &passDoc{LastPass: at, Duration: res.Duration.String(), Failed: res.Failed, Deferred: res.Deferred, Actions: passActions(res)}
 	if lastErr != nil {
 		doc.Reconcile.Error = lastErr.Error()
 	}

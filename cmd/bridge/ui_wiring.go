@@ -222,21 +222,27 @@ func endpointsOf(eps []model.ActualEndpoint) []ui.Endpoint {
 }
 
 func passOf(res reconcile.Result, lastErr error, at time.Time) *ui.Pass {
-	p := &ui.Pass{At: at, Duration: res.Duration.Round(time.Microsecond), Failed: res.Failed, Deferred: res.Deferred}
+	p := &ui.Pass{At: at, Duration: res.Duration.Round(time.Microsecond), Failed: res.Failed, Deferred: res.Deferred, Actions: passActions(res)}
 	if lastErr != nil {
 		p.Error = lastErr.Error()
 	}
+	return p
+}
+
+// passActions says what a pass did, one line per action.
+func passActions(res reconcile.Result) []string {
+	var out []string
 	for _, ap := range res.Actions {
 		switch {
 		case ap.Skipped:
-			p.Actions = append(p.Actions, fmt.Sprintf("skipped %s", ap.Action))
+			out = append(out, fmt.Sprintf("skipped %s", ap.Action))
 		case ap.Err != nil:
-			p.Actions = append(p.Actions, fmt.Sprintf("FAILED %s: %v", ap.Action, ap.Err))
+			out = append(out, fmt.Sprintf("FAILED %s: %v", ap.Action, ap.Err))
 		default:
-			p.Actions = append(p.Actions, fmt.Sprintf("done %s", ap.Action))
+			out = append(out, fmt.Sprintf("done %s", ap.Action))
 		}
 	}
-	return p
+	return out
 }
 
 // registryActions are the dashboard's writes, through the registry's
@@ -282,7 +288,7 @@ func snapshotOf(doc statusDoc) ui.Snapshot {
 	snap := ui.Snapshot{Target: doc.Target, Source: doc.Source, Endpoints: endpointsOf(doc.actual().Endpoints)}
 	if r := doc.Reconcile; r != nil {
 		d, _ := time.ParseDuration(r.Duration)
-		snap.LastPass = &ui.Pass{At: r.LastPass, Duration: d, Error: r.Error, Failed: r.Failed, Deferred: r.Deferred}
+		snap.LastPass = &ui.Pass{At: r.LastPass, Duration: d, Error: r.Error, Failed: r.Failed, Deferred: r.Deferred, Actions: r.Actions}
 	}
 	return snap
 }

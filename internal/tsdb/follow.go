@@ -65,3 +65,6 @@ func (f *Follower) Versions(model, slot string) []string { return f.current().Ve
 
 // Events is DB.Events on the file's latest contents.
 func (f *Follower) Events(model, slot string) []Event { return f.current().Events(model, slot) }
+
+// Recent is DB.Recent on the file's latest contents.
+func (f *Follower) Recent(n int) []EndpointEvent { return f.current().Recent(n) }

@@ -400,6 +400,34 @@ func (db *DB) LastEvent(model, slot string) (Event, bool) {
 	return ev[len(ev)-1], true
 }
 
+// EndpointEvent is an event with the endpoint it happened to.
+type EndpointEvent struct {
+	Model, Slot string
+	Event
+}
+
+// Recent returns the newest n events of all endpoints, newest first.
+func (db *DB) Recent(n int) []EndpointEvent {
+	db.mu.RLock()
+	var out []EndpointEvent
+	for k, ev := range db.events {
+		for i := len(ev) - 1; i >= 0 && i >= len(ev)-n; i-- {
+			out = append(out, EndpointEvent{k.Model, k.Slot, ev[i]})
+		}
+	}
+	db.mu.RUnlock()
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].T.Equal(out[j].T) {
+			return out[i].T.After(out[j].T)
+		}
+		return out[i].Model+"/"+out[i].Slot < out[j].Model+"/"+out[j].Slot
+	})
+	if len(out) > n {
+		out = out[:n]
+	}
+	return out
+}
+
 // Events returns an endpoint's events, oldest first.
 func (db *DB) Events(model, slot string) []Event {
 	db.mu.RLock()

@@ -4,6 +4,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -142,5 +143,25 @@ func TestSamplerReadsRouterMetrics(t *testing.T) {
 	}
 	if pts[0].P50 <= 0.0025 || pts[0].P50 > 0.005 {
 		t.Fatalf("p50 = %v, want within (0.0025, 0.005]", pts[0].P50)
+	}
+}
+
+func TestRecentEvents(t *testing.T) {
+	db, _ := Open(Options{MaxEvents: 3})
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := 0; i < 5; i++ {
+		db.AddEvent("a", "Production", Event{T: t0.Add(time.Duration(2*i) * time.Minute), Text: "a" + string(rune('0'+i))})
+		db.AddEvent("b", "Staging", Event{T: t0.Add(time.Duration(2*i+1) * time.Minute), Text: "b" + string(rune('0'+i))})
+	}
+	got := db.Recent(4)
+	var texts []string
+	for _, e := range got {
+		texts = append(texts, e.Model+":"+e.Text)
+	}
+	if want := "b:b4 a:a4 b:b3 a:a3"; strings.Join(texts, " ") != want {
+		t.Fatalf("Recent(4) = %v, want %s", texts, want)
+	}
+	if n := len(db.Events("a", "Production")); n != 3 {
+		t.Fatalf("kept %d events, want MaxEvents 3", n)
 	}
 }

@@ -71,6 +71,7 @@ type overviewData struct {
 	Versions   int
 	Unserved   []string // models with versions but no endpoint
 	RegistryOK bool
+	Changes    []tsdb.EndpointEvent // the newest route changes
 }
 
 func (u *UI) overview(w http.ResponseWriter, r *http.Request) {
@@ -130,6 +131,9 @@ func (u *UI) overview(w http.ResponseWriter, r *http.Request) {
 		d.Rows = append(d.Rows, row)
 	}
 	d.Shown = len(d.Rows)
+	if u.o.Series != nil {
+		d.Changes = u.o.Series.Recent(5)
+	}
 	link := func(p int) string {
 		q := url.Values{}
 		if d.Query != "" {

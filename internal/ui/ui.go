@@ -86,6 +86,8 @@ type Series interface {
 	Series(k tsdb.Key, r tsdb.Range) ([]tsdb.Point, error)
 	Versions(model, slot string) []string
 	Events(model, slot string) []tsdb.Event
+	// Recent is the newest n events of all endpoints, newest first.
+	Recent(n int) []tsdb.EndpointEvent
 }
 
 // Captures reads a sample of an endpoint's captured requests.

@@ -115,7 +115,7 @@ func TestPagesEscapeAndRender(t *testing.T) {
 		code int
 		want []string
 	}{
-		{"/ui/", 200, []string{escaped, "model-0001", "copy curl", `data-points="`, "Last reconcile pass", "done route " + escaped}},
+		{"/ui/", 200, []string{escaped, "model-0001", "copy curl", `data-points="`, "Last reconcile pass", "done route " + escaped, "Latest route changes", "v1 → " + escaped}},
 		{"/ui/models/" + url.PathEscape(xss), 200, []string{escaped, "accuracy", "0.93", "v1 → " + escaped}},
 		{"/ui/endpoints/" + url.PathEscape(xss) + "/Production?range=day", 200, []string{escaped, `id="chart-traffic"`, "Promotions"}},
 		{"/ui/endpoints/nope/Production", 404, []string{"Not served now"}},

@@ -94,7 +94,7 @@ func (u *UI) login(w http.ResponseWriter, r *http.Request) {
 	}
 	given := r.PostFormValue("token")
 	if subtle.ConstantTimeCompare([]byte(given), []byte(u.o.Token)) != 1 {
-		w.WriteHeader(http.StatusUnauthorized)
+		w = withStatus(w, http.StatusUnauthorized)
 		u.render(w, r, "login", "Sign in", map[string]any{"Next": safeNext(u.o.Prefix, r.PostFormValue("next")), "Error": "That is not the registry token (BRIDGE_REGISTRY_TOKEN)."})
 		return
 	}

@@ -75,7 +75,7 @@ func (u *UI) schedulePage(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("schedule")
 	d := scheduleData{}
 	if u.o.Monitor == nil {
-		w.WriteHeader(http.StatusNotFound)
+		w = withStatus(w, http.StatusNotFound)
 		u.render(w, r, "schedule", name, d, b)
 		return
 	}
@@ -93,7 +93,7 @@ func (u *UI) schedulePage(w http.ResponseWriter, r *http.Request) {
 	if !d.Found {
 		d.Schedule.Name = name
 		if err == nil {
-			w.WriteHeader(http.StatusNotFound)
+			w = withStatus(w, http.StatusNotFound)
 		}
 		u.render(w, r, "schedule", name, d, b)
 		return

@@ -280,7 +280,7 @@ func (u *UI) endpoint(w http.ResponseWriter, r *http.Request) {
 		points += c.Points
 	}
 	if !d.Found && points == 0 {
-		w.WriteHeader(http.StatusNotFound)
+		w = withStatus(w, http.StatusNotFound)
 	}
 	u.render(w, r, "endpoint", m+"/"+s, d, b)
 }
@@ -356,7 +356,7 @@ func (u *UI) modelPage(w http.ResponseWriter, r *http.Request) {
 	}
 	sort.SliceStable(d.History, func(i, j int) bool { return d.History[i].T.After(d.History[j].T) })
 	if !d.Known && len(b.list) == 0 {
-		w.WriteHeader(http.StatusNotFound)
+		w = withStatus(w, http.StatusNotFound)
 	}
 	u.render(w, r, "model", name, d, b)
 }

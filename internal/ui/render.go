@@ -109,7 +109,7 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, name, title string, 
 
 // fail renders an error page with status code.
 func (u *UI) fail(w http.ResponseWriter, r *http.Request, code int, err error) {
-	w.WriteHeader(code)
+	w = withStatus(w, code)
 	u.render(w, r, "error", http.StatusText(code), map[string]any{"Code": code, "Error": err.Error()})
 }
 
@@ -165,4 +165,28 @@ func ms(seconds float64) string {
 func jsonAttr(v any) (string, error) {
 	b, err := json.Marshal(v)
 	return string(b), err
+}
+
+// statusWriter answers with code instead of 200 once the page is written,
+// so headers set while rendering still go out.
+type statusWriter struct {
+	http.ResponseWriter
+	code  int
+	wrote bool
+}
+
+func withStatus(w http.ResponseWriter, code int) http.ResponseWriter {
+	return &statusWriter{ResponseWriter: w, code: code}
+}
+
+func (s *statusWriter) WriteHeader(code int) {
+	s.wrote = true
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusWriter) Write(b []byte) (int, error) {
+	if !s.wrote {
+		s.WriteHeader(s.code)
+	}
+	return s.ResponseWriter.Write(b)
 }

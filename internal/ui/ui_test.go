@@ -359,3 +359,21 @@ func TestCompareHistograms(t *testing.T) {
 		t.Fatal("empty histograms gave bars")
 	}
 }
+
+func TestHeadersOnEveryAnswer(t *testing.T) {
+	o, _ := testSetup(t, 1)
+	srv := httptest.NewServer(New(o))
+	defer srv.Close()
+	for _, p := range []string{"/ui/", "/ui/endpoints/none/Latest", "/ui/models/none", "/ui/monitoring/none"} {
+		resp, err := srv.Client().Get(srv.URL + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		h := resp.Header
+		if !strings.HasPrefix(h.Get("Content-Type"), "text/html") || h.Get("Cache-Control") != "no-store" ||
+			!strings.Contains(h.Get("Content-Security-Policy"), "script-src 'self'") || h.Get("X-Frame-Options") != "DENY" {
+			t.Errorf("%s (%d): headers %v", p, resp.StatusCode, h)
+		}
+	}
+}

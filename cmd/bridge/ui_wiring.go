@@ -153,13 +153,23 @@ func runSampler(ctx context.Context, db *tsdb.DB, g prometheus.Gatherer, obs obs
 }
 
 // routeTracker records an event when a ready endpoint serves other
-// versions than the last time it was seen.
+// versions than the last time it was seen, and when one goes away.
 type routeTracker struct {
 	db   *tsdb.DB
 	seen map[model.EndpointKey]string
 }
 
 func (r *routeTracker) observe(a model.Actual, now time.Time) {
+	present := make(map[model.EndpointKey]bool, len(a.Endpoints))
+	for _, e := range a.Endpoints {
+		present[e.Key] = true
+	}
+	for k, state := range r.seen {
+		if !present[k] {
+			r.db.AddEvent(k.Model, k.Slot, tsdb.Event{T: now, Text: "removed (was " + state + ")", State: ""})
+			delete(r.seen, k)
+		}
+	}
 	for _, e := range a.Endpoints {
 		if e.Status != model.StatusReady || len(e.Versions) == 0 {
 			continue
@@ -172,6 +182,9 @@ func (r *routeTracker) observe(a model.Actual, now time.Time) {
 			}
 		}
 		r.seen[e.Key] = state
+		if ok && prev == "" { // removed earlier, served again
+			ok = false
+		}
 		if ok && prev == state {
 			continue
 		}

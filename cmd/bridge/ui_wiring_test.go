@@ -61,12 +61,20 @@ func TestRouteTrackerRecordsPromotions(t *testing.T) {
 			t.Fatalf("step %d: events %+v, want %d ending %q", i, ev, st.events, st.want)
 		}
 	}
+	tr.observe(model.Actual{}, t0.Add(10*time.Second))
+	if ev := db.Events("iris", "Production"); len(ev) != 4 || ev[3].Text != "removed (was v2)" {
+		t.Fatalf("removal: %+v", ev)
+	}
+	tr.observe(ep(model.StatusReady, model.WeightedVersion{Version: 2, Weight: 1}), t0.Add(11*time.Second))
+	if ev := db.Events("iris", "Production"); len(ev) != 5 || ev[4].Text != "serving v2" {
+		t.Fatalf("served again: %+v", ev)
+	}
 	// A restarted process compares with the stored state.
 	tr2 := &routeTracker{db: db, seen: map[model.EndpointKey]string{}}
 	tr2.observe(ep(model.StatusReady, model.WeightedVersion{Version: 2, Weight: 1}), t0.Add(time.Minute))
 	tr2.observe(ep(model.StatusReady, model.WeightedVersion{Version: 3, Weight: 1}), t0.Add(2*time.Minute))
 	ev := db.Events("iris", "Production")
-	if len(ev) != 4 || !strings.HasPrefix(ev[3].Text, "v2 → v3") {
+	if len(ev) != 6 || !strings.HasPrefix(ev[5].Text, "v2 → v3") {
 		t.Fatalf("after restart: %+v", ev)
 	}
 }

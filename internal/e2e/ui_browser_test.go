@@ -191,6 +191,11 @@ func TestDashboardInBrowser(t *testing.T) {
 	xv := fmt.Sprint(mv["model_version"].(map[string]any)["version"])
 	b.api(t, "model-versions/transition-stage", map[string]any{"name": xssName, "version": xv, "stage": "Production", "archive_existing_versions": false})
 
+	// Training metrics as a pipeline registers them: version tags.
+	for k, v := range map[string]string{"metric.accuracy": "0.973", "metric.f1": "0.972", "training_epochs": "500"} {
+		b.api(t, "model-versions/set-tag", map[string]any{"name": "iris", "version": "2", "key": k, "value": v})
+	}
+
 	// Traffic: in-distribution rows, a few bad requests, then drifted rows.
 	for i := 0; i < 30; i++ {
 		b.invokeCSV("iris/Production", fmt.Sprintf("5.%d,3.5,1.4,0.2", i%10))
@@ -428,6 +433,9 @@ func TestDashboardInBrowser(t *testing.T) {
 	shot("model")
 	noErrors("model")
 
+	// bridge ui for the running Bridge: its serving state and last pass.
+	checkReadOnlyUI(t, b.dir, env, b.router, true)
+
 	// bridge ui on the home folder alone: bridge run stopped (it writes the
 	// time series on the way out), the serving state from the deploy tags.
 	if err := b.cmd.Process.Signal(os.Interrupt); err != nil {
@@ -438,12 +446,14 @@ func TestDashboardInBrowser(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatalf("bridge demo did not stop\n%s", b.log)
 	}
-	checkReadOnlyUI(t, b.dir, env, b.router)
+	checkReadOnlyUI(t, b.dir, env, b.router, false)
 }
 
-// checkReadOnlyUI runs bridge ui in dir against a Bridge that no longer
-// answers at router and checks what it shows and refuses.
-func checkReadOnlyUI(t *testing.T, dir string, env []string, router string) {
+// checkReadOnlyUI runs bridge ui in dir for the Bridge at router (running,
+// or stopped: then only the home folder) and checks what it shows and
+// refuses.
+func checkReadOnlyUI(t *testing.T, dir string, env []string, router string, running bool) {
+	t.Helper()
 	addr := runFreeAddr(t)
 	cmd := exec.Command(runBinary(t), "ui", "--addr", addr, "--bridge", router)
 	cmd.Dir, cmd.Env = dir, env
@@ -463,14 +473,23 @@ func checkReadOnlyUI(t *testing.T, dir string, env []string, router string) {
 		return resp.StatusCode, string(body)
 	}
 	poll(t, 20*time.Second, "bridge ui answering", func() bool { code, _ := get("/ui/"); return code == 200 })
+	source := "from the registry"
+	if running {
+		source = "Last reconcile pass"
+	}
 	tests := []struct {
 		path string
 		want []string
 	}{
-		{"/ui/", []string{"from the registry", "v2 100%", "read-only", "&lt;img src=x onerror=alert(1)&gt;"}},
-		{"/ui/endpoints/iris/Production?range=day", []string{`data-points="`, "v1 → v2"}},
+		{"/ui/", []string{source, "v2 100%", "read-only", "&lt;img src=x onerror=alert(1)&gt;"}},
 		{"/ui/monitoring", []string{"iris-drift", "CompletedWithViolations"}},
-		{"/ui/models/iris", []string{"Production", "read-only"}},
+		{"/ui/models/iris", []string{"Production", "read-only", "accuracy"}},
+	}
+	if !running { // bridge run writes the time series every minute and on exit
+		tests = append(tests, struct {
+			path string
+			want []string
+		}{"/ui/endpoints/iris/Production?range=day", []string{`data-points="`, "v1 → v2"}})
 	}
 	for _, tt := range tests {
 		code, body := get(tt.path)
@@ -487,7 +506,7 @@ func checkReadOnlyUI(t *testing.T, dir string, env []string, router string) {
 			t.Errorf("bridge ui %s: no history or actions offered", tt.path)
 		}
 	}
-	if _, body := get("/ui/endpoints/iris/Production"); !strings.Contains(body, `id="chart-traffic"`) || strings.Contains(body, "No traffic in the last hour") {
+	if _, body := get("/ui/endpoints/iris/Production"); !running && (!strings.Contains(body, `id="chart-traffic"`) || strings.Contains(body, "No traffic in the last hour")) {
 		t.Errorf("bridge ui: the endpoint's history did not come from the time-series file")
 	}
 	resp, err := http.PostForm("http://"+addr+"/ui/login", url.Values{"token": {uiToken}})

@@ -68,3 +68,6 @@ func (f *Follower) Events(model, slot string) []Event { return f.current().Event
 
 // Recent is DB.Recent on the file's latest contents.
 func (f *Follower) Recent(n int) []EndpointEvent { return f.current().Recent(n) }
+
+// ModelEvents is DB.ModelEvents on the file's latest contents.
+func (f *Follower) ModelEvents(model string) []EndpointEvent { return f.current().ModelEvents(model) }

@@ -428,6 +428,23 @@ func (db *DB) Recent(n int) []EndpointEvent {
 	return out
 }
 
+// ModelEvents returns the events of every endpoint of a model, oldest
+// first, including endpoints that no longer exist.
+func (db *DB) ModelEvents(model string) []EndpointEvent {
+	db.mu.RLock()
+	var out []EndpointEvent
+	for k, ev := range db.events {
+		if k.Model == model {
+			for _, e := range ev {
+				out = append(out, EndpointEvent{k.Model, k.Slot, e})
+			}
+		}
+	}
+	db.mu.RUnlock()
+	sort.SliceStable(out, func(i, j int) bool { return out[i].T.Before(out[j].T) })
+	return out
+}
+
 // Events returns an endpoint's events, oldest first.
 func (db *DB) Events(model, slot string) []Event {
 	db.mu.RLock()

@@ -161,6 +161,9 @@ func TestRecentEvents(t *testing.T) {
 	if want := "b:b4 a:a4 b:b3 a:a3"; strings.Join(texts, " ") != want {
 		t.Fatalf("Recent(4) = %v, want %s", texts, want)
 	}
+	if me := db.ModelEvents("b"); len(me) != 3 || me[0].Text != "b2" || me[2].Slot != "Staging" {
+		t.Fatalf("ModelEvents(b) = %+v", me)
+	}
 	if n := len(db.Events("a", "Production")); n != 3 {
 		t.Fatalf("kept %d events, want MaxEvents 3", n)
 	}

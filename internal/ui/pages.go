@@ -348,10 +348,11 @@ func (u *UI) modelPage(w http.ResponseWriter, r *http.Request) {
 		}
 		d.Known = true
 		d.Endpoints = append(d.Endpoints, e)
-		if u.o.Series != nil {
-			for _, ev := range u.o.Series.Events(e.Model, e.Slot) {
-				d.History = append(d.History, historyItem{ev.T, e.Slot + ": " + ev.Text})
-			}
+	}
+	if u.o.Series != nil {
+		for _, ev := range u.o.Series.ModelEvents(name) {
+			d.Known = true
+			d.History = append(d.History, historyItem{ev.T, ev.Slot + ": " + ev.Text})
 		}
 	}
 	sort.SliceStable(d.History, func(i, j int) bool { return d.History[i].T.After(d.History[j].T) })

@@ -88,6 +88,8 @@ type Series interface {
 	Events(model, slot string) []tsdb.Event
 	// Recent is the newest n events of all endpoints, newest first.
 	Recent(n int) []tsdb.EndpointEvent
+	// ModelEvents is every event of a model's endpoints, oldest first.
+	ModelEvents(model string) []tsdb.EndpointEvent
 }
 
 // Captures reads a sample of an endpoint's captured requests.

@@ -12,6 +12,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/bridgeops/bridge/internal/model"
 )
@@ -92,8 +94,13 @@ func (u *UI) login(w http.ResponseWriter, r *http.Request) {
 		u.fail(w, r, http.StatusForbidden, fmt.Errorf("this dashboard is read-only: %s", u.readOnlyReason()))
 		return
 	}
+	if !u.logins.allow(u.o.Now()) {
+		u.fail(w, r, http.StatusTooManyRequests, fmt.Errorf("too many wrong tokens: wait a minute and try again"))
+		return
+	}
 	given := r.PostFormValue("token")
 	if subtle.ConstantTimeCompare([]byte(given), []byte(u.o.Token)) != 1 {
+		u.logins.failed(u.o.Now())
 		w = withStatus(w, http.StatusUnauthorized)
 		u.render(w, r, "login", "Sign in", map[string]any{"Next": safeNext(u.o.Prefix, r.PostFormValue("next")), "Error": "That is not the registry token (BRIDGE_REGISTRY_TOKEN)."})
 		return
@@ -109,6 +116,34 @@ func (u *UI) logout(w http.ResponseWriter, r *http.Request) {
 	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: u.o.Prefix + "/", MaxAge: -1})
 	http.Redirect(w, r, u.o.Prefix+"/", http.StatusSeeOther)
+}
+
+// loginLimiter refuses sign-ins after maxFailures wrong tokens within a
+// minute, so the token cannot be guessed at speed.
+type loginLimiter struct {
+	mu       sync.Mutex
+	failures []time.Time
+}
+
+const maxFailures = 10
+
+func (l *loginLimiter) allow(now time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	keep := l.failures[:0]
+	for _, t := range l.failures {
+		if now.Sub(t) < time.Minute {
+			keep = append(keep, t)
+		}
+	}
+	l.failures = keep
+	return len(l.failures) < maxFailures
+}
+
+func (l *loginLimiter) failed(now time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.failures = append(l.failures, now)
 }
 
 // safeNext keeps redirects inside the dashboard.

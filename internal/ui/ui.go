@@ -143,9 +143,10 @@ type Options struct {
 
 // UI is the dashboard handler.
 type UI struct {
-	o     Options
-	mux   *http.ServeMux
-	pages map[string]*template.Template
+	o      Options
+	logins loginLimiter
+	mux    *http.ServeMux
+	pages  map[string]*template.Template
 }
 
 // New returns the dashboard.

@@ -377,3 +377,27 @@ func TestHeadersOnEveryAnswer(t *testing.T) {
 		}
 	}
 }
+
+func TestLoginRateLimit(t *testing.T) {
+	o, _ := testSetup(t, 1)
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	o.Now = func() time.Time { return now }
+	srv := httptest.NewServer(New(o))
+	defer srv.Close()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar}
+	get(t, c, srv.URL+"/ui/login")
+	csrf := csrfOf(t, c, srv.URL)
+	for i := 0; i < maxFailures; i++ {
+		if code, _ := post(t, c, srv.URL, "/ui/login", url.Values{"csrf": {csrf}, "token": {"guess"}}); code != http.StatusUnauthorized {
+			t.Fatalf("attempt %d: %d", i, code)
+		}
+	}
+	if code, _ := post(t, c, srv.URL, "/ui/login", url.Values{"csrf": {csrf}, "token": {"s3cret"}}); code != http.StatusTooManyRequests {
+		t.Fatalf("after %d failures: %d, want 429", maxFailures, code)
+	}
+	now = now.Add(61 * time.Second)
+	if code, _ := post(t, c, srv.URL, "/ui/login", url.Values{"csrf": {csrf}, "token": {"s3cret"}}); code != http.StatusOK {
+		t.Fatalf("a minute later: %d", code)
+	}
+}

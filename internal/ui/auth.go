@@ -287,6 +287,10 @@ func (u *UI) applyAction(w http.ResponseWriter, r *http.Request) {
 		u.fail(w, r, http.StatusBadGateway, fmt.Errorf("%s: %w", strings.TrimSuffix(a.Summary(), "."), err))
 		return
 	}
+	// The next page shows the registry after the write.
+	if c, ok := u.o.Registry.(*cachedRegistry); ok {
+		c.c.reset()
+	}
 	u.o.Log.Info("dashboard action", "action", a.Kind, "model", a.Model, "version", a.Version, "stage", a.Stage, "alias", a.Alias)
 	http.Redirect(w, r, u.o.Prefix+"/models/"+url.PathEscape(a.Model)+"?done="+url.QueryEscape(a.Summary()), http.StatusSeeOther)
 }

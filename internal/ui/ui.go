@@ -167,6 +167,12 @@ func New(o Options) *UI {
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
+	if o.Status != nil {
+		o.Status = &cachedStatus{src: o.Status, now: o.Now}
+	}
+	if o.Registry != nil {
+		o.Registry = &cachedRegistry{src: o.Registry, now: o.Now}
+	}
 	u := &UI{o: o, mux: http.NewServeMux(), pages: parseTemplates(o.Prefix)}
 	p := o.Prefix
 	static, _ := fs.Sub(staticFS, "static")

@@ -401,3 +401,31 @@ func TestLoginRateLimit(t *testing.T) {
 		t.Fatalf("a minute later: %d", code)
 	}
 }
+
+type countingRegistry struct {
+	fakeRegistry
+	calls int
+}
+
+func (c *countingRegistry) Versions(ctx context.Context) ([]model.ModelVersion, error) {
+	c.calls++
+	return c.fakeRegistry.Versions(ctx)
+}
+
+func TestReadsAreSharedBriefly(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	reg := &countingRegistry{}
+	srv := httptest.NewServer(New(Options{Registry: reg, Now: func() time.Time { return now }}))
+	defer srv.Close()
+	for i := 0; i < 3; i++ {
+		get(t, srv.Client(), srv.URL+"/ui/")
+	}
+	if reg.calls != 1 {
+		t.Fatalf("%d registry reads for 3 pages within %s, want 1", reg.calls, readTTL)
+	}
+	now = now.Add(readTTL)
+	get(t, srv.Client(), srv.URL+"/ui/")
+	if reg.calls != 2 {
+		t.Fatalf("%d registry reads after %s, want 2", reg.calls, readTTL)
+	}
+}

@@ -56,8 +56,9 @@ BRIDGE_DEPLOY_KIND=localhost (the default) the models are served on --addr:
   POST /<model>/<stage-or-alias>/invocations
   POST /endpoints/brdg-<model>-<stage-or-alias>/invocations
 
-next to GET /ping, /healthz, /metrics and /status, and POST /hooks/registry,
-which wakes the loop at once (for an external registry's webhooks). The loop
+next to GET /ping, /healthz, /metrics, /status and the dashboard at /ui/, and
+POST /hooks/registry, which wakes the loop at once (for an external
+registry's webhooks). The loop
 also wakes on every change of the embedded registry and polls every
 BRIDGE_SCAN_INTERVAL_S seconds. SIGINT or SIGTERM stops it cleanly.`,
 	Example: `  bridge run

@@ -369,7 +369,6 @@ func TestDashboardInBrowser(t *testing.T) {
 	if n := evalInt(`document.querySelectorAll('table.captures tbody tr').length`); n == 0 {
 		t.Error("endpoint page shows no captured requests")
 	}
-	shot("endpoint")
 	noErrors("endpoint")
 
 	// XSS model page: the script is text.
@@ -428,6 +427,8 @@ func TestDashboardInBrowser(t *testing.T) {
 	// The endpoint page shows the new version, and the promotion.
 	do("open the endpoint page", chromedp.Navigate(base+"/endpoints/iris/Production"))
 	waitJS("endpoint page shows v2 and the promotion", `document.querySelector('b.weights').textContent === 'v2 100%' && [...document.querySelectorAll('ul.events li')].some(li => li.textContent.includes('v1 → v2'))`)
+	waitJS("charts with both versions", `(() => { const f = document.getElementById('chart-traffic'); return f && f.dataset.drawn && JSON.parse(f.dataset.chart).labels.length === 2; })()`)
+	shot("endpoint")
 	noErrors("promotion")
 	do("open the model page", chromedp.Navigate(base+"/models/iris"), chromedp.WaitVisible(chromedp.CSS(`tr.version[data-version="2"][data-stage="Production"]`)))
 	shot("model")

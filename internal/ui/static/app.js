@@ -11,7 +11,9 @@
         draw: [function (u) {
           var ctx = u.ctx;
           ctx.save();
-          (marks || []).forEach(function (m) {
+          ctx.textAlign = "left";
+          ctx.textBaseline = "alphabetic";
+          (marks || []).forEach(function (m, i) {
             var x = Math.round(u.valToPos(m.t, "x", true));
             if (x < u.bbox.left || x > u.bbox.left + u.bbox.width) return;
             ctx.strokeStyle = "#6b7280";
@@ -23,7 +25,10 @@
             ctx.setLineDash([]);
             ctx.fillStyle = "#374151";
             ctx.font = (11 * devicePixelRatio) + "px sans-serif";
-            ctx.fillText(m.text, x + 4, u.bbox.top + 12 * devicePixelRatio);
+            // Labels take turns on three lines and flip left near the edge.
+            var w = ctx.measureText(m.text).width;
+            var tx = x + 4 + w > u.bbox.left + u.bbox.width ? x - 4 - w : x + 4;
+            ctx.fillText(m.text, tx, u.bbox.top + (12 + 13 * (i % 3)) * devicePixelRatio);
           });
           if (threshold !== undefined && threshold !== null) {
             var y = Math.round(u.valToPos(threshold, "y", true));

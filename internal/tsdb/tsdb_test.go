@@ -168,3 +168,36 @@ func TestRecentEvents(t *testing.T) {
 		t.Fatalf("kept %d events, want MaxEvents 3", n)
 	}
 }
+
+func TestFollowerReloadsTheFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ts.gob")
+	f := &Follower{Path: path, Every: 0}
+	k := Key{"iris", "Production", ""}
+	if pts, _ := f.Series(k, Hour); len(pts) != 0 || f.Err() == nil {
+		t.Fatalf("missing file: %v points, err %v", len(pts), f.Err())
+	}
+	db, _ := Open(Options{Path: path})
+	t0 := time.Now().Add(-time.Hour)
+	db.Add(t0, k, Sample{Requests: 3})
+	db.AddEvent("iris", "Production", Event{T: t0, Text: "serving v1"})
+	if err := db.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if pts, _ := f.Series(k, Hour); len(pts) != 1 || pts[0].Requests != 3 {
+		t.Fatalf("after the first write: %+v", pts)
+	}
+	db.Add(t0.Add(time.Minute), k, Sample{Requests: 4})
+	db.Flush()
+	// A file written within the same clock tick keeps its mtime on some
+	// file systems: move it forward so the change is seen.
+	later := time.Now().Add(time.Second)
+	os.Chtimes(path, later, later)
+	if pts, _ := f.Series(k, Hour); len(pts) != 2 || len(f.Recent(5)) != 1 || len(f.ModelEvents("iris")) != 1 || len(f.Events("iris", "Production")) != 1 || len(f.Versions("iris", "Production")) != 1 {
+		t.Fatalf("after the second write: %+v", pts)
+	}
+	os.WriteFile(path, []byte("torn"), 0o644)
+	os.Chtimes(path, later.Add(time.Second), later.Add(time.Second))
+	if pts, _ := f.Series(k, Hour); len(pts) != 2 || f.Err() == nil {
+		t.Fatalf("unreadable file: keeps the last good contents; got %d points, err %v", len(pts), f.Err())
+	}
+}

@@ -28,6 +28,7 @@ suite=(
   "./internal/monitor/|^BenchmarkMonitorRun$|1x"
   "./internal/target/sagemaker/|^BenchmarkObserve$|10x"
   "./internal/registry/sagemaker/|^BenchmarkPackagePass$|20x"
+  "./internal/ui/|^BenchmarkOverview1000Endpoints$|50x"
 )
 if [ $# -gt 0 ]; then
   suite=()

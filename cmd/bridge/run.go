@@ -56,8 +56,9 @@ BRIDGE_DEPLOY_KIND=localhost (the default) the models are served on --addr:
   POST /<model>/<stage-or-alias>/invocations
   POST /endpoints/brdg-<model>-<stage-or-alias>/invocations
 
-next to GET /ping, /healthz, /metrics and /status, and POST /hooks/registry,
-which wakes the loop at once (for an external registry's webhooks). The loop
+next to GET /ping, /healthz, /metrics, /status and the dashboard at /ui/, and
+POST /hooks/registry, which wakes the loop at once (for an external
+registry's webhooks). The loop
 also wakes on every change of the embedded registry and polls every
 BRIDGE_SCAN_INTERVAL_S seconds. SIGINT or SIGTERM stops it cleanly.`,
 	Example: `  bridge run
@@ -109,6 +110,7 @@ type app struct {
 	target   target.Target
 	loop     *reconcile.Reconciler
 	metrics  *prometheus.Registry
+	ui       http.Handler // the dashboard (ui_wiring.go); nil when off
 
 	routerLn, registryLn net.Listener
 	servers              []served
@@ -238,6 +240,9 @@ func (a *app) listen(o appOptions) error {
 		return fmt.Errorf("listen on %s: %w (pick another address with --addr or PORT)", addr, err)
 	}
 	a.routerLn = ln
+	if err := a.setupUI(o); err != nil {
+		return err
+	}
 	if s, ok := a.target.(addrSetter); ok {
 		s.SetAddr(ln.Addr().String())
 	}
@@ -278,6 +283,7 @@ func (a *app) routerHandler() http.Handler {
 	if r, ok := a.target.(router); ok {
 		r.Handle("POST /hooks/registry", hook)
 		r.Handle("GET /status", status)
+		a.mountUI(r.Handle)
 		return r.Handler()
 	}
 	mux := http.NewServeMux()
@@ -286,6 +292,7 @@ func (a *app) routerHandler() http.Handler {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.metrics, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /healthz", a.serveHealth)
 	mux.HandleFunc("GET /ping", a.serveHealth)
+	a.mountUI(mux.Handle)
 	return mux
 }
 
@@ -323,7 +330,7 @@ func (a *app) serveStatus(w http.ResponseWriter, r *http.Request) {
 	}
 	res, lastErr, at := a.loop.Last()
 	doc := newStatusDoc(a.target.Name(), actual)
-	doc.Reconcile = &passDoc{LastPass: at, Duration: res.Duration.String(), Failed: res.Failed, Deferred: res.Deferred}
+	doc.Reconcile = &passDoc{LastPass: at, Duration: res.Duration.String(), Failed: res.Failed, Deferred: res.Deferred, Actions: passActions(res)}
 	if lastErr != nil {
 		doc.Reconcile.Error = lastErr.Error()
 	}

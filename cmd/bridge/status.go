@@ -108,6 +108,7 @@ type passDoc struct {
 	Error    string            `json:"error,omitempty"`
 	Failed   map[string]string `json:"failed,omitempty"`
 	Deferred []string          `json:"deferred,omitempty"`
+	Actions  []string          `json:"actions,omitempty"` // what the pass did, one line each
 }
 
 func newStatusDoc(targetName string, a model.Actual) statusDoc {

@@ -55,8 +55,8 @@ func chromiumPath(t *testing.T) string {
 	return ""
 }
 
-// bridgeCmd runs the bridge binary in dir and returns its output.
-func bridgeCmd(t *testing.T, dir string, env []string, args ...string) string {
+// uiBridgeRun runs the bridge binary in dir and returns its output.
+func uiBridgeRun(t *testing.T, dir string, env []string, args ...string) string {
 	t.Helper()
 	cmd := exec.Command(runBinary(t), args...)
 	cmd.Dir = dir
@@ -73,7 +73,7 @@ func startUIBridge(t *testing.T) (*uiBridge, []string) {
 	dir := t.TempDir()
 	b := &uiBridge{dir: dir, router: runFreeAddr(t), registry: runFreeAddr(t), log: &runLog{}, exited: make(chan error, 1)}
 	// Default settings but for the token and short periods.
-	env := append(defaultEnv(dir), "BRIDGE_REGISTRY_TOKEN="+uiToken, "BRIDGE_UI_SAMPLE_INTERVAL_S=0.5", "BRIDGE_UI_REFRESH_S=1", "LOG_LEVEL=warn")
+	env := append(uiDefaultEnv(dir), "BRIDGE_REGISTRY_TOKEN="+uiToken, "BRIDGE_UI_SAMPLE_INTERVAL_S=0.5", "BRIDGE_UI_REFRESH_S=1", "LOG_LEVEL=warn")
 	b.cmd = exec.Command(runBinary(t), "demo", "--capture", "--addr", b.router, "--registry-addr", b.registry)
 	b.cmd.Dir, b.cmd.Env, b.cmd.Stdout, b.cmd.Stderr = dir, env, b.log, b.log
 	if err := b.cmd.Start(); err != nil {
@@ -98,9 +98,9 @@ func startUIBridge(t *testing.T) (*uiBridge, []string) {
 	return b, env
 }
 
-// defaultEnv is the environment without Bridge's settings (default home
+// uiDefaultEnv is the environment without Bridge's settings (default home
 // ./.bridge in the working directory dir, no .env file).
-func defaultEnv(dir string) []string {
+func uiDefaultEnv(dir string) []string {
 	var env []string
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "BRIDGE_") && !strings.HasPrefix(kv, "PORT=") && !strings.HasPrefix(kv, "MLFLOW_") {
@@ -220,8 +220,8 @@ func TestDashboardInBrowser(t *testing.T) {
 		feats.WriteString(strings.Join(cols[:4], ",") + "\n")
 	}
 	os.WriteFile(filepath.Join(b.dir, "train.csv"), feats.Bytes(), 0o644)
-	bridgeCmd(t, b.dir, env, "monitor", "baseline", "data-quality", "--dataset", "train.csv", "--output", "baselines/iris")
-	bridgeCmd(t, b.dir, env, "monitor", "schedule", "create", "iris-drift", "--cron", "0 * * * *", "--type", "data-quality",
+	uiBridgeRun(t, b.dir, env, "monitor", "baseline", "data-quality", "--dataset", "train.csv", "--output", "baselines/iris")
+	uiBridgeRun(t, b.dir, env, "monitor", "schedule", "create", "iris-drift", "--cron", "0 * * * *", "--type", "data-quality",
 		"--endpoint", "brdg-iris-Production", "--capture", ".bridge/datacapture", "--baseline", "baselines/iris", "--output", "reports/iris-drift")
 	// Captures reach disk off the request path: wait for the drifted rows.
 	poll(t, 20*time.Second, "captured drifted rows", func() bool {
@@ -236,7 +236,7 @@ func TestDashboardInBrowser(t *testing.T) {
 		return n >= 40
 	})
 	next := time.Now().UTC().Truncate(time.Hour).Add(time.Hour).Format(time.RFC3339)
-	out := bridgeCmd(t, b.dir, env, "monitor", "schedule", "run", "iris-drift", "--now", next)
+	out := uiBridgeRun(t, b.dir, env, "monitor", "schedule", "run", "iris-drift", "--now", next)
 	if !strings.Contains(out, "CompletedWithViolations") {
 		t.Fatalf("monitoring execution found no violation:\n%s", out)
 	}
@@ -522,7 +522,7 @@ func checkReadOnlyUI(t *testing.T, dir string, env []string, router string, runn
 
 func TestDashboardBadSettings(t *testing.T) {
 	dir := t.TempDir()
-	env := defaultEnv(dir)
+	env := uiDefaultEnv(dir)
 	tests := []struct {
 		name string
 		args []string

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/bridgeops/bridge/internal/config"
+
 	"context"
 	"fmt"
 	"net"
@@ -33,6 +35,9 @@ var modelsLocal struct {
 // what to start.
 func resolveModelsRegistry(ctx context.Context) error {
 	closeModelsLocal()
+	if rs, err := cfg.Registry(); err == nil && rs.Kind == config.RegistrySageMaker {
+		return nil // model package groups: no MLflow server involved
+	}
 	explicit := modelsFlags.registry != "" || cfg.MLflowURI != ""
 	u := modelsFlags.registry
 	if u == "" {

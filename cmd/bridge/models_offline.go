@@ -1,8 +1,6 @@
 package main
 
 import (
-	"github.com/bridgeops/bridge/internal/config"
-
 	"context"
 	"fmt"
 	"net"
@@ -14,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/bridgeops/bridge/internal/config"
 	"github.com/bridgeops/bridge/internal/registry/mlflowapi"
 	"github.com/bridgeops/bridge/internal/registry/store"
 )

@@ -37,7 +37,10 @@ outcome of the last reconcile pass.
 For the localhost target the models live inside the bridge run process, so
 bridge status asks it (GET /status on --addr). When bridge run is not
 answering, it shows the deploy tags the registry records instead. For
-sagemaker it observes the endpoints directly.`,
+sagemaker it observes the endpoints directly.
+
+Exit status: 0 when the last pass succeeded (or, without bridge run, no
+version is tagged FAILED), 1 otherwise.`,
 	Example: `  bridge status
   bridge status -o json
   bridge status --addr 127.0.0.1:8080`,
@@ -51,9 +54,17 @@ sagemaker it observes the endpoints directly.`,
 			return err
 		}
 		if statusFlags.output == "json" {
-			return emitJSON(cmd.OutOrStdout(), doc)
+			err = emitJSON(cmd.OutOrStdout(), doc)
+		} else {
+			err = printStatus(cmd.OutOrStdout(), doc)
 		}
-		return printStatus(cmd.OutOrStdout(), doc)
+		if err != nil {
+			return err
+		}
+		if why := doc.failing(); why != "" {
+			return &exitError{code: 1, err: errors.New(why)}
+		}
+		return nil
 	},
 }
 
@@ -125,6 +136,31 @@ func newStatusDoc(targetName string, a model.Actual) statusDoc {
 	return doc
 }
 
+// failing says, in one line, why the status is not healthy: the last pass
+// could not finish, a model failed, or (read from the registry's tags) a
+// version is FAILED. Empty means healthy.
+func (d statusDoc) failing() string {
+	if r := d.Reconcile; r != nil {
+		if r.Error != "" {
+			return "the last reconcile pass failed: " + r.Error
+		}
+		if len(r.Failed) > 0 {
+			return fmt.Sprintf("the last reconcile pass failed for %d model(s)", len(r.Failed))
+		}
+		return ""
+	}
+	n := 0
+	for _, v := range d.Versions {
+		if v.State == string(model.StatusFailed) || v.State == model.StateFailed {
+			n++
+		}
+	}
+	if n > 0 {
+		return fmt.Sprintf("%d version(s) failed to deploy", n)
+	}
+	return ""
+}
+
 // actual turns an observed status back into the target's actual state.
 func (d statusDoc) actual() model.Actual {
 	var a model.Actual
@@ -155,7 +191,7 @@ func observe(ctx context.Context, c config.Config, addr string) (statusDoc, targ
 	if err != nil {
 		return statusDoc{}, nil, err
 	}
-	if _, ok := t.(router); !ok {
+	if pb, ok := t.(target.ProcessBound); !ok || !pb.ProcessBound() {
 		a, err := t.Observe(ctx)
 		if err != nil {
 			return statusDoc{}, t, fmt.Errorf("observe %s target: %w", t.Name(), err)
@@ -245,6 +281,8 @@ func statusFromTags(t target.Target, versions []model.ModelVersion) statusDoc {
 			switch st := vt[model.TagDeployState]; {
 			case st == model.StateFailed:
 				ed.State, ed.Message = model.StateFailed, fmt.Sprintf("v%d: %s", w.Version, vt[model.TagDeployError])
+			case st == model.StateStopped && ed.State == model.StateDeployed:
+				ed.State = model.StateStopped
 			case st != model.StateDeployed && ed.State != model.StateFailed:
 				ed.State = model.StateUpdating
 			}

@@ -15,6 +15,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"sort"
 	"strconv"
@@ -214,6 +215,10 @@ type Identity struct {
 func CallerIdentity(ctx context.Context, cfg aws.Config) (Identity, error) {
 	out, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
+		var ne net.Error
+		if errors.As(err, &ne) || errors.Is(err, context.DeadlineExceeded) {
+			return Identity{}, fmt.Errorf("sts get-caller-identity: %w; AWS is not reachable from here: check the network, AWS_REGION and any AWS_ENDPOINT_URL", err)
+		}
 		return Identity{}, fmt.Errorf("sts get-caller-identity: %w; check the AWS credentials", err)
 	}
 	return Identity{Account: aws.ToString(out.Account), ARN: aws.ToString(out.Arn)}, nil

@@ -24,6 +24,7 @@ type Config struct {
 	Port          int           // PORT, default 3000
 	LogLevel      slog.Level    // LOG_LEVEL, default info
 	RegistryToken string        // BRIDGE_REGISTRY_TOKEN: bearer token of the registry API
+	DrainTimeout  time.Duration // BRIDGE_DRAIN_TIMEOUT_S, default 30s: how long bridge run may take to stop
 
 	env map[string]string // .env file values
 }
@@ -50,6 +51,11 @@ func Load() (Config, error) {
 		return Config{}, fmt.Errorf("BRIDGE_SCAN_INTERVAL_S=%q: want a positive number of seconds", c.Get("BRIDGE_SCAN_INTERVAL_S", ""))
 	}
 	c.ScanInterval = time.Duration(secs * float64(time.Second))
+	drain, err := strconv.ParseFloat(c.Get("BRIDGE_DRAIN_TIMEOUT_S", "30"), 64)
+	if err != nil || drain <= 0 {
+		return Config{}, fmt.Errorf("BRIDGE_DRAIN_TIMEOUT_S=%q: want a positive number of seconds", c.Get("BRIDGE_DRAIN_TIMEOUT_S", ""))
+	}
+	c.DrainTimeout = time.Duration(drain * float64(time.Second))
 	c.Port, err = strconv.Atoi(c.Get("PORT", "3000"))
 	if err != nil || c.Port < 0 || c.Port > 65535 {
 		return Config{}, fmt.Errorf("PORT=%q: want a TCP port number", c.Get("PORT", ""))

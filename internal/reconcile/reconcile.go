@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -156,6 +157,9 @@ type Result struct {
 	// Pending at the end of the pass; the loop looks again soon while it is
 	// not zero.
 	Pending int
+	// Unserved lists the desired endpoints the target did not serve at the
+	// end of the pass (missing, not Ready, or routing to other versions).
+	Unserved []model.EndpointKey
 }
 
 // Changed reports whether the pass attempted any action.
@@ -349,6 +353,7 @@ func (r *Reconciler) runPass(ctx context.Context, res *Result) error {
 	}
 	r.mu.Unlock()
 	res.Pending = countPending(actual)
+	res.Unserved = unserved(desired, actual)
 	desired.Versions = tags.desiredVersions(desired.Versions)
 	r.writeTags(ctx, plan.Tags(desired, actual, failures, r.tgt.URL), tags, res)
 	for ref, t := range tags.current {
@@ -357,6 +362,67 @@ func (r *Reconciler) runPass(ctx context.Context, res *Result) error {
 				res.Failed[ref.Model] = fmt.Sprintf("version %d: %s", ref.Version, t[model.TagDeployError])
 			}
 		}
+	}
+	return nil
+}
+
+// unserved returns the desired endpoints that actual does not serve as
+// desired: Ready and routing to exactly the desired versions.
+func unserved(d model.Desired, a model.Actual) []model.EndpointKey {
+	have := make(map[model.EndpointKey]model.ActualEndpoint, len(a.Endpoints))
+	for _, e := range a.Endpoints {
+		have[e.Key] = e
+	}
+	var out []model.EndpointKey
+	for _, de := range d.Endpoints {
+		ae, ok := have[de.Key]
+		if !ok || ae.Status != model.StatusReady || !sameVersions(de.Versions, ae.Versions) {
+			out = append(out, de.Key)
+		}
+	}
+	return out
+}
+
+func sameVersions(a, b []model.WeightedVersion) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	in := make(map[int]bool, len(a))
+	for _, w := range a {
+		in[w.Version] = true
+	}
+	for _, w := range b {
+		if !in[w.Version] {
+			return false
+		}
+	}
+	return true
+}
+
+// Ready reports whether the last pass succeeded and left every desired
+// endpoint served (nil), or why not: no pass yet, the registry or target
+// could not be observed, a model failed, or an endpoint is not served yet.
+// It is what GET /readyz answers.
+func (r *Reconciler) Ready() error {
+	res, err, at := r.Last()
+	switch {
+	case at.IsZero():
+		return errors.New("no reconcile pass has finished yet")
+	case err != nil:
+		return fmt.Errorf("last reconcile pass: %w", err)
+	case len(res.Failed) > 0:
+		models := make([]string, 0, len(res.Failed))
+		for m, why := range res.Failed {
+			models = append(models, m+": "+why)
+		}
+		sort.Strings(models)
+		return fmt.Errorf("%d model(s) failing: %s", len(models), strings.Join(models, "; "))
+	case len(res.Unserved) > 0:
+		keys := make([]string, len(res.Unserved))
+		for i, k := range res.Unserved {
+			keys[i] = k.String()
+		}
+		return fmt.Errorf("%d endpoint(s) not served yet: %s", len(keys), strings.Join(keys, ", "))
 	}
 	return nil
 }
@@ -660,6 +726,22 @@ func (r *Reconciler) createVersion(ctx context.Context, a plan.CreateVersion) er
 		return fmt.Errorf("create version %s: %w", a.Ref, err)
 	}
 	return nil
+}
+
+// MarkStopped records in the registry that the target no longer serves
+// anything (plan.Stopped): call it once the loop has stopped and the target
+// has closed, for targets whose endpoints end with the process.
+func (r *Reconciler) MarkStopped(ctx context.Context) (int, error) {
+	r.pass.Lock()
+	defer r.pass.Unlock()
+	versions, err := r.reg.Versions(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("read registry: %w", err)
+	}
+	desired := model.DesiredFrom(versions)
+	var res Result
+	r.writeTags(ctx, plan.Stopped(desired), newTagState(desired), &res)
+	return res.TagWrites, nil
 }
 
 // tagState tracks the bridge tags of versions as this pass has written

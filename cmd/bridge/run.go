@@ -52,17 +52,25 @@ bridge_deploy_error).
 
 With BRIDGE_MLFLOW_URI unset the registry is the embedded one in BRIDGE_HOME,
 and bridge run serves its MLflow REST API on --registry-addr. With
-BRIDGE_DEPLOY_KIND=localhost (the default) the models are served on --addr:
+BRIDGE_DEPLOY_KIND=localhost (the default) the models are served on --addr
+(127.0.0.1:$PORT unless given; --addr :3000 opens it to the network):
 
   POST /<model>/<stage-or-alias>/invocations
   POST /endpoints/brdg-<model>-<stage-or-alias>/invocations
 
-next to GET /ping, /healthz, /metrics and /status, and POST /hooks/registry,
-which wakes the loop at once (for an external registry's webhooks). The loop
-also wakes on every change of the embedded registry and polls every
-BRIDGE_SCAN_INTERVAL_S seconds. SIGINT or SIGTERM stops it cleanly.`,
+On every target --addr also answers GET /healthz (the process is alive),
+GET /readyz (200 once the last pass succeeded and every desired endpoint is
+served, 503 with the reason before), GET /metrics, GET /status, and
+POST /hooks/registry, which wakes the loop at once (for an external
+registry's webhooks). The loop also wakes on every change of the embedded
+registry and polls every BRIDGE_SCAN_INTERVAL_S seconds.
+
+SIGINT or SIGTERM stops it cleanly: requests in flight finish, models drain,
+captured data is flushed, all within BRIDGE_DRAIN_TIMEOUT_S (30). Versions
+served on localhost are then tagged bridge_deploy_state=STOPPED; SageMaker
+endpoints outlive bridge run and keep their tags.`,
 	Example: `  bridge run
-  bridge run --addr :8080 --registry-addr 127.0.0.1:5001
+  bridge run --addr :8080 --registry-addr 127.0.0.1:5001   # open to the network
   BRIDGE_MLFLOW_URI=http://mlflow:5000 bridge run
   bridge run --once            # one pass; exit status 1 if a model failed`,
 	Args: cobra.NoArgs,
@@ -82,7 +90,7 @@ BRIDGE_SCAN_INTERVAL_S seconds. SIGINT or SIGTERM stops it cleanly.`,
 
 func init() {
 	runCmd.Flags().BoolVar(&runFlags.once, "once", false, "run one reconcile pass and exit (status 1 if any model failed)")
-	runCmd.Flags().StringVar(&runFlags.addr, "addr", "", "address of the model router and hooks, host:port or :port (default :$PORT, PORT default 3000)")
+	runCmd.Flags().StringVar(&runFlags.addr, "addr", "", "address of the front door (invocations, /healthz, /readyz, /metrics, /status, hooks), host:port; :3000 listens on every interface (default 127.0.0.1:$PORT, PORT default 3000)")
 	runCmd.Flags().StringVar(&runFlags.registryAddr, "registry-addr", defaultRegistryAddr, "address the embedded registry's MLflow API listens on (unused with BRIDGE_MLFLOW_URI)")
 	addMonitorRunFlags(runCmd)
 	rootCmd.AddCommand(runCmd)

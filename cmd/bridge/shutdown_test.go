@@ -287,3 +287,59 @@ func openTestStore(t *testing.T, home string) *store.Store {
 	t.Cleanup(func() { st.Close() })
 	return st
 }
+
+// TestRunListensOnLoopbackByDefault: without --addr the front door, like
+// the registry API, listens on 127.0.0.1 only.
+func TestRunListensOnLoopbackByDefault(t *testing.T) {
+	wd := t.TempDir()
+	_, port, _ := net.SplitHostPort(freeAddr(t))
+	env := []string{"BRIDGE_ENV_FILE=/nonexistent/.env", "PORT=" + port}
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "BRIDGE_") && !strings.HasPrefix(kv, "PORT=") {
+			env = append(env, kv)
+		}
+	}
+	run := exec.Command(monitorTestBinary(t), "run", "--registry-addr", "127.0.0.1:0")
+	run.Dir, run.Env = wd, env
+	var logs syncBuffer
+	run.Stdout, run.Stderr = &logs, &logs
+	if err := run.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- run.Wait() }()
+	defer func() {
+		run.Process.Signal(syscall.SIGTERM)
+		if err := <-exited; err != nil {
+			t.Errorf("bridge run exited with %v\n%s", err, logs.String())
+		}
+	}()
+	eventually(t, 30*time.Second, "/healthz on 127.0.0.1:"+port, func() bool {
+		resp, err := http.Get("http://127.0.0.1:" + port + "/healthz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == 200
+	})
+	// The kernel's listening sockets: the port is bound to 127.0.0.1
+	// (0100007F), not to every interface (00000000).
+	p, _ := strconv.Atoi(port)
+	tcp, err := os.ReadFile("/proc/net/tcp")
+	if err != nil {
+		t.Skip("no /proc/net/tcp")
+	}
+	var bound []string
+	for _, l := range strings.Split(string(tcp), "\n") {
+		f := strings.Fields(l)
+		if len(f) > 3 && f[3] == "0A" && strings.HasSuffix(f[1], fmt.Sprintf(":%04X", p)) {
+			bound = append(bound, f[1])
+		}
+	}
+	if len(bound) != 1 || bound[0] != fmt.Sprintf("0100007F:%04X", p) {
+		t.Fatalf("port %s listening as %v, want 127.0.0.1 only", port, bound)
+	}
+	if tcp6, err := os.ReadFile("/proc/net/tcp6"); err == nil && strings.Contains(string(tcp6), fmt.Sprintf(":%04X 00000000000000000000000000000000:0000 0A", p)) {
+		t.Fatalf("port %s also listens on every IPv6 interface", port)
+	}
+}

@@ -75,7 +75,7 @@ func (d *Door) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		d.opts.Invocations.ServeHTTP(w, r)
 		return
 	}
-	if _, pattern := d.mux.Handler(r); pattern == "" {
+	if _, pattern := d.mux.Handler(r); pattern == "" && !d.otherMethod(r) {
 		writeJSON(w, http.StatusNotFound, map[string]string{
 			"error_code": "ENDPOINT_NOT_FOUND",
 			"message":    fmt.Sprintf("no such path %s: see GET /status for the endpoints served", r.URL.Path),
@@ -83,6 +83,22 @@ func (d *Door) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d.mux.ServeHTTP(w, r)
+}
+
+// otherMethod reports whether r's path is served for another method (the
+// mux answers 405 then).
+func (d *Door) otherMethod(r *http.Request) bool {
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete} {
+		if m == r.Method {
+			continue
+		}
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := d.mux.Handler(probe); pattern != "" {
+			return true
+		}
+	}
+	return false
 }
 
 func (d *Door) healthz(w http.ResponseWriter, r *http.Request) {

@@ -57,13 +57,13 @@ func TestManager(t *testing.T) {
 		wantWait  error
 	}{
 		{
-			name: "signal stops in reverse order",
-			stop: func(m *Manager, _ map[string]*recorder, cancel context.CancelFunc) { cancel() },
+			name:      "signal stops in reverse order",
+			stop:      func(m *Manager, _ map[string]*recorder, cancel context.CancelFunc) { cancel() },
 			wantCalls: []string{"start a", "start b", "start c", "stop c", "stop b", "stop a"},
 		},
 		{
-			name: "Stop",
-			stop: func(m *Manager, _ map[string]*recorder, _ context.CancelFunc) { m.Stop() },
+			name:      "Stop",
+			stop:      func(m *Manager, _ map[string]*recorder, _ context.CancelFunc) { m.Stop() },
 			wantCalls: []string{"start a", "start b", "start c", "stop c", "stop b", "stop a"},
 		},
 		{

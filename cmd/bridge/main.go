@@ -12,7 +12,6 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"runtime/debug"
 	"syscall"
 
@@ -48,20 +47,16 @@ outcome back to the registry as version tags, and monitors what it serves.`,
 	SilenceUsage:  true,
 	SilenceErrors: true,
 	PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
-		c, err := config.Load()
-		if err != nil {
-			return err
-		}
+		flags := map[string]string{}
 		if rootFlags.home != "" {
-			c.Home = rootFlags.home
-			if _, set := os.LookupEnv("BRIDGE_MODEL_CACHE_PATH"); !set {
-				c.ModelCache = filepath.Join(c.Home, "cache")
-			}
+			flags["BRIDGE_HOME"] = rootFlags.home
 		}
 		if rootFlags.logLevel != "" {
-			if err := c.LogLevel.UnmarshalText([]byte(rootFlags.logLevel)); err != nil {
-				return fmt.Errorf("--log-level %q: want debug, info, warn or error", rootFlags.logLevel)
-			}
+			flags["LOG_LEVEL"] = rootFlags.logLevel
+		}
+		c, err := config.LoadWithFlags(flags)
+		if err != nil {
+			return err
 		}
 		c.Export()
 		cfg = c

@@ -46,6 +46,10 @@ func openRegistry(ctx context.Context, c config.Config) (reg registry.Registry, 
 // embedded store's artifact directory or the MLflow server.
 func newFetcher(c config.Config, st *store.Store) *artifact.Fetcher {
 	o := artifact.Options{CacheDir: c.ModelCache, TrackingURI: c.MLflowURI, Token: c.RegistryToken}
+	o.S3.Region, o.S3.EndpointURL = c.AWS.Region, c.AWS.ArtifactS3EndpointURL
+	if o.S3.EndpointURL == "" {
+		o.S3.EndpointURL = c.AWS.S3Endpoint()
+	}
 	if st != nil {
 		o.LocalArtifactRoot = st.ArtifactRoot()
 	}

@@ -16,7 +16,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -231,6 +230,9 @@ func EndpointOverridden(cfg aws.Config, service string) bool {
 	if cfg.BaseEndpoint != nil && *cfg.BaseEndpoint != "" {
 		return true
 	}
-	env := "AWS_ENDPOINT_URL_" + strings.ToUpper(strings.ReplaceAll(service, " ", "_"))
-	return os.Getenv(env) != "" || os.Getenv("AWS_ENDPOINT_URL") != ""
+	env := config.AWSFromEnv()
+	if strings.EqualFold(service, "S3") {
+		return env.S3Endpoint() != ""
+	}
+	return env.EndpointURL != ""
 }

@@ -43,11 +43,11 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
 
+	"github.com/bridgeops/bridge/internal/config"
 	"github.com/bridgeops/bridge/internal/serving"
 )
 
@@ -118,18 +118,19 @@ type Options struct {
 }
 
 func (o Options) resolved(spec serving.LoadSpec) (Options, error) {
-	get := func(v, env, def string) string {
+	env := config.PythonFromEnv()
+	get := func(v, fromEnv, def string) string {
 		if v != "" {
 			return v
 		}
-		if e := os.Getenv(env); e != "" {
-			return e
+		if fromEnv != "" {
+			return fromEnv
 		}
 		return def
 	}
-	o.Python = get(o.Python, "BRIDGE_PYTHON", "python3")
-	o.EnvManager = get(o.EnvManager, "BRIDGE_ENV_MANAGER", EnvLocal)
-	o.Server = get(o.Server, "BRIDGE_PYTHON_SERVER", ServerAuto)
+	o.Python = get(o.Python, env.Interpreter, "python3")
+	o.EnvManager = get(o.EnvManager, env.EnvManager, EnvLocal)
+	o.Server = get(o.Server, env.Server, ServerAuto)
 	switch o.EnvManager {
 	case EnvLocal, EnvVirtualenv:
 	default:
@@ -140,8 +141,7 @@ func (o Options) resolved(spec serving.LoadSpec) (Options, error) {
 	default:
 		return o, fmt.Errorf("BRIDGE_PYTHON_SERVER=%q: want auto, mlflow or bridge", o.Server)
 	}
-	switch strings.ToLower(os.Getenv("BRIDGE_PYTHON_PRESTART")) {
-	case "0", "false", "off", "no":
+	if !env.Prestart {
 		o.NoPrestart = true
 	}
 	if o.Home == "" {

@@ -96,12 +96,8 @@ type Target struct {
 // commands that only Init or Destroy.
 func New(deps target.Deps) (*Target, error) {
 	timeout := DefaultReadyTimeout
-	if s := deps.Config.Get("BRIDGE_MODEL_READY_TIMEOUT_S", ""); s != "" {
-		secs, err := strconv.ParseFloat(s, 64)
-		if err != nil || secs <= 0 {
-			return nil, fmt.Errorf("BRIDGE_MODEL_READY_TIMEOUT_S=%q: want a positive number of seconds", s)
-		}
-		timeout = time.Duration(secs * float64(time.Second))
+	if d := deps.Config.Local.ReadyTimeout; d > 0 {
+		timeout = d
 	}
 	m, err := newMetrics(deps.Metrics)
 	if err != nil {

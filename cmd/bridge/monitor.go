@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -205,17 +204,11 @@ only when the run itself fails. Malformed lines are counted, never fatal.`,
 			return err
 		}
 		if f.format == "json" {
-			return writeMonitorJSON(cmd.OutOrStdout(), rep)
+			return emitJSON(cmd.OutOrStdout(), rep)
 		}
 		printMonitorReport(cmd.OutOrStdout(), rep)
 		return nil
 	},
-}
-
-func writeMonitorJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
 }
 
 // writeMonitorList writes list as indented JSON, an empty list as [] rather
@@ -224,7 +217,7 @@ func writeMonitorList[T any](w io.Writer, list []T) error {
 	if list == nil {
 		list = []T{}
 	}
-	return writeMonitorJSON(w, list)
+	return emitJSON(w, list)
 }
 
 func printMonitorReport(w io.Writer, rep *monitor.Report) {

@@ -32,6 +32,18 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
+// cleanEnv is the test's environment without Bridge's settings (so the
+// defaults apply), no .env file, and extra on top.
+func cleanEnv(extra ...string) []string {
+	env := []string{"BRIDGE_ENV_FILE=/nonexistent/.env"}
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "BRIDGE_") && !strings.HasPrefix(kv, "PORT=") {
+			env = append(env, kv)
+		}
+	}
+	return append(env, extra...)
+}
+
 // descendants lists the live processes under pid (children, their
 // children, ...), from /proc.
 func descendants(pid int) map[int]string {
@@ -89,12 +101,7 @@ func TestShutdownUnderLoad(t *testing.T) {
 	m := pythontest.TrainSklearn(t, py, filepath.Join(t.TempDir(), "model"), pythontest.SklearnSpec{Seed: 3})
 	seedStore(t, home, map[string]string{"churn": "file://" + m.Dir})
 	bin := monitorTestBinary(t)
-	env := []string{"BRIDGE_ENV_FILE=/nonexistent/.env", "BRIDGE_PYTHON=" + py, "BRIDGE_DRAIN_TIMEOUT_S=20"}
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "BRIDGE_") && !strings.HasPrefix(kv, "PORT=") {
-			env = append(env, kv)
-		}
-	}
+	env := cleanEnv("BRIDGE_PYTHON="+py, "BRIDGE_DRAIN_TIMEOUT_S=20")
 
 	// A schedule that runs every second inside bridge run.
 	train, _ := monitorChurnData(t, t.TempDir())
@@ -293,12 +300,7 @@ func openTestStore(t *testing.T, home string) *store.Store {
 func TestRunListensOnLoopbackByDefault(t *testing.T) {
 	wd := t.TempDir()
 	_, port, _ := net.SplitHostPort(freeAddr(t))
-	env := []string{"BRIDGE_ENV_FILE=/nonexistent/.env", "PORT=" + port}
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "BRIDGE_") && !strings.HasPrefix(kv, "PORT=") {
-			env = append(env, kv)
-		}
-	}
+	env := cleanEnv("PORT=" + port)
 	run := exec.Command(monitorTestBinary(t), "run", "--registry-addr", "127.0.0.1:0")
 	run.Dir, run.Env = wd, env
 	var logs syncBuffer

@@ -18,6 +18,7 @@ import (
 
 	"github.com/bridgeops/bridge/internal/config"
 	"github.com/bridgeops/bridge/internal/model"
+	"github.com/bridgeops/bridge/internal/netaddr"
 	"github.com/bridgeops/bridge/internal/plan"
 	"github.com/bridgeops/bridge/internal/target"
 )
@@ -72,13 +73,6 @@ func init() {
 	statusCmd.Flags().StringVarP(&statusFlags.output, "output", "o", "table", "output format: table or json")
 	statusCmd.Flags().StringVar(&statusFlags.addr, "addr", "", "address of the running bridge run (default 127.0.0.1:$PORT)")
 	rootCmd.AddCommand(statusCmd)
-}
-
-func checkOutput(o string) error {
-	if o != "table" && o != "json" {
-		return fmt.Errorf("-o %q: want table or json", o)
-	}
-	return nil
 }
 
 // statusDoc is the JSON form of GET /status and bridge status -o json.
@@ -207,10 +201,7 @@ func runAddr(c config.Config, addr string) string {
 	if addr == "" {
 		return net.JoinHostPort("127.0.0.1", strconv.Itoa(c.Port))
 	}
-	if strings.HasPrefix(addr, ":") {
-		return "127.0.0.1" + addr
-	}
-	return addr
+	return netaddr.Dialable(addr)
 }
 
 // fetchStatus asks a running bridge run for GET /status.
@@ -297,12 +288,6 @@ func statusFromTags(t target.Target, versions []model.ModelVersion) statusDoc {
 		doc.Versions = append(doc.Versions, versionDoc{Model: v.Ref.Model, Version: v.Ref.Version, State: st, Message: v.Tags[model.TagDeployError]})
 	}
 	return doc
-}
-
-func emitJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
 }
 
 func printStatus(w io.Writer, doc statusDoc) error {

@@ -77,3 +77,36 @@ func TestMarkStopped(t *testing.T) {
 		t.Fatalf("iris/1 is %q after a restart", got)
 	}
 }
+
+// TestPreviewChangesNothing: Preview shows the pass's actions without
+// applying them or writing tags; once a pass has run it shows nothing.
+func TestPreviewChangesNothing(t *testing.T) {
+	reg, tgt := newMemRegistry(), newMemTarget()
+	r := newLoop(t, reg, tgt, Options{})
+	reg.put(model.ModelVersion{Name: "iris", Version: 1, Stage: model.StageProduction})
+	p, err := r.Preview(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Actions) != 2 || p.Actions[0].Kind() != "create_version" || len(p.Tags) != 0 {
+		t.Fatalf("preview: %v, tags %v", p.Actions, p.Tags)
+	}
+	if calls := tgt.takeCalls(); len(calls) != 0 {
+		t.Fatalf("Preview called the target: %v", calls)
+	}
+	if tags := reg.tags(ref("iris", 1)); len(tags) != 0 {
+		t.Fatalf("Preview wrote tags: %v", tags)
+	}
+	res := mustOnce(t, r)
+	if len(res.Actions) != len(p.Actions) {
+		t.Fatalf("the pass applied %d actions, the preview showed %d", len(res.Actions), len(p.Actions))
+	}
+	if p, err = r.Preview(context.Background()); err != nil || len(p.Actions) != 0 || len(p.Tags) != 0 {
+		t.Fatalf("preview after the pass: %v %v %v", p.Actions, p.Tags, err)
+	}
+	// A tag edited by hand shows as a tag write.
+	reg.SetVersionTag(context.Background(), ref("iris", 1), model.TagDeployState, model.StateFailed)
+	if p, err = r.Preview(context.Background()); err != nil || len(p.Actions) != 0 || len(p.Tags) != 1 {
+		t.Fatalf("preview of a wrong tag: %v %v %v", p.Actions, p.Tags, err)
+	}
+}

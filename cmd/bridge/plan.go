@@ -101,7 +101,7 @@ func computePlan(ctx context.Context, c config.Config, addr string, warn io.Writ
 	}
 	defer closeReg()
 	// The same engine as bridge run's loop, on what the target serves.
-	loop, err := reconcile.New(reconcile.Options{Registry: reg, Target: observed{t, doc.actual()}})
+	loop, err := reconcile.New(reconcile.Options{Registry: reg, Target: observed{t, doc.Actual()}})
 	if err != nil {
 		return planDoc{}, err
 	}

@@ -71,7 +71,7 @@ func TestRouterlessTargetEndpoints(t *testing.T) {
 		code, _ := get("/readyz")
 		return code == 200
 	})
-	if doc := status(t, a); doc.Target != "localhost" || len(doc.Endpoints) != 1 || doc.Endpoints[0].Slot != model.StageProduction {
+	if doc := getStatus(t, a); doc.Target != "localhost" || len(doc.Endpoints) != 1 || doc.Endpoints[0].Slot != model.StageProduction {
 		t.Fatalf("/status: %+v", doc)
 	}
 	if code, body := get("/metrics"); code != 200 || !strings.Contains(body, "bridge_reconcile_passes_total") {

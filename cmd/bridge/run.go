@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net"
@@ -26,6 +25,7 @@ import (
 	"github.com/bridgeops/bridge/internal/registry/mlflowapi"
 	"github.com/bridgeops/bridge/internal/registry/store"
 	"github.com/bridgeops/bridge/internal/serving/python"
+	"github.com/bridgeops/bridge/internal/status"
 	"github.com/bridgeops/bridge/internal/target"
 )
 
@@ -244,7 +244,7 @@ func (a *app) listen(o appOptions) error {
 	}
 	fo := frontdoor.Options{
 		Target: a.target.Name(), Metrics: a.metrics, Ready: a.loop.Ready,
-		Status: http.HandlerFunc(a.serveStatus), Wake: a.loop.Wake,
+		Status: status.Handler(a.target, a.loop.Last), Wake: a.loop.Wake,
 	}
 	if inv, ok := a.target.(invoker); ok {
 		fo.Invocations = inv.Invocations()
@@ -253,26 +253,6 @@ func (a *app) listen(o appOptions) error {
 	// New pages go here: a.door.Handle("/ui/", ui.Handler(...)).
 	a.parts.Add("front door", appmgr.Server(ln, a.door))
 	return nil
-}
-
-// serveStatus answers GET /status: what the target serves now and how the
-// last reconcile pass went (bridge status and bridge plan read it).
-func (a *app) serveStatus(w http.ResponseWriter, r *http.Request) {
-	actual, err := a.target.Observe(r.Context())
-	if err != nil {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusServiceUnavailable)
-		json.NewEncoder(w).Encode(map[string]string{"error": fmt.Sprintf("observe %s target: %v", a.target.Name(), err)})
-		return
-	}
-	res, lastErr, at := a.loop.Last()
-	doc := newStatusDoc(a.target.Name(), actual)
-	doc.Reconcile = &passDoc{LastPass: at, Duration: res.Duration.String(), Failed: res.Failed, Deferred: res.Deferred}
-	if lastErr != nil {
-		doc.Reconcile.Error = lastErr.Error()
-	}
-	w.Header().Set("Content-Type", "application/json")
-	emitJSON(w, doc)
 }
 
 // RouterAddr is the address the front door listens on.

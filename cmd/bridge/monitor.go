@@ -134,7 +134,7 @@ func (f *monitorJobFlags) resolve() error {
 	if f.spec.Capture == "" {
 		f.spec.Capture = cfg.Get("BRIDGE_CAPTURE_DIR", "")
 		if f.spec.Capture == "" {
-			f.spec.Capture = monitorHome() + "/datacapture"
+			f.spec.Capture = monitorHome(cfg) + "/datacapture"
 		}
 	}
 	if f.spec.Type == "" {
@@ -332,7 +332,7 @@ Rows that are not two fields are counted and skipped.`,
 // openSchedules opens the schedule store in $BRIDGE_HOME's registry
 // database.
 func openSchedules(cmd *cobra.Command) (*schedule.Store, func(), error) {
-	st, err := store.Open(cmd.Context(), monitorHome())
+	st, err := store.Open(cmd.Context(), monitorHome(cfg))
 	if err != nil {
 		return nil, nil, err
 	}

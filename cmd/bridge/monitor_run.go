@@ -17,6 +17,7 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/bridgeops/bridge/internal/capture"
+	"github.com/bridgeops/bridge/internal/config"
 	"github.com/bridgeops/bridge/internal/monitor/schedule"
 	"github.com/bridgeops/bridge/internal/registry/store"
 )
@@ -36,7 +37,7 @@ func addMonitorRunFlags(cmd *cobra.Command) {
 
 // monitorSetting reads a monitoring setting: the flag when set, else the
 // environment (or .env), else the flag's default.
-func monitorSetting(cmd *cobra.Command, flag, env string) string {
+func monitorSetting(c config.Config, cmd *cobra.Command, flag, env string) string {
 	if cmd != nil {
 		if f := cmd.Flags().Lookup(flag); f != nil {
 			if f.Changed {
@@ -45,7 +46,7 @@ func monitorSetting(cmd *cobra.Command, flag, env string) string {
 				}
 				return f.Value.String()
 			}
-			if v := cfg.Get(env, ""); v != "" {
+			if v := c.Get(env, ""); v != "" {
 				return v
 			}
 			if sv, ok := f.Value.(interface{ GetSlice() []string }); ok {
@@ -54,35 +55,35 @@ func monitorSetting(cmd *cobra.Command, flag, env string) string {
 			return f.DefValue
 		}
 	}
-	return cfg.Get(env, "")
+	return c.Get(env, "")
 }
 
-func monitorHome() string {
-	if cfg.Home != "" {
-		return cfg.Home
+func monitorHome(c config.Config) string {
+	if c.Home != "" {
+		return c.Home
 	}
-	return cfg.Get("BRIDGE_HOME", ".bridge")
+	return c.Get("BRIDGE_HOME", ".bridge")
 }
 
 // captureConfig builds the capture writer's configuration from flags and
 // environment; ok is false when nothing is to be captured.
-func captureConfig(cmd *cobra.Command) (wc capture.WriterConfig, ok bool, err error) {
+func captureConfig(c config.Config, cmd *cobra.Command) (wc capture.WriterConfig, ok bool, err error) {
 	def := capture.DefaultEndpointConfig()
-	on, err := strconv.ParseBool(monitorOrDefault(monitorSetting(cmd, "capture", "BRIDGE_CAPTURE"), "false"))
+	on, err := strconv.ParseBool(monitorOrDefault(monitorSetting(c, cmd, "capture", "BRIDGE_CAPTURE"), "false"))
 	if err != nil {
-		if v := strings.ToLower(monitorSetting(cmd, "capture", "BRIDGE_CAPTURE")); v == "on" || v == "off" {
+		if v := strings.ToLower(monitorSetting(c, cmd, "capture", "BRIDGE_CAPTURE")); v == "on" || v == "off" {
 			on, err = v == "on", nil
 		} else {
 			return wc, false, fmt.Errorf("BRIDGE_CAPTURE=%q: want true or false", v)
 		}
 	}
 	def.Enabled = on
-	pct := monitorOrDefault(monitorSetting(cmd, "capture-sampling", "BRIDGE_CAPTURE_SAMPLING"), "100")
+	pct := monitorOrDefault(monitorSetting(c, cmd, "capture-sampling", "BRIDGE_CAPTURE_SAMPLING"), "100")
 	if def, err = def.ParseSpec(pct); err != nil {
 		return wc, false, fmt.Errorf("--capture-sampling: %w", err)
 	}
 	def.Enabled = def.Enabled && on
-	mode := monitorOrDefault(monitorSetting(cmd, "capture-mode", "BRIDGE_CAPTURE_MODE"), "both")
+	mode := monitorOrDefault(monitorSetting(c, cmd, "capture-mode", "BRIDGE_CAPTURE_MODE"), "both")
 	switch mode {
 	case "input", "output", "both":
 		def, _ = def.ParseSpec(mode)
@@ -90,7 +91,7 @@ func captureConfig(cmd *cobra.Command) (wc capture.WriterConfig, ok bool, err er
 		return wc, false, fmt.Errorf("--capture-mode %q: want input, output or both", mode)
 	}
 	var items []string
-	for _, it := range strings.Split(monitorSetting(cmd, "capture-endpoint", "BRIDGE_CAPTURE_ENDPOINTS"), ";") {
+	for _, it := range strings.Split(monitorSetting(c, cmd, "capture-endpoint", "BRIDGE_CAPTURE_ENDPOINTS"), ";") {
 		if strings.TrimSpace(it) != "" {
 			items = append(items, it)
 		}
@@ -103,13 +104,13 @@ func captureConfig(cmd *cobra.Command) (wc capture.WriterConfig, ok bool, err er
 	for _, o := range overrides {
 		ok = ok || o.Enabled
 	}
-	queue, err := strconv.Atoi(monitorOrDefault(monitorSetting(cmd, "capture-queue", "BRIDGE_CAPTURE_QUEUE"), "8192"))
+	queue, err := strconv.Atoi(monitorOrDefault(monitorSetting(c, cmd, "capture-queue", "BRIDGE_CAPTURE_QUEUE"), "8192"))
 	if err != nil || queue <= 0 {
 		return wc, false, fmt.Errorf("--capture-queue: want a positive number of records")
 	}
-	dir := monitorSetting(cmd, "capture-dir", "BRIDGE_CAPTURE_DIR")
+	dir := monitorSetting(c, cmd, "capture-dir", "BRIDGE_CAPTURE_DIR")
 	if dir == "" {
-		dir = filepath.Join(monitorHome(), "datacapture")
+		dir = filepath.Join(monitorHome(c), "datacapture")
 	}
 	return capture.WriterConfig{Root: dir, Default: def, Endpoints: overrides, QueueSize: queue}, ok, nil
 }
@@ -142,7 +143,7 @@ func openMonitorDB(home string) (*sql.DB, error) {
 // bridge run. db is the embedded store's database (nil with an external
 // registry). The returned sink is nil when capture is off; stop flushes and
 // stops everything.
-func startMonitoring(ctx context.Context, cmd *cobra.Command, db *sql.DB, metrics *prometheus.Registry) (sink capture.Sink, stop func(), err error) {
+func startMonitoring(ctx context.Context, c config.Config, cmd *cobra.Command, db *sql.DB, metrics *prometheus.Registry) (sink capture.Sink, stop func(), err error) {
 	var reg prometheus.Registerer
 	if metrics != nil {
 		reg = metrics
@@ -160,7 +161,7 @@ func startMonitoring(ctx context.Context, cmd *cobra.Command, db *sql.DB, metric
 		}
 	}()
 
-	wc, on, err := captureConfig(cmd)
+	wc, on, err := captureConfig(c, cmd)
 	if err != nil {
 		return nil, stop, err
 	}
@@ -181,7 +182,7 @@ func startMonitoring(ctx context.Context, cmd *cobra.Command, db *sql.DB, metric
 		slog.Info("data capture on", "dir", wc.Root, "sampling", wc.Default.SamplingPercent, "overrides", len(wc.Endpoints))
 	}
 
-	runSchedules, err := strconv.ParseBool(monitorOrDefault(monitorSetting(cmd, "monitor-schedules", "BRIDGE_MONITOR_SCHEDULES"), "true"))
+	runSchedules, err := strconv.ParseBool(monitorOrDefault(monitorSetting(c, cmd, "monitor-schedules", "BRIDGE_MONITOR_SCHEDULES"), "true"))
 	if err != nil {
 		return sink, stop, fmt.Errorf("BRIDGE_MONITOR_SCHEDULES: want true or false")
 	}
@@ -189,7 +190,7 @@ func startMonitoring(ctx context.Context, cmd *cobra.Command, db *sql.DB, metric
 		return sink, stop, nil
 	}
 	if db == nil {
-		own, err := openMonitorDB(monitorHome())
+		own, err := openMonitorDB(monitorHome(c))
 		if err != nil {
 			return sink, stop, fmt.Errorf("monitoring schedules: %w", err)
 		}
@@ -201,7 +202,7 @@ func startMonitoring(ctx context.Context, cmd *cobra.Command, db *sql.DB, metric
 		return sink, stop, err
 	}
 	runner := &schedule.Runner{Store: st, Metrics: schedule.NewMetrics(reg), Log: slog.Default()}
-	if hook := monitorSetting(cmd, "alert-webhook", "BRIDGE_ALERT_WEBHOOK"); hook != "" {
+	if hook := monitorSetting(c, cmd, "alert-webhook", "BRIDGE_ALERT_WEBHOOK"); hook != "" {
 		if u, err := url.Parse(hook); err != nil || (u.Scheme != "http" && u.Scheme != "https") {
 			return sink, stop, fmt.Errorf("BRIDGE_ALERT_WEBHOOK=%q: want an http(s) URL", hook)
 		}

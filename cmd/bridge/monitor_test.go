@@ -24,6 +24,7 @@ import (
 
 	"github.com/bridgeops/bridge/internal/awsfake"
 	"github.com/bridgeops/bridge/internal/capture"
+	"github.com/bridgeops/bridge/internal/config"
 	"github.com/bridgeops/bridge/internal/monitor"
 	"github.com/bridgeops/bridge/internal/monitor/schedule"
 	"github.com/bridgeops/bridge/internal/monitor/schema"
@@ -261,7 +262,7 @@ func TestStartMonitoringCapture(t *testing.T) {
 				t.Setenv(k, v)
 			}
 			cmd := monitorRunCommand(t, append(tc.args, "--monitor-schedules=false")...)
-			sink, stop, err := startMonitoring(context.Background(), cmd, nil, prometheus.NewRegistry())
+			sink, stop, err := startMonitoring(context.Background(), config.Config{}, cmd, nil, prometheus.NewRegistry())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -279,7 +280,7 @@ func TestStartMonitoringCapture(t *testing.T) {
 	}
 	for _, bad := range [][]string{{"--capture", "--capture-mode", "sideways"}, {"--capture", "--capture-endpoint", "x"}, {"--capture", "--capture-sampling", "120"}} {
 		cmd := monitorRunCommand(t, append(bad, "--capture-dir", capDir, "--monitor-schedules=false")...)
-		if _, _, err := startMonitoring(context.Background(), cmd, nil, nil); err == nil {
+		if _, _, err := startMonitoring(context.Background(), config.Config{}, cmd, nil, nil); err == nil {
 			t.Errorf("%v accepted", bad)
 		}
 	}
@@ -289,7 +290,7 @@ func TestStartMonitoringCaptureFlushesOnStop(t *testing.T) {
 	capDir := filepath.Join(t.TempDir(), "cap")
 	reg := prometheus.NewRegistry()
 	cmd := monitorRunCommand(t, "--capture", "--capture-dir", capDir, "--monitor-schedules=false")
-	sink, stop, err := startMonitoring(context.Background(), cmd, nil, reg)
+	sink, stop, err := startMonitoring(context.Background(), config.Config{}, cmd, nil, reg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -342,7 +343,7 @@ func TestStartMonitoringRunsStoredSchedules(t *testing.T) {
 		t.Fatal(err)
 	}
 	reg := prometheus.NewRegistry()
-	_, stop, err := startMonitoring(context.Background(), monitorRunCommand(t), st.DB(), reg)
+	_, stop, err := startMonitoring(context.Background(), config.Config{}, monitorRunCommand(t), st.DB(), reg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -143,7 +143,7 @@ func newApp(ctx context.Context, c config.Config, o appOptions) (_ *app, err err
 	a.store, a.registry = st, reg
 	a.parts.Add("registry", appmgr.Closer(func(context.Context) error { closeReg(); return nil }))
 
-	sink, stopMonitoring, err := startMonitoring(ctx, o.Cmd, storeDB(st), a.metrics)
+	sink, stopMonitoring, err := startMonitoring(ctx, c, o.Cmd, storeDB(st), a.metrics)
 	if err != nil {
 		return nil, fmt.Errorf("start monitoring: %w", err)
 	}

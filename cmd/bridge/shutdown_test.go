@@ -32,6 +32,22 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
+// startBinary starts the bridge binary in dir with env; its output goes to
+// logs and its exit status to exited.
+func startBinary(t *testing.T, dir string, env []string, args ...string) (*exec.Cmd, *syncBuffer, <-chan error) {
+	t.Helper()
+	cmd := exec.Command(monitorTestBinary(t), args...)
+	cmd.Dir, cmd.Env = dir, env
+	logs := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = logs, logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	return cmd, logs, exited
+}
+
 // cleanEnv is the test's environment without Bridge's settings (so the
 // defaults apply), no .env file, and extra on top.
 func cleanEnv(extra ...string) []string {
@@ -126,15 +142,7 @@ func TestShutdownUnderLoad(t *testing.T) {
 	}
 
 	addr := freeAddr(t)
-	run := exec.Command(bin, "run", "--capture", "--addr", addr, "--registry-addr", "127.0.0.1:0")
-	run.Dir, run.Env = wd, env
-	var logs syncBuffer
-	run.Stdout, run.Stderr = &logs, &logs
-	if err := run.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- run.Wait() }()
+	run, logs, exited := startBinary(t, wd, env, "run", "--capture", "--addr", addr, "--registry-addr", "127.0.0.1:0")
 	defer func() {
 		if run.ProcessState == nil {
 			run.Process.Kill()
@@ -300,16 +308,7 @@ func openTestStore(t *testing.T, home string) *store.Store {
 func TestRunListensOnLoopbackByDefault(t *testing.T) {
 	wd := t.TempDir()
 	_, port, _ := net.SplitHostPort(freeAddr(t))
-	env := cleanEnv("PORT=" + port)
-	run := exec.Command(monitorTestBinary(t), "run", "--registry-addr", "127.0.0.1:0")
-	run.Dir, run.Env = wd, env
-	var logs syncBuffer
-	run.Stdout, run.Stderr = &logs, &logs
-	if err := run.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- run.Wait() }()
+	run, logs, exited := startBinary(t, wd, cleanEnv("PORT="+port), "run", "--registry-addr", "127.0.0.1:0")
 	defer func() {
 		run.Process.Signal(syscall.SIGTERM)
 		if err := <-exited; err != nil {

@@ -39,7 +39,7 @@ example model has none.`,
 	Args: cobra.NoArgs,
 	RunE: func(cmd *cobra.Command, args []string) error {
 		ctx := cmd.Context()
-		a, err := startApp(ctx, cfg, appOptions{Addr: demoFlags.addr, RegistryAddr: demoFlags.registryAddr, Cmd: cmd})
+		a, err := startApp(ctx, cfg, appOptions{Addr: demoFlags.addr, RegistryAddr: demoFlags.registryAddr})
 		if err != nil {
 			return err
 		}

@@ -39,7 +39,7 @@ func testConfig(t testing.TB) config.Config {
 func startTestApp(t testing.TB, c config.Config) *app {
 	t.Helper()
 	a, err := startApp(context.Background(), c, appOptions{
-		Addr: "127.0.0.1:0", RegistryAddr: "127.0.0.1:0", Cmd: runCmd,
+		Addr: "127.0.0.1:0", RegistryAddr: "127.0.0.1:0",
 		Reconcile: reconcile.Options{BackoffBase: 100 * time.Millisecond, BackoffMax: 500 * time.Millisecond},
 	})
 	if err != nil {

@@ -132,10 +132,7 @@ func addMonitorJobFlags(cmd *cobra.Command, f *monitorJobFlags) {
 
 func (f *monitorJobFlags) resolve() error {
 	if f.spec.Capture == "" {
-		f.spec.Capture = cfg.Get("BRIDGE_CAPTURE_DIR", "")
-		if f.spec.Capture == "" {
-			f.spec.Capture = monitorHome(cfg) + "/datacapture"
-		}
+		f.spec.Capture = cfg.Monitoring.CaptureDir
 	}
 	if f.spec.Type == "" {
 		return errors.New("pass --type data-quality or --type model-quality")

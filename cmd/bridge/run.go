@@ -75,7 +75,7 @@ endpoints outlive bridge run and keep their tags.`,
   bridge run --once            # one pass; exit status 1 if a model failed`,
 	Args: cobra.NoArgs,
 	RunE: func(cmd *cobra.Command, args []string) error {
-		opts := appOptions{Addr: runFlags.addr, RegistryAddr: runFlags.registryAddr, Cmd: cmd}
+		opts := appOptions{Addr: runFlags.addr, RegistryAddr: runFlags.registryAddr}
 		if runFlags.once {
 			return runOnce(cmd.Context(), cfg, opts, cmd)
 		}
@@ -103,8 +103,6 @@ type appOptions struct {
 	// RegistryAddr is the embedded registry API's listen address; empty
 	// means defaultRegistryAddr.
 	RegistryAddr string
-	// Cmd carries the monitoring flags (addMonitorRunFlags).
-	Cmd *cobra.Command
 	// Reconcile overrides loop settings (tests: backoff); Registry, Target,
 	// Metrics and Interval are filled in.
 	Reconcile reconcile.Options
@@ -143,7 +141,7 @@ func newApp(ctx context.Context, c config.Config, o appOptions) (_ *app, err err
 	a.store, a.registry = st, reg
 	a.parts.Add("registry", appmgr.Closer(func(context.Context) error { closeReg(); return nil }))
 
-	sink, stopMonitoring, err := startMonitoring(ctx, c, o.Cmd, storeDB(st), a.metrics)
+	sink, stopMonitoring, err := startMonitoring(ctx, c, storeDB(st), a.metrics)
 	if err != nil {
 		return nil, fmt.Errorf("start monitoring: %w", err)
 	}

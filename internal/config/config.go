@@ -27,9 +27,10 @@ type Config struct {
 	DrainTimeout  time.Duration // BRIDGE_DRAIN_TIMEOUT_S, default 30s: how long bridge run may take to stop
 
 	// Typed sections, one per part.
-	Python PythonSettings
-	Local  LocalSettings
-	AWS    AWSSettings
+	Python     PythonSettings
+	Local      LocalSettings
+	AWS        AWSSettings
+	Monitoring MonitoringSettings
 
 	env   map[string]string // .env file values
 	flags map[string]string // command-line flags, by the variable they override
@@ -77,6 +78,7 @@ func LoadWithFlags(flags map[string]string) (Config, error) {
 		errs.add(what+": want debug, info, warn or error", c.Get("LOG_LEVEL", ""))
 	}
 	c.loadSections(&errs)
+	c.loadMonitoring(&errs)
 	if err := errs.err(); err != nil {
 		return Config{}, err
 	}

@@ -50,7 +50,7 @@ func (a AWSSettings) S3Endpoint() string {
 // Setting describes one configuration variable.
 type Setting struct {
 	Name    string // environment variable
-	Flag    string // the command-line flag that overrides it, if any
+	Flag    string // the command-line flag that overrides it (bridge run's, or global), if any
 	Default string
 	Secret  bool // masked by bridge config
 	Help    string
@@ -74,6 +74,14 @@ var Settings = []Setting{
 	{Name: "BRIDGE_ENV_MANAGER", Default: "local", Help: "local or virtualenv"},
 	{Name: "BRIDGE_PYTHON_SERVER", Default: "auto", Help: "auto, mlflow or bridge"},
 	{Name: "BRIDGE_PYTHON_PRESTART", Default: "1", Help: "0: no pre-started Python servers"},
+	{Name: "BRIDGE_CAPTURE", Flag: "run --capture", Default: "false", Help: "capture every endpoint's requests and responses"},
+	{Name: "BRIDGE_CAPTURE_SAMPLING", Flag: "run --capture-sampling", Default: "100", Help: "percentage of invocations captured"},
+	{Name: "BRIDGE_CAPTURE_MODE", Flag: "run --capture-mode", Default: "both", Help: "input, output or both"},
+	{Name: "BRIDGE_CAPTURE_DIR", Flag: "run --capture-dir", Default: "$BRIDGE_HOME/datacapture", Help: "capture directory"},
+	{Name: "BRIDGE_CAPTURE_ENDPOINTS", Flag: "run --capture-endpoint", Help: "per-endpoint overrides NAME=SPEC;…"},
+	{Name: "BRIDGE_CAPTURE_QUEUE", Flag: "run --capture-queue", Default: "8192", Help: "captured records buffered before drops"},
+	{Name: "BRIDGE_MONITOR_SCHEDULES", Flag: "run --monitor-schedules", Default: "true", Help: "run the monitoring schedules"},
+	{Name: "BRIDGE_ALERT_WEBHOOK", Flag: "run --alert-webhook", Secret: true, Help: "URL that receives violations"},
 	{Name: "AWS_REGION", Help: "AWS region (else AWS_DEFAULT_REGION)"},
 	{Name: "AWS_DEFAULT_REGION", Help: "AWS region when AWS_REGION is unset"},
 	{Name: "AWS_ENDPOINT_URL", Help: "endpoint of every AWS service (an emulator)"},
@@ -129,6 +137,8 @@ func (c Config) Effective() []Effective {
 			v = c.Home
 		case "BRIDGE_MODEL_CACHE_PATH":
 			v = c.ModelCache
+		case "BRIDGE_CAPTURE_DIR":
+			v = c.Monitoring.CaptureDir
 		case "LOG_LEVEL":
 			v = strings.ToLower(c.LogLevel.String())
 		}
@@ -160,6 +170,20 @@ func (e errList) err() error {
 	return fmt.Errorf("%d configuration errors:\n  %s", len(msgs), strings.Join(msgs, "\n  "))
 }
 
+// label names a value in an error: NAME="v", or --flag "v" when a flag
+// set it.
+func (c Config) label(name, v string) string {
+	if c.Source(name) == SourceFlag {
+		for _, s := range Settings {
+			if s.Name == name && s.Flag != "" {
+				f := s.Flag[strings.LastIndex(s.Flag, " ")+1:]
+				return fmt.Sprintf("%s %q", f, v)
+			}
+		}
+	}
+	return fmt.Sprintf("%s=%q", name, v)
+}
+
 // seconds parses a positive number of seconds; empty means def.
 func (c Config) seconds(errs *errList, name string, def time.Duration) time.Duration {
 	s := c.Get(name, "")
@@ -168,7 +192,7 @@ func (c Config) seconds(errs *errList, name string, def time.Duration) time.Dura
 	}
 	secs, err := strconv.ParseFloat(s, 64)
 	if err != nil || secs <= 0 {
-		errs.add("%s=%q: want a positive number of seconds", name, s)
+		errs.add("%s: want a positive number of seconds", c.label(name, s))
 		return def
 	}
 	return time.Duration(secs * float64(time.Second))
@@ -182,7 +206,7 @@ func (c Config) oneOf(errs *errList, name, def string, valid ...string) string {
 			return v
 		}
 	}
-	errs.add("%s=%q: want %s", name, v, strings.Join(valid, ", "))
+	errs.add("%s: want %s", c.label(name, v), strings.Join(valid, ", "))
 	return def
 }
 
@@ -196,7 +220,7 @@ func (c Config) boolean(errs *errList, name string, def bool) bool {
 	case "0", "false", "off", "no":
 		return false
 	default:
-		errs.add("%s=%q: want 1 or 0 (true/false, on/off)", name, v)
+		errs.add("%s: want 1 or 0 (true/false, on/off)", c.label(name, v))
 		return def
 	}
 }

@@ -74,9 +74,10 @@ func FromActual(targetName string, a model.Actual) Doc {
 	return doc
 }
 
-// failing says, in one line, why the status is not healthy: the last pass
-// could not finish, a model failed, or (read from the registry's tags) a
-// version is FAILED. Empty means healthy.
+// Failing says, in one line, why the status is not healthy: the last pass
+// could not finish or a model failed; without a pass (read from the
+// registry's tags, or a target observed directly), a version or endpoint
+// is failed. Empty means healthy.
 func (d Doc) Failing() string {
 	if r := d.Reconcile; r != nil {
 		if r.Error != "" {
@@ -95,6 +96,14 @@ func (d Doc) Failing() string {
 	}
 	if n > 0 {
 		return fmt.Sprintf("%d version(s) failed to deploy", n)
+	}
+	for _, e := range d.Endpoints {
+		if e.State == string(model.StatusFailed) || e.State == model.StateFailed {
+			n++
+		}
+	}
+	if n > 0 {
+		return fmt.Sprintf("%d endpoint(s) failed", n)
 	}
 	return ""
 }

@@ -47,7 +47,12 @@ func TestFromTagsAndFailing(t *testing.T) {
 			}
 		})
 	}
-	d := Doc{Reconcile: &Pass{Failed: map[string]string{"iris": "boom"}}}
+	// A target observed directly (SageMaker): a Failed endpoint fails.
+	d := FromActual("sagemaker", model.Actual{Endpoints: []model.ActualEndpoint{{Key: model.EndpointKey{Model: "iris", Slot: "Production"}, Status: model.StatusFailed}}})
+	if !strings.Contains(d.Failing(), "1 endpoint(s) failed") {
+		t.Fatalf("a failed endpoint: %q", d.Failing())
+	}
+	d = Doc{Reconcile: &Pass{Failed: map[string]string{"iris": "boom"}}}
 	if !strings.Contains(d.Failing(), "1 model") {
 		t.Fatalf("a failed pass: %q", d.Failing())
 	}

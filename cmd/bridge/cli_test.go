@@ -100,6 +100,11 @@ func TestPlanStatusAndOnceCommands(t *testing.T) {
 	if code != 0 || !contains(out, "done     route iris/Production") {
 		t.Fatalf("run --once: exit %d\n%s\n%s", code, out, errOut)
 	}
+	// What run --once loaded stopped with it: the tags say so.
+	out, errOut, code = execute(t, "status", "--addr", nobody)
+	if code != 0 || !contains(out, model.StateStopped) {
+		t.Fatalf("status after run --once: exit %d\n%s\n%s", code, out, errOut)
+	}
 
 	// A running bridge run serving the same home: plan says no changes.
 	c := testConfig(t)
@@ -139,5 +144,19 @@ func TestRunOnceFailsOnBadModel(t *testing.T) {
 	out, errOut, code := execute(t, "run", "--once")
 	if code != 1 || !contains(errOut, "broken") || contains(errOut, "fine:") || !contains(out, "done     route fine/Production") {
 		t.Fatalf("run --once with a broken model: exit %d\n%s\n%s", code, out, errOut)
+	}
+	// bridge status fails too: from the registry's tags...
+	out, errOut, code = execute(t, "status", "--addr", "127.0.0.1:1")
+	if code != 1 || !contains(out, "broken/Production") || !contains(errOut, "1 version(s) failed") {
+		t.Fatalf("status after the failed pass: exit %d\n%s\n%s", code, out, errOut)
+	}
+	// ...and from a running bridge run whose last pass failed for a model.
+	c := testConfig(t)
+	c.Home, c.ModelCache = home, filepath.Join(home, "cache")
+	a := startTestApp(t, c)
+	eventually(t, 20*time.Second, "a pass", func() bool { res, err, _ := a.loop.Last(); return err == nil && len(res.Failed) > 0 })
+	out, errOut, code = execute(t, "status", "--addr", a.RouterAddr())
+	if code != 1 || !contains(errOut, "last reconcile pass failed for 1 model") {
+		t.Fatalf("status with a failing model: exit %d\n%s\n%s", code, out, errOut)
 	}
 }

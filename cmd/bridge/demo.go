@@ -14,6 +14,7 @@ import (
 	"github.com/bridgeops/bridge/internal/config"
 	"github.com/bridgeops/bridge/internal/demo"
 	"github.com/bridgeops/bridge/internal/model"
+	"github.com/bridgeops/bridge/internal/netaddr"
 	"github.com/bridgeops/bridge/internal/target/local"
 )
 
@@ -38,7 +39,7 @@ example model has none.`,
 	Args: cobra.NoArgs,
 	RunE: func(cmd *cobra.Command, args []string) error {
 		ctx := cmd.Context()
-		a, err := startApp(ctx, cfg, appOptions{Addr: demoFlags.addr, RegistryAddr: demoFlags.registryAddr, Cmd: cmd})
+		a, err := startApp(ctx, cfg, appOptions{Addr: demoFlags.addr, RegistryAddr: demoFlags.registryAddr})
 		if err != nil {
 			return err
 		}
@@ -80,18 +81,25 @@ func seedAndWait(ctx context.Context, a *app, out io.Writer) error {
 	}
 	seeded := time.Now()
 	a.loop.Wake()
-	urls, err := waitDeployed(ctx, a, demo.ModelName, seeded, demoReadyTimeout)
+	eps, err := waitDeployed(ctx, a, demo.ModelName, seeded, demoReadyTimeout)
 	if err != nil {
 		return err
 	}
-	printDemo(out, a, urls)
+	printDemo(out, a, eps)
 	return nil
+}
+
+// demoEndpoint is one endpoint of the example model: its URL and the
+// versions it serves.
+type demoEndpoint struct {
+	URL      string
+	Versions []int
 }
 
 // waitDeployed polls until a reconcile pass that started after since has
 // finished and every served version of m is DEPLOYED, and returns its
-// endpoints' URLs by slot. A FAILED version ends the wait with its reason.
-func waitDeployed(ctx context.Context, a *app, m string, since time.Time, timeout time.Duration) (map[string]string, error) {
+// endpoints by slot. A FAILED version ends the wait with its reason.
+func waitDeployed(ctx context.Context, a *app, m string, since time.Time, timeout time.Duration) (map[string]demoEndpoint, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	tick := time.NewTicker(100 * time.Millisecond)
@@ -111,8 +119,8 @@ func waitDeployed(ctx context.Context, a *app, m string, since time.Time, timeou
 }
 
 // deployedURLs reports whether every served version of m is DEPLOYED and,
-// if so, the URLs of m's endpoints by slot.
-func deployedURLs(ctx context.Context, a *app, m string) (map[string]string, bool, error) {
+// if so, m's endpoints by slot.
+func deployedURLs(ctx context.Context, a *app, m string) (map[string]demoEndpoint, bool, error) {
 	versions, err := a.registry.Versions(ctx)
 	if err != nil {
 		return nil, false, nil // the loop reports it; keep waiting
@@ -136,40 +144,49 @@ func deployedURLs(ctx context.Context, a *app, m string) (map[string]string, boo
 			return nil, false, nil
 		}
 	}
-	urls := map[string]string{}
+	eps := map[string]demoEndpoint{}
 	for _, e := range d.Endpoints {
-		urls[e.Key.Slot] = a.target.URL(e.Key)
+		ep := demoEndpoint{URL: a.target.URL(e.Key)}
+		for _, w := range e.Versions {
+			ep.Versions = append(ep.Versions, w.Version)
+		}
+		eps[e.Key.Slot] = ep
 	}
-	return urls, true, nil
+	return eps, true, nil
 }
 
 // demoRows are three Iris flowers, one of each species.
 const demoRows = `[[5.1, 3.5, 1.4, 0.2], [6.4, 3.2, 4.5, 1.5], [6.3, 3.3, 6.0, 2.5]]`
 
-func printDemo(w io.Writer, a *app, urls map[string]string) {
+func printDemo(w io.Writer, a *app, eps map[string]demoEndpoint) {
 	body := `{"dataframe_split": {"columns": ["sepal_length", "sepal_width", "petal_length", "petal_width"], "data": ` + demoRows + `}}`
 	fmt.Fprintf(w, "\nBridge is serving the example model %q (%s target).\n\n", demo.ModelName, a.target.Name())
 	for _, slot := range []string{model.StageProduction, model.StageStaging} {
-		u, ok := urls[slot]
+		ep, ok := eps[slot]
 		if !ok {
 			continue
 		}
+		u := ep.URL
 		fmt.Fprintf(w, "# Ask the %s endpoint (the X-Bridge-Model-Version header names the version that answered):\n", slot)
 		fmt.Fprintf(w, "curl -i -X POST %s \\\n  -H 'Content-Type: application/json' \\\n  -d '%s'\n\n", u, body)
 	}
-	if _, ok := a.target.(router); ok {
+	if _, ok := a.target.(invoker); ok {
 		name := local.EndpointName(model.EndpointKey{Model: demo.ModelName, Slot: model.StageProduction})
 		fmt.Fprintf(w, "# The same endpoint, SageMaker-runtime style, with CSV rows:\n")
 		fmt.Fprintf(w, "curl -X POST %s/endpoints/%s/invocations -H 'Content-Type: text/csv' --data-binary $'5.1,3.5,1.4,0.2\\n6.3,3.3,6.0,2.5'\n\n", a.RouterURL(), name)
 	}
 	if a.registryLn != nil {
-		fmt.Fprintf(w, "# Promote the Staging version to Production (archiving the old one); the endpoint follows within a second:\n")
-		fmt.Fprintf(w, "curl -X POST %s/api/2.0/mlflow/model-versions/transition-stage -H 'Content-Type: application/json' \\\n  -d '{\"name\": %q, \"version\": \"2\", \"stage\": \"Production\", \"archive_existing_versions\": true}'\n\n", a.RegistryURL(), demo.ModelName)
+		// Only while a version is left in Staging (not after it was
+		// promoted, on a restart).
+		if st := eps[model.StageStaging]; len(st.Versions) > 0 {
+			fmt.Fprintf(w, "# Promote the Staging version to Production (archiving the old one); the endpoint follows within a second:\n")
+			fmt.Fprintf(w, "curl -X POST %s/api/2.0/mlflow/model-versions/transition-stage -H 'Content-Type: application/json' \\\n  -d '{\"name\": %q, \"version\": \"%d\", \"stage\": \"Production\", \"archive_existing_versions\": true}'\n\n", a.RegistryURL(), demo.ModelName, st.Versions[len(st.Versions)-1])
+		}
 		fmt.Fprintf(w, "# What the registry records (bridge_deploy_state, bridge_deploy_url tags):\n")
 		fmt.Fprintf(w, "curl '%s/api/2.0/mlflow/model-versions/search?filter=name%%3D%%27%s%%27'\n\n", a.RegistryURL(), demo.ModelName)
 	}
 	fmt.Fprintf(w, "# Everything served, and what the next pass would change:\n")
-	fmt.Fprintf(w, "%s status --addr %s\n%s plan --addr %s\n\n", bridgeCommand(a.cfg), loopbackAddr(a.routerLn.Addr()), bridgeCommand(a.cfg), loopbackAddr(a.routerLn.Addr()))
+	fmt.Fprintf(w, "%s status --addr %s\n%s plan --addr %s\n\n", bridgeCommand(a.cfg), netaddr.Dialable(a.RouterAddr()), bridgeCommand(a.cfg), netaddr.Dialable(a.RouterAddr()))
 	fmt.Fprintf(w, "Metrics: %s/metrics   Stop with Ctrl-C.\n", a.RouterURL())
 }
 

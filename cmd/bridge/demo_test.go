@@ -8,13 +8,15 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bridgeops/bridge/internal/demo"
 	"github.com/bridgeops/bridge/internal/model"
 )
 
 // TestDemo seeds the example model, checks that the printed curl commands'
-// endpoints answer, and that a second start on the same home adds nothing.
+// endpoints answer, promotes the Staging version as printed, and that a
+// second start on the same home adds nothing and offers no promotion.
 func TestDemo(t *testing.T) {
 	c := testConfig(t)
 	for run := 1; run <= 2; run++ {
@@ -24,7 +26,11 @@ func TestDemo(t *testing.T) {
 			t.Fatalf("run %d: %v", run, err)
 		}
 		reg := mlflowREST{t, a.RegistryURL()}
-		for v, stage := range map[int]string{1: model.StageProduction, 2: model.StageStaging} {
+		want := map[int]string{1: model.StageProduction, 2: model.StageStaging}
+		if run == 2 {
+			want = map[int]string{2: model.StageProduction}
+		}
+		for v, stage := range want {
 			if got := reg.tags(demo.ModelName, v)[model.TagDeployState]; got != model.StateDeployed {
 				t.Fatalf("run %d: version %d (%s) is %q", run, v, stage, got)
 			}
@@ -32,9 +38,13 @@ func TestDemo(t *testing.T) {
 		if _, res := reg.call("GET", "model-versions/get?name=iris&version=3", nil); res["model_version"] != nil {
 			t.Fatalf("run %d added a version: %v", run, res)
 		}
+		promote := regexp.MustCompile(`transition-stage .*\n\s*-d '(\{.*\})'`).FindStringSubmatch(out.String())
+		if (promote != nil) != (run == 1) {
+			t.Fatalf("run %d: promotion offered = %v, want %v:\n%s", run, promote != nil, run == 1, out.String())
+		}
 		// Every printed invocation URL answers the three flowers.
 		urls := regexp.MustCompile(`curl -i -X POST (\S+)`).FindAllStringSubmatch(out.String(), -1)
-		if len(urls) != 2 {
+		if len(urls) != len(want) {
 			t.Fatalf("run %d printed %d invocation commands:\n%s", run, len(urls), out.String())
 		}
 		body := regexp.MustCompile(`-d '(\{"dataframe_split".*\})'`).FindStringSubmatch(out.String())
@@ -55,6 +65,18 @@ func TestDemo(t *testing.T) {
 			if strings.Contains(u[1], "Staging") && !reflect.DeepEqual(got.Predictions, []string{"setosa", "versicolor", "virginica"}) {
 				t.Fatalf("the converged Staging model predicts %v", got.Predictions)
 			}
+		}
+		if run == 1 {
+			// Promote as printed; the restart then finds Staging empty.
+			var in map[string]any
+			if err := json.Unmarshal([]byte(promote[1]), &in); err != nil || in["version"] != "2" {
+				t.Fatalf("promotion body %s: %v", promote[1], err)
+			}
+			reg.must("POST", "model-versions/transition-stage", in)
+			eventually(t, 20*time.Second, "v2 DEPLOYED on Production", func() bool {
+				tags := reg.tags(demo.ModelName, 2)
+				return tags[model.TagDeployState] == model.StateDeployed && strings.Contains(tags[model.TagDeployURL], "/Production/")
+			})
 		}
 		a.Stop()
 		if err := a.Wait(); err != nil {

@@ -125,7 +125,7 @@ func (r *registryServer) stop() {
 }
 
 // status reads GET /status of a running bridge run.
-func status(t *testing.T, a *app) statusDoc {
+func getStatus(t *testing.T, a *app) statusDoc {
 	t.Helper()
 	resp, err := http.Get(a.RouterURL() + "/status")
 	if err != nil {
@@ -180,7 +180,7 @@ func TestExternalRegistryHookAndOutage(t *testing.T) {
 	rs.stop()
 	a.loop.Wake()
 	eventually(t, 10*time.Second, "outage reported", func() bool {
-		doc := status(t, a)
+		doc := getStatus(t, a)
 		return doc.Reconcile != nil && doc.Reconcile.Error != ""
 	})
 	if code, preds, _, err := invoke(hc, a.RouterURL()+"/ext/Production/invocations", [][]float64{{5}}); err != nil || code != 200 || !reflect.DeepEqual(preds, []float64{5}) {

@@ -38,13 +38,8 @@ func testConfig(t testing.TB) config.Config {
 // when the test ends.
 func startTestApp(t testing.TB, c config.Config) *app {
 	t.Helper()
-	// Parts that read the command line's configuration (monitoring) see
-	// this one, as under bridge run.
-	prev := cfg
-	cfg = c
-	t.Cleanup(func() { cfg = prev })
 	a, err := startApp(context.Background(), c, appOptions{
-		Addr: "127.0.0.1:0", RegistryAddr: "127.0.0.1:0", Cmd: runCmd,
+		Addr: "127.0.0.1:0", RegistryAddr: "127.0.0.1:0",
 		Reconcile: reconcile.Options{BackoffBase: 100 * time.Millisecond, BackoffMax: 500 * time.Millisecond},
 	})
 	if err != nil {

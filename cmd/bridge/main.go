@@ -12,11 +12,12 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"runtime/debug"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/bridgeops/bridge/internal/config"
 )
@@ -48,20 +49,9 @@ outcome back to the registry as version tags, and monitors what it serves.`,
 	SilenceUsage:  true,
 	SilenceErrors: true,
 	PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
-		c, err := config.Load()
+		c, err := config.LoadWithFlags(settingFlags(cmd))
 		if err != nil {
 			return err
-		}
-		if rootFlags.home != "" {
-			c.Home = rootFlags.home
-			if _, set := os.LookupEnv("BRIDGE_MODEL_CACHE_PATH"); !set {
-				c.ModelCache = filepath.Join(c.Home, "cache")
-			}
-		}
-		if rootFlags.logLevel != "" {
-			if err := c.LogLevel.UnmarshalText([]byte(rootFlags.logLevel)); err != nil {
-				return fmt.Errorf("--log-level %q: want debug, info, warn or error", rootFlags.logLevel)
-			}
 		}
 		c.Export()
 		cfg = c
@@ -87,7 +77,38 @@ var versionCmd = &cobra.Command{
 func init() {
 	rootCmd.PersistentFlags().StringVar(&rootFlags.home, "home", "", "Bridge's state directory (env BRIDGE_HOME, default ./.bridge)")
 	rootCmd.PersistentFlags().StringVar(&rootFlags.logLevel, "log-level", "", "debug, info, warn or error (env LOG_LEVEL, default info)")
+	overridesSetting(rootCmd.PersistentFlags(), "home", "BRIDGE_HOME")
+	overridesSetting(rootCmd.PersistentFlags(), "log-level", "LOG_LEVEL")
 	rootCmd.AddCommand(versionCmd)
+}
+
+// settingAnnotation marks a flag that overrides a configuration variable
+// (flags > env > .env > defaults): config.LoadWithFlags gets its value.
+const settingAnnotation = "bridge_setting"
+
+// overridesSetting declares that flag overrides the variable setting.
+func overridesSetting(fs *pflag.FlagSet, flag, setting string) {
+	if err := fs.SetAnnotation(flag, settingAnnotation, []string{setting}); err != nil {
+		panic(err)
+	}
+}
+
+// settingFlags returns the flags of cmd's command line that override
+// settings, by variable name.
+func settingFlags(cmd *cobra.Command) map[string]string {
+	out := map[string]string{}
+	cmd.Flags().VisitAll(func(f *pflag.Flag) {
+		names := f.Annotations[settingAnnotation]
+		if len(names) == 0 || !f.Changed {
+			return
+		}
+		v := f.Value.String()
+		if sv, ok := f.Value.(pflag.SliceValue); ok {
+			v = strings.Join(sv.GetSlice(), ";")
+		}
+		out[names[0]] = v
+	})
+	return out
 }
 
 // exitError carries a specific exit code (bridge plan exits 2 on changes).

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -70,12 +69,6 @@ func modelsClient() *mlflow.Client {
 	return mlflow.NewClient(u, tok, &http.Client{Timeout: 10 * time.Minute})
 }
 
-func modelsJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
-}
-
 func parseTagFlags(tags []string) (map[string]string, error) {
 	out := map[string]string{}
 	for _, t := range tags {
@@ -124,7 +117,7 @@ var modelsCreateCmd = &cobra.Command{
 			return err
 		}
 		if modelsFlags.output == "json" {
-			return modelsJSON(cmd.OutOrStdout(), mlflow.RegisteredModelResponse{RegisteredModel: m})
+			return emitJSON(cmd.OutOrStdout(), mlflow.RegisteredModelResponse{RegisteredModel: m})
 		}
 		fmt.Fprintf(cmd.OutOrStdout(), "Created model %s\n", m.Name)
 		return nil
@@ -168,7 +161,7 @@ runs:/, models:/ ...) is registered as it is. Prints the new version number.`,
 			return withRegistryHint(err, name)
 		}
 		if modelsFlags.output == "json" {
-			return modelsJSON(cmd.OutOrStdout(), mlflow.ModelVersionResponse{ModelVersion: v})
+			return emitJSON(cmd.OutOrStdout(), mlflow.ModelVersionResponse{ModelVersion: v})
 		}
 		fmt.Fprintln(cmd.OutOrStdout(), v.Version)
 		return nil
@@ -226,7 +219,7 @@ var modelsTransitionCmd = &cobra.Command{
 			return withRegistryHint(err, args[0])
 		}
 		if modelsFlags.output == "json" {
-			return modelsJSON(cmd.OutOrStdout(), mlflow.ModelVersionResponse{ModelVersion: mv})
+			return emitJSON(cmd.OutOrStdout(), mlflow.ModelVersionResponse{ModelVersion: mv})
 		}
 		fmt.Fprintf(cmd.OutOrStdout(), "%s version %s is now in stage %s\n", mv.Name, mv.Version, mv.CurrentStage)
 		return nil
@@ -319,7 +312,7 @@ var modelsListCmd = &cobra.Command{
 			if ms == nil {
 				ms = []mlflow.RegisteredModel{}
 			}
-			return modelsJSON(cmd.OutOrStdout(), mlflow.SearchRegisteredModelsResponse{RegisteredModels: ms})
+			return emitJSON(cmd.OutOrStdout(), mlflow.SearchRegisteredModelsResponse{RegisteredModels: ms})
 		}
 		return printModelList(cmd.OutOrStdout(), ms)
 	},
@@ -379,7 +372,7 @@ var modelsShowCmd = &cobra.Command{
 			if vs == nil {
 				vs = []mlflow.ModelVersion{}
 			}
-			return modelsJSON(cmd.OutOrStdout(), struct {
+			return emitJSON(cmd.OutOrStdout(), struct {
 				RegisteredModel mlflow.RegisteredModel `json:"registered_model"`
 				ModelVersions   []mlflow.ModelVersion  `json:"model_versions"`
 			}{m, vs})

@@ -108,7 +108,7 @@ func listPackageGroups(cmd *cobra.Command, r *regsm.Registry) error {
 	}
 	out := cmd.OutOrStdout()
 	if modelsFlags.output == "json" {
-		return modelsJSON(out, map[string]any{"model_package_groups": rows})
+		return emitJSON(out, map[string]any{"model_package_groups": rows})
 	}
 	if len(rows) == 0 {
 		fmt.Fprintln(out, "No model package groups.")
@@ -163,7 +163,7 @@ func printPackages(w io.Writer, group string, pkgs []regsm.Summary, vs []model.M
 		for _, p := range pkgs {
 			rows = append(rows, row{p, slots[p.Version]})
 		}
-		return modelsJSON(w, map[string]any{"group": group, "packages": rows})
+		return emitJSON(w, map[string]any{"group": group, "packages": rows})
 	}
 	fmt.Fprintf(w, "Model package group: %s\n\n", group)
 	if len(pkgs) == 0 {

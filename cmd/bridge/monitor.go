@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -133,10 +132,7 @@ func addMonitorJobFlags(cmd *cobra.Command, f *monitorJobFlags) {
 
 func (f *monitorJobFlags) resolve() error {
 	if f.spec.Capture == "" {
-		f.spec.Capture = cfg.Get("BRIDGE_CAPTURE_DIR", "")
-		if f.spec.Capture == "" {
-			f.spec.Capture = monitorHome() + "/datacapture"
-		}
+		f.spec.Capture = cfg.Monitoring.CaptureDir
 	}
 	if f.spec.Type == "" {
 		return errors.New("pass --type data-quality or --type model-quality")
@@ -205,17 +201,11 @@ only when the run itself fails. Malformed lines are counted, never fatal.`,
 			return err
 		}
 		if f.format == "json" {
-			return writeMonitorJSON(cmd.OutOrStdout(), rep)
+			return emitJSON(cmd.OutOrStdout(), rep)
 		}
 		printMonitorReport(cmd.OutOrStdout(), rep)
 		return nil
 	},
-}
-
-func writeMonitorJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
 }
 
 // writeMonitorList writes list as indented JSON, an empty list as [] rather
@@ -224,7 +214,7 @@ func writeMonitorList[T any](w io.Writer, list []T) error {
 	if list == nil {
 		list = []T{}
 	}
-	return writeMonitorJSON(w, list)
+	return emitJSON(w, list)
 }
 
 func printMonitorReport(w io.Writer, rep *monitor.Report) {
@@ -339,7 +329,7 @@ Rows that are not two fields are counted and skipped.`,
 // openSchedules opens the schedule store in $BRIDGE_HOME's registry
 // database.
 func openSchedules(cmd *cobra.Command) (*schedule.Store, func(), error) {
-	st, err := store.Open(cmd.Context(), monitorHome())
+	st, err := store.Open(cmd.Context(), monitorHome(cfg))
 	if err != nil {
 		return nil, nil, err
 	}

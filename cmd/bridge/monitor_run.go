@@ -5,11 +5,9 @@ import (
 	"database/sql"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -17,11 +15,13 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/bridgeops/bridge/internal/capture"
+	"github.com/bridgeops/bridge/internal/config"
 	"github.com/bridgeops/bridge/internal/monitor/schedule"
 	"github.com/bridgeops/bridge/internal/registry/store"
 )
 
-// addMonitorRunFlags adds the data-capture and monitoring flags of bridge run.
+// addMonitorRunFlags adds the data-capture and monitoring flags of bridge
+// run; each overrides its variable (config.MonitoringSettings).
 func addMonitorRunFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.Bool("capture", false, "capture every endpoint's requests and responses in SageMaker's data-capture format (env BRIDGE_CAPTURE)")
@@ -32,70 +32,34 @@ func addMonitorRunFlags(cmd *cobra.Command) {
 	f.Int("capture-queue", 8192, "captured invocations buffered before new ones are dropped and counted (env BRIDGE_CAPTURE_QUEUE)")
 	f.Bool("monitor-schedules", true, "run the monitoring schedules (bridge monitor schedule create) (env BRIDGE_MONITOR_SCHEDULES)")
 	f.String("alert-webhook", "", "URL that receives a JSON POST when a monitoring execution finds violations (env BRIDGE_ALERT_WEBHOOK)")
-}
-
-// monitorSetting reads a monitoring setting: the flag when set, else the
-// environment (or .env), else the flag's default.
-func monitorSetting(cmd *cobra.Command, flag, env string) string {
-	if cmd != nil {
-		if f := cmd.Flags().Lookup(flag); f != nil {
-			if f.Changed {
-				if sv, ok := f.Value.(interface{ GetSlice() []string }); ok {
-					return strings.Join(sv.GetSlice(), ";")
-				}
-				return f.Value.String()
-			}
-			if v := cfg.Get(env, ""); v != "" {
-				return v
-			}
-			if sv, ok := f.Value.(interface{ GetSlice() []string }); ok {
-				return strings.Join(sv.GetSlice(), ";")
-			}
-			return f.DefValue
-		}
+	for flag, setting := range map[string]string{
+		"capture": "BRIDGE_CAPTURE", "capture-sampling": "BRIDGE_CAPTURE_SAMPLING", "capture-mode": "BRIDGE_CAPTURE_MODE",
+		"capture-dir": "BRIDGE_CAPTURE_DIR", "capture-endpoint": "BRIDGE_CAPTURE_ENDPOINTS", "capture-queue": "BRIDGE_CAPTURE_QUEUE",
+		"monitor-schedules": "BRIDGE_MONITOR_SCHEDULES", "alert-webhook": "BRIDGE_ALERT_WEBHOOK",
+	} {
+		overridesSetting(f, flag, setting)
 	}
-	return cfg.Get(env, "")
 }
 
-func monitorHome() string {
-	if cfg.Home != "" {
-		return cfg.Home
+func monitorHome(c config.Config) string {
+	if c.Home != "" {
+		return c.Home
 	}
-	return cfg.Get("BRIDGE_HOME", ".bridge")
+	return c.Get("BRIDGE_HOME", ".bridge")
 }
 
-// captureConfig builds the capture writer's configuration from flags and
-// environment; ok is false when nothing is to be captured.
-func captureConfig(cmd *cobra.Command) (wc capture.WriterConfig, ok bool, err error) {
+// captureConfig builds the capture writer's configuration; ok is false when
+// nothing is to be captured.
+func captureConfig(m config.MonitoringSettings) (wc capture.WriterConfig, ok bool, err error) {
 	def := capture.DefaultEndpointConfig()
-	on, err := strconv.ParseBool(monitorOrDefault(monitorSetting(cmd, "capture", "BRIDGE_CAPTURE"), "false"))
-	if err != nil {
-		if v := strings.ToLower(monitorSetting(cmd, "capture", "BRIDGE_CAPTURE")); v == "on" || v == "off" {
-			on, err = v == "on", nil
-		} else {
-			return wc, false, fmt.Errorf("BRIDGE_CAPTURE=%q: want true or false", v)
-		}
+	if def, err = def.ParseSpec(strconv.FormatFloat(m.CaptureSampling, 'f', -1, 64)); err != nil {
+		return wc, false, fmt.Errorf("capture sampling: %w", err)
 	}
-	def.Enabled = on
-	pct := monitorOrDefault(monitorSetting(cmd, "capture-sampling", "BRIDGE_CAPTURE_SAMPLING"), "100")
-	if def, err = def.ParseSpec(pct); err != nil {
-		return wc, false, fmt.Errorf("--capture-sampling: %w", err)
+	if def, err = def.ParseSpec(m.CaptureMode); err != nil {
+		return wc, false, fmt.Errorf("capture mode: %w", err)
 	}
-	def.Enabled = def.Enabled && on
-	mode := monitorOrDefault(monitorSetting(cmd, "capture-mode", "BRIDGE_CAPTURE_MODE"), "both")
-	switch mode {
-	case "input", "output", "both":
-		def, _ = def.ParseSpec(mode)
-	default:
-		return wc, false, fmt.Errorf("--capture-mode %q: want input, output or both", mode)
-	}
-	var items []string
-	for _, it := range strings.Split(monitorSetting(cmd, "capture-endpoint", "BRIDGE_CAPTURE_ENDPOINTS"), ";") {
-		if strings.TrimSpace(it) != "" {
-			items = append(items, it)
-		}
-	}
-	overrides, err := capture.ParseOverrides(def, items)
+	def.Enabled = def.Enabled && m.Capture
+	overrides, err := capture.ParseOverrides(def, m.CaptureOverride)
 	if err != nil {
 		return wc, false, err
 	}
@@ -103,22 +67,7 @@ func captureConfig(cmd *cobra.Command) (wc capture.WriterConfig, ok bool, err er
 	for _, o := range overrides {
 		ok = ok || o.Enabled
 	}
-	queue, err := strconv.Atoi(monitorOrDefault(monitorSetting(cmd, "capture-queue", "BRIDGE_CAPTURE_QUEUE"), "8192"))
-	if err != nil || queue <= 0 {
-		return wc, false, fmt.Errorf("--capture-queue: want a positive number of records")
-	}
-	dir := monitorSetting(cmd, "capture-dir", "BRIDGE_CAPTURE_DIR")
-	if dir == "" {
-		dir = filepath.Join(monitorHome(), "datacapture")
-	}
-	return capture.WriterConfig{Root: dir, Default: def, Endpoints: overrides, QueueSize: queue}, ok, nil
-}
-
-func monitorOrDefault(v, def string) string {
-	if v == "" {
-		return def
-	}
-	return v
+	return capture.WriterConfig{Root: m.CaptureDir, Default: def, Endpoints: overrides, QueueSize: m.CaptureQueue}, ok, nil
 }
 
 // openMonitorDB opens <home>/registry.db for the monitor's tables when
@@ -131,12 +80,7 @@ func openMonitorDB(home string) (*sql.DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	q := url.Values{}
-	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)"} {
-		q.Add("_pragma", p)
-	}
-	q.Set("_txlock", "immediate")
-	db, err := sql.Open("sqlite", "file:"+(&url.URL{Path: path}).EscapedPath()+"?"+q.Encode())
+	db, err := sql.Open("sqlite", store.DSN(path))
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
@@ -147,7 +91,7 @@ func openMonitorDB(home string) (*sql.DB, error) {
 // bridge run. db is the embedded store's database (nil with an external
 // registry). The returned sink is nil when capture is off; stop flushes and
 // stops everything.
-func startMonitoring(ctx context.Context, cmd *cobra.Command, db *sql.DB, metrics *prometheus.Registry) (sink capture.Sink, stop func(), err error) {
+func startMonitoring(ctx context.Context, c config.Config, db *sql.DB, metrics *prometheus.Registry) (sink capture.Sink, stop func(), err error) {
 	var reg prometheus.Registerer
 	if metrics != nil {
 		reg = metrics
@@ -165,7 +109,7 @@ func startMonitoring(ctx context.Context, cmd *cobra.Command, db *sql.DB, metric
 		}
 	}()
 
-	wc, on, err := captureConfig(cmd)
+	wc, on, err := captureConfig(c.Monitoring)
 	if err != nil {
 		return nil, stop, err
 	}
@@ -186,15 +130,11 @@ func startMonitoring(ctx context.Context, cmd *cobra.Command, db *sql.DB, metric
 		slog.Info("data capture on", "dir", wc.Root, "sampling", wc.Default.SamplingPercent, "overrides", len(wc.Endpoints))
 	}
 
-	runSchedules, err := strconv.ParseBool(monitorOrDefault(monitorSetting(cmd, "monitor-schedules", "BRIDGE_MONITOR_SCHEDULES"), "true"))
-	if err != nil {
-		return sink, stop, fmt.Errorf("BRIDGE_MONITOR_SCHEDULES: want true or false")
-	}
-	if !runSchedules {
+	if !c.Monitoring.Schedules {
 		return sink, stop, nil
 	}
 	if db == nil {
-		own, err := openMonitorDB(monitorHome())
+		own, err := openMonitorDB(monitorHome(c))
 		if err != nil {
 			return sink, stop, fmt.Errorf("monitoring schedules: %w", err)
 		}
@@ -206,10 +146,7 @@ func startMonitoring(ctx context.Context, cmd *cobra.Command, db *sql.DB, metric
 		return sink, stop, err
 	}
 	runner := &schedule.Runner{Store: st, Metrics: schedule.NewMetrics(reg), Log: slog.Default()}
-	if hook := monitorSetting(cmd, "alert-webhook", "BRIDGE_ALERT_WEBHOOK"); hook != "" {
-		if u, err := url.Parse(hook); err != nil || (u.Scheme != "http" && u.Scheme != "https") {
-			return sink, stop, fmt.Errorf("BRIDGE_ALERT_WEBHOOK=%q: want an http(s) URL", hook)
-		}
+	if hook := c.Monitoring.AlertWebhook; hook != "" {
 		runner.Alerter = schedule.NewAlerter(hook, reg)
 		stops = append(stops, func() {
 			actx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -24,6 +24,7 @@ import (
 
 	"github.com/bridgeops/bridge/internal/awsfake"
 	"github.com/bridgeops/bridge/internal/capture"
+	"github.com/bridgeops/bridge/internal/config"
 	"github.com/bridgeops/bridge/internal/monitor"
 	"github.com/bridgeops/bridge/internal/monitor/schedule"
 	"github.com/bridgeops/bridge/internal/monitor/schema"
@@ -225,12 +226,23 @@ func TestMonitorCLIErrors(t *testing.T) {
 	}
 }
 
-// monitorRunCommand is a command carrying bridge run's monitoring flags.
-func monitorRunCommand(t *testing.T, args ...string) *cobra.Command {
+// monitorRunConfig is the configuration bridge run loads with these
+// monitoring flags (and the test's environment).
+func monitorRunConfig(t *testing.T, args ...string) (config.Config, error) {
 	t.Helper()
 	c := &cobra.Command{Use: "run"}
 	addMonitorRunFlags(c)
 	if err := c.ParseFlags(args); err != nil {
+		t.Fatal(err)
+	}
+	return config.LoadWithFlags(settingFlags(c))
+}
+
+// mustMonitorRunConfig is monitorRunConfig for valid flags.
+func mustMonitorRunConfig(t *testing.T, args ...string) config.Config {
+	t.Helper()
+	c, err := monitorRunConfig(t, args...)
+	if err != nil {
 		t.Fatal(err)
 	}
 	return c
@@ -260,8 +272,8 @@ func TestStartMonitoringCapture(t *testing.T) {
 			for k, v := range tc.env {
 				t.Setenv(k, v)
 			}
-			cmd := monitorRunCommand(t, append(tc.args, "--monitor-schedules=false")...)
-			sink, stop, err := startMonitoring(context.Background(), cmd, nil, prometheus.NewRegistry())
+			c := mustMonitorRunConfig(t, append(tc.args, "--monitor-schedules=false")...)
+			sink, stop, err := startMonitoring(context.Background(), c, nil, prometheus.NewRegistry())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -278,8 +290,13 @@ func TestStartMonitoringCapture(t *testing.T) {
 		})
 	}
 	for _, bad := range [][]string{{"--capture", "--capture-mode", "sideways"}, {"--capture", "--capture-endpoint", "x"}, {"--capture", "--capture-sampling", "120"}} {
-		cmd := monitorRunCommand(t, append(bad, "--capture-dir", capDir, "--monitor-schedules=false")...)
-		if _, _, err := startMonitoring(context.Background(), cmd, nil, nil); err == nil {
+		// Bad values fail when the configuration loads, or, for an
+		// override's spec, when capture starts.
+		c, err := monitorRunConfig(t, append(bad, "--capture-dir", capDir, "--monitor-schedules=false")...)
+		if err == nil {
+			_, _, err = startMonitoring(context.Background(), c, nil, nil)
+		}
+		if err == nil {
 			t.Errorf("%v accepted", bad)
 		}
 	}
@@ -288,8 +305,8 @@ func TestStartMonitoringCapture(t *testing.T) {
 func TestStartMonitoringCaptureFlushesOnStop(t *testing.T) {
 	capDir := filepath.Join(t.TempDir(), "cap")
 	reg := prometheus.NewRegistry()
-	cmd := monitorRunCommand(t, "--capture", "--capture-dir", capDir, "--monitor-schedules=false")
-	sink, stop, err := startMonitoring(context.Background(), cmd, nil, reg)
+	c := mustMonitorRunConfig(t, "--capture", "--capture-dir", capDir, "--monitor-schedules=false")
+	sink, stop, err := startMonitoring(context.Background(), c, nil, reg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -342,7 +359,7 @@ func TestStartMonitoringRunsStoredSchedules(t *testing.T) {
 		t.Fatal(err)
 	}
 	reg := prometheus.NewRegistry()
-	_, stop, err := startMonitoring(context.Background(), monitorRunCommand(t), st.DB(), reg)
+	_, stop, err := startMonitoring(context.Background(), mustMonitorRunConfig(t), st.DB(), reg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,8 @@ import (
 	"github.com/bridgeops/bridge/internal/config"
 	"github.com/bridgeops/bridge/internal/model"
 	"github.com/bridgeops/bridge/internal/plan"
+	"github.com/bridgeops/bridge/internal/reconcile"
+	"github.com/bridgeops/bridge/internal/target"
 )
 
 var planFlags struct {
@@ -98,23 +100,33 @@ func computePlan(ctx context.Context, c config.Config, addr string, warn io.Writ
 		return planDoc{}, err
 	}
 	defer closeReg()
-	versions, err := reg.Versions(ctx)
+	// The same engine as bridge run's loop, on what the target serves.
+	loop, err := reconcile.New(reconcile.Options{Registry: reg, Target: observed{t, doc.Actual()}})
 	if err != nil {
-		return planDoc{}, fmt.Errorf("read registry: %w", err)
+		return planDoc{}, err
 	}
-	desired := model.DesiredFrom(versions)
-	actual := doc.actual()
-	p := planDoc{Target: t.Name(), Actions: plan.Plan(desired, actual), Tags: []tagDoc{}}
+	pv, err := loop.Preview(ctx)
+	if err != nil {
+		return planDoc{}, err
+	}
+	p := planDoc{Target: t.Name(), Actions: pv.Actions, Tags: []tagDoc{}}
 	if p.Actions == nil {
 		p.Actions = []plan.Action{}
 	}
-	if len(p.Actions) == 0 {
-		for _, op := range plan.Tags(desired, actual, nil, t.URL) {
-			p.Tags = append(p.Tags, tagDoc{Model: op.Ref.Model, Version: op.Ref.Version, Set: op.Set, Delete: op.Delete})
-		}
+	for _, op := range pv.Tags {
+		p.Tags = append(p.Tags, tagDoc{Model: op.Ref.Model, Version: op.Ref.Version, Set: op.Set, Delete: op.Delete})
 	}
 	return p, nil
 }
+
+// observed is a target seen through what it reported (GET /status of the
+// bridge run that holds it, or one Observe): planning changes nothing.
+type observed struct {
+	target.Target
+	actual model.Actual
+}
+
+func (o observed) Observe(context.Context) (model.Actual, error) { return o.actual, nil }
 
 func printPlan(w io.Writer, p planDoc) error {
 	if !p.Changes() {

@@ -15,7 +15,8 @@ import (
 
 // routerless is the localhost target seen through the target.Target
 // interface only, like a remote target (sagemaker): bridge run must serve
-// its own /metrics, /healthz, /status and hook for it.
+// its own /metrics, /healthz, /readyz, /status and hook for it, with the
+// same meaning as for the localhost target.
 type routerless struct{ target.Target }
 
 func (r routerless) Close(ctx context.Context) error { return closeTarget(ctx, r.Target) }
@@ -46,8 +47,11 @@ func TestRouterlessTargetEndpoints(t *testing.T) {
 		return resp.StatusCode, string(b)
 	}
 	eventually(t, 10*time.Second, "first pass", func() bool { _, _, at := a.loop.Last(); return !at.IsZero() })
-	if code, body := get("/healthz"); code != 200 || !strings.Contains(body, `"target":"localhost"`) {
+	if code, body := get("/healthz"); code != 200 || !strings.Contains(body, `"status":"alive"`) || !strings.Contains(body, `"target":"localhost"`) {
 		t.Fatalf("/healthz: %d %s", code, body)
+	}
+	if code, body := get("/readyz"); code != 200 || !strings.Contains(body, `"status":"ready"`) {
+		t.Fatalf("/readyz with nothing to serve: %d %s", code, body)
 	}
 	reg.createModel("rl")
 	v := reg.createVersion("rl", linearModel(t, []float64{1}, 0))
@@ -63,7 +67,11 @@ func TestRouterlessTargetEndpoints(t *testing.T) {
 	eventually(t, 20*time.Second, "deployed", func() bool {
 		return reg.tags("rl", v)[model.TagDeployState] == model.StateDeployed
 	})
-	if doc := status(t, a); doc.Target != "localhost" || len(doc.Endpoints) != 1 || doc.Endpoints[0].Slot != model.StageProduction {
+	eventually(t, 10*time.Second, "/readyz 200 once rl/Production is served", func() bool {
+		code, _ := get("/readyz")
+		return code == 200
+	})
+	if doc := getStatus(t, a); doc.Target != "localhost" || len(doc.Endpoints) != 1 || doc.Endpoints[0].Slot != model.StageProduction {
 		t.Fatalf("/status: %+v", doc)
 	}
 	if code, body := get("/metrics"); code != 200 || !strings.Contains(body, "bridge_reconcile_passes_total") {
@@ -76,8 +84,12 @@ func TestRouterlessTargetEndpoints(t *testing.T) {
 
 	rs.stop()
 	a.loop.Wake()
-	eventually(t, 10*time.Second, "/healthz 503 while the registry is down", func() bool {
-		code, body := get("/healthz")
+	eventually(t, 10*time.Second, "/readyz 503 while the registry is down", func() bool {
+		code, body := get("/readyz")
 		return code == http.StatusServiceUnavailable && strings.Contains(body, "registry")
 	})
+	// Alive all the same.
+	if code, _ := get("/healthz"); code != 200 {
+		t.Fatalf("/healthz while the registry is down: %d", code)
+	}
 }

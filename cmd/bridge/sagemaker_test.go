@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -151,9 +153,26 @@ func TestSageMakerCommands(t *testing.T) {
 		return tags[model.TagDeployState] == model.StateDeployed && tags[model.TagDeployURL] == url &&
 			len(eps) == 1 && eps[0].Name == "brdg-reg-production" && eps[0].Status == awsfake.StatusInService
 	})
+	// The front door means the same as on localhost: alive, and ready once
+	// every desired endpoint is InService.
+	for path, want := range map[string]string{"/healthz": `"status":"alive"`, "/readyz": `"status":"ready"`} {
+		eventually(t, 20*time.Second, path+" 200", func() bool {
+			resp, err := http.Get(a.RouterURL() + path)
+			if err != nil {
+				return false
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			return resp.StatusCode == 200 && strings.Contains(string(b), want)
+		})
+	}
 	a.Stop()
 	if err := a.Wait(); err != nil {
 		t.Fatal(err)
+	}
+	// SageMaker endpoints outlive bridge run: the tags stay DEPLOYED.
+	if vs, err := openTestStore(t, home).Versions(context.Background()); err != nil || len(vs) != 1 || vs[0].Tags[model.TagDeployState] != model.StateDeployed {
+		t.Fatalf("after bridge run stopped: %+v %v, want v1 %s", vs, err, model.StateDeployed)
 	}
 
 	out, err := cli(t, "plan")

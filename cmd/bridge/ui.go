@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/bridgeops/bridge/internal/config"
+	"github.com/bridgeops/bridge/internal/netaddr"
 	"github.com/bridgeops/bridge/internal/registry"
 	"github.com/bridgeops/bridge/internal/target"
 	"github.com/bridgeops/bridge/internal/tsdb"
@@ -47,7 +48,7 @@ monitoring history from BRIDGE_HOME (or BRIDGE_MLFLOW_URI's registry).`,
 			return err
 		}
 		defer closeAll()
-		fmt.Fprintf(cmd.OutOrStdout(), "dashboard (read-only): http://%s/ui/\n", loopbackAddr(ln.Addr()))
+		fmt.Fprintf(cmd.OutOrStdout(), "dashboard (read-only): http://%s/ui/\n", netaddr.Dialable(ln.Addr().String()))
 		errc := make(chan error, 1)
 		go func() { errc <- srv.Serve(ln) }()
 		select {
@@ -98,9 +99,7 @@ func newReadOnlyUI(ctx context.Context, c config.Config, addr, bridge string) (*
 		Refresh:  s.Refresh,
 		ReadOnly: "bridge ui is read-only; actions are on bridge run's dashboard (/ui/ on its router address)",
 	}
-	if wc, _, err := captureConfig(nil); err == nil {
-		opts.Captures = ui.CaptureDir{Root: wc.Root}
-	}
+	opts.Captures = ui.CaptureDir{Root: c.Monitoring.CaptureDir}
 	mdb := storeDB(st)
 	if mdb == nil {
 		if mdb, err = openMonitorDB(c.Home); err != nil {
@@ -123,7 +122,7 @@ func newReadOnlyUI(ctx context.Context, c config.Config, addr, bridge string) (*
 	mux.Handle("/ui/", d)
 	mux.Handle("/ui", d)
 	mux.Handle("/{$}", http.RedirectHandler("/ui/", http.StatusFound))
-	return newServer(mux), ln, closeAll, nil
+	return &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}, ln, closeAll, nil
 }
 
 // remoteStatus reads the serving state from a running bridge run, or, when

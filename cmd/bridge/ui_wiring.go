@@ -15,10 +15,12 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	appmgr "github.com/bridgeops/bridge/internal/app"
 	"github.com/bridgeops/bridge/internal/model"
 	"github.com/bridgeops/bridge/internal/monitor/schedule"
 	"github.com/bridgeops/bridge/internal/reconcile"
 	"github.com/bridgeops/bridge/internal/registry/mlflow"
+	"github.com/bridgeops/bridge/internal/status"
 	"github.com/bridgeops/bridge/internal/target"
 	"github.com/bridgeops/bridge/internal/target/local"
 	"github.com/bridgeops/bridge/internal/tsdb"
@@ -28,7 +30,7 @@ import (
 // setupUI builds the dashboard of bridge run and starts the sampler that
 // feeds its time series from the router's metrics; a.ui stays nil when
 // BRIDGE_UI=false. The sampler stops and flushes on shutdown.
-func (a *app) setupUI(o appOptions) error {
+func (a *app) setupUI() error {
 	s, err := a.cfg.UI()
 	if err != nil {
 		return err
@@ -48,28 +50,23 @@ func (a *app) setupUI(o appOptions) error {
 		Token:    a.cfg.RegistryToken,
 		Refresh:  s.Refresh,
 	}
-	if wc, _, err := captureConfig(o.Cmd); err == nil {
-		opts.Captures = ui.CaptureDir{Root: wc.Root}
-	}
+	opts.Captures = ui.CaptureDir{Root: a.cfg.Monitoring.CaptureDir}
 	mdb := storeDB(a.store)
 	if mdb == nil {
 		if mdb, err = openMonitorDB(a.cfg.Home); err != nil {
 			return fmt.Errorf("dashboard: %w", err)
 		}
-		a.closers = append(a.closers, func(context.Context) error { return mdb.Close() })
+		a.parts.Add("dashboard database", appmgr.Closer(func(context.Context) error { return mdb.Close() }))
 	}
 	if opts.Monitor, err = openScheduleStore(mdb); err != nil {
 		return fmt.Errorf("dashboard: %w", err)
 	}
 	a.ui = ui.New(opts)
 
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
+	a.parts.Add("dashboard sampler", appmgr.Background(func(ctx context.Context) error {
 		runSampler(ctx, db, a.metrics, a.target, s.SampleInterval)
-	}()
-	a.closers = append(a.closers, func(context.Context) error { cancel(); <-done; return nil })
+		return nil
+	}, nil))
 	return nil
 }
 
@@ -235,27 +232,11 @@ func endpointsOf(eps []model.ActualEndpoint) []ui.Endpoint {
 }
 
 func passOf(res reconcile.Result, lastErr error, at time.Time) *ui.Pass {
-	p := &ui.Pass{At: at, Duration: res.Duration.Round(time.Microsecond), Failed: res.Failed, Deferred: res.Deferred, Actions: passActions(res)}
+	p := &ui.Pass{At: at, Duration: res.Duration.Round(time.Microsecond), Failed: res.Failed, Deferred: res.Deferred, Actions: status.Actions(res)}
 	if lastErr != nil {
 		p.Error = lastErr.Error()
 	}
 	return p
-}
-
-// passActions says what a pass did, one line per action.
-func passActions(res reconcile.Result) []string {
-	var out []string
-	for _, ap := range res.Actions {
-		switch {
-		case ap.Skipped:
-			out = append(out, fmt.Sprintf("skipped %s", ap.Action))
-		case ap.Err != nil:
-			out = append(out, fmt.Sprintf("FAILED %s: %v", ap.Action, ap.Err))
-		default:
-			out = append(out, fmt.Sprintf("done %s", ap.Action))
-		}
-	}
-	return out
 }
 
 // registryActions are the dashboard's writes, through the registry's
@@ -293,12 +274,12 @@ func (r registryActions) SetVersionTag(ctx context.Context, name string, version
 // tagStatus is the dashboard's view when no bridge run answers: the
 // registry's deploy tags.
 func tagStatus(t target.Target, versions []model.ModelVersion) ui.Snapshot {
-	doc := statusFromTags(t, versions)
+	doc := status.FromTags(t, versions)
 	return snapshotOf(doc)
 }
 
 func snapshotOf(doc statusDoc) ui.Snapshot {
-	snap := ui.Snapshot{Target: doc.Target, Source: doc.Source, Endpoints: endpointsOf(doc.actual().Endpoints)}
+	snap := ui.Snapshot{Target: doc.Target, Source: doc.Source, Endpoints: endpointsOf(doc.Actual().Endpoints)}
 	if r := doc.Reconcile; r != nil {
 		d, _ := time.ParseDuration(r.Duration)
 		snap.LastPass = &ui.Pass{At: r.LastPass, Duration: d, Error: r.Error, Failed: r.Failed, Deferred: r.Deferred, Actions: r.Actions}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -53,6 +54,10 @@ func newFetcher(c config.Config, st *store.Store, reg registry.Registry) *artifa
 	if pr, ok := reg.(artifact.PackageResolver); ok {
 		o.Packages = pr // SageMaker model packages (BRIDGE_REGISTRY=sagemaker)
 	}
+	o.S3.Region, o.S3.EndpointURL = c.AWS.Region, c.AWS.ArtifactS3EndpointURL
+	if o.S3.EndpointURL == "" {
+		o.S3.EndpointURL = c.AWS.S3Endpoint()
+	}
 	if st != nil {
 		o.LocalArtifactRoot = st.ArtifactRoot()
 	}
@@ -71,17 +76,12 @@ func newMetrics() *prometheus.Registry {
 func newTarget(ctx context.Context, c config.Config, fetcher target.Fetcher, metrics *prometheus.Registry, sink capture.Sink) (target.Target, error) {
 	t, err := target.New(ctx, c.DeployKind, target.Deps{Config: c, Fetcher: fetcher, Metrics: metrics, Capture: sink})
 	if err != nil {
+		if _, known := slices.BinarySearch(target.Kinds(), c.DeployKind); !known {
+			return nil, err
+		}
 		return nil, fmt.Errorf("deploy target %s: %w", c.DeployKind, err)
 	}
 	return t, nil
-}
-
-// router is implemented by targets that serve invocations themselves
-// (localhost): bridge run serves their handler and mounts its own routes
-// on it.
-type router interface {
-	Handler() http.Handler
-	Handle(pattern string, h http.Handler)
 }
 
 // addrSetter is implemented by targets whose endpoint URLs depend on the

@@ -13,6 +13,8 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/feature/s3/manager"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/bridgeops/bridge/internal/config"
 )
 
 // S3Options configure s3:// sources.
@@ -50,13 +52,11 @@ func (f *Fetcher) s3Client(ctx context.Context) (s3API, error) {
 		if f.opts.S3.Region != "" {
 			cfg.Region = f.opts.S3.Region
 		}
+		env := config.AWSFromEnv()
 		if cfg.Region == "" {
-			cfg.Region = os.Getenv("AWS_DEFAULT_REGION")
+			cfg.Region = firstNonEmpty(env.Region, "us-east-1")
 		}
-		if cfg.Region == "" {
-			cfg.Region = "us-east-1"
-		}
-		endpoint := firstNonEmpty(f.opts.S3.EndpointURL, os.Getenv("MLFLOW_S3_ENDPOINT_URL"), os.Getenv("AWS_ENDPOINT_URL_S3"), os.Getenv("AWS_ENDPOINT_URL"))
+		endpoint := firstNonEmpty(f.opts.S3.EndpointURL, env.ArtifactS3EndpointURL, env.S3Endpoint())
 		f.s3 = s3.NewFromConfig(cfg, func(o *s3.Options) {
 			if endpoint != "" {
 				o.BaseEndpoint = aws.String(endpoint)

@@ -15,7 +15,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
+	"net"
 	"sort"
 	"strconv"
 	"strings"
@@ -214,6 +214,10 @@ type Identity struct {
 func CallerIdentity(ctx context.Context, cfg aws.Config) (Identity, error) {
 	out, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
+		var ne net.Error
+		if errors.As(err, &ne) || errors.Is(err, context.DeadlineExceeded) {
+			return Identity{}, fmt.Errorf("sts get-caller-identity: %w; AWS is not reachable from here: check the network, AWS_REGION and any AWS_ENDPOINT_URL", err)
+		}
 		return Identity{}, fmt.Errorf("sts get-caller-identity: %w; check the AWS credentials", err)
 	}
 	return Identity{Account: aws.ToString(out.Account), ARN: aws.ToString(out.Arn)}, nil
@@ -226,6 +230,9 @@ func EndpointOverridden(cfg aws.Config, service string) bool {
 	if cfg.BaseEndpoint != nil && *cfg.BaseEndpoint != "" {
 		return true
 	}
-	env := "AWS_ENDPOINT_URL_" + strings.ToUpper(strings.ReplaceAll(service, " ", "_"))
-	return os.Getenv(env) != "" || os.Getenv("AWS_ENDPOINT_URL") != ""
+	env := config.AWSFromEnv()
+	if strings.EqualFold(service, "S3") {
+		return env.S3Endpoint() != ""
+	}
+	return env.EndpointURL != ""
 }

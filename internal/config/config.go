@@ -24,13 +24,27 @@ type Config struct {
 	Port          int           // PORT, default 3000
 	LogLevel      slog.Level    // LOG_LEVEL, default info
 	RegistryToken string        // BRIDGE_REGISTRY_TOKEN: bearer token of the registry API
+	DrainTimeout  time.Duration // BRIDGE_DRAIN_TIMEOUT_S, default 30s: how long bridge run may take to stop
 
-	env map[string]string // .env file values
+	// Typed sections, one per part.
+	Python     PythonSettings
+	Local      LocalSettings
+	AWS        AWSSettings
+	Monitoring MonitoringSettings
+
+	env   map[string]string // .env file values
+	flags map[string]string // command-line flags, by the variable they override
+	inEnv map[string]bool   // settings set in the process environment at Load
 }
 
 // Load reads the environment and the .env file (path from BRIDGE_ENV_FILE,
 // default ./.env; a missing file is fine).
-func Load() (Config, error) {
+func Load() (Config, error) { return LoadWithFlags(nil) }
+
+// LoadWithFlags is Load with command-line flags that override variables
+// (keyed by variable name, e.g. "BRIDGE_HOME" for --home). Every invalid
+// value is reported, all in one error.
+func LoadWithFlags(flags map[string]string) (Config, error) {
 	path := os.Getenv("BRIDGE_ENV_FILE")
 	if path == "" {
 		path = ".env"
@@ -39,30 +53,44 @@ func Load() (Config, error) {
 	if err != nil {
 		return Config{}, err
 	}
-	c := Config{env: env}
+	c := Config{env: env, flags: flags, inEnv: map[string]bool{}}
+	for _, s := range Settings {
+		if _, ok := os.LookupEnv(s.Name); ok {
+			c.inEnv[s.Name] = true
+		}
+	}
+	var errs errList
 	c.Home = c.Get("BRIDGE_HOME", ".bridge")
 	c.DeployKind = c.Get("BRIDGE_DEPLOY_KIND", "localhost")
 	c.MLflowURI = c.Get("BRIDGE_MLFLOW_URI", "")
 	c.ModelCache = c.Get("BRIDGE_MODEL_CACHE_PATH", filepath.Join(c.Home, "cache"))
 	c.RegistryToken = c.Get("BRIDGE_REGISTRY_TOKEN", "")
-	secs, err := strconv.ParseFloat(c.Get("BRIDGE_SCAN_INTERVAL_S", "5"), 64)
-	if err != nil || secs <= 0 {
-		return Config{}, fmt.Errorf("BRIDGE_SCAN_INTERVAL_S=%q: want a positive number of seconds", c.Get("BRIDGE_SCAN_INTERVAL_S", ""))
-	}
-	c.ScanInterval = time.Duration(secs * float64(time.Second))
-	c.Port, err = strconv.Atoi(c.Get("PORT", "3000"))
-	if err != nil || c.Port < 0 || c.Port > 65535 {
-		return Config{}, fmt.Errorf("PORT=%q: want a TCP port number", c.Get("PORT", ""))
+	c.ScanInterval = c.seconds(&errs, "BRIDGE_SCAN_INTERVAL_S", 5*time.Second)
+	c.DrainTimeout = c.seconds(&errs, "BRIDGE_DRAIN_TIMEOUT_S", 30*time.Second)
+	if c.Port, err = strconv.Atoi(c.Get("PORT", "3000")); err != nil || c.Port < 0 || c.Port > 65535 {
+		errs.add("PORT=%q: want a TCP port number", c.Get("PORT", ""))
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(c.Get("LOG_LEVEL", "info"))); err != nil {
-		return Config{}, fmt.Errorf("LOG_LEVEL=%q: want debug, info, warn or error", c.Get("LOG_LEVEL", ""))
+		what := "LOG_LEVEL=%q"
+		if c.Source("LOG_LEVEL") == SourceFlag {
+			what = "--log-level %q"
+		}
+		errs.add(what+": want debug, info, warn or error", c.Get("LOG_LEVEL", ""))
+	}
+	c.loadSections(&errs)
+	c.loadMonitoring(&errs)
+	if err := errs.err(); err != nil {
+		return Config{}, err
 	}
 	return c, nil
 }
 
-// Get returns the value of key from the environment, else from the .env
-// file, else def.
+// Get returns the value of key from a flag, else the environment, else the
+// .env file, else def.
 func (c Config) Get(key, def string) string {
+	if v, ok := c.flags[key]; ok {
+		return v
+	}
 	if v, ok := os.LookupEnv(key); ok {
 		return v
 	}

@@ -30,6 +30,9 @@ const (
 	StateUpdating = "UPDATING"
 	StateDeployed = "DEPLOYED"
 	StateFailed   = "FAILED"
+	// StateStopped marks versions a process-bound target (localhost) served
+	// until its bridge run stopped cleanly: nothing serves them now.
+	StateStopped = "STOPPED"
 )
 
 // ModelVersion is one registered model version as the registry reports it.

@@ -319,23 +319,22 @@ func Plan(desired model.Desired, actual model.Actual) []Action {
 // needsFailedVersion reports whether an endpoint routes to a version the
 // target reports Failed; avs is sorted by ref.
 func needsFailedVersion(de model.DesiredEndpoint, avs []model.ActualVersion) bool {
-	for _, w := range de.Versions {
-		ref := model.VersionRef{Model: de.Key.Model, Version: w.Version}
-		k := sort.Search(len(avs), func(i int) bool { return !avs[i].Ref.Less(ref) })
-		if k < len(avs) && avs[k].Ref == ref && avs[k].Status == model.StatusFailed {
-			return true
-		}
-	}
-	return false
+	return needsVersionIn(de, avs, model.StatusFailed)
 }
 
 // waitsForPending reports whether an endpoint needs a version the target
 // reports Pending; avs is sorted by ref.
 func waitsForPending(de model.DesiredEndpoint, avs []model.ActualVersion) bool {
+	return needsVersionIn(de, avs, model.StatusPending)
+}
+
+// needsVersionIn reports whether an endpoint routes to a version the target
+// reports in status; avs is sorted by ref.
+func needsVersionIn(de model.DesiredEndpoint, avs []model.ActualVersion, status model.Status) bool {
 	for _, w := range de.Versions {
 		ref := model.VersionRef{Model: de.Key.Model, Version: w.Version}
 		k := sort.Search(len(avs), func(i int) bool { return !avs[i].Ref.Less(ref) })
-		if k < len(avs) && avs[k].Ref == ref && avs[k].Status == model.StatusPending {
+		if k < len(avs) && avs[k].Ref == ref && avs[k].Status == status {
 			return true
 		}
 	}

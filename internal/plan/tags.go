@@ -251,3 +251,23 @@ func diff(ref model.VersionRef, have, want map[string]string) TagOp {
 	}
 	return op
 }
+
+// Stopped returns the tag ops for a clean stop of a target whose endpoints
+// end with the process (localhost): every desired version tagged DEPLOYED
+// or UPDATING becomes STOPPED and loses bridge_deploy_url, since nothing
+// serves it any more. FAILED versions keep their reason. The next pass
+// retags them as usual.
+func Stopped(desired model.Desired) []TagOp {
+	var out []TagOp
+	for _, dv := range sortedDesiredVersions(desired.Versions) {
+		switch dv.Tags[model.TagDeployState] {
+		case model.StateDeployed, model.StateUpdating:
+		default:
+			continue
+		}
+		if op := diff(dv.Ref, dv.Tags, map[string]string{model.TagDeployState: model.StateStopped}); !op.Empty() {
+			out = append(out, op)
+		}
+	}
+	return out
+}

@@ -16,8 +16,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
+	"maps"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -51,6 +52,9 @@ type Options struct {
 	Metrics *prometheus.Registry
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
+	// Clock returns the current time for backoffs and results; nil means
+	// time.Now. Tests step a manual clock instead of waiting.
+	Clock func() time.Time
 }
 
 // Reconciler runs reconcile passes. Its methods are safe for concurrent use;
@@ -65,28 +69,13 @@ type Reconciler struct {
 
 	pass sync.Mutex // held for a whole pass
 
-	mu       sync.Mutex // guards the fields below
-	backoff  map[string]*modelBackoff
+	backoff *Backoff // pacing of failing models
+
+	mu       sync.Mutex                  // guards the fields below
 	failures map[model.VersionRef]string // last failure per version, until it is served or no longer desired
 	last     Result
 	lastErr  error
 	lastAt   time.Time
-}
-
-// modelBackoff paces a failing model. Actions that return an error hold
-// back all the model's actions until next. Failures the target reports
-// (an endpoint Failed with the configuration it should have, which the
-// plan retries) count too, but hold back only those retries: a registry
-// change that gives the endpoint something else goes ahead at once.
-type modelBackoff struct {
-	failures int
-	next     time.Time
-	err      string
-	// target says the failures are the target's: only retries wait.
-	target bool
-	// retried says a retry was applied and the target has not yet been
-	// seen failing again: the next delay starts when it is.
-	retried bool
 }
 
 // New returns a Reconciler.
@@ -123,7 +112,7 @@ func New(opts Options) (*Reconciler, error) {
 		log:      log.With("component", "reconcile"),
 		metrics:  newMetrics(opts.Metrics),
 		wake:     make(chan struct{}, 1),
-		backoff:  map[string]*modelBackoff{},
+		backoff:  &Backoff{Base: opts.BackoffBase, Max: opts.BackoffMax, Clock: opts.Clock},
 		failures: map[model.VersionRef]string{},
 	}, nil
 }
@@ -156,6 +145,9 @@ type Result struct {
 	// Pending at the end of the pass; the loop looks again soon while it is
 	// not zero.
 	Pending int
+	// Unserved lists the desired endpoints the target did not serve at the
+	// end of the pass (missing, not Ready, or routing to other versions).
+	Unserved []model.EndpointKey
 }
 
 // Changed reports whether the pass attempted any action.
@@ -202,11 +194,11 @@ func (r *Reconciler) Run(ctx context.Context) error {
 		var next time.Duration
 		if err != nil {
 			downFor++
-			next = min(r.delay(downFor), r.opts.Interval)
+			next = min(r.backoff.Delay(downFor), r.opts.Interval)
 			r.log.Warn("reconcile pass failed; serving what is deployed and retrying", "err", err, "retry_in", next.Round(time.Millisecond))
 		} else {
 			downFor = 0
-			next = r.untilNextRetry()
+			next = r.backoff.UntilNext()
 			pendingWait = r.nextPendingWait(pendingWait, res.Pending)
 			if pendingWait > 0 && (next == 0 || pendingWait < next) {
 				next = pendingWait
@@ -246,35 +238,6 @@ func (r *Reconciler) nextPendingWait(prev time.Duration, pending int) time.Durat
 	return min(2*prev, r.opts.Interval)
 }
 
-// untilNextRetry is the time until the earliest model backoff expires, or 0
-// when no model waits.
-func (r *Reconciler) untilNextRetry() time.Duration {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var earliest time.Time
-	now := time.Now()
-	for _, b := range r.backoff {
-		if b.next.After(now) && (earliest.IsZero() || b.next.Before(earliest)) {
-			earliest = b.next
-		}
-	}
-	if earliest.IsZero() {
-		return 0
-	}
-	return earliest.Sub(now)
-}
-
-// delay is the backoff before attempt n+1 after n consecutive failures:
-// BackoffBase·2^(n-1), at most BackoffMax, jittered to 50–100%.
-func (r *Reconciler) delay(n int) time.Duration {
-	d := r.opts.BackoffBase
-	for i := 1; i < n && d < r.opts.BackoffMax; i++ {
-		d *= 2
-	}
-	d = min(d, r.opts.BackoffMax)
-	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
-}
-
 // RunOnce runs one pass: observe, plan, apply what no backoff holds back,
 // write tags. It returns an error only when the pass could not observe the
 // registry or the target (nothing was changed then); failed actions are
@@ -282,42 +245,82 @@ func (r *Reconciler) delay(n int) time.Duration {
 func (r *Reconciler) RunOnce(ctx context.Context) (Result, error) {
 	r.pass.Lock()
 	defer r.pass.Unlock()
-	res := Result{Started: time.Now(), Failed: map[string]string{}}
+	res := Result{Started: r.backoff.Now(), Failed: map[string]string{}}
 	err := r.runPass(ctx, &res)
-	res.Duration = time.Since(res.Started)
+	res.Duration = r.backoff.Now().Sub(res.Started)
 	r.metrics.passes.Inc()
 	r.metrics.duration.Observe(res.Duration.Seconds())
 	r.mu.Lock()
-	r.last, r.lastErr, r.lastAt = res, err, time.Now()
+	r.last, r.lastErr, r.lastAt = res, err, r.backoff.Now()
 	r.mu.Unlock()
 	return res, err
 }
 
-func (r *Reconciler) runPass(ctx context.Context, res *Result) error {
+// Preview is what the next pass would do, computed without changing
+// anything: bridge plan shows it, and every pass starts with it.
+type Preview struct {
+	Desired model.Desired
+	Actual  model.Actual
+	// Actions are the plan, in the order a pass applies them (before
+	// backoffs hold any back).
+	Actions []plan.Action
+	// Tags are the deploy-tag writes the pass would make; computed only
+	// when no action is due (actions change what the tags must say).
+	Tags []plan.TagOp
+}
+
+// Preview reads the registry and the target and plans, like the first
+// half of a pass, and changes nothing.
+func (r *Reconciler) Preview(ctx context.Context) (Preview, error) {
+	p, err := r.preview(ctx)
+	if err != nil || len(p.Actions) > 0 {
+		return p, err
+	}
+	r.mu.Lock()
+	failures := maps.Clone(r.failures)
+	r.mu.Unlock()
+	p.Tags = plan.Tags(p.Desired, p.Actual, failures, r.tgt.URL)
+	return p, nil
+}
+
+// preview observes the registry (desired state) and the target (actual
+// state) and plans.
+func (r *Reconciler) preview(ctx context.Context) (Preview, error) {
 	versions, err := r.reg.Versions(ctx)
 	if err != nil {
 		r.metrics.failures.WithLabelValues("registry").Inc()
-		return fmt.Errorf("read registry: %w", err)
+		return Preview{}, fmt.Errorf("read registry: %w", err)
 	}
 	desired := model.DesiredFrom(versions)
 	actual, err := r.tgt.Observe(ctx)
 	if err != nil {
 		r.metrics.failures.WithLabelValues("target").Inc()
-		return fmt.Errorf("observe %s target: %w", r.tgt.Name(), err)
+		return Preview{}, fmt.Errorf("observe %s target: %w", r.tgt.Name(), err)
 	}
+	return Preview{Desired: desired, Actual: actual, Actions: plan.Plan(desired, actual)}, nil
+}
+
+func (r *Reconciler) runPass(ctx context.Context, res *Result) error {
+	p, err := r.preview(ctx)
+	if err != nil {
+		return err
+	}
+	desired, actual := p.Desired, p.Actual
 	r.forgetUndesired(desired)
 
-	actions := plan.Plan(desired, actual)
-	byModel, order := groupByModel(actions)
-	r.forgetIdle(byModel, pendingModels(actual))
-	now := time.Now()
+	byModel, order := groupByModel(p.Actions)
+	pending := pendingModels(actual)
+	r.backoff.ForgetIdle(func(m string) bool { _, ok := byModel[m]; return ok }, func(m string) bool { return pending[m] })
 	var run []string
 	var toApply []plan.Action
 	for _, m := range order {
-		if hasRetry(byModel[m]) {
-			r.targetFailed(m, now)
+		retry := hasRetry(byModel[m])
+		if retry {
+			if d, n, ok := r.backoff.TargetFailed(m); ok {
+				r.log.Warn("endpoint failed on the target; retrying later", "model", m, "attempt", n, "retry_in", d.Round(time.Millisecond))
+			}
 		}
-		if r.deferred(m, byModel[m], now) {
+		if r.backoff.Waits(m, retry) {
 			res.Deferred = append(res.Deferred, m)
 			continue
 		}
@@ -349,6 +352,7 @@ func (r *Reconciler) runPass(ctx context.Context, res *Result) error {
 	}
 	r.mu.Unlock()
 	res.Pending = countPending(actual)
+	res.Unserved = unserved(desired, actual)
 	desired.Versions = tags.desiredVersions(desired.Versions)
 	r.writeTags(ctx, plan.Tags(desired, actual, failures, r.tgt.URL), tags, res)
 	for ref, t := range tags.current {
@@ -357,6 +361,67 @@ func (r *Reconciler) runPass(ctx context.Context, res *Result) error {
 				res.Failed[ref.Model] = fmt.Sprintf("version %d: %s", ref.Version, t[model.TagDeployError])
 			}
 		}
+	}
+	return nil
+}
+
+// unserved returns the desired endpoints that actual does not serve as
+// desired: Ready and routing to exactly the desired versions.
+func unserved(d model.Desired, a model.Actual) []model.EndpointKey {
+	have := make(map[model.EndpointKey]model.ActualEndpoint, len(a.Endpoints))
+	for _, e := range a.Endpoints {
+		have[e.Key] = e
+	}
+	var out []model.EndpointKey
+	for _, de := range d.Endpoints {
+		ae, ok := have[de.Key]
+		if !ok || ae.Status != model.StatusReady || !sameVersions(de.Versions, ae.Versions) {
+			out = append(out, de.Key)
+		}
+	}
+	return out
+}
+
+func sameVersions(a, b []model.WeightedVersion) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	in := make(map[int]bool, len(a))
+	for _, w := range a {
+		in[w.Version] = true
+	}
+	for _, w := range b {
+		if !in[w.Version] {
+			return false
+		}
+	}
+	return true
+}
+
+// Ready reports whether the last pass succeeded and left every desired
+// endpoint served (nil), or why not: no pass yet, the registry or target
+// could not be observed, a model failed, or an endpoint is not served yet.
+// It is what GET /readyz answers.
+func (r *Reconciler) Ready() error {
+	res, err, at := r.Last()
+	switch {
+	case at.IsZero():
+		return errors.New("no reconcile pass has finished yet")
+	case err != nil:
+		return fmt.Errorf("last reconcile pass: %w", err)
+	case len(res.Failed) > 0:
+		models := make([]string, 0, len(res.Failed))
+		for m, why := range res.Failed {
+			models = append(models, m+": "+why)
+		}
+		sort.Strings(models)
+		return fmt.Errorf("%d model(s) failing: %s", len(models), strings.Join(models, "; "))
+	case len(res.Unserved) > 0:
+		keys := make([]string, len(res.Unserved))
+		for i, k := range res.Unserved {
+			keys[i] = k.String()
+		}
+		return fmt.Errorf("%d endpoint(s) not served yet: %s", len(keys), strings.Join(keys, ", "))
 	}
 	return nil
 }
@@ -395,19 +460,6 @@ func (r *Reconciler) forgetUndesired(d model.Desired) {
 	}
 }
 
-// forgetIdle drops the backoff of models with nothing left to do: there is
-// nothing to retry. A model whose retry of a failed endpoint is still
-// Pending keeps it, so a retry that fails again waits longer.
-func (r *Reconciler) forgetIdle(byModel map[string][]plan.Action, pending map[string]bool) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for m, b := range r.backoff {
-		if _, ok := byModel[m]; !ok && !(b.retried && pending[m]) {
-			delete(r.backoff, m)
-		}
-	}
-}
-
 // pendingModels returns the models with an endpoint or version the target
 // reports Pending.
 func pendingModels(a model.Actual) map[string]bool {
@@ -434,42 +486,6 @@ func hasRetry(actions []plan.Action) bool {
 		}
 	}
 	return false
-}
-
-// targetFailed counts a failure the target reports for model m (a Failed
-// endpoint the plan would retry): the first time it is seen, and again
-// after each retry, the backoff starts over from now with one more failure.
-// While a backoff is already counting down, nothing changes.
-func (r *Reconciler) targetFailed(m string, now time.Time) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	b := r.backoff[m]
-	switch {
-	case b == nil:
-		b = &modelBackoff{target: true}
-		r.backoff[m] = b
-	case b.retried:
-		b.retried = false
-	default:
-		return
-	}
-	b.failures++
-	b.err = "the target reports an endpoint failed"
-	d := r.delay(b.failures)
-	b.next = now.Add(d)
-	r.log.Warn("endpoint failed on the target; retrying later", "model", m, "attempt", b.failures, "retry_in", d.Round(time.Millisecond))
-}
-
-// deferred reports whether model m's actions wait for its backoff. A
-// backoff for failures the target reports holds back only retries.
-func (r *Reconciler) deferred(m string, actions []plan.Action, now time.Time) bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	b := r.backoff[m]
-	if b == nil || !now.Before(b.next) {
-		return false
-	}
-	return !b.target || hasRetry(actions)
 }
 
 func groupByModel(actions []plan.Action) (map[string][]plan.Action, []string) {
@@ -622,27 +638,11 @@ func (r *Reconciler) applyModel(ctx context.Context, m string, actions []plan.Ac
 		r.failures[ref] = msg
 	}
 	if o.err == "" {
-		if b := r.backoff[m]; retried && b != nil {
-			// The outcome shows later: the failure count stays until the
-			// endpoint is seen Ready (then the backoff is forgotten) or
-			// Failed again (then it grows).
-			b.retried, b.target = true, true
-			return o
-		}
-		delete(r.backoff, m)
+		r.backoff.Succeeded(m, retried)
 		return o
 	}
-	b := r.backoff[m]
-	if b == nil {
-		b = &modelBackoff{}
-		r.backoff[m] = b
-	}
-	b.target, b.retried = false, false
-	b.failures++
-	b.err = o.err
-	d := r.delay(b.failures)
-	b.next = time.Now().Add(d)
-	r.log.Warn("model failed; retrying later", "model", m, "attempt", b.failures, "retry_in", d.Round(time.Millisecond), "err", o.err)
+	d, n := r.backoff.Failed(m)
+	r.log.Warn("model failed; retrying later", "model", m, "attempt", n, "retry_in", d.Round(time.Millisecond), "err", o.err)
 	return o
 }
 
@@ -660,6 +660,22 @@ func (r *Reconciler) createVersion(ctx context.Context, a plan.CreateVersion) er
 		return fmt.Errorf("create version %s: %w", a.Ref, err)
 	}
 	return nil
+}
+
+// MarkStopped records in the registry that the target no longer serves
+// anything (plan.Stopped): call it once the loop has stopped and the target
+// has closed, for targets whose endpoints end with the process.
+func (r *Reconciler) MarkStopped(ctx context.Context) (int, error) {
+	r.pass.Lock()
+	defer r.pass.Unlock()
+	versions, err := r.reg.Versions(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("read registry: %w", err)
+	}
+	desired := model.DesiredFrom(versions)
+	var res Result
+	r.writeTags(ctx, plan.Stopped(desired), newTagState(desired), &res)
+	return res.TagWrites, nil
 }
 
 // tagState tracks the bridge tags of versions as this pass has written

@@ -325,7 +325,7 @@ func TestDelay(t *testing.T) {
 	}
 	for _, tt := range tests {
 		for i := 0; i < 50; i++ {
-			if d := r.delay(tt.n); d < tt.min || d > tt.max {
+			if d := r.backoff.Delay(tt.n); d < tt.min || d > tt.max {
 				t.Fatalf("delay(%d) = %v, want in [%v, %v]", tt.n, d, tt.min, tt.max)
 			}
 		}
@@ -366,7 +366,7 @@ func TestBackoffForgottenWhenNothingToDo(t *testing.T) {
 	tgt.setFailCreate(ref("iris", 1), errors.New("boom"))
 	reg.put(model.ModelVersion{Name: "iris", Version: 1, Stage: model.StageProduction})
 	mustOnce(t, r)
-	if d := r.untilNextRetry(); d <= 0 {
+	if d := r.backoff.UntilNext(); d <= 0 {
 		t.Fatalf("no retry scheduled after a failure (%v)", d)
 	}
 	reg.put(model.ModelVersion{Name: "iris", Version: 1, Stage: model.StageArchived})
@@ -374,7 +374,7 @@ func TestBackoffForgottenWhenNothingToDo(t *testing.T) {
 	if res.Changed() || len(res.Failed) != 0 {
 		t.Fatalf("pass after archiving: %+v", res)
 	}
-	if d := r.untilNextRetry(); d != 0 {
+	if d := r.backoff.UntilNext(); d != 0 {
 		t.Fatalf("retry still scheduled in %v with nothing to do", d)
 	}
 	if got := reg.tags(ref("iris", 1)); len(got) != 0 {
@@ -463,19 +463,19 @@ func TestNextPendingWait(t *testing.T) {
 // expireBackoff makes model m's backoff due now, as if its delay had passed.
 func expireBackoff(t *testing.T, r *Reconciler, m string) {
 	t.Helper()
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	b := r.backoff[m]
+	r.backoff.mu.Lock()
+	defer r.backoff.mu.Unlock()
+	b := r.backoff.models[m]
 	if b == nil {
 		t.Fatalf("model %s has no backoff", m)
 	}
-	b.next = time.Now()
+	b.next = r.backoff.Now()
 }
 
 func backoffFailures(r *Reconciler, m string) int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if b := r.backoff[m]; b != nil {
+	r.backoff.mu.Lock()
+	defer r.backoff.mu.Unlock()
+	if b := r.backoff.models[m]; b != nil {
 		return b.failures
 	}
 	return 0
@@ -538,7 +538,7 @@ func TestFailedEndpointRetriedWithBackoff(t *testing.T) {
 		if got := backoffFailures(r, "iris"); got != s.failures {
 			t.Fatalf("%s: backoff failures %d, want %d", s.name, got, s.failures)
 		}
-		if got := r.untilNextRetry() > 0; got != s.retryTime {
+		if got := r.backoff.UntilNext() > 0; got != s.retryTime {
 			t.Fatalf("%s: retry timer set %v, want %v", s.name, got, s.retryTime)
 		}
 	}
@@ -568,7 +568,7 @@ func TestFailedEndpointBackoffLetsRegistryChangesThrough(t *testing.T) {
 	if got := reg.tags(ref("iris", 2))[model.TagDeployState]; got != model.StateDeployed {
 		t.Fatalf("v2 state %q", got)
 	}
-	if d := r.untilNextRetry(); d != 0 {
+	if d := r.backoff.UntilNext(); d != 0 {
 		t.Fatalf("retry still scheduled in %v", d)
 	}
 }

@@ -60,6 +60,14 @@ type Initializer interface {
 	Destroy(ctx context.Context) error
 }
 
+// ProcessBound is implemented by targets whose endpoints live only as long
+// as the bridge run process that serves them (localhost). When such a
+// target stops cleanly its versions are tagged STOPPED; endpoints of other
+// targets (SageMaker) outlive Bridge and keep their tags.
+type ProcessBound interface {
+	ProcessBound() bool
+}
+
 // Deps are the shared parts a target factory may use.
 type Deps struct {
 	Config  config.Config
@@ -108,7 +116,7 @@ func New(ctx context.Context, kind string, deps Deps) (Target, error) {
 	f, ok := factories[kind]
 	mu.Unlock()
 	if !ok {
-		return nil, fmt.Errorf("unknown deploy target %q: set BRIDGE_DEPLOY_KIND to one of %v", kind, Kinds())
+		return nil, fmt.Errorf("unknown deploy target kind %q: set BRIDGE_DEPLOY_KIND to one of %v", kind, Kinds())
 	}
 	return f(ctx, deps)
 }

@@ -6,13 +6,14 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"os"
 	"sort"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	bridgeconfig "github.com/bridgeops/bridge/internal/config"
 )
 
 // S3 is a store under an S3 prefix.
@@ -31,9 +32,10 @@ func OpenS3(ctx context.Context, location string) (*S3, error) {
 	if err != nil || u.Scheme != "s3" || u.Host == "" {
 		return nil, fmt.Errorf("%q: want s3://bucket/prefix", location)
 	}
+	env := bridgeconfig.AWSFromEnv()
 	opts := []func(*config.LoadOptions) error{}
-	if os.Getenv("AWS_REGION") == "" && os.Getenv("AWS_DEFAULT_REGION") != "" {
-		opts = append(opts, config.WithRegion(os.Getenv("AWS_DEFAULT_REGION")))
+	if env.Region != "" {
+		opts = append(opts, config.WithRegion(env.Region))
 	}
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
@@ -42,7 +44,7 @@ func OpenS3(ctx context.Context, location string) (*S3, error) {
 	if cfg.Region == "" {
 		cfg.Region = "eu-west-1"
 	}
-	custom := os.Getenv("AWS_ENDPOINT_URL_S3") != "" || os.Getenv("AWS_ENDPOINT_URL") != ""
+	custom := env.S3Endpoint() != ""
 	client := s3.NewFromConfig(cfg, func(o *s3.Options) {
 		if custom {
 			o.UsePathStyle = true

@@ -83,13 +83,7 @@ func Open(ctx context.Context, home string) (*Store, error) {
 		return nil, fmt.Errorf("open registry: create home %s: %w", abs, err)
 	}
 	path := filepath.Join(abs, FileName)
-	q := url.Values{}
-	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(NORMAL)", "wal_autocheckpoint(4000)"} {
-		q.Add("_pragma", p)
-	}
-	q.Set("_txlock", "immediate")
-	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
-	db, err := sql.Open("sqlite", dsn)
+	db, err := sql.Open("sqlite", DSN(path))
 	if err != nil {
 		return nil, fmt.Errorf("open registry %s: %w", path, err)
 	}
@@ -264,4 +258,17 @@ func placeholders(n int) string {
 		return ""
 	}
 	return strings.Repeat("?,", n-1) + "?"
+}
+
+// DSN is the modernc.org/sqlite connection string Bridge opens a registry
+// database file with (an absolute path): WAL, a busy timeout, foreign keys,
+// and transactions that take the write lock at BEGIN. Every opener of
+// registry.db (the store, the monitor's tables) uses it.
+func DSN(path string) string {
+	q := url.Values{}
+	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(NORMAL)", "wal_autocheckpoint(4000)"} {
+		q.Add("_pragma", p)
+	}
+	q.Set("_txlock", "immediate")
+	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
 }

@@ -145,7 +145,7 @@ func (r *Runtime) virtualenv(ctx context.Context, opts Options, base, modelDir s
 	dir := filepath.Join(root, key)
 	env := environment{
 		python: filepath.Join(dir, "bin", "python"),
-		env:    []string{"VIRTUAL_ENV=" + dir, "PATH=" + filepath.Join(dir, "bin") + string(os.PathListSeparator) + os.Getenv("PATH")},
+		env:    []string{"VIRTUAL_ENV=" + dir, pathPrefix + filepath.Join(dir, "bin")},
 		desc:   "virtualenv " + dir,
 	}
 	m := r.envs.lock(dir)
@@ -326,4 +326,36 @@ func majorMinor(v string) string {
 		return ""
 	}
 	return parts[0] + "." + parts[1]
+}
+
+// pathPrefix marks an environment entry whose directory goes in front of
+// the inherited PATH (see childEnv).
+const pathPrefix = "PATH+="
+
+// childEnv is this process's environment with extra on top, for a child
+// process: KEY=VALUE entries replace, PATH+=DIR entries put DIR first in
+// PATH.
+func childEnv(extra []string) []string {
+	env := os.Environ()
+	var prefix []string
+	for _, kv := range extra {
+		if dir, ok := strings.CutPrefix(kv, pathPrefix); ok {
+			prefix = append(prefix, dir)
+			continue
+		}
+		env = append(env, kv)
+	}
+	if len(prefix) == 0 {
+		return env
+	}
+	path := ""
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "PATH="); ok {
+			path = v
+		}
+	}
+	if path != "" {
+		prefix = append(prefix, path)
+	}
+	return append(env, "PATH="+strings.Join(prefix, string(os.PathListSeparator)))
 }

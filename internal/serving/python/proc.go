@@ -211,7 +211,7 @@ func (p *proc) start(ctx context.Context, sp *spare) (<-chan error, error) {
 		cmd = exec.Command(p.env.python, p.script,
 			"--model-dir", p.spec.Dir, "--listen-fd", "3", "--ready-fd", "4", "--server", p.opts.Server)
 		cmd.Dir = p.spec.Dir
-		cmd.Env = append(os.Environ(), p.env.env...)
+		cmd.Env = childEnv(p.env.env)
 		cmd.Env = append(cmd.Env, "BRIDGE_MLMODEL_JSON="+p.mlmodel, "PYTHONUNBUFFERED=1", "PYTHONDONTWRITEBYTECODE=1")
 		cmd.Stdout = p.logFile
 		cmd.Stderr = p.logFile

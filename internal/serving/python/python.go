@@ -148,7 +148,7 @@ func (o Options) resolved(spec serving.LoadSpec) (Options, error) {
 	default:
 		return o, fmt.Errorf("BRIDGE_PYTHON_SERVER=%q: want auto, mlflow or bridge", o.Server)
 	}
-	if set.NoPrestart {
+	if !set.Prestart {
 		o.NoPrestart = true
 	}
 	if o.Home == "" {

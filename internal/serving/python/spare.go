@@ -122,7 +122,7 @@ func startSpare(env environment, script string, opts Options) (*spare, error) {
 	sp.lines = bufio.NewReader(readyR)
 	cmd := exec.Command(env.python, script, "--listen-fd", "3", "--ready-fd", "4", "--control-fd", "5", "--server", opts.Server)
 	cmd.Dir = opts.Home
-	cmd.Env = append(os.Environ(), env.env...)
+	cmd.Env = childEnv(env.env)
 	cmd.Env = append(cmd.Env, "PYTHONUNBUFFERED=1", "PYTHONDONTWRITEBYTECODE=1")
 	cmd.Stdout = &sp.output
 	cmd.Stderr = &sp.output

@@ -32,6 +32,7 @@ import (
 	"github.com/bridgeops/bridge/internal/capture"
 	"github.com/bridgeops/bridge/internal/config"
 	"github.com/bridgeops/bridge/internal/model"
+	"github.com/bridgeops/bridge/internal/netaddr"
 	"github.com/bridgeops/bridge/internal/target"
 
 	// The native runtime is always available on localhost.
@@ -95,12 +96,8 @@ type Target struct {
 // commands that only Init or Destroy.
 func New(deps target.Deps) (*Target, error) {
 	timeout := DefaultReadyTimeout
-	if s := deps.Config.Get("BRIDGE_MODEL_READY_TIMEOUT_S", ""); s != "" {
-		secs, err := strconv.ParseFloat(s, 64)
-		if err != nil || secs <= 0 {
-			return nil, fmt.Errorf("BRIDGE_MODEL_READY_TIMEOUT_S=%q: want a positive number of seconds", s)
-		}
-		timeout = time.Duration(secs * float64(time.Second))
+	if d := deps.Config.Local.ReadyTimeout; d > 0 {
+		timeout = d
 	}
 	m, err := newMetrics(deps.Metrics)
 	if err != nil {
@@ -134,14 +131,10 @@ func (t *Target) Name() string { return Kind }
 // command's --addr, or the listener's actual address when the port was 0);
 // URL builds endpoint URLs from it. An unspecified host means 127.0.0.1.
 func (t *Target) SetAddr(addr string) {
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		host, port = addr, "3000"
+	if _, _, err := net.SplitHostPort(addr); err != nil {
+		addr = net.JoinHostPort(addr, "3000")
 	}
-	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
-		host = "127.0.0.1"
-	}
-	a := net.JoinHostPort(host, port)
+	a := netaddr.Dialable(addr)
 	t.addr.Store(&a)
 }
 
@@ -157,6 +150,14 @@ func (t *Target) URL(key model.EndpointKey) string {
 func EndpointName(key model.EndpointKey) string {
 	return EndpointPrefix + key.Model + "-" + key.Slot
 }
+
+// ProcessBound implements target.ProcessBound: the models run inside (or
+// under) the bridge run process and stop with it.
+func (t *Target) ProcessBound() bool { return true }
+
+// Invocations is what the target contributes to bridge run's front door:
+// its invocation routes (paths ending in /invocations), nothing else.
+func (t *Target) Invocations() http.Handler { return http.HandlerFunc(t.invoke) }
 
 // Handler is the router: invocations, /ping, /healthz, /metrics and
 // whatever was mounted with Handle.

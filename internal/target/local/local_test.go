@@ -593,8 +593,7 @@ func TestReadyTimeout(t *testing.T) {
 	home := t.TempDir()
 	f := &fetcher{}
 	f.add(t, "slow", flavorSlow, "")
-	t.Setenv("BRIDGE_MODEL_READY_TIMEOUT_S", "0.2")
-	tgt, err := New(target.Deps{Config: config.Config{Home: home}, Fetcher: f})
+	tgt, err := New(target.Deps{Config: config.Config{Home: home, Local: config.LocalSettings{ReadyTimeout: 200 * time.Millisecond}}, Fetcher: f})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,6 +21,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/feature/s3/manager"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -92,6 +93,9 @@ var (
 	_ target.Initializer = (*Target)(nil)
 )
 
+// openTimeout bounds Open's identity check.
+const openTimeout = 30 * time.Second
+
 // Open builds the target: it loads AWS credentials and asks STS for the
 // account id, and makes no other call.
 func Open(ctx context.Context, deps target.Deps, auth awsauth.Options) (*Target, error) {
@@ -103,7 +107,11 @@ func Open(ctx context.Context, deps target.Deps, auth awsauth.Options) (*Target,
 	if err != nil {
 		return nil, err
 	}
-	id, err := awsauth.CallerIdentity(ctx, cfg)
+	// Bound the first call: an unreachable AWS is reported in seconds, not
+	// after the whole retry budget.
+	idCtx, cancel := context.WithTimeout(ctx, openTimeout)
+	id, err := awsauth.CallerIdentity(idCtx, cfg)
+	cancel()
 	if err != nil {
 		return nil, err
 	}

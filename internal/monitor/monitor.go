@@ -7,8 +7,12 @@ package monitor
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"math"
+	"os"
+	"path/filepath"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -39,7 +43,20 @@ type Job struct {
 	Capture     string // directory or s3://bucket/prefix holding <endpoint>/<variant>/YYYY/MM/DD/HH/
 	GroundTruth string // directory or s3://... holding YYYY/MM/DD/HH/ (model quality)
 	Baseline    string // directory with statistics.json / constraints.json
-	Output      string // directory for the results
+	// BaselineStatistics and BaselineConstraints name the baseline's files
+	// directly (a path or s3://bucket/key, e.g. a model package's
+	// DriftCheckBaselines or ModelMetrics files); each overrides the file
+	// of the same name in Baseline.
+	BaselineStatistics, BaselineConstraints string
+	Output                                  string // directory for the results
+	// MinRecords is the fewest evaluated rows (data quality: captured
+	// rows; model quality: rows merged with ground truth) a window needs to
+	// be checked (default 1). A window with fewer ends as StatusNoData:
+	// no violations, no metrics.
+	MinRecords int64
+	// AllowMissing makes an endpoint that has never been captured an empty
+	// window rather than an error (an endpoint not deployed yet).
+	AllowMissing bool
 	// Start and End bound the window [Start, End); zero means open.
 	Start, End time.Time
 
@@ -63,7 +80,9 @@ type Job struct {
 
 // Report summarises a run.
 type Report struct {
-	Type       string     `json:"type"`
+	Type string `json:"type"`
+	// Status is StatusCompleted, StatusViolations or StatusNoData.
+	Status     string     `json:"status"`
 	Endpoint   string     `json:"endpoint"`
 	Start      *time.Time `json:"start,omitempty"`
 	End        *time.Time `json:"end,omitempty"`
@@ -87,6 +106,9 @@ type Report struct {
 }
 
 func (j *Job) defaults() {
+	if j.MinRecords <= 0 {
+		j.MinRecords = 1
+	}
 	if j.Workers <= 0 {
 		j.Workers = runtime.GOMAXPROCS(0)
 	}
@@ -107,8 +129,8 @@ func Run(ctx context.Context, j Job) (*Report, error) {
 	if j.Endpoint == "" {
 		return nil, fmt.Errorf("no endpoint: pass --endpoint NAME (the endpoint directory under the capture location)")
 	}
-	if j.Output == "" || j.Baseline == "" || j.Capture == "" {
-		return nil, fmt.Errorf("a monitoring run needs --capture, --baseline and --output")
+	if j.Output == "" || j.Capture == "" || (j.Baseline == "" && j.BaselineConstraints == "" && j.BaselineStatistics == "") {
+		return nil, fmt.Errorf("a monitoring run needs --capture, --output and --baseline (or --baseline-statistics / --baseline-constraints)")
 	}
 	if !j.Start.IsZero() && !j.End.IsZero() && !j.End.After(j.Start) {
 		return nil, fmt.Errorf("window end %s is not after its start %s", j.End.Format(time.RFC3339), j.Start.Format(time.RFC3339))
@@ -121,6 +143,11 @@ func Run(ctx context.Context, j Job) (*Report, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list captures of %s: %w", j.Endpoint, err)
 	}
+	if len(objs) == 0 && !j.AllowMissing {
+		if err := CheckEndpoint(ctx, capStore, j.Endpoint); err != nil {
+			return nil, err
+		}
+	}
 	rep := &Report{Type: j.Type, Endpoint: j.Endpoint, Files: len(objs), Metrics: map[string]float64{}}
 	if !j.Start.IsZero() {
 		t := j.Start.UTC()
@@ -130,16 +157,39 @@ func Run(ctx context.Context, j Job) (*Report, error) {
 		t := j.End.UTC()
 		rep.End = &t
 	}
+	var res *result
 	switch j.Type {
 	case DataQuality:
-		err = runDataQuality(ctx, j, capStore, objs, rep)
+		res, err = runDataQuality(ctx, j, capStore, objs, rep)
 	case ModelQuality:
-		err = runModelQuality(ctx, j, capStore, objs, rep)
+		res, err = runModelQuality(ctx, j, capStore, objs, rep)
 	default:
 		err = fmt.Errorf("monitoring type %q: want data-quality or model-quality", j.Type)
 	}
 	if err != nil {
 		return nil, err
+	}
+	if res.evaluated < j.MinRecords {
+		// Nothing (or too little) to judge: no violations, no metrics and
+		// no statistics, so nothing alerts on an empty window.
+		rep.Status = StatusNoData
+		rep.Metrics = map[string]float64{}
+		rep.Violations = nil
+		if err := schema.WriteJSON(j.Output, schema.ViolationsFile, schema.Violations{Violations: []schema.Violation{}}); err != nil {
+			return nil, err
+		}
+		rep.ViolationsPath = j.Output + "/" + schema.ViolationsFile
+		if err := os.Remove(filepath.Join(j.Output, schema.StatisticsFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, err
+		}
+	} else {
+		rep.Status = StatusCompleted
+		if len(res.violations.Violations) > 0 {
+			rep.Status = StatusViolations
+		}
+		if err := writeResults(j, rep, res.statistics, res.violations); err != nil {
+			return nil, err
+		}
 	}
 	rep.Duration = time.Since(began).Seconds()
 	if err := schema.WriteJSON(j.Output, ReportFile, rep); err != nil {
@@ -171,18 +221,28 @@ func (c *counters) into(r *Report) {
 	r.Records, r.Rows, r.Malformed, r.BadPayload, r.OutOfRange = c.records.Load(), c.rows.Load(), c.malformed.Load(), c.badPayload.Load(), c.outOfRange.Load()
 }
 
-func runDataQuality(ctx context.Context, j Job, store source.Store, objs []source.Object, rep *Report) error {
+// result is what a run found, before it is written.
+type result struct {
+	evaluated  int64 // rows checked: captured rows, or rows merged with ground truth
+	statistics any
+	violations schema.Violations
+}
+
+func runDataQuality(ctx context.Context, j Job, store source.Store, objs []source.Object, rep *Report) (*result, error) {
 	var base dataquality.Baseline
 	base.Statistics = &schema.Statistics{}
-	if err := schema.ReadJSON(j.Baseline, schema.StatisticsFile, base.Statistics); err != nil {
-		return fmt.Errorf("read data-quality baseline: %w (create one with bridge monitor baseline data-quality)", err)
+	where, err := readBaselineFile(ctx, j, schema.StatisticsFile, base.Statistics)
+	if err != nil {
+		return nil, fmt.Errorf("read data-quality baseline: %w (create one with bridge monitor baseline data-quality)", err)
 	}
 	if len(base.Statistics.Features) == 0 {
-		return fmt.Errorf("baseline %s has no features: is it a model-quality baseline? use --type model-quality", j.Baseline)
+		return nil, fmt.Errorf("baseline %s has no features: is it a model-quality baseline? use --type model-quality", where)
 	}
 	cons := &schema.Constraints{}
-	if err := schema.ReadJSON(j.Baseline, schema.ConstraintsFile, cons); err == nil {
+	if _, err := readBaselineFile(ctx, j, schema.ConstraintsFile, cons); err == nil {
 		base.Constraints = cons
+	} else if j.BaselineConstraints != "" {
+		return nil, fmt.Errorf("read data-quality baseline: %w", err)
 	}
 	specs := dataquality.SpecsFromBaseline(base.Statistics)
 	names := make([]string, len(specs))
@@ -223,7 +283,7 @@ func runDataQuality(ctx context.Context, j Job, store source.Store, objs []sourc
 		}
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	c.malformed.Add(tooLong)
 	for _, p := range profiles[1:] {
@@ -232,7 +292,7 @@ func runDataQuality(ctx context.Context, j Job, store source.Store, objs []sourc
 	c.into(rep)
 	res, err := dataquality.Check(base, profiles[0])
 	if err != nil {
-		return err
+		return nil, err
 	}
 	rep.Violations = res.Violations.Violations
 	for _, f := range res.Statistics.Features {
@@ -249,7 +309,7 @@ func runDataQuality(ctx context.Context, j Job, store source.Store, objs []sourc
 			rep.Metrics[f.Name+".mean"] = f.Numerical.Mean
 		}
 	}
-	return writeResults(j, rep, res.Statistics, res.Violations)
+	return &result{evaluated: rep.Rows, statistics: res.Statistics, violations: res.Violations}, nil
 }
 
 func writeResults(j Job, rep *Report, st any, v schema.Violations) error {
@@ -274,33 +334,34 @@ type pairState struct {
 	spill        [][]byte
 }
 
-func runModelQuality(ctx context.Context, j Job, capStore source.Store, objs []source.Object, rep *Report) error {
+func runModelQuality(ctx context.Context, j Job, capStore source.Store, objs []source.Object, rep *Report) (*result, error) {
 	cons := &schema.ModelQualityConstraints{}
-	if err := schema.ReadJSON(j.Baseline, schema.ConstraintsFile, cons); err != nil {
-		return fmt.Errorf("read model-quality baseline: %w (create one with bridge monitor baseline model-quality)", err)
+	where, err := readBaselineFile(ctx, j, schema.ConstraintsFile, cons)
+	if err != nil {
+		return nil, fmt.Errorf("read model-quality baseline: %w (create one with bridge monitor baseline model-quality)", err)
 	}
 	problem, _ := cons.Group()
 	if j.ProblemType == "" {
 		j.ProblemType = problem
 	}
 	if problem == "" {
-		return fmt.Errorf("baseline %s holds no model-quality constraints: is it a data-quality baseline? use --type data-quality", j.Baseline)
+		return nil, fmt.Errorf("baseline %s holds no model-quality constraints: is it a data-quality baseline? use --type data-quality", where)
 	}
 	if j.ProblemType != problem {
-		return fmt.Errorf("problem type %s does not match the baseline's %s", j.ProblemType, problem)
+		return nil, fmt.Errorf("problem type %s does not match the baseline's %s", j.ProblemType, problem)
 	}
 	if j.GroundTruth == "" {
-		return fmt.Errorf("model-quality monitoring needs --ground-truth (labels added with bridge monitor ground-truth add)")
+		return nil, fmt.Errorf("model-quality monitoring needs --ground-truth (labels added with bridge monitor ground-truth add)")
 	}
 	cfg := modelquality.Config{ProblemType: j.ProblemType, PositiveLabel: j.PositiveLabel, ProbabilityThreshold: j.ProbabilityThreshold}
 	gtStore, err := source.Open(ctx, j.GroundTruth)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	// Labels may arrive after the window: read from the window's start on.
 	gtObjs, err := source.Window(ctx, gtStore, "", j.Start, time.Time{})
 	if err != nil {
-		return fmt.Errorf("list ground truth: %w", err)
+		return nil, fmt.Errorf("list ground truth: %w", err)
 	}
 	var gtBytes int64
 	for _, o := range gtObjs {
@@ -310,7 +371,7 @@ func runModelQuality(ctx context.Context, j Job, capStore source.Store, objs []s
 	for w := range states {
 		acc, err := modelquality.New(cfg)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		states[w] = &pairState{acc: acc}
 	}
@@ -379,7 +440,7 @@ func runModelQuality(ctx context.Context, j Job, capStore source.Store, objs []s
 			maps[w][both[:len(st.gt.EventID)]] = gtEntry{data: both[len(st.gt.EventID):], enc: st.gt.Encoding}
 		})
 		if err != nil {
-			return err
+			return nil, err
 		}
 		gtMalformed.Add(tooLong)
 		lookup := func(id string) (gtEntry, bool) {
@@ -406,7 +467,7 @@ func runModelQuality(ctx context.Context, j Job, capStore source.Store, objs []s
 			pair(st, []byte(e.data), e.enc, st.preds, st.probs)
 		})
 		if err != nil {
-			return err
+			return nil, err
 		}
 		c.malformed.Add(tooLong)
 	} else {
@@ -416,7 +477,7 @@ func runModelQuality(ctx context.Context, j Job, capStore source.Store, objs []s
 		partitions := int(math.Ceil(float64(gtBytes) / float64(j.JoinMemory) * float64(2*j.Workers)))
 		sp, err := join.New(j.TempDir, partitions, j.Workers)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		defer sp.Close()
 		var spillErr error
@@ -436,7 +497,7 @@ func runModelQuality(ctx context.Context, j Job, capStore source.Store, objs []s
 			}
 		})
 		if err != nil {
-			return err
+			return nil, err
 		}
 		gtMalformed.Add(tooLong)
 		// Spilled captures are keyed by the inference id when the client
@@ -463,11 +524,11 @@ func runModelQuality(ctx context.Context, j Job, capStore source.Store, objs []s
 			}
 		})
 		if err != nil {
-			return err
+			return nil, err
 		}
 		c.malformed.Add(tooLong)
 		if spillErr != nil {
-			return spillErr
+			return nil, spillErr
 		}
 		err = sp.Join(ctx, j.Workers, func(w int, label string, matched bool, fields [][]byte) {
 			st := states[w]
@@ -488,7 +549,7 @@ func runModelQuality(ctx context.Context, j Job, capStore source.Store, objs []s
 			pair(st, []byte(label[:len(label)-1]), enc, st.preds, st.probs)
 		})
 		if err != nil {
-			return err
+			return nil, err
 		}
 	}
 	for _, st := range states[1:] {
@@ -500,10 +561,10 @@ func runModelQuality(ctx context.Context, j Job, capStore source.Store, objs []s
 	rep.Metrics = modelquality.Metrics(stats)
 	viol, err := modelquality.Check(stats, cons)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	rep.Violations = viol.Violations
-	return writeResults(j, rep, stats, viol)
+	return &result{evaluated: states[0].acc.N(), statistics: stats, violations: viol}, nil
 }
 
 type gtEntry struct {

@@ -476,6 +476,14 @@ The endpoint must have captures already (a typo would monitor nothing);
 		if err := sc.Validate(); err != nil {
 			return err
 		}
+		s, closeDB, err := openSchedules(cmd)
+		if err != nil {
+			return err
+		}
+		defer closeDB()
+		if _, err := s.Get(cmd.Context(), sc.Name); err == nil {
+			return fmt.Errorf("monitoring schedule %s exists already: delete it first (bridge monitor schedule delete %s)", sc.Name, sc.Name)
+		}
 		if !f.spec.AllowMissing {
 			capStore, err := source.Open(cmd.Context(), f.spec.Capture)
 			if err != nil {
@@ -485,11 +493,6 @@ The endpoint must have captures already (a typo would monitor nothing);
 				return err
 			}
 		}
-		s, closeDB, err := openSchedules(cmd)
-		if err != nil {
-			return err
-		}
-		defer closeDB()
 		if err := s.Create(cmd.Context(), sc); err != nil {
 			return err
 		}

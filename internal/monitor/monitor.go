@@ -143,10 +143,13 @@ func Run(ctx context.Context, j Job) (*Report, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list captures of %s: %w", j.Endpoint, err)
 	}
-	if len(objs) == 0 && !j.AllowMissing {
-		if err := CheckEndpoint(ctx, capStore, j.Endpoint); err != nil {
-			return nil, err
+	// Checked once the baseline has been read, so a bad baseline is
+	// reported first.
+	checkEndpoint := func() error {
+		if len(objs) == 0 && !j.AllowMissing {
+			return CheckEndpoint(ctx, capStore, j.Endpoint)
 		}
+		return nil
 	}
 	rep := &Report{Type: j.Type, Endpoint: j.Endpoint, Files: len(objs), Metrics: map[string]float64{}}
 	if !j.Start.IsZero() {
@@ -160,9 +163,9 @@ func Run(ctx context.Context, j Job) (*Report, error) {
 	var res *result
 	switch j.Type {
 	case DataQuality:
-		res, err = runDataQuality(ctx, j, capStore, objs, rep)
+		res, err = runDataQuality(ctx, j, capStore, objs, rep, checkEndpoint)
 	case ModelQuality:
-		res, err = runModelQuality(ctx, j, capStore, objs, rep)
+		res, err = runModelQuality(ctx, j, capStore, objs, rep, checkEndpoint)
 	default:
 		err = fmt.Errorf("monitoring type %q: want data-quality or model-quality", j.Type)
 	}
@@ -228,7 +231,7 @@ type result struct {
 	violations schema.Violations
 }
 
-func runDataQuality(ctx context.Context, j Job, store source.Store, objs []source.Object, rep *Report) (*result, error) {
+func runDataQuality(ctx context.Context, j Job, store source.Store, objs []source.Object, rep *Report, checkEndpoint func() error) (*result, error) {
 	var base dataquality.Baseline
 	base.Statistics = &schema.Statistics{}
 	where, err := readBaselineFile(ctx, j, schema.StatisticsFile, base.Statistics)
@@ -243,6 +246,9 @@ func runDataQuality(ctx context.Context, j Job, store source.Store, objs []sourc
 		base.Constraints = cons
 	} else if j.BaselineConstraints != "" {
 		return nil, fmt.Errorf("read data-quality baseline: %w", err)
+	}
+	if err := checkEndpoint(); err != nil {
+		return nil, err
 	}
 	specs := dataquality.SpecsFromBaseline(base.Statistics)
 	names := make([]string, len(specs))
@@ -334,7 +340,7 @@ type pairState struct {
 	spill        [][]byte
 }
 
-func runModelQuality(ctx context.Context, j Job, capStore source.Store, objs []source.Object, rep *Report) (*result, error) {
+func runModelQuality(ctx context.Context, j Job, capStore source.Store, objs []source.Object, rep *Report, checkEndpoint func() error) (*result, error) {
 	cons := &schema.ModelQualityConstraints{}
 	where, err := readBaselineFile(ctx, j, schema.ConstraintsFile, cons)
 	if err != nil {
@@ -352,6 +358,9 @@ func runModelQuality(ctx context.Context, j Job, capStore source.Store, objs []s
 	}
 	if j.GroundTruth == "" {
 		return nil, fmt.Errorf("model-quality monitoring needs --ground-truth (labels added with bridge monitor ground-truth add)")
+	}
+	if err := checkEndpoint(); err != nil {
+		return nil, err
 	}
 	cfg := modelquality.Config{ProblemType: j.ProblemType, PositiveLabel: j.PositiveLabel, ProbabilityThreshold: j.ProbabilityThreshold}
 	gtStore, err := source.Open(ctx, j.GroundTruth)

@@ -10,7 +10,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/bridgeops/bridge/internal/awsfake"
 	"github.com/bridgeops/bridge/internal/monitor/schema"
+	"github.com/bridgeops/bridge/internal/monitor/source"
 )
 
 // An empty window, or one below MinRecords, completes without data: no
@@ -261,5 +266,75 @@ func TestRunFromBaselineFiles(t *testing.T) {
 	j.BaselineConstraints = filepath.Join(files, "drift-constraints.json")
 	if _, err := Run(ctx, j); err == nil || !strings.Contains(err.Error(), "--baseline-statistics") {
 		t.Errorf("data quality without statistics: %v", err)
+	}
+}
+
+// A model package's registered baseline on S3: statistics.json and
+// constraints.json under their own keys, as SageMaker pipelines write them;
+// captures and ground truth in the endpoint's S3 capture location.
+func TestRunFromS3BaselineFiles(t *testing.T) {
+	w := newWorld(t, 200)
+	fake := awsfake.New(awsfake.Options{})
+	defer fake.Close()
+	for k, v := range fake.Env() {
+		t.Setenv(k, v)
+	}
+	ctx := context.Background()
+	st, err := source.OpenS3(ctx, "s3://sagemaker-models/churn")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("sagemaker-models")}); err != nil {
+		t.Fatal(err)
+	}
+	put := func(from, key string) {
+		b, err := os.ReadFile(from)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.Put(ctx, key, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put(filepath.Join(w.dqBase, schema.StatisticsFile), "drift-check/abc123/statistics.json")
+	put(filepath.Join(w.dqBase, schema.ConstraintsFile), "drift-check/abc123/constraints.json")
+	put(filepath.Join(w.mqBase, schema.ConstraintsFile), "model-quality/abc123/constraints.json")
+	for _, c := range []struct{ from, prefix string }{{w.capDir, "datacapture/"}, {w.gtDir, "ground-truth/"}} {
+		objs, _ := source.Dir(c.from).List(ctx, "")
+		for _, o := range objs {
+			put(filepath.Join(c.from, o.Key), c.prefix+o.Key)
+		}
+	}
+	for _, typ := range []string{DataQuality, ModelQuality} {
+		want, err := Run(ctx, w.job(typ, w.hourB, t.TempDir()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		j := w.job(typ, w.hourB, t.TempDir())
+		j.Baseline, j.Capture, j.GroundTruth = "", "s3://sagemaker-models/churn/datacapture", "s3://sagemaker-models/churn/ground-truth"
+		if typ == DataQuality {
+			j.BaselineStatistics = "s3://sagemaker-models/churn/drift-check/abc123/statistics.json"
+			j.BaselineConstraints = "s3://sagemaker-models/churn/drift-check/abc123/constraints.json"
+		} else {
+			j.BaselineConstraints = "s3://sagemaker-models/churn/model-quality/abc123/constraints.json"
+		}
+		got, err := Run(ctx, j)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Status != want.Status || got.Records != want.Records || got.Rows != want.Rows || len(got.Violations) != len(want.Violations) {
+			t.Errorf("%s from S3: %s %d records %d rows %d violations; local %s %d %d %d", typ, got.Status, got.Records, got.Rows, len(got.Violations),
+				want.Status, want.Records, want.Rows, len(want.Violations))
+		}
+	}
+	// A wrong endpoint on S3 lists the S3 location's endpoints.
+	j := w.job(DataQuality, w.hourB, t.TempDir())
+	j.Capture, j.Endpoint = "s3://sagemaker-models/churn/datacapture", "brdg-typo"
+	if _, err := Run(ctx, j); err == nil || !strings.Contains(err.Error(), "it has captures of: "+endpoint) {
+		t.Errorf("wrong endpoint on S3: %v", err)
+	}
+	j.Endpoint, j.BaselineStatistics, j.Baseline = endpoint, "s3://sagemaker-models/churn/drift-check/none/statistics.json", ""
+	if _, err := Run(ctx, j); err == nil || !strings.Contains(err.Error(), "drift-check/none/statistics.json") {
+		t.Errorf("missing S3 baseline file: %v", err)
 	}
 }

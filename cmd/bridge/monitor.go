@@ -70,7 +70,7 @@ missing_column_check and completeness_check on it.`,
 	Example: `  bridge monitor baseline data-quality --dataset train.csv --output baseline/
   bridge monitor baseline data-quality --dataset train.csv --ground-truth-attribute churned \
       --exclude-columns customer_id --output baseline/`,
-	Args:    cobra.NoArgs,
+	Args: cobra.NoArgs,
 	RunE: func(cmd *cobra.Command, args []string) error {
 		if baselineDQFlags.dataset == "" || baselineDQFlags.output == "" {
 			return errors.New("pass --dataset FILE and --output DIR")

@@ -27,20 +27,20 @@ type Schedule struct {
 
 // Spec is what a schedule runs: a monitor.Job without its window.
 type Spec struct {
-	Type                 string  `json:"type"`
-	Endpoint             string  `json:"endpoint"`
-	Capture              string  `json:"capture"`
-	GroundTruth          string  `json:"ground_truth,omitempty"`
-	Baseline             string  `json:"baseline"`
-	BaselineStatistics   string  `json:"baseline_statistics,omitempty"`
-	BaselineConstraints  string  `json:"baseline_constraints,omitempty"`
-	Output               string  `json:"output"`
+	Type                string `json:"type"`
+	Endpoint            string `json:"endpoint"`
+	Capture             string `json:"capture"`
+	GroundTruth         string `json:"ground_truth,omitempty"`
+	Baseline            string `json:"baseline"`
+	BaselineStatistics  string `json:"baseline_statistics,omitempty"`
+	BaselineConstraints string `json:"baseline_constraints,omitempty"`
+	Output              string `json:"output"`
 	// StartOffset and EndOffset shift each execution's window (ISO 8601
 	// durations, SageMaker's StartTimeOffset / EndTimeOffset).
-	StartOffset  string `json:"start_offset,omitempty"`
-	EndOffset    string `json:"end_offset,omitempty"`
-	MinRecords   int64  `json:"min_records,omitempty"`
-	AllowMissing bool   `json:"allow_missing,omitempty"`
+	StartOffset          string  `json:"start_offset,omitempty"`
+	EndOffset            string  `json:"end_offset,omitempty"`
+	MinRecords           int64   `json:"min_records,omitempty"`
+	AllowMissing         bool    `json:"allow_missing,omitempty"`
 	ProblemType          string  `json:"problem_type,omitempty"`
 	InferenceAttribute   string  `json:"inference_attribute,omitempty"`
 	ProbabilityAttribute string  `json:"probability_attribute,omitempty"`

@@ -201,3 +201,61 @@ func btoi(b bool) int {
 	}
 	return 0
 }
+
+// docs/monitoring.md's multiclass example, run as printed (class names in
+// CSV responses and labels), from a fresh working directory.
+func TestMonitorCLIMulticlassExample(t *testing.T) {
+	wd := t.TempDir()
+	classes := []string{"setosa", "versicolor", "virginica"}
+	rng := rand.New(rand.NewPCG(3, 3))
+	var val strings.Builder
+	val.WriteString("sepal_length,sepal_width,petal_length,petal_width,predicted,species\n")
+	for i := 0; i < 600; i++ {
+		y := rng.IntN(3)
+		p := y
+		if rng.IntN(10) == 0 {
+			p = (y + 1) % 3
+		}
+		fmt.Fprintf(&val, "5.1,3.5,1.4,0.2,%s,%s\n", classes[p], classes[y])
+	}
+	writeTestFile(t, filepath.Join(wd, "validation.csv"), val.String())
+	hour := time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
+	w, err := capture.NewWriter(capture.WriterConfig{Root: filepath.Join(wd, ".bridge", "datacapture"), Default: capture.DefaultEndpointConfig()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var labels strings.Builder
+	labels.WriteString("inference_id,species\n")
+	for i := 0; i < 300; i++ {
+		y := rng.IntN(3)
+		p := y
+		if rng.IntN(2) == 0 { // the model got worse
+			p = (y + 1) % 3
+		}
+		id := fmt.Sprintf("iris-%d", i)
+		w.Capture(capture.Record{Endpoint: "brdg-iris-Production", Variant: "v2", InferenceID: id, Time: hour.Add(time.Duration(i) * 10 * time.Second),
+			InputContentType: "text/csv", Input: []byte("5.1,3.5,1.4,0.2"), OutputContentType: "text/csv", Output: []byte(classes[p])})
+		fmt.Fprintf(&labels, "%s,%s\n", id, classes[y])
+	}
+	if err := w.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	writeTestFile(t, filepath.Join(wd, "labels.csv"), labels.String())
+	mustBridgeInDir(t, wd, "monitor", "baseline", "model-quality", "--dataset", "validation.csv", "--problem-type", "MulticlassClassification",
+		"--inference-attribute", "predicted", "--ground-truth-attribute", "species", "--output", "baselines/iris-quality")
+	mustBridgeInDir(t, wd, "monitor", "ground-truth", "add", "--csv", "labels.csv", "--output", ".bridge/ground-truth", "--time", "2026-05-01T11:40:00Z")
+	out := mustBridgeInDir(t, wd, "monitor", "run", "--type", "model-quality", "--endpoint", "brdg-iris-Production",
+		"--ground-truth", ".bridge/ground-truth", "--baseline", "baselines/iris-quality",
+		"--start-offset", "-PT2H", "--end-offset", "-PT1H", "--min-records", "200", "--now", "2026-05-01T12:00:00Z", "--output", "reports/iris")
+	if !strings.Contains(out, "300 rows evaluated") || !strings.Contains(out, "weighted_f1 LessThanThreshold") || !strings.Contains(out, "accuracy LessThanThreshold") {
+		t.Errorf("multiclass run:\n%s", out)
+	}
+	var st schema.ModelQualityStatistics
+	if err := schema.ReadJSON(filepath.Join(wd, "reports/iris"), schema.StatisticsFile, &st); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(st)
+	if !strings.Contains(string(b), "multiclass_classification_metrics") || !strings.Contains(string(b), "virginica") {
+		t.Errorf("statistics.json %s", b)
+	}
+}

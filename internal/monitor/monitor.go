@@ -17,6 +17,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/bridgeops/bridge/internal/capture"
 	"github.com/bridgeops/bridge/internal/monitor/dataquality"
@@ -98,6 +99,7 @@ type Report struct {
 	Unmatched            int64              `json:"records_without_ground_truth,omitempty"`
 	RowMismatch          int64              `json:"records_with_row_count_mismatch,omitempty"`
 	Spilled              bool               `json:"join_spilled,omitempty"`
+	JoinMemory           int64              `json:"join_table_bytes,omitempty"`
 	Metrics              map[string]float64 `json:"metrics"`
 	Violations           []schema.Violation `json:"violations"`
 	StatisticsPath       string             `json:"statistics_path"`
@@ -338,6 +340,7 @@ type pairState struct {
 	preds, probs []string
 	labels       []string
 	spill        [][]byte
+	label        []byte
 }
 
 func runModelQuality(ctx context.Context, j Job, capStore source.Store, objs []source.Object, rep *Report, checkEndpoint func() error) (*result, error) {
@@ -432,58 +435,83 @@ func runModelQuality(ctx context.Context, j Job, capStore source.Store, objs []s
 		return true
 	}
 
-	if gtBytes <= j.JoinMemory {
-		// In memory: each worker keeps the labels it read; lookups try all.
-		// About 90 bytes per ground-truth line.
-		maps := make([]map[string]gtEntry, j.Workers)
-		for w := range maps {
-			maps[w] = make(map[string]gtEntry, int(gtBytes/90)/j.Workers+1)
-		}
-		tooLong, err := source.Lines(ctx, gtStore, gtObjs, j.Workers, func(w int, line []byte) {
+	inMemory := false
+	if gtBytes <= tableFileRatio*j.JoinMemory {
+		// In memory: the labels in one compact table of at most
+		// JoinMemory bytes; past it (ids longer than usual), the spill.
+		tab := join.NewTable(j.Workers, j.JoinMemory)
+		full := atomic.Bool{}
+		gctx, cancel := context.WithCancel(ctx)
+		tooLong, err := source.Lines(gctx, gtStore, gtObjs, j.Workers, func(w int, line []byte) {
 			st := states[w]
-			if !parseGT(st, line) {
+			if full.Load() || !parseGT(st, line) {
 				return
 			}
-			// One allocation holds both the id and the label.
-			both := st.gt.EventID + string(st.gt.Data)
-			maps[w][both[:len(st.gt.EventID)]] = gtEntry{data: both[len(st.gt.EventID):], enc: st.gt.Encoding}
+			enc := byte('C')
+			if st.gt.Encoding == capture.EncodingJSON {
+				enc = 'J'
+			}
+			st.label = append(append(st.label[:0], st.gt.Data...), enc)
+			if tab.Add(w, unsafeBytes(st.gt.EventID), st.label) != nil {
+				full.Store(true)
+				cancel()
+			}
 		})
-		if err != nil {
+		cancel()
+		switch {
+		case full.Load():
+			gtCount.Store(0)
+			gtMalformed.Store(0)
+		case err != nil:
 			return nil, err
-		}
-		gtMalformed.Add(tooLong)
-		lookup := func(id string) (gtEntry, bool) {
-			for _, m := range maps {
-				if e, ok := m[id]; ok {
-					return e, true
+		default:
+			inMemory = true
+			gtMalformed.Add(tooLong)
+			tab.Build()
+			rep.JoinMemory = tab.Bytes()
+			lookup := func(st *pairState) ([]byte, bool) {
+				if st.ev.InferenceID != "" {
+					if l, ok := tab.LookupString(st.ev.InferenceID); ok {
+						return l, true
+					}
+					if st.ev.EventID == st.ev.InferenceID {
+						return nil, false
+					}
 				}
+				return tab.LookupString(st.ev.EventID)
 			}
-			return gtEntry{}, false
+			tooLong, err = source.Lines(ctx, capStore, objs, j.Workers, func(w int, line []byte) {
+				st := states[w]
+				if !parse(st, line) {
+					return
+				}
+				l, ok := lookup(st)
+				if !ok || len(l) == 0 {
+					unmatched.Add(1)
+					return
+				}
+				enc := capture.EncodingCSV
+				if l[len(l)-1] == 'J' {
+					enc = capture.EncodingJSON
+				}
+				pair(st, l[:len(l)-1], enc, st.preds, st.probs)
+			})
+			if err != nil {
+				return nil, err
+			}
+			c.malformed.Add(tooLong)
 		}
-		tooLong, err = source.Lines(ctx, capStore, objs, j.Workers, func(w int, line []byte) {
-			st := states[w]
-			if !parse(st, line) {
-				return
-			}
-			e, ok := lookup(st.ev.InferenceID)
-			if !ok && st.ev.EventID != st.ev.InferenceID {
-				e, ok = lookup(st.ev.EventID)
-			}
-			if !ok {
-				unmatched.Add(1)
-				return
-			}
-			pair(st, []byte(e.data), e.enc, st.preds, st.probs)
-		})
-		if err != nil {
-			return nil, err
-		}
-		c.malformed.Add(tooLong)
-	} else {
+	}
+	if !inMemory {
 		rep.Spilled = true
 		// Workers join partitions in parallel, each holding one
 		// partition's labels: size them so all fit in JoinMemory.
 		partitions := int(math.Ceil(float64(gtBytes) / float64(j.JoinMemory) * float64(2*j.Workers)))
+		// Smaller partitions also join faster: a partition's hash table
+		// that fits in the CPU's cache avoids a miss per lookup.
+		if p := int(gtBytes / partitionTarget); p > partitions {
+			partitions = min(p, maxPartitions)
+		}
 		sp, err := join.New(j.TempDir, partitions, j.Workers)
 		if err != nil {
 			return nil, err
@@ -576,7 +604,22 @@ func runModelQuality(ctx context.Context, j Job, capStore source.Store, objs []s
 	return &result{evaluated: states[0].acc.N(), statistics: stats, violations: viol}, nil
 }
 
-type gtEntry struct {
-	data string
-	enc  string
+// partitionTarget is the ground truth (bytes of files) per spilled
+// partition the join aims for, so each partition's table stays in cache;
+// maxPartitions bounds the spill's open files (two per worker and
+// partition).
+const (
+	partitionTarget = 2 << 20
+	maxPartitions   = 256
+)
+
+// tableFileRatio: ground-truth files up to this many times JoinMemory are
+// first tried in memory, as a compact table holds a label in about a
+// third of its JSON line's bytes (a variable for tests).
+var tableFileRatio int64 = 3
+
+// unsafeBytes views s as bytes without copying, for lookups and copies
+// that never modify it.
+func unsafeBytes(s string) []byte {
+	return unsafe.Slice(unsafe.StringData(s), len(s))
 }

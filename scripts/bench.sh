@@ -26,6 +26,7 @@ suite=(
   "./internal/e2e/|^BenchmarkPythonServing$|1x"
   "./internal/e2e/|^BenchmarkCaptureOverhead$|1x"
   "./internal/monitor/|^BenchmarkMonitorRun$|1x"
+  "./internal/monitor/|^BenchmarkMonitorVsPandas$|1x"
   "./internal/target/sagemaker/|^BenchmarkObserve$|10x"
 )
 if [ $# -gt 0 ]; then

@@ -23,7 +23,7 @@ import (
 
 // benchWorld writes n captured records (CSV in and out) spread over one
 // hour in files of 50,000 records, with ground truth for each.
-func benchWorld(b *testing.B, n int) *world {
+func benchWorld(b testing.TB, n int) *world {
 	b.Helper()
 	w := newWorld(b, 10) // baselines; its own captures are in other hours
 	w.capDir = filepath.Join(w.dir, "bench-capture")

@@ -439,7 +439,8 @@ func runModelQuality(ctx context.Context, j Job, capStore source.Store, objs []s
 	if gtBytes <= tableFileRatio*j.JoinMemory {
 		// In memory: the labels in one compact table of at most
 		// JoinMemory bytes; past it (ids longer than usual), the spill.
-		tab := join.NewTable(j.Workers, j.JoinMemory)
+		// Ids and labels take about an eighth of their JSON lines.
+		tab := join.NewTable(j.Workers, j.JoinMemory, gtBytes/8)
 		full := atomic.Bool{}
 		gctx, cancel := context.WithCancel(ctx)
 		tooLong, err := source.Lines(gctx, gtStore, gtObjs, j.Workers, func(w int, line []byte) {

@@ -38,15 +38,24 @@ const (
 )
 
 // NewTable returns a table for the given number of workers that refuses
-// to grow past limit bytes (0: no limit).
-func NewTable(workers int, limit int64) *Table {
+// to grow past limit bytes (0: no limit). sizeHint, if positive, is the
+// expected bytes of ids and labels, reserved up front across the workers'
+// arenas (and counted against the limit).
+func NewTable(workers int, limit, sizeHint int64) *Table {
 	if workers < 1 {
 		workers = 1
 	}
 	if workers > 1<<workerBits {
 		workers = 1 << workerBits
 	}
-	return &Table{limit: limit, arenas: make([][]byte, workers), counts: make([]int, workers)}
+	t := &Table{limit: limit, arenas: make([][]byte, workers), counts: make([]int, workers)}
+	if sizeHint > 0 && (limit <= 0 || sizeHint < limit/2) {
+		for w := range t.arenas {
+			t.arenas[w] = make([]byte, 0, sizeHint/int64(workers))
+		}
+		t.bytes.Store(sizeHint / int64(workers) * int64(workers))
+	}
+	return t
 }
 
 // Add stores one label (Add calls with the same worker must not run
@@ -54,7 +63,7 @@ func NewTable(workers int, limit int64) *Table {
 // limit.
 func (t *Table) Add(worker int, id, label []byte) error {
 	a := t.arenas[worker]
-	before := len(a)
+	before := cap(a)
 	a = binary.AppendUvarint(a, uint64(len(id)))
 	a = append(a, id...)
 	a = binary.AppendUvarint(a, uint64(len(label)))
@@ -64,8 +73,9 @@ func (t *Table) Add(worker int, id, label []byte) error {
 	}
 	t.arenas[worker] = a
 	t.counts[worker]++
-	// Each entry needs its bytes and, at Build, up to two 8-byte slots.
-	if n := t.bytes.Add(int64(len(a)-before) + 16); t.limit > 0 && n > t.limit {
+	// The arena's growth (its capacity: memory held, not bytes used) and,
+	// at Build, up to two 8-byte slots per entry.
+	if n := t.bytes.Add(int64(cap(a)-before) + 16); t.limit > 0 && n > t.limit {
 		return ErrTableFull
 	}
 	return nil

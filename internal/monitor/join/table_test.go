@@ -26,7 +26,7 @@ func TestTableMatchesMap(t *testing.T) {
 					ids[i] = fmt.Sprint(rng.IntN(tc.n + 1)) // collides with others sometimes
 				}
 			}
-			tab := NewTable(tc.workers, 0)
+			tab := NewTable(tc.workers, 0, int64(tc.n))
 			want := map[string]string{}
 			// Each worker gets its own ids in order; duplicates across
 			// workers are resolved by worker number, so give each id
@@ -73,7 +73,7 @@ func TestTableMatchesMap(t *testing.T) {
 }
 
 func TestTableLimit(t *testing.T) {
-	tab := NewTable(1, 10_000)
+	tab := NewTable(1, 10_000, 0)
 	var err error
 	n := 0
 	for ; err == nil && n < 10_000; n++ {

@@ -88,7 +88,7 @@ type Accumulator struct {
 	confusion map[string]map[string]int64
 	// binary scores, exact per distinct score up to ExactScores, then
 	// KLL sketches per class
-	scores     map[float64][2]int64
+	scores     map[float64]*[2]int64 // one lookup per score
 	posSketch  *stats.KLL
 	negSketch  *stats.KLL
 	withScores int64
@@ -105,7 +105,7 @@ func New(cfg Config) (*Accumulator, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &Accumulator{cfg: cfg, confusion: map[string]map[string]int64{}, scores: map[float64][2]int64{}, exactLimit: ExactScores}, nil
+	return &Accumulator{cfg: cfg, confusion: map[string]map[string]int64{}, scores: map[float64]*[2]int64{}, exactLimit: ExactScores}, nil
 }
 
 // Config returns the accumulator's configuration.
@@ -196,12 +196,15 @@ func (a *Accumulator) count(actual, predicted string, n int64) {
 func (a *Accumulator) addScore(s float64, pos bool, w int64) {
 	if a.scores != nil {
 		c := a.scores[s]
+		if c == nil {
+			c = new([2]int64)
+			a.scores[s] = c
+		}
 		if pos {
 			c[0] += w
 		} else {
 			c[1] += w
 		}
-		a.scores[s] = c
 		if len(a.scores) > a.exactLimit {
 			a.toSketches()
 		}

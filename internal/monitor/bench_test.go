@@ -136,6 +136,7 @@ func BenchmarkMonitorRun(b *testing.B) {
 				b.ReportMetric(float64(n)*float64(b.N)/cpu.Seconds(), "records/cpu-s")
 				if typ == ModelQuality {
 					b.ReportMetric(boolFloat(rep.Spilled), "spilled")
+					b.ReportMetric(float64(rep.JoinMemory)/(1<<20), "join-table-MiB")
 				}
 			})
 		}

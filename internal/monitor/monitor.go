@@ -6,6 +6,7 @@
 package monitor
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -404,7 +405,7 @@ func runModelQuality(ctx context.Context, j Job, capStore source.Store, objs []s
 	}
 	// parse extracts a record's id and predictions (false: skip it).
 	parse := func(st *pairState, line []byte) bool {
-		if capture.ParseLine(line, &st.ev) != nil {
+		if capture.ParseLineIDBytes(line, &st.ev) != nil {
 			c.malformed.Add(1)
 			return false
 		}
@@ -439,8 +440,8 @@ func runModelQuality(ctx context.Context, j Job, capStore source.Store, objs []s
 	if gtBytes <= tableFileRatio*j.JoinMemory {
 		// In memory: the labels in one compact table of at most
 		// JoinMemory bytes; past it (ids longer than usual), the spill.
-		// Ids and labels take about an eighth of their JSON lines.
-		tab := join.NewTable(j.Workers, j.JoinMemory, gtBytes/8)
+		// Ids and labels take about a seventh of their JSON lines.
+		tab := join.NewTable(j.Workers, j.JoinMemory, gtBytes/6)
 		full := atomic.Bool{}
 		gctx, cancel := context.WithCancel(ctx)
 		tooLong, err := source.Lines(gctx, gtStore, gtObjs, j.Workers, func(w int, line []byte) {
@@ -471,15 +472,16 @@ func runModelQuality(ctx context.Context, j Job, capStore source.Store, objs []s
 			tab.Build()
 			rep.JoinMemory = tab.Bytes()
 			lookup := func(st *pairState) ([]byte, bool) {
-				if st.ev.InferenceID != "" {
-					if l, ok := tab.LookupString(st.ev.InferenceID); ok {
+				inf, ev := st.ev.InferenceIDBytes(), st.ev.EventIDBytes()
+				if len(inf) > 0 {
+					if l, ok := tab.Lookup(inf); ok {
 						return l, true
 					}
-					if st.ev.EventID == st.ev.InferenceID {
+					if bytes.Equal(inf, ev) {
 						return nil, false
 					}
 				}
-				return tab.LookupString(st.ev.EventID)
+				return tab.Lookup(ev)
 			}
 			tooLong, err = source.Lines(ctx, capStore, objs, j.Workers, func(w int, line []byte) {
 				st := states[w]
@@ -557,7 +559,7 @@ func runModelQuality(ctx context.Context, j Job, capStore source.Store, objs []s
 				fields = append(fields, []byte(st.preds[i]), []byte(st.probs[i]))
 			}
 			st.spill = fields
-			if err := sp.AddProbe(w, []byte(st.ev.ID()), fields...); err != nil {
+			if err := sp.AddProbe(w, st.ev.IDBytes(), fields...); err != nil {
 				fail(err)
 			}
 		})

@@ -143,6 +143,19 @@ func TestMonitorCLIFreshDirDefaults(t *testing.T) {
 		t.Errorf("late labels with offsets: %s, %d rows, metrics %v", rep.Status, rep.Rows, rep.Metrics)
 	}
 
+	// Labels flipped, written as the seed writes them (its exact JSON,
+	// <uri>/YYYY/MM/DD/HH/<uuid>.jsonl): the same window violates.
+	var flipped strings.Builder
+	for i := 0; i < 500; i++ {
+		fmt.Fprintf(&flipped, `{"groundTruthData":{"data":"%d","encoding":"CSV"},"eventMetadata":{"eventId":"req-%d"},"eventVersion":"0"}`+"\n", 1-labelOf(labels.String(), i), i)
+	}
+	writeTestFile(t, filepath.Join(wd, "flipped", "2026", "05", "01", "11", "5f0c6a5e-3a51-4c1b-9b1e-6e0d2f4c8a10.jsonl"), flipped.String())
+	out = mustBridgeInDir(t, wd, "monitor", "run", "--type", "model-quality", "--endpoint", "brdg-churn-Production", "--baseline", "baseline-mq",
+		"--ground-truth", "flipped", "--output", "r4", "--start-offset", "-PT2H", "--end-offset", "-PT1H", "--now", "2026-05-01T12:00:00Z")
+	if !strings.Contains(out, "500 rows evaluated") || !strings.Contains(out, "accuracy LessThanThreshold") {
+		t.Errorf("flipped labels:\n%s", out)
+	}
+
 	// Schedules: a typo is refused unless --allow-missing; SageMaker's cron.
 	_, errOut, code = bridgeInDir(t, wd, "monitor", "schedule", "create", "typo", "--cron", "cron(0 * ? * * *)", "--type", "data-quality",
 		"--endpoint", "brdg-churn-Prodution", "--baseline", "baseline-dq", "--output", "reports")
@@ -193,6 +206,18 @@ func TestMonitorCLIFreshDirDefaults(t *testing.T) {
 			t.Errorf("%v: exit %d, stderr %q; want non-zero mentioning %q", tc.args, code, errOut, tc.want)
 		}
 	}
+}
+
+// labelOf returns the label of req-i in an inference_id,label CSV.
+func labelOf(csv string, i int) int {
+	prefix := fmt.Sprintf("req-%d,", i)
+	for _, line := range strings.Split(csv, "\n") {
+		if v, ok := strings.CutPrefix(line, prefix); ok {
+			n, _ := strconv.Atoi(v)
+			return n
+		}
+	}
+	return -1
 }
 
 func btoi(b bool) int {

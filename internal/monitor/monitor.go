@@ -314,7 +314,8 @@ func runDataQuality(ctx context.Context, j Job, store source.Store, objs []sourc
 				rep.Metrics[f.Name+".ks"] = *f.Drift.KSStatistic
 			}
 		}
-		if f.Numerical != nil {
+		// A feature without values in the window has no mean (not 0).
+		if f.Numerical != nil && f.Numerical.Common.NumPresent > 0 {
 			rep.Metrics[f.Name+".mean"] = f.Numerical.Mean
 		}
 	}

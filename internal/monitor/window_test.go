@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/bridgeops/bridge/internal/awsfake"
+	"github.com/bridgeops/bridge/internal/capture"
 	"github.com/bridgeops/bridge/internal/monitor/schema"
 	"github.com/bridgeops/bridge/internal/monitor/source"
 )
@@ -336,5 +337,34 @@ func TestRunFromS3BaselineFiles(t *testing.T) {
 	j.Endpoint, j.BaselineStatistics, j.Baseline = endpoint, "s3://sagemaker-models/churn/drift-check/none/statistics.json", ""
 	if _, err := Run(ctx, j); err == nil || !strings.Contains(err.Error(), "drift-check/none/statistics.json") {
 		t.Errorf("missing S3 baseline file: %v", err)
+	}
+}
+
+// A feature with no values in a window exports no mean (rather than 0).
+func TestEmptyFeatureHasNoMean(t *testing.T) {
+	w := newWorld(t, 10)
+	capDir := filepath.Join(t.TempDir(), "capture")
+	cw, err := capture.NewWriter(capture.WriterConfig{Root: capDir, Default: capture.DefaultEndpointConfig()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 100; i++ {
+		cw.Capture(capture.Record{Endpoint: endpoint, Variant: "v1", Time: w.hourA.Add(time.Duration(i) * time.Second),
+			InputContentType: "text/csv", Input: []byte("30,,gold"), OutputContentType: "text/csv", Output: []byte("0.5")})
+	}
+	if err := cw.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	j := w.job(DataQuality, w.hourA, t.TempDir())
+	j.Capture = capDir
+	rep, err := Run(context.Background(), j)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := rep.Metrics["income.mean"]; ok {
+		t.Errorf("income.mean = %v for a window without incomes", rep.Metrics["income.mean"])
+	}
+	if rep.Metrics["age.mean"] != 30 || rep.Status != StatusViolations {
+		t.Errorf("age.mean %v, status %s", rep.Metrics["age.mean"], rep.Status)
 	}
 }

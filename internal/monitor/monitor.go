@@ -470,7 +470,7 @@ func runModelQuality(ctx context.Context, j Job, capStore source.Store, objs []s
 		default:
 			inMemory = true
 			gtMalformed.Add(tooLong)
-			tab.Build()
+			tab.Build(j.Workers)
 			rep.JoinMemory = tab.Bytes()
 			lookup := func(st *pairState) ([]byte, bool) {
 				inf, ev := st.ev.InferenceIDBytes(), st.ev.EventIDBytes()

@@ -55,7 +55,7 @@ func TestTableMatchesMap(t *testing.T) {
 				}(w)
 			}
 			wg.Wait()
-			tab.Build()
+			tab.Build(tc.workers)
 			for id, l := range want {
 				got, ok := tab.LookupString(id)
 				if !ok || string(got) != l {

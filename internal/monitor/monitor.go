@@ -18,7 +18,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	"unsafe"
 
 	"github.com/bridgeops/bridge/internal/capture"
 	"github.com/bridgeops/bridge/internal/monitor/dataquality"
@@ -455,7 +454,7 @@ func runModelQuality(ctx context.Context, j Job, capStore source.Store, objs []s
 				enc = 'J'
 			}
 			st.label = append(append(st.label[:0], st.gt.Data...), enc)
-			if tab.Add(w, unsafeBytes(st.gt.EventID), st.label) != nil {
+			if tab.AddString(w, st.gt.EventID, st.label) != nil {
 				full.Store(true)
 				cancel()
 			}
@@ -621,9 +620,3 @@ const (
 // first tried in memory, as a compact table holds a label in about a
 // third of its JSON line's bytes (a variable for tests).
 var tableFileRatio int64 = 3
-
-// unsafeBytes views s as bytes without copying, for lookups and copies
-// that never modify it.
-func unsafeBytes(s string) []byte {
-	return unsafe.Slice(unsafe.StringData(s), len(s))
-}

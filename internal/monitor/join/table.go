@@ -84,6 +84,11 @@ func (t *Table) Add(worker int, id, label []byte) error {
 	return nil
 }
 
+// AddString is Add for a string id, without copying it first.
+func (t *Table) AddString(worker int, id string, label []byte) error {
+	return t.Add(worker, unsafeBytes(id), label)
+}
+
 // Bytes is the memory the table holds or will hold once built.
 func (t *Table) Bytes() int64 { return t.bytes.Load() }
 

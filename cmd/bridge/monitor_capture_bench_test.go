@@ -24,7 +24,7 @@ import (
 	"github.com/bridgeops/bridge/internal/registry/store"
 )
 
-var captureRound = flag.Duration("capture.round", 5*time.Second, "BenchmarkCaptureUnderLoad: length of one wrk round")
+var captureRound = flag.Duration("capture.round", 10*time.Second, "BenchmarkCaptureUnderLoad: length of one wrk round")
 
 // seedNative registers source as name's version 1 in Production, straight
 // into home's embedded store.
@@ -172,7 +172,7 @@ func runWrk(tb testing.TB, script, url string, d time.Duration) (rate float64, n
 // serve the same native model on loopback, one with --capture (every
 // request, both halves), one without; wrk (2 threads, 8 connections, CSV
 // POSTs with an inference id) loads them in alternating rounds of
-// -capture.round (default 5 s), three each, and the medians are compared.
+// -capture.round (default 10 s), three each, and the medians are compared.
 // After the rounds the capturing process is stopped (flushing its files)
 // and its captured records counted: none may be lost while the queue has
 // room (every answered request, plus any answered after wrk's count ended).

@@ -202,6 +202,14 @@ Kolmogorov-Smirnov in statistics.json). Model quality merges the captured
 responses with ground truth by inference id (or event id) and checks the
 baseline's metric thresholds.
 
+A run ends Completed, CompletedWithViolations, or CompletedWithNoData when
+the window has no rows to check (no traffic, no ground truth yet, fewer than
+--min-records): then it raises no violations and reports no metrics.
+--start-offset/--end-offset (ISO 8601, as SageMaker's StartTimeOffset and
+EndTimeOffset) set the window relative to --now instead of --start/--end,
+e.g. -PT2H/-PT1H to wait an hour for late labels. An endpoint the capture
+location has never held is an error that lists the ones it has.
+
 The exit status is 0 whether or not violations were found; it is non-zero
 only when the run itself fails. Malformed lines are counted, never fatal.`,
 	Example: `  bridge monitor run --type data-quality --endpoint brdg-churn-Production \

@@ -9,7 +9,7 @@ YYYY/MM/DD/HH/*.jsonl) and ground-truth files (<ground-truth>/YYYY/MM/DD/HH/
 [--start, --end), merges them with the labels on the inference id (else the
 event id), takes column 0 of the CSV response as the positive class's
 probability, and prints the binary-classification metrics as JSON with the
-seconds the job took (after imports).
+seconds and CPU seconds the job took (after imports).
 
   /usr/bin/python3 scripts/monitor_pandas.py --capture DIR --endpoint NAME \
       --ground-truth DIR --start 2026-05-02T10:00:00Z --end 2026-05-02T11:00:00Z
@@ -68,7 +68,7 @@ def main():
     ap.add_argument("--positive-label", default="1")
     a = ap.parse_args()
 
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), time.process_time()
     start, end = pd.Timestamp(a.start), pd.Timestamp(a.end)
     cap_files = sorted(glob.glob(os.path.join(a.capture, a.endpoint, "*", "*", "*", "*", "*", "*.jsonl")))
     gt_files = sorted(glob.glob(os.path.join(a.ground_truth, "*", "*", "*", "*", "*.jsonl")))
@@ -107,6 +107,7 @@ def main():
         },
     }
     out["seconds"] = time.perf_counter() - began
+    out["cpu_seconds"] = time.process_time() - cpu
     json.dump(out, sys.stdout)
 
 

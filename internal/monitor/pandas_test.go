@@ -22,6 +22,7 @@ type pandasResult struct {
 	Rows    int                `json:"rows"`
 	Metrics map[string]float64 `json:"metrics"`
 	Seconds float64            `json:"seconds"`
+	CPU     float64            `json:"cpu_seconds"`
 }
 
 // runPandas runs scripts/monitor_pandas.py on w's benchmark window.
@@ -122,6 +123,8 @@ func BenchmarkMonitorVsPandas(b *testing.B) {
 	b.ReportMetric(n/best, "best-records/s")
 	b.ReportMetric(n*float64(len(goSecs))/cpu, "records/cpu-s")
 	b.ReportMetric(n/py.Seconds, "pandas-records/s")
+	b.ReportMetric(n/py.CPU, "pandas-records/cpu-s")
 	b.ReportMetric(py.Seconds/mean, "x-pandas")
+	b.ReportMetric(py.CPU/(cpu/float64(len(goCPU))), "x-pandas-cpu")
 	b.ReportMetric(boolFloat(rep.Spilled), "spilled")
 }

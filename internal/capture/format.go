@@ -554,23 +554,11 @@ func (s *scanner) str() ([]byte, error) {
 		return nil, errSlow
 	}
 	start := s.i + 1
-	// Keys and ids are short: a byte loop finds their end sooner than
-	// two IndexByte calls.
-	for j := start; j < len(s.b) && j < start+48; j++ {
-		switch s.b[j] {
-		case '"':
-			s.i = j + 1
-			return s.b[start:j], nil
-		case '\\':
-			goto slow
-		}
-	}
 	// Fast path: the closing quote with no backslash before it.
-	if q := bytes.IndexByte(s.b[start:], '"'); q >= 0 && bytes.IndexByte(s.b[start:start+q], '\\') < 0 {
+	if q := quoteOrBackslash(s.b[start:]); q >= 0 && s.b[start+q] == '"' {
 		s.i = start + q + 1
 		return s.b[start : start+q], nil
 	}
-slow:
 	escaped := false
 	for j := start; j < len(s.b); j++ {
 		switch s.b[j] {

@@ -6,8 +6,11 @@
 #   BENCH=Router BENCHTIME=1x scripts/bench.sh ./internal/target/local/
 #
 # Benchmarks that compare two things (router vs plain net/http, capture on vs
-# off, Python direct vs through Bridge vs native) measure both sides in the
-# same run and report the ratio themselves. Raw `go test` output goes to
+# off, Python direct vs through Bridge vs native, the monitor vs pandas +
+# scikit-learn) measure both sides in the same run and report the ratio
+# themselves. BenchmarkCaptureUnderLoad runs two bridge run processes and
+# loads them with wrk (apt-get install wrk); BenchmarkMonitorVsPandas needs
+# a Python with pandas and scikit-learn (BRIDGE_PYTHON=/usr/bin/python3). Raw `go test` output goes to
 # stderr; the table to stdout.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,7 +28,9 @@ suite=(
   "./internal/registry/mlflowapi/|.|1000x"
   "./internal/e2e/|^BenchmarkPythonServing$|1x"
   "./internal/e2e/|^BenchmarkCaptureOverhead$|1x"
+  "./cmd/bridge/|^BenchmarkCaptureUnderLoad$|1x"
   "./internal/monitor/|^BenchmarkMonitorRun$|1x"
+  "./internal/monitor/|^BenchmarkMonitorVsPandas$|1x"
   "./internal/target/sagemaker/|^BenchmarkObserve$|10x"
   "./internal/registry/sagemaker/|^BenchmarkPackagePass$|20x"
   "./internal/ui/|^BenchmarkOverview1000Endpoints$|50x"

@@ -46,7 +46,10 @@ var baselineCmd = &cobra.Command{
 	Short: "Build a baseline (statistics.json and suggested constraints.json) from a dataset",
 }
 
-var baselineDQFlags struct{ dataset, output string }
+var baselineDQFlags struct {
+	dataset, output, groundTruth string
+	exclude                      []string
+}
 
 var baselineDQCmd = &cobra.Command{
 	Use:   "data-quality",
@@ -56,14 +59,26 @@ Monitor's statistics.json (inferred type, completeness, count, mean, sum,
 std_dev, min, max, KLL quantile sketch; distinct count and top values for
 strings) and suggested constraints.json (type, completeness, non-negativity,
 domains of low-cardinality strings, monitoring_config). Edit constraints.json
-to tune thresholds.`,
-	Example: `  bridge monitor baseline data-quality --dataset train.csv --output baseline/`,
-	Args:    cobra.NoArgs,
+to tune thresholds.
+
+Profile only what the endpoint receives: a training set that also holds the
+label (or ids) must name those columns in --exclude-columns, or pass the
+label as --ground-truth-attribute, which is left out the same way. Otherwise
+every window of captured requests, which lack the label, fails
+missing_column_check and completeness_check on it.`,
+	Example: `  bridge monitor baseline data-quality --dataset train.csv --output baseline/
+  bridge monitor baseline data-quality --dataset train.csv --ground-truth-attribute churned \
+      --exclude-columns customer_id --output baseline/`,
+	Args: cobra.NoArgs,
 	RunE: func(cmd *cobra.Command, args []string) error {
 		if baselineDQFlags.dataset == "" || baselineDQFlags.output == "" {
 			return errors.New("pass --dataset FILE and --output DIR")
 		}
-		res, err := monitor.BaselineDataQuality(cmd.Context(), baselineDQFlags.dataset, baselineDQFlags.output)
+		exclude := baselineDQFlags.exclude
+		if baselineDQFlags.groundTruth != "" {
+			exclude = append(exclude, baselineDQFlags.groundTruth)
+		}
+		res, err := monitor.BaselineDataQuality(cmd.Context(), baselineDQFlags.dataset, baselineDQFlags.output, exclude...)
 		if err != nil {
 			return err
 		}
@@ -121,7 +136,13 @@ func addMonitorJobFlags(cmd *cobra.Command, f *monitorJobFlags) {
 	fl.StringVar(&f.spec.Endpoint, "endpoint", "", "endpoint name, e.g. brdg-churn-Production (its directory under --capture)")
 	fl.StringVar(&f.spec.Capture, "capture", "", "capture location: directory or s3://bucket/prefix (default $BRIDGE_HOME/datacapture)")
 	fl.StringVar(&f.spec.GroundTruth, "ground-truth", "", "ground-truth location, directory or s3://bucket/prefix (model quality)")
-	fl.StringVar(&f.spec.Baseline, "baseline", "", "baseline directory holding statistics.json and constraints.json")
+	fl.StringVar(&f.spec.Baseline, "baseline", "", "baseline directory (or s3://bucket/prefix) holding statistics.json and constraints.json")
+	fl.StringVar(&f.spec.BaselineStatistics, "baseline-statistics", "", "the baseline's statistics.json as a path or s3://bucket/key (e.g. a model package's DriftCheckBaselines statistics); overrides --baseline's")
+	fl.StringVar(&f.spec.BaselineConstraints, "baseline-constraints", "", "the baseline's constraints.json as a path or s3://bucket/key (e.g. a model package's ModelMetrics constraints); overrides --baseline's")
+	fl.StringVar(&f.spec.StartOffset, "start-offset", "", "window start relative to the run time, ISO 8601 as SageMaker's StartTimeOffset, e.g. -PT1H (for labels that arrive late)")
+	fl.StringVar(&f.spec.EndOffset, "end-offset", "", "window end relative to the run time, ISO 8601 as SageMaker's EndTimeOffset, e.g. -PT0H")
+	fl.Int64Var(&f.spec.MinRecords, "min-records", 1, "fewest rows (model quality: rows merged with ground truth) a window needs to be checked; fewer end as CompletedWithNoData")
+	fl.BoolVar(&f.spec.AllowMissing, "allow-missing", false, "accept an endpoint the capture location has never seen (not deployed yet) instead of failing")
 	fl.StringVar(&f.spec.Output, "output", "", "directory for statistics.json and constraint_violations.json")
 	fl.StringVar(&f.spec.ProblemType, "problem-type", "", "model quality: Regression, BinaryClassification or MulticlassClassification (default: the baseline's)")
 	fl.StringVar(&f.spec.InferenceAttribute, "inference-attribute", "", "model quality: index (CSV, JSON list) or key (JSON object) of the prediction in captured responses")
@@ -137,13 +158,16 @@ func (f *monitorJobFlags) resolve() error {
 	if f.spec.Type == "" {
 		return errors.New("pass --type data-quality or --type model-quality")
 	}
-	return nil
+	if f.spec.MinRecords < 0 {
+		return errors.New("--min-records must not be negative")
+	}
+	return f.spec.Offsets().Validate()
 }
 
 var runMonitorFlags struct {
 	monitorJobFlags
-	start, end string
-	format     string
+	start, end, now string
+	format          string
 }
 
 func parseMonitorTime(name, v string) (time.Time, error) {
@@ -174,6 +198,14 @@ Kolmogorov-Smirnov in statistics.json). Model quality merges the captured
 responses with ground truth by inference id (or event id) and checks the
 baseline's metric thresholds.
 
+A run ends Completed, CompletedWithViolations, or CompletedWithNoData when
+the window has no rows to check (no traffic, no ground truth yet, fewer than
+--min-records): then it raises no violations and reports no metrics.
+--start-offset/--end-offset (ISO 8601, as SageMaker's StartTimeOffset and
+EndTimeOffset) set the window relative to --now instead of --start/--end,
+e.g. -PT2H/-PT1H to wait an hour for late labels. An endpoint the capture
+location has never held is an error that lists the ones it has.
+
 The exit status is 0 whether or not violations were found; it is non-zero
 only when the run itself fails. Malformed lines are counted, never fatal.`,
 	Example: `  bridge monitor run --type data-quality --endpoint brdg-churn-Production \
@@ -195,6 +227,23 @@ only when the run itself fails. Malformed lines are counted, never fatal.`,
 		end, err := parseMonitorTime("end", f.end)
 		if err != nil {
 			return err
+		}
+		if off := f.spec.Offsets(); !off.IsZero() {
+			if f.start != "" || f.end != "" {
+				return errors.New("--start/--end and --start-offset/--end-offset exclude each other: offsets are relative to --now")
+			}
+			now := time.Now()
+			if f.now != "" {
+				if now, err = parseMonitorTime("now", f.now); err != nil {
+					return err
+				}
+			}
+			// The default window is everything before now.
+			if start, end, err = off.Window(now, time.Time{}, now); err != nil {
+				return err
+			}
+		} else if f.now != "" {
+			return errors.New("--now only applies with --start-offset/--end-offset")
 		}
 		rep, err := monitor.Run(cmd.Context(), f.spec.Job(start, end, f.spec.Output))
 		if err != nil {
@@ -219,6 +268,9 @@ func writeMonitorList[T any](w io.Writer, list []T) error {
 
 func printMonitorReport(w io.Writer, rep *monitor.Report) {
 	fmt.Fprintf(w, "%s of %s: %d capture records in %d files, %d rows evaluated\n", rep.Type, rep.Endpoint, rep.Records, rep.Files, rep.Rows)
+	if rep.Start != nil || rep.End != nil {
+		fmt.Fprintf(w, "window: %s to %s\n", fmtWindowEnd(rep.Start), fmtWindowEnd(rep.End))
+	}
 	if rep.Malformed+rep.BadPayload > 0 {
 		fmt.Fprintf(w, "skipped: %d malformed lines, %d unparseable payloads\n", rep.Malformed, rep.BadPayload)
 	}
@@ -226,7 +278,9 @@ func printMonitorReport(w io.Writer, rep *monitor.Report) {
 		fmt.Fprintf(w, "ground truth: %d records (%d malformed lines); %d captured records without ground truth\n",
 			rep.GroundTruthRecords, rep.MalformedGroundTruth, rep.Unmatched)
 	}
-	if len(rep.Violations) == 0 {
+	if rep.Status == monitor.StatusNoData {
+		fmt.Fprintf(w, "%s: nothing to check in this window (no violations, no metrics)\n", rep.Status)
+	} else if len(rep.Violations) == 0 {
 		fmt.Fprintln(w, "no violations")
 	} else {
 		fmt.Fprintf(w, "%d violations:\n", len(rep.Violations))
@@ -238,7 +292,18 @@ func printMonitorReport(w io.Writer, rep *monitor.Report) {
 			fmt.Fprintf(w, "  %s %s: %s\n", name, v.ConstraintCheckType, v.Description)
 		}
 	}
-	fmt.Fprintf(w, "written: %s, %s\n", rep.StatisticsPath, rep.ViolationsPath)
+	if rep.StatisticsPath != "" {
+		fmt.Fprintf(w, "written: %s, %s\n", rep.StatisticsPath, rep.ViolationsPath)
+	} else {
+		fmt.Fprintf(w, "written: %s\n", rep.ViolationsPath)
+	}
+}
+
+func fmtWindowEnd(t *time.Time) string {
+	if t == nil {
+		return "(open)"
+	}
+	return t.Format(time.RFC3339)
 }
 
 var groundTruthCmd = &cobra.Command{
@@ -369,14 +434,23 @@ var scheduleCreateCmd = &cobra.Command{
 	Short: "Create a monitoring schedule",
 	Long: `Store a schedule in $BRIDGE_HOME's registry database. bridge run executes it on
 its cron expression (five fields; a sixth leading field gives seconds for
-schedules finer than a minute; descriptors such as @hourly work too), each
-time over the interval that just ended, writing to
---output/YYYY/MM/DD/HH-MM-SS/ and recording the execution.`,
+schedules finer than a minute; descriptors such as @hourly work too; AWS's
+cron(0 * ? * * *) and rate(1 hour) as SageMaker schedules spell them), each
+time over the interval that just ended — or, with --start-offset and
+--end-offset, over [activation + start offset, activation + end offset) —
+writing to --output/YYYY/MM/DD/HH-MM-SS/ and recording the execution.
+
+The endpoint must have captures already (a typo would monitor nothing);
+--allow-missing accepts an endpoint that is not deployed yet.`,
 	Example: `  bridge monitor schedule create churn-drift --cron "0 * * * *" --type data-quality \
       --endpoint brdg-churn-Production --baseline baseline/ --output reports/drift
   bridge monitor schedule create churn-quality --cron "*/10 * * * *" --type model-quality \
       --endpoint brdg-churn-Production --ground-truth .bridge/ground-truth \
-      --probability-attribute 0 --baseline baseline-mq/ --output reports/quality`,
+      --probability-attribute 0 --baseline baseline-mq/ --output reports/quality
+  bridge monitor schedule create churn-labels --cron "cron(0 * ? * * *)" --type model-quality \
+      --endpoint brdg-churn-production --capture s3://my-bucket/datacapture \
+      --ground-truth s3://my-bucket/ground-truth --start-offset -PT2H --end-offset -PT1H \
+      --baseline-constraints s3://my-bucket/baselines/constraints.json --output reports/quality`,
 	Args: cobra.ExactArgs(1),
 	RunE: func(cmd *cobra.Command, args []string) error {
 		f := &schedCreateFlags
@@ -387,7 +461,7 @@ time over the interval that just ended, writing to
 			return errors.New(`pass --cron, e.g. --cron "0 * * * *" for hourly`)
 		}
 		// bridge run may start elsewhere: store local paths absolute.
-		for _, p := range []*string{&f.spec.Capture, &f.spec.GroundTruth, &f.spec.Baseline, &f.spec.Output} {
+		for _, p := range []*string{&f.spec.Capture, &f.spec.GroundTruth, &f.spec.Baseline, &f.spec.BaselineStatistics, &f.spec.BaselineConstraints, &f.spec.Output} {
 			if *p != "" && !strings.HasPrefix(*p, "s3://") {
 				abs, err := filepath.Abs(*p)
 				if err != nil {
@@ -396,12 +470,27 @@ time over the interval that just ended, writing to
 				*p = abs
 			}
 		}
+		sc := schedule.Schedule{Name: args[0], Cron: f.cron, Spec: f.spec}
+		if err := sc.Validate(); err != nil {
+			return err
+		}
 		s, closeDB, err := openSchedules(cmd)
 		if err != nil {
 			return err
 		}
 		defer closeDB()
-		sc := schedule.Schedule{Name: args[0], Cron: f.cron, Spec: f.spec}
+		if _, err := s.Get(cmd.Context(), sc.Name); err == nil {
+			return fmt.Errorf("monitoring schedule %s exists already: delete it first (bridge monitor schedule delete %s)", sc.Name, sc.Name)
+		}
+		if !f.spec.AllowMissing {
+			capStore, err := source.Open(cmd.Context(), f.spec.Capture)
+			if err != nil {
+				return err
+			}
+			if err := monitor.CheckEndpoint(cmd.Context(), capStore, f.spec.Endpoint); err != nil {
+				return err
+			}
+		}
 		if err := s.Create(cmd.Context(), sc); err != nil {
 			return err
 		}
@@ -520,6 +609,8 @@ func printMonitorExecutions(w io.Writer, ex []schedule.Execution) {
 func init() {
 	baselineDQCmd.Flags().StringVar(&baselineDQFlags.dataset, "dataset", "", "training dataset: CSV with a header row, or .jsonl")
 	baselineDQCmd.Flags().StringVar(&baselineDQFlags.output, "output", "", "directory for statistics.json and constraints.json")
+	baselineDQCmd.Flags().StringSliceVar(&baselineDQFlags.exclude, "exclude-columns", nil, "columns left out of the baseline (comma-separated or repeated): the label, ids, anything requests do not carry")
+	baselineDQCmd.Flags().StringVar(&baselineDQFlags.groundTruth, "ground-truth-attribute", "", "the label column; left out of the baseline like --exclude-columns")
 
 	f := baselineMQCmd.Flags()
 	f.StringVar(&baselineMQFlags.Dataset, "dataset", "", "CSV with a header row holding predictions and labels")
@@ -536,6 +627,7 @@ func init() {
 	addMonitorJobFlags(monitorRunCmd, &runMonitorFlags.monitorJobFlags)
 	monitorRunCmd.Flags().StringVar(&runMonitorFlags.start, "start", "", "window start, RFC 3339 (default: open)")
 	monitorRunCmd.Flags().StringVar(&runMonitorFlags.end, "end", "", "window end (exclusive), RFC 3339 (default: open)")
+	monitorRunCmd.Flags().StringVar(&runMonitorFlags.now, "now", "", "the time --start-offset/--end-offset are relative to, RFC 3339 (default now)")
 	monitorRunCmd.Flags().StringVarP(&runMonitorFlags.format, "output-format", "o", "text", "text or json")
 
 	gtAddCmd.Flags().StringVar(&gtAddFlags.csv, "csv", "", "CSV of inference_id,label rows")
@@ -544,7 +636,7 @@ func init() {
 	groundTruthCmd.AddCommand(gtAddCmd)
 
 	addMonitorJobFlags(scheduleCreateCmd, &schedCreateFlags.monitorJobFlags)
-	scheduleCreateCmd.Flags().StringVar(&schedCreateFlags.cron, "cron", "", `cron expression, e.g. "0 * * * *" (hourly) or "*/30 * * * * *" (every 30 s)`)
+	scheduleCreateCmd.Flags().StringVar(&schedCreateFlags.cron, "cron", "", `cron expression, e.g. "0 * * * *" or SageMaker's "cron(0 * ? * * *)" (hourly), "rate(10 minutes)", "*/30 * * * * *" (every 30 s)`)
 	scheduleListCmd.Flags().StringVarP(&scheduleListFormat, "output-format", "o", "text", "text or json")
 	scheduleRunCmd.Flags().StringVar(&scheduleRunNow, "now", "", "run as if at this RFC 3339 time")
 	scheduleCmd.AddCommand(scheduleCreateCmd, scheduleListCmd, scheduleDeleteCmd, scheduleRunCmd)

@@ -192,7 +192,7 @@ func TestMonitorCLIWorkflow(t *testing.T) {
 	if err := json.Unmarshal([]byte(mustMonitorCLI(t, home, "monitor", "executions", "churn-drift", "-o", "json")), &ex); err != nil {
 		t.Fatal(err)
 	}
-	if len(ex) != 2 || ex[1].Status != schedule.StatusViolations || ex[1].Records != 1000 || ex[0].Records != 0 ||
+	if len(ex) != 2 || ex[1].Status != schedule.StatusViolations || ex[1].Records != 1000 || ex[0].Records != 0 || ex[0].Status != schedule.StatusNoData ||
 		!ex[1].WindowStart.Equal(hour) || ex[1].ViolationsPath == "" {
 		t.Errorf("executions %+v", ex)
 	}
@@ -355,7 +355,7 @@ func TestStartMonitoringRunsStoredSchedules(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := ss.Create(context.Background(), schedule.Schedule{Name: "fast", Cron: "* * * * * *", Spec: schedule.Spec{
-		Type: monitor.DataQuality, Endpoint: "brdg-a-Production", Capture: filepath.Join(home, "cap"), Baseline: dq, Output: filepath.Join(home, "out")}}); err != nil {
+		Type: monitor.DataQuality, Endpoint: "brdg-a-Production", Capture: filepath.Join(home, "cap"), Baseline: dq, Output: filepath.Join(home, "out"), AllowMissing: true}}); err != nil {
 		t.Fatal(err)
 	}
 	reg := prometheus.NewRegistry()
@@ -371,7 +371,7 @@ func TestStartMonitoringRunsStoredSchedules(t *testing.T) {
 			t.Fatal(err)
 		}
 		if len(ex) > 0 {
-			if ex[0].Status != schedule.StatusCompleted || ex[0].WindowEnd.Sub(ex[0].WindowStart) != time.Second {
+			if ex[0].Status != schedule.StatusNoData || ex[0].WindowEnd.Sub(ex[0].WindowStart) != time.Second {
 				t.Errorf("execution %+v", ex[0])
 			}
 			break

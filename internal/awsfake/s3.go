@@ -169,9 +169,6 @@ func (p s3Protocol) operation(rc *reqCtx) (string, *apiError) {
 			return "ListMultipartUploads", errorf(501, "NotImplemented", "awsfake: ListMultipartUploads is not emulated")
 		case m == http.MethodGet && rt.q.Get("list-type") == "2":
 			rc.authz("s3:ListBucket", bucketARN)
-			if rt.q.Get("delimiter") != "" {
-				return "ListObjectsV2", errorf(501, "NotImplemented", "awsfake: ListObjectsV2 with a delimiter is not emulated")
-			}
 			return "ListObjectsV2", nil
 		case m == http.MethodGet:
 			rc.authz("s3:ListBucket", bucketARN)
@@ -504,28 +501,51 @@ func (p s3Protocol) listObjects(rc *reqCtx, b *s3Bucket, rt s3Route) response {
 		Size         int
 		StorageClass string
 	}
+	type commonPrefix struct{ Prefix string }
+	delim := rt.q.Get("delimiter")
 	out := struct {
 		XMLName               xml.Name `xml:"ListBucketResult"`
 		NS                    string   `xml:"xmlns,attr"`
 		Name                  string
 		Prefix                string
+		Delimiter             string `xml:",omitempty"`
 		KeyCount              int
 		MaxKeys               int
 		IsTruncated           bool
 		ContinuationToken     string `xml:",omitempty"`
 		NextContinuationToken string `xml:",omitempty"`
 		Contents              []content
-	}{NS: s3NS, Name: rt.bucket, Prefix: prefix, MaxKeys: max, ContinuationToken: rt.q.Get("continuation-token")}
-	if len(keys) > max {
-		keys = keys[:max]
-		out.IsTruncated = true
-		out.NextContinuationToken = base64.StdEncoding.EncodeToString([]byte(keys[len(keys)-1]))
-	}
-	for _, k := range keys {
+		CommonPrefixes        []commonPrefix
+	}{NS: s3NS, Name: rt.bucket, Prefix: prefix, Delimiter: delim, MaxKeys: max, ContinuationToken: rt.q.Get("continuation-token")}
+	// Keys sharing the part between the prefix and the delimiter's first
+	// occurrence roll up into one common prefix, which counts once against
+	// max-keys; the continuation token resumes after the last key consumed.
+	last := ""
+	for i := 0; i < len(keys); {
+		if out.KeyCount == max {
+			out.IsTruncated = true
+			out.NextContinuationToken = base64.StdEncoding.EncodeToString([]byte(last))
+			break
+		}
+		k := keys[i]
+		if delim != "" {
+			if j := strings.Index(k[len(prefix):], delim); j >= 0 {
+				cp := k[:len(prefix)+j+len(delim)]
+				for i < len(keys) && strings.HasPrefix(keys[i], cp) {
+					last = keys[i]
+					i++
+				}
+				out.CommonPrefixes = append(out.CommonPrefixes, commonPrefix{cp})
+				out.KeyCount++
+				continue
+			}
+		}
 		o := b.objects[k]
 		out.Contents = append(out.Contents, content{k, o.modified.UTC().Format(time.RFC3339), o.etag, len(o.data), "STANDARD"})
+		out.KeyCount++
+		last = k
+		i++
 	}
-	out.KeyCount = len(keys)
 	return s3OK(out, nil)
 }
 

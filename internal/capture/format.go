@@ -194,6 +194,24 @@ type Event struct {
 	InferenceTime time.Time // zero when absent or unparseable
 
 	in, out Payload
+	// The ids' bytes, aliasing the line (or the strings) until the next
+	// parse; ParseLineIDBytes leaves the strings empty and sets only these.
+	eventID, inferenceID []byte
+}
+
+// EventIDBytes is the event id as bytes, valid until e is parsed again.
+func (e *Event) EventIDBytes() []byte { return e.eventID }
+
+// InferenceIDBytes is the inference id as bytes, valid until e is parsed
+// again.
+func (e *Event) InferenceIDBytes() []byte { return e.inferenceID }
+
+// IDBytes is ID as bytes, valid until e is parsed again.
+func (e *Event) IDBytes() []byte {
+	if len(e.inferenceID) > 0 {
+		return e.inferenceID
+	}
+	return e.eventID
 }
 
 // ID is the key ground truth is matched on: the inference id when the
@@ -233,15 +251,32 @@ type wirePayload struct {
 // fast scanner for the common shape and falls back to encoding/json; any
 // line that is not a JSON object with captureData yields ErrMalformed.
 func ParseLine(line []byte, e *Event) error {
+	return parseLine(line, e, true)
+}
+
+// ParseLineIDBytes is ParseLine without copying the ids into strings: the
+// EventID and InferenceID fields stay empty and EventIDBytes,
+// InferenceIDBytes and IDBytes give them, aliasing line. For readers that
+// only look the ids up.
+func ParseLineIDBytes(line []byte, e *Event) error {
+	return parseLine(line, e, false)
+}
+
+func parseLine(line []byte, e *Event, idStrings bool) error {
 	e.Input, e.Output, e.EventID, e.InferenceID, e.InferenceTime = nil, nil, "", "", time.Time{}
+	e.eventID, e.inferenceID = nil, nil
 	line = bytes.TrimSpace(line)
 	if len(line) == 0 || line[0] != '{' {
 		return ErrMalformed
 	}
 	if err := fastParse(line, e); err == nil {
+		if idStrings {
+			e.EventID, e.InferenceID = string(e.eventID), string(e.inferenceID)
+		}
 		return nil
 	}
 	e.Input, e.Output, e.EventID, e.InferenceID, e.InferenceTime = nil, nil, "", "", time.Time{}
+	e.eventID, e.inferenceID = nil, nil
 	var w wireLine
 	if err := json.Unmarshal(line, &w); err != nil {
 		return fmt.Errorf("%w: %v", ErrMalformed, err)
@@ -270,7 +305,10 @@ func ParseLine(line []byte, e *Event) error {
 	if e.Output, err = conv(w.CaptureData.EndpointOutput); err != nil {
 		return err
 	}
-	e.EventID, e.InferenceID = w.EventMetadata.EventID, w.EventMetadata.InferenceID
+	e.eventID, e.inferenceID = []byte(w.EventMetadata.EventID), []byte(w.EventMetadata.InferenceID)
+	if idStrings {
+		e.EventID, e.InferenceID = w.EventMetadata.EventID, w.EventMetadata.InferenceID
+	}
 	e.InferenceTime = parseTime(w.EventMetadata.InferenceTime)
 	return nil
 }
@@ -414,9 +452,9 @@ func fastParse(b []byte, e *Event) error {
 				}
 				switch string(k) {
 				case "eventId":
-					e.EventID = string(v)
+					e.eventID = v
 				case "inferenceId":
-					e.InferenceID = string(v)
+					e.inferenceID = v
 				case "inferenceTime":
 					e.InferenceTime = parseTimeBytes(v)
 				}
@@ -517,7 +555,7 @@ func (s *scanner) str() ([]byte, error) {
 	}
 	start := s.i + 1
 	// Fast path: the closing quote with no backslash before it.
-	if q := bytes.IndexByte(s.b[start:], '"'); q >= 0 && bytes.IndexByte(s.b[start:start+q], '\\') < 0 {
+	if q := quoteOrBackslash(s.b[start:]); q >= 0 && s.b[start+q] == '"' {
 		s.i = start + q + 1
 		return s.b[start : start+q], nil
 	}

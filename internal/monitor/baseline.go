@@ -2,7 +2,10 @@ package monitor
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/bridgeops/bridge/internal/monitor/dataquality"
@@ -21,17 +24,44 @@ type BaselineResult struct {
 
 // BaselineDataQuality profiles a dataset (CSV with a header row, or JSON
 // Lines) and writes statistics.json and suggested constraints.json to out.
-func BaselineDataQuality(ctx context.Context, dataset, out string) (*BaselineResult, error) {
+// Columns named in exclude (the label, ids, anything the endpoint is not
+// sent) are left out of the baseline, so the features are the remaining
+// columns in order, as captured CSV requests carry them.
+func BaselineDataQuality(ctx context.Context, dataset, out string, exclude ...string) (*BaselineResult, error) {
 	var p *dataquality.Profile
+	var keep []int // indexes of the profiled columns
+	var kept [][]byte
+	var nCols int
 	_, malformed, err := tabular.ReadDataset(dataset, func(cols []string, row [][]byte) error {
 		if p == nil {
-			specs := make([]dataquality.Spec, len(cols))
-			for i, c := range cols {
-				specs[i] = dataquality.Spec{Name: c, Mode: dataquality.Infer}
+			var err error
+			if keep, err = keptColumns(cols, exclude); err != nil {
+				return err
+			}
+			nCols = len(cols)
+			specs := make([]dataquality.Spec, len(keep))
+			for i, c := range keep {
+				specs[i] = dataquality.Spec{Name: cols[c], Mode: dataquality.Infer}
 			}
 			p = dataquality.NewProfile(specs)
 		}
-		p.AddFields(row, len(row) < len(cols), len(row) > len(cols))
+		if len(keep) < nCols {
+			kept = kept[:0]
+			for _, c := range keep {
+				if c < len(row) {
+					kept = append(kept, row[c])
+				}
+			}
+			// A short row stays short; an over-long row's extra fields
+			// are not the excluded columns' business.
+			extra := len(row) > nCols
+			if extra {
+				kept = append(kept, row[nCols:]...)
+			}
+			p.AddFields(kept, len(row) < nCols, extra)
+		} else {
+			p.AddFields(row, len(row) < nCols, len(row) > nCols)
+		}
 		return ctx.Err()
 	})
 	if err != nil {
@@ -48,6 +78,32 @@ func BaselineDataQuality(ctx context.Context, dataset, out string) (*BaselineRes
 		return nil, err
 	}
 	return &BaselineResult{Rows: p.Items(), Malformed: malformed, Dir: out}, nil
+}
+
+// keptColumns returns the indexes of cols not named in exclude; every
+// excluded name must be a column, and one column must remain.
+func keptColumns(cols, exclude []string) ([]int, error) {
+	drop := map[string]bool{}
+	for _, e := range exclude {
+		e = strings.TrimSpace(e)
+		if e == "" {
+			continue
+		}
+		if !slices.Contains(cols, e) {
+			return nil, fmt.Errorf("excluded column %q is not in the dataset (columns: %s)", e, strings.Join(cols, ", "))
+		}
+		drop[e] = true
+	}
+	var keep []int
+	for i, c := range cols {
+		if !drop[c] {
+			keep = append(keep, i)
+		}
+	}
+	if len(keep) == 0 {
+		return nil, errors.New("every column is excluded: nothing left to profile")
+	}
+	return keep, nil
 }
 
 // ModelQualityBaseline configures a model-quality baseline job.

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/metrics"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -22,7 +23,7 @@ import (
 
 // benchWorld writes n captured records (CSV in and out) spread over one
 // hour in files of 50,000 records, with ground truth for each.
-func benchWorld(b *testing.B, n int) *world {
+func benchWorld(b testing.TB, n int) *world {
 	b.Helper()
 	w := newWorld(b, 10) // baselines; its own captures are in other hours
 	w.capDir = filepath.Join(w.dir, "bench-capture")
@@ -71,7 +72,9 @@ func benchWorld(b *testing.B, n int) *world {
 	return w
 }
 
-// peakHeap samples the live heap until stop is called.
+// peakHeap samples the heap's object bytes until stop is called, through
+// runtime/metrics: runtime.ReadMemStats would stop the world every sample
+// and preempt the workers being measured.
 func peakHeap() (stop func() uint64) {
 	var peak atomic.Uint64
 	done := make(chan struct{})
@@ -79,13 +82,13 @@ func peakHeap() (stop func() uint64) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		var ms runtime.MemStats
+		sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
 		t := time.NewTicker(5 * time.Millisecond)
 		defer t.Stop()
 		for {
-			runtime.ReadMemStats(&ms)
-			if ms.HeapAlloc > peak.Load() {
-				peak.Store(ms.HeapAlloc)
+			metrics.Read(sample)
+			if v := sample[0].Value.Uint64(); v > peak.Load() {
+				peak.Store(v)
 			}
 			select {
 			case <-done:
@@ -133,6 +136,7 @@ func BenchmarkMonitorRun(b *testing.B) {
 				b.ReportMetric(float64(n)*float64(b.N)/cpu.Seconds(), "records/cpu-s")
 				if typ == ModelQuality {
 					b.ReportMetric(boolFloat(rep.Spilled), "spilled")
+					b.ReportMetric(float64(rep.JoinMemory)/(1<<20), "join-table-MiB")
 				}
 			})
 		}

@@ -6,9 +6,14 @@
 package monitor
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"math"
+	"os"
+	"path/filepath"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -39,7 +44,20 @@ type Job struct {
 	Capture     string // directory or s3://bucket/prefix holding <endpoint>/<variant>/YYYY/MM/DD/HH/
 	GroundTruth string // directory or s3://... holding YYYY/MM/DD/HH/ (model quality)
 	Baseline    string // directory with statistics.json / constraints.json
-	Output      string // directory for the results
+	// BaselineStatistics and BaselineConstraints name the baseline's files
+	// directly (a path or s3://bucket/key, e.g. a model package's
+	// DriftCheckBaselines or ModelMetrics files); each overrides the file
+	// of the same name in Baseline.
+	BaselineStatistics, BaselineConstraints string
+	Output                                  string // directory for the results
+	// MinRecords is the fewest evaluated rows (data quality: captured
+	// rows; model quality: rows merged with ground truth) a window needs to
+	// be checked (default 1). A window with fewer ends as StatusNoData:
+	// no violations, no metrics.
+	MinRecords int64
+	// AllowMissing makes an endpoint that has never been captured an empty
+	// window rather than an error (an endpoint not deployed yet).
+	AllowMissing bool
 	// Start and End bound the window [Start, End); zero means open.
 	Start, End time.Time
 
@@ -63,7 +81,9 @@ type Job struct {
 
 // Report summarises a run.
 type Report struct {
-	Type       string     `json:"type"`
+	Type string `json:"type"`
+	// Status is StatusCompleted, StatusViolations or StatusNoData.
+	Status     string     `json:"status"`
 	Endpoint   string     `json:"endpoint"`
 	Start      *time.Time `json:"start,omitempty"`
 	End        *time.Time `json:"end,omitempty"`
@@ -79,6 +99,7 @@ type Report struct {
 	Unmatched            int64              `json:"records_without_ground_truth,omitempty"`
 	RowMismatch          int64              `json:"records_with_row_count_mismatch,omitempty"`
 	Spilled              bool               `json:"join_spilled,omitempty"`
+	JoinMemory           int64              `json:"join_table_bytes,omitempty"`
 	Metrics              map[string]float64 `json:"metrics"`
 	Violations           []schema.Violation `json:"violations"`
 	StatisticsPath       string             `json:"statistics_path"`
@@ -87,6 +108,9 @@ type Report struct {
 }
 
 func (j *Job) defaults() {
+	if j.MinRecords <= 0 {
+		j.MinRecords = 1
+	}
 	if j.Workers <= 0 {
 		j.Workers = runtime.GOMAXPROCS(0)
 	}
@@ -107,8 +131,8 @@ func Run(ctx context.Context, j Job) (*Report, error) {
 	if j.Endpoint == "" {
 		return nil, fmt.Errorf("no endpoint: pass --endpoint NAME (the endpoint directory under the capture location)")
 	}
-	if j.Output == "" || j.Baseline == "" || j.Capture == "" {
-		return nil, fmt.Errorf("a monitoring run needs --capture, --baseline and --output")
+	if j.Output == "" || j.Capture == "" || (j.Baseline == "" && j.BaselineConstraints == "" && j.BaselineStatistics == "") {
+		return nil, fmt.Errorf("a monitoring run needs --capture, --output and --baseline (or --baseline-statistics / --baseline-constraints)")
 	}
 	if !j.Start.IsZero() && !j.End.IsZero() && !j.End.After(j.Start) {
 		return nil, fmt.Errorf("window end %s is not after its start %s", j.End.Format(time.RFC3339), j.Start.Format(time.RFC3339))
@@ -121,6 +145,14 @@ func Run(ctx context.Context, j Job) (*Report, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list captures of %s: %w", j.Endpoint, err)
 	}
+	// Checked once the baseline has been read, so a bad baseline is
+	// reported first.
+	checkEndpoint := func() error {
+		if len(objs) == 0 && !j.AllowMissing {
+			return CheckEndpoint(ctx, capStore, j.Endpoint)
+		}
+		return nil
+	}
 	rep := &Report{Type: j.Type, Endpoint: j.Endpoint, Files: len(objs), Metrics: map[string]float64{}}
 	if !j.Start.IsZero() {
 		t := j.Start.UTC()
@@ -130,16 +162,39 @@ func Run(ctx context.Context, j Job) (*Report, error) {
 		t := j.End.UTC()
 		rep.End = &t
 	}
+	var res *result
 	switch j.Type {
 	case DataQuality:
-		err = runDataQuality(ctx, j, capStore, objs, rep)
+		res, err = runDataQuality(ctx, j, capStore, objs, rep, checkEndpoint)
 	case ModelQuality:
-		err = runModelQuality(ctx, j, capStore, objs, rep)
+		res, err = runModelQuality(ctx, j, capStore, objs, rep, checkEndpoint)
 	default:
 		err = fmt.Errorf("monitoring type %q: want data-quality or model-quality", j.Type)
 	}
 	if err != nil {
 		return nil, err
+	}
+	if res.evaluated < j.MinRecords {
+		// Nothing (or too little) to judge: no violations, no metrics and
+		// no statistics, so nothing alerts on an empty window.
+		rep.Status = StatusNoData
+		rep.Metrics = map[string]float64{}
+		rep.Violations = nil
+		if err := schema.WriteJSON(j.Output, schema.ViolationsFile, schema.Violations{Violations: []schema.Violation{}}); err != nil {
+			return nil, err
+		}
+		rep.ViolationsPath = j.Output + "/" + schema.ViolationsFile
+		if err := os.Remove(filepath.Join(j.Output, schema.StatisticsFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, err
+		}
+	} else {
+		rep.Status = StatusCompleted
+		if len(res.violations.Violations) > 0 {
+			rep.Status = StatusViolations
+		}
+		if err := writeResults(j, rep, res.statistics, res.violations); err != nil {
+			return nil, err
+		}
 	}
 	rep.Duration = time.Since(began).Seconds()
 	if err := schema.WriteJSON(j.Output, ReportFile, rep); err != nil {
@@ -171,18 +226,31 @@ func (c *counters) into(r *Report) {
 	r.Records, r.Rows, r.Malformed, r.BadPayload, r.OutOfRange = c.records.Load(), c.rows.Load(), c.malformed.Load(), c.badPayload.Load(), c.outOfRange.Load()
 }
 
-func runDataQuality(ctx context.Context, j Job, store source.Store, objs []source.Object, rep *Report) error {
+// result is what a run found, before it is written.
+type result struct {
+	evaluated  int64 // rows checked: captured rows, or rows merged with ground truth
+	statistics any
+	violations schema.Violations
+}
+
+func runDataQuality(ctx context.Context, j Job, store source.Store, objs []source.Object, rep *Report, checkEndpoint func() error) (*result, error) {
 	var base dataquality.Baseline
 	base.Statistics = &schema.Statistics{}
-	if err := schema.ReadJSON(j.Baseline, schema.StatisticsFile, base.Statistics); err != nil {
-		return fmt.Errorf("read data-quality baseline: %w (create one with bridge monitor baseline data-quality)", err)
+	where, err := readBaselineFile(ctx, j, schema.StatisticsFile, base.Statistics)
+	if err != nil {
+		return nil, fmt.Errorf("read data-quality baseline: %w (create one with bridge monitor baseline data-quality)", err)
 	}
 	if len(base.Statistics.Features) == 0 {
-		return fmt.Errorf("baseline %s has no features: is it a model-quality baseline? use --type model-quality", j.Baseline)
+		return nil, fmt.Errorf("baseline %s has no features: is it a model-quality baseline? use --type model-quality", where)
 	}
 	cons := &schema.Constraints{}
-	if err := schema.ReadJSON(j.Baseline, schema.ConstraintsFile, cons); err == nil {
+	if _, err := readBaselineFile(ctx, j, schema.ConstraintsFile, cons); err == nil {
 		base.Constraints = cons
+	} else if j.BaselineConstraints != "" {
+		return nil, fmt.Errorf("read data-quality baseline: %w", err)
+	}
+	if err := checkEndpoint(); err != nil {
+		return nil, err
 	}
 	specs := dataquality.SpecsFromBaseline(base.Statistics)
 	names := make([]string, len(specs))
@@ -223,7 +291,7 @@ func runDataQuality(ctx context.Context, j Job, store source.Store, objs []sourc
 		}
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	c.malformed.Add(tooLong)
 	for _, p := range profiles[1:] {
@@ -232,7 +300,7 @@ func runDataQuality(ctx context.Context, j Job, store source.Store, objs []sourc
 	c.into(rep)
 	res, err := dataquality.Check(base, profiles[0])
 	if err != nil {
-		return err
+		return nil, err
 	}
 	rep.Violations = res.Violations.Violations
 	for _, f := range res.Statistics.Features {
@@ -245,11 +313,12 @@ func runDataQuality(ctx context.Context, j Job, store source.Store, objs []sourc
 				rep.Metrics[f.Name+".ks"] = *f.Drift.KSStatistic
 			}
 		}
-		if f.Numerical != nil {
+		// A feature without values in the window has no mean (not 0).
+		if f.Numerical != nil && f.Numerical.Common.NumPresent > 0 {
 			rep.Metrics[f.Name+".mean"] = f.Numerical.Mean
 		}
 	}
-	return writeResults(j, rep, res.Statistics, res.Violations)
+	return &result{evaluated: rep.Rows, statistics: res.Statistics, violations: res.Violations}, nil
 }
 
 func writeResults(j Job, rep *Report, st any, v schema.Violations) error {
@@ -272,35 +341,40 @@ type pairState struct {
 	preds, probs []string
 	labels       []string
 	spill        [][]byte
+	label        []byte
 }
 
-func runModelQuality(ctx context.Context, j Job, capStore source.Store, objs []source.Object, rep *Report) error {
+func runModelQuality(ctx context.Context, j Job, capStore source.Store, objs []source.Object, rep *Report, checkEndpoint func() error) (*result, error) {
 	cons := &schema.ModelQualityConstraints{}
-	if err := schema.ReadJSON(j.Baseline, schema.ConstraintsFile, cons); err != nil {
-		return fmt.Errorf("read model-quality baseline: %w (create one with bridge monitor baseline model-quality)", err)
+	where, err := readBaselineFile(ctx, j, schema.ConstraintsFile, cons)
+	if err != nil {
+		return nil, fmt.Errorf("read model-quality baseline: %w (create one with bridge monitor baseline model-quality)", err)
 	}
 	problem, _ := cons.Group()
 	if j.ProblemType == "" {
 		j.ProblemType = problem
 	}
 	if problem == "" {
-		return fmt.Errorf("baseline %s holds no model-quality constraints: is it a data-quality baseline? use --type data-quality", j.Baseline)
+		return nil, fmt.Errorf("baseline %s holds no model-quality constraints: is it a data-quality baseline? use --type data-quality", where)
 	}
 	if j.ProblemType != problem {
-		return fmt.Errorf("problem type %s does not match the baseline's %s", j.ProblemType, problem)
+		return nil, fmt.Errorf("problem type %s does not match the baseline's %s", j.ProblemType, problem)
 	}
 	if j.GroundTruth == "" {
-		return fmt.Errorf("model-quality monitoring needs --ground-truth (labels added with bridge monitor ground-truth add)")
+		return nil, fmt.Errorf("model-quality monitoring needs --ground-truth (labels added with bridge monitor ground-truth add)")
+	}
+	if err := checkEndpoint(); err != nil {
+		return nil, err
 	}
 	cfg := modelquality.Config{ProblemType: j.ProblemType, PositiveLabel: j.PositiveLabel, ProbabilityThreshold: j.ProbabilityThreshold}
 	gtStore, err := source.Open(ctx, j.GroundTruth)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	// Labels may arrive after the window: read from the window's start on.
 	gtObjs, err := source.Window(ctx, gtStore, "", j.Start, time.Time{})
 	if err != nil {
-		return fmt.Errorf("list ground truth: %w", err)
+		return nil, fmt.Errorf("list ground truth: %w", err)
 	}
 	var gtBytes int64
 	for _, o := range gtObjs {
@@ -310,7 +384,7 @@ func runModelQuality(ctx context.Context, j Job, capStore source.Store, objs []s
 	for w := range states {
 		acc, err := modelquality.New(cfg)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		states[w] = &pairState{acc: acc}
 	}
@@ -331,7 +405,7 @@ func runModelQuality(ctx context.Context, j Job, capStore source.Store, objs []s
 	}
 	// parse extracts a record's id and predictions (false: skip it).
 	parse := func(st *pairState, line []byte) bool {
-		if capture.ParseLine(line, &st.ev) != nil {
+		if capture.ParseLineIDBytes(line, &st.ev) != nil {
 			c.malformed.Add(1)
 			return false
 		}
@@ -362,61 +436,88 @@ func runModelQuality(ctx context.Context, j Job, capStore source.Store, objs []s
 		return true
 	}
 
-	if gtBytes <= j.JoinMemory {
-		// In memory: each worker keeps the labels it read; lookups try all.
-		// About 90 bytes per ground-truth line.
-		maps := make([]map[string]gtEntry, j.Workers)
-		for w := range maps {
-			maps[w] = make(map[string]gtEntry, int(gtBytes/90)/j.Workers+1)
-		}
-		tooLong, err := source.Lines(ctx, gtStore, gtObjs, j.Workers, func(w int, line []byte) {
+	inMemory := false
+	if gtBytes <= tableFileRatio*j.JoinMemory {
+		// In memory: the labels in one compact table of at most
+		// JoinMemory bytes; past it (ids longer than usual), the spill.
+		// Ids and labels take about a seventh of their JSON lines.
+		tab := join.NewTable(j.Workers, j.JoinMemory, gtBytes/6)
+		full := atomic.Bool{}
+		gctx, cancel := context.WithCancel(ctx)
+		tooLong, err := source.Lines(gctx, gtStore, gtObjs, j.Workers, func(w int, line []byte) {
 			st := states[w]
-			if !parseGT(st, line) {
+			if full.Load() || !parseGT(st, line) {
 				return
 			}
-			// One allocation holds both the id and the label.
-			both := st.gt.EventID + string(st.gt.Data)
-			maps[w][both[:len(st.gt.EventID)]] = gtEntry{data: both[len(st.gt.EventID):], enc: st.gt.Encoding}
+			enc := byte('C')
+			if st.gt.Encoding == capture.EncodingJSON {
+				enc = 'J'
+			}
+			st.label = append(append(st.label[:0], st.gt.Data...), enc)
+			if tab.AddString(w, st.gt.EventID, st.label) != nil {
+				full.Store(true)
+				cancel()
+			}
 		})
-		if err != nil {
-			return err
-		}
-		gtMalformed.Add(tooLong)
-		lookup := func(id string) (gtEntry, bool) {
-			for _, m := range maps {
-				if e, ok := m[id]; ok {
-					return e, true
+		cancel()
+		switch {
+		case full.Load():
+			gtCount.Store(0)
+			gtMalformed.Store(0)
+		case err != nil:
+			return nil, err
+		default:
+			inMemory = true
+			gtMalformed.Add(tooLong)
+			tab.Build(j.Workers)
+			rep.JoinMemory = tab.Bytes()
+			lookup := func(st *pairState) ([]byte, bool) {
+				inf, ev := st.ev.InferenceIDBytes(), st.ev.EventIDBytes()
+				if len(inf) > 0 {
+					if l, ok := tab.Lookup(inf); ok {
+						return l, true
+					}
+					if bytes.Equal(inf, ev) {
+						return nil, false
+					}
 				}
+				return tab.Lookup(ev)
 			}
-			return gtEntry{}, false
+			tooLong, err = source.Lines(ctx, capStore, objs, j.Workers, func(w int, line []byte) {
+				st := states[w]
+				if !parse(st, line) {
+					return
+				}
+				l, ok := lookup(st)
+				if !ok || len(l) == 0 {
+					unmatched.Add(1)
+					return
+				}
+				enc := capture.EncodingCSV
+				if l[len(l)-1] == 'J' {
+					enc = capture.EncodingJSON
+				}
+				pair(st, l[:len(l)-1], enc, st.preds, st.probs)
+			})
+			if err != nil {
+				return nil, err
+			}
+			c.malformed.Add(tooLong)
 		}
-		tooLong, err = source.Lines(ctx, capStore, objs, j.Workers, func(w int, line []byte) {
-			st := states[w]
-			if !parse(st, line) {
-				return
-			}
-			e, ok := lookup(st.ev.InferenceID)
-			if !ok && st.ev.EventID != st.ev.InferenceID {
-				e, ok = lookup(st.ev.EventID)
-			}
-			if !ok {
-				unmatched.Add(1)
-				return
-			}
-			pair(st, []byte(e.data), e.enc, st.preds, st.probs)
-		})
-		if err != nil {
-			return err
-		}
-		c.malformed.Add(tooLong)
-	} else {
+	}
+	if !inMemory {
 		rep.Spilled = true
 		// Workers join partitions in parallel, each holding one
 		// partition's labels: size them so all fit in JoinMemory.
 		partitions := int(math.Ceil(float64(gtBytes) / float64(j.JoinMemory) * float64(2*j.Workers)))
+		// Smaller partitions also join faster: a partition's hash table
+		// that fits in the CPU's cache avoids a miss per lookup.
+		if p := int(gtBytes / partitionTarget); p > partitions {
+			partitions = min(p, maxPartitions)
+		}
 		sp, err := join.New(j.TempDir, partitions, j.Workers)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		defer sp.Close()
 		var spillErr error
@@ -436,7 +537,7 @@ func runModelQuality(ctx context.Context, j Job, capStore source.Store, objs []s
 			}
 		})
 		if err != nil {
-			return err
+			return nil, err
 		}
 		gtMalformed.Add(tooLong)
 		// Spilled captures are keyed by the inference id when the client
@@ -458,16 +559,16 @@ func runModelQuality(ctx context.Context, j Job, capStore source.Store, objs []s
 				fields = append(fields, []byte(st.preds[i]), []byte(st.probs[i]))
 			}
 			st.spill = fields
-			if err := sp.AddProbe(w, []byte(st.ev.ID()), fields...); err != nil {
+			if err := sp.AddProbe(w, st.ev.IDBytes(), fields...); err != nil {
 				fail(err)
 			}
 		})
 		if err != nil {
-			return err
+			return nil, err
 		}
 		c.malformed.Add(tooLong)
 		if spillErr != nil {
-			return spillErr
+			return nil, spillErr
 		}
 		err = sp.Join(ctx, j.Workers, func(w int, label string, matched bool, fields [][]byte) {
 			st := states[w]
@@ -488,7 +589,7 @@ func runModelQuality(ctx context.Context, j Job, capStore source.Store, objs []s
 			pair(st, []byte(label[:len(label)-1]), enc, st.preds, st.probs)
 		})
 		if err != nil {
-			return err
+			return nil, err
 		}
 	}
 	for _, st := range states[1:] {
@@ -500,13 +601,22 @@ func runModelQuality(ctx context.Context, j Job, capStore source.Store, objs []s
 	rep.Metrics = modelquality.Metrics(stats)
 	viol, err := modelquality.Check(stats, cons)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	rep.Violations = viol.Violations
-	return writeResults(j, rep, stats, viol)
+	return &result{evaluated: states[0].acc.N(), statistics: stats, violations: viol}, nil
 }
 
-type gtEntry struct {
-	data string
-	enc  string
-}
+// partitionTarget is the ground truth (bytes of files) per spilled
+// partition the join aims for, so each partition's table stays in cache;
+// maxPartitions bounds the spill's open files (two per worker and
+// partition).
+const (
+	partitionTarget = 2 << 20
+	maxPartitions   = 256
+)
+
+// tableFileRatio: ground-truth files up to this many times JoinMemory are
+// first tried in memory, as a compact table holds a label in about a
+// third of its JSON line's bytes (a variable for tests).
+var tableFileRatio int64 = 3

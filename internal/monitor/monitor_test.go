@@ -210,19 +210,37 @@ func TestRunWindows(t *testing.T) {
 
 func TestSpilledJoinMatchesInMemory(t *testing.T) {
 	w := newWorld(t, 1500)
-	var metrics [2]map[string]float64
-	for i, limit := range []int64{0, 4 << 10} {
+	cases := []struct {
+		name    string
+		limit   int64
+		ratio   int64
+		spilled bool
+	}{
+		{"in memory", 0, 3, false},
+		{"spilled", 4 << 10, 3, true},
+		// Tried in memory, over the limit half way: the spill takes over.
+		{"table full", 40 << 10, 1000, true},
+	}
+	var metrics []map[string]float64
+	for _, tc := range cases {
+		tableFileRatio = tc.ratio
 		j := w.job(ModelQuality, w.hourA, filepath.Join(t.TempDir(), "out"))
-		j.JoinMemory = limit
+		j.JoinMemory = tc.limit
 		rep, err := Run(context.Background(), j)
+		tableFileRatio = 3
 		if err != nil {
 			t.Fatal(err)
 		}
-		metrics[i] = rep.Metrics
+		if rep.Spilled != tc.spilled || rep.Rows != 1500 || rep.GroundTruthRecords != 3000 {
+			t.Errorf("%s: spilled %v, %d rows, %d labels", tc.name, rep.Spilled, rep.Rows, rep.GroundTruthRecords)
+		}
+		metrics = append(metrics, rep.Metrics)
 	}
-	for k, v := range metrics[0] {
-		if math.Abs(metrics[1][k]-v) > 1e-12 {
-			t.Errorf("%s: in memory %g, spilled %g", k, v, metrics[1][k])
+	for i := 1; i < len(metrics); i++ {
+		for k, v := range metrics[0] {
+			if math.Abs(metrics[i][k]-v) > 1e-12 {
+				t.Errorf("%s %s: %g, in memory %g", cases[i].name, k, metrics[i][k], v)
+			}
 		}
 	}
 }

@@ -88,7 +88,7 @@ type Accumulator struct {
 	confusion map[string]map[string]int64
 	// binary scores, exact per distinct score up to ExactScores, then
 	// KLL sketches per class
-	scores     map[float64][2]int64
+	scores     *scoreTable
 	posSketch  *stats.KLL
 	negSketch  *stats.KLL
 	withScores int64
@@ -105,7 +105,7 @@ func New(cfg Config) (*Accumulator, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &Accumulator{cfg: cfg, confusion: map[string]map[string]int64{}, scores: map[float64][2]int64{}, exactLimit: ExactScores}, nil
+	return &Accumulator{cfg: cfg, confusion: map[string]map[string]int64{}, scores: newScoreTable(), exactLimit: ExactScores}, nil
 }
 
 // Config returns the accumulator's configuration.
@@ -195,14 +195,12 @@ func (a *Accumulator) count(actual, predicted string, n int64) {
 
 func (a *Accumulator) addScore(s float64, pos bool, w int64) {
 	if a.scores != nil {
-		c := a.scores[s]
 		if pos {
-			c[0] += w
+			a.scores.add(s, w, 0)
 		} else {
-			c[1] += w
+			a.scores.add(s, 0, w)
 		}
-		a.scores[s] = c
-		if len(a.scores) > a.exactLimit {
+		if a.scores.Len() > a.exactLimit {
 			a.toSketches()
 		}
 		return
@@ -221,7 +219,8 @@ func (a *Accumulator) addScore(s float64, pos bool, w int64) {
 func (a *Accumulator) toSketches() {
 	a.posSketch = stats.NewKLL(stats.DefaultK, stats.DefaultC)
 	a.negSketch = stats.NewKLL(stats.DefaultK, stats.DefaultC)
-	for v, c := range a.scores {
+	for k, v := range a.scores.keys {
+		c := a.scores.counts[k]
 		for i := int64(0); i < c[0]; i++ {
 			a.posSketch.Add(v)
 		}
@@ -246,7 +245,8 @@ func (a *Accumulator) Merge(o *Accumulator) {
 	}
 	a.withScores += o.withScores
 	if o.scores != nil {
-		for v, c := range o.scores {
+		for k, v := range o.scores.keys {
+			c := o.scores.counts[k]
 			if c[0] > 0 {
 				a.addScore(v, true, c[0])
 			}
@@ -465,12 +465,15 @@ func (a *Accumulator) binary() *schema.BinaryMetrics {
 // negative counts.
 func (a *Accumulator) scoreCounts() (vals []float64, cnt [][2]float64) {
 	if a.scores != nil {
-		for v := range a.scores {
-			vals = append(vals, v)
+		order := make([]int, a.scores.Len())
+		for i := range order {
+			order[i] = i
 		}
-		sort.Sort(sort.Reverse(sort.Float64Slice(vals)))
-		for _, v := range vals {
-			c := a.scores[v]
+		keys := a.scores.keys
+		sort.Slice(order, func(i, j int) bool { return keys[order[i]] > keys[order[j]] })
+		for _, k := range order {
+			c := a.scores.counts[k]
+			vals = append(vals, keys[k])
 			cnt = append(cnt, [2]float64{float64(c[0]), float64(c[1])})
 		}
 		return vals, cnt

@@ -12,11 +12,19 @@ import (
 // @hourly and @every 10m.
 var parser = cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
 
-// Parse parses a cron expression.
+// Parse parses a cron expression: standard cron (see parser), or AWS's
+// cron(0 * ? * * *) and rate(1 hour) as SageMaker schedules spell them.
 func Parse(expr string) (cron.Schedule, error) {
-	s, err := parser.Parse(expr)
+	std, isAWS, err := fromAWS(expr)
 	if err != nil {
-		return nil, fmt.Errorf("cron expression %q: %w (e.g. \"0 * * * *\" for hourly, \"*/5 * * * *\" every five minutes, \"*/30 * * * * *\" every 30 s)", expr, err)
+		return nil, err
+	}
+	if !isAWS {
+		std = expr
+	}
+	s, err := parser.Parse(std)
+	if err != nil {
+		return nil, fmt.Errorf("cron expression %q: %w (e.g. \"0 * * * *\" or cron(0 * ? * * *) for hourly, \"*/5 * * * *\" every five minutes, \"*/30 * * * * *\" every 30 s)", expr, err)
 	}
 	return s, nil
 }

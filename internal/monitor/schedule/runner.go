@@ -32,15 +32,15 @@ type Metrics struct {
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
 		executions: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "bridge_monitor_executions_total",
-			Help: "Monitoring executions by schedule and status (Completed, CompletedWithViolations, Failed)."}, []string{"schedule", "status"}),
+			Help: "Monitoring executions by schedule and status (Completed, CompletedWithViolations, CompletedWithNoData, Failed)."}, []string{"schedule", "status"}),
 		violations: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "bridge_monitor_violations",
 			Help: "Constraint violations found by the schedule's last execution."}, []string{"schedule", "endpoint"}),
 		values: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "bridge_monitor_metric",
-			Help: "Metric values of the schedule's last execution: model-quality metrics, per-feature drift distance, PSI, KS and mean."}, []string{"schedule", "endpoint", "metric"}),
+			Help: "Metric values of the schedule's last execution with data: model-quality metrics, per-feature drift distance, PSI, KS and mean (none after a window without data)."}, []string{"schedule", "endpoint", "metric"}),
 		last: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "bridge_monitor_last_execution_timestamp_seconds",
 			Help: "End of the window of the schedule's last execution."}, []string{"schedule"}),
 		success: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "bridge_monitor_last_execution_success",
-			Help: "1 if the schedule's last execution completed (with or without violations), 0 if it failed."}, []string{"schedule"}),
+			Help: "1 if the schedule's last execution completed (with or without violations or data), 0 if it failed."}, []string{"schedule"}),
 		duration: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "bridge_monitor_last_execution_duration_seconds",
 			Help: "Duration of the schedule's last execution."}, []string{"schedule"}),
 	}
@@ -116,6 +116,11 @@ func (r *Runner) Execute(ctx context.Context, sc Schedule, now time.Time) (*Exec
 		return nil, err
 	}
 	start, end := Window(cs, now)
+	if off := sc.Spec.Offsets(); !off.IsZero() {
+		if start, end, err = off.Window(end, start, end); err != nil {
+			return nil, fmt.Errorf("schedule %s: %w", sc.Name, err)
+		}
+	}
 	return r.ExecuteWindow(ctx, sc, start, end)
 }
 
@@ -147,9 +152,12 @@ func (r *Runner) ExecuteWindow(ctx context.Context, sc Schedule, start, end time
 			}
 		}
 		e.StatisticsPath, e.ViolationsPath = rep.StatisticsPath, rep.ViolationsPath
-		e.Status = StatusCompleted
-		if e.Violations > 0 {
-			e.Status = StatusViolations
+		e.Status = rep.Status
+		if e.Status == "" { // a Run that predates statuses
+			e.Status = StatusCompleted
+			if e.Violations > 0 {
+				e.Status = StatusViolations
+			}
 		}
 	}
 	// Record even when the run's context ended, so history shows it.

@@ -27,12 +27,20 @@ type Schedule struct {
 
 // Spec is what a schedule runs: a monitor.Job without its window.
 type Spec struct {
-	Type                 string  `json:"type"`
-	Endpoint             string  `json:"endpoint"`
-	Capture              string  `json:"capture"`
-	GroundTruth          string  `json:"ground_truth,omitempty"`
-	Baseline             string  `json:"baseline"`
-	Output               string  `json:"output"`
+	Type                string `json:"type"`
+	Endpoint            string `json:"endpoint"`
+	Capture             string `json:"capture"`
+	GroundTruth         string `json:"ground_truth,omitempty"`
+	Baseline            string `json:"baseline"`
+	BaselineStatistics  string `json:"baseline_statistics,omitempty"`
+	BaselineConstraints string `json:"baseline_constraints,omitempty"`
+	Output              string `json:"output"`
+	// StartOffset and EndOffset shift each execution's window (ISO 8601
+	// durations, SageMaker's StartTimeOffset / EndTimeOffset).
+	StartOffset          string  `json:"start_offset,omitempty"`
+	EndOffset            string  `json:"end_offset,omitempty"`
+	MinRecords           int64   `json:"min_records,omitempty"`
+	AllowMissing         bool    `json:"allow_missing,omitempty"`
 	ProblemType          string  `json:"problem_type,omitempty"`
 	InferenceAttribute   string  `json:"inference_attribute,omitempty"`
 	ProbabilityAttribute string  `json:"probability_attribute,omitempty"`
@@ -44,10 +52,16 @@ type Spec struct {
 func (s Spec) Job(start, end time.Time, out string) monitor.Job {
 	return monitor.Job{
 		Type: s.Type, Endpoint: s.Endpoint, Capture: s.Capture, GroundTruth: s.GroundTruth,
-		Baseline: s.Baseline, Output: out, Start: start, End: end, ProblemType: s.ProblemType,
+		Baseline: s.Baseline, BaselineStatistics: s.BaselineStatistics, BaselineConstraints: s.BaselineConstraints,
+		Output: out, Start: start, End: end, ProblemType: s.ProblemType, MinRecords: s.MinRecords, AllowMissing: s.AllowMissing,
 		Attributes:    modelquality.Attributes{Inference: s.InferenceAttribute, Probability: s.ProbabilityAttribute},
 		PositiveLabel: s.PositiveLabel, ProbabilityThreshold: s.ProbabilityThreshold,
 	}
+}
+
+// Offsets returns the spec's window offsets.
+func (s Spec) Offsets() monitor.Offsets {
+	return monitor.Offsets{Start: s.StartOffset, End: s.EndOffset}
 }
 
 // Validate checks a schedule before it is stored.
@@ -67,8 +81,15 @@ func (s Schedule) Validate() error {
 	default:
 		return fmt.Errorf("monitoring type %q: want data-quality or model-quality", s.Spec.Type)
 	}
-	if s.Spec.Endpoint == "" || s.Spec.Capture == "" || s.Spec.Baseline == "" || s.Spec.Output == "" {
-		return errors.New("a schedule needs --endpoint, --capture, --baseline and --output")
+	if s.Spec.Endpoint == "" || s.Spec.Capture == "" || s.Spec.Output == "" ||
+		(s.Spec.Baseline == "" && s.Spec.BaselineStatistics == "" && s.Spec.BaselineConstraints == "") {
+		return errors.New("a schedule needs --endpoint, --capture, --output and --baseline (or --baseline-statistics / --baseline-constraints)")
+	}
+	if err := s.Spec.Offsets().Validate(); err != nil {
+		return err
+	}
+	if s.Spec.MinRecords < 0 {
+		return errors.New("--min-records must not be negative")
 	}
 	if strings.HasPrefix(s.Spec.Output, "s3://") {
 		return errors.New("--output must be a local directory (captures and ground truth may be on S3)")
@@ -78,8 +99,9 @@ func (s Schedule) Validate() error {
 
 // Execution statuses (SageMaker's monitoring execution statuses).
 const (
-	StatusCompleted  = "Completed"
-	StatusViolations = "CompletedWithViolations"
+	StatusCompleted  = monitor.StatusCompleted
+	StatusViolations = monitor.StatusViolations
+	StatusNoData     = monitor.StatusNoData
 	StatusFailed     = "Failed"
 )
 

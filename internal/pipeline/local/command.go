@@ -1,0 +1,189 @@
+package local
+
+import (
+	"bytes"
+	"context"
+	_ "embed"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+)
+
+//go:embed sitecustomize.py
+var sitecustomize []byte
+
+// frameworkImage matches the SageMaker framework images whose scripts run
+// with the configured Python: scikit-learn, PyTorch and XGBoost.
+var frameworkImage = regexp.MustCompile(`(^|/)(sagemaker-scikit-learn|pytorch-training|pytorch-inference|sagemaker-xgboost)(:|$)`)
+
+func (r *run) interpreter(image, field string) (string, error) {
+	if !frameworkImage.MatchString(image) {
+		return "", fmt.Errorf("%s %q: only SageMaker scikit-learn, PyTorch and XGBoost framework images run locally (with the configured Python); other images need Docker, which this executor does not use: run it with --on sagemaker", field, image)
+	}
+	if r.o.Python == nil {
+		return "", fmt.Errorf("%s %q: no Python interpreter configured", field, image)
+	}
+	py, err := r.o.Python()
+	if err != nil {
+		return "", fmt.Errorf("%s %q: %w", field, image, err)
+	}
+	return py, nil
+}
+
+var pythonName = regexp.MustCompile(`^python(\d(\.\d+)?)?$`)
+
+// FindPython returns the first candidate that imports scikit-learn.
+func FindPython(candidates ...string) (string, error) {
+	var tried []string
+	for _, c := range candidates {
+		p, err := exec.LookPath(c)
+		if err != nil {
+			tried = append(tried, c+": not found")
+			continue
+		}
+		if err := exec.Command(p, "-c", "import sklearn").Run(); err != nil {
+			tried = append(tried, c+": cannot import sklearn")
+			continue
+		}
+		return p, nil
+	}
+	return "", fmt.Errorf("no Python with scikit-learn (%s): install python3-sklearn or set BRIDGE_PYTHON", strings.Join(tried, "; "))
+}
+
+func isPython(argv0 string) bool { return pythonName.MatchString(filepath.Base(argv0)) }
+
+func numCPU() int { return runtime.NumCPU() }
+
+// command runs argv inside the step's sandbox with work bound at /opt/ml,
+// its output appended to the step's log. A non-zero exit becomes an error
+// with the exit code and the last lines of the log.
+func (r *run) command(ctx context.Context, step string, rec *StepRecord, work, cwd string, argv []string, env map[string]string) error {
+	logPath := r.logPath(step)
+	rec.LogPath = logPath
+	if err := os.MkdirAll(filepath.Dir(logPath), 0o755); err != nil {
+		return err
+	}
+	logf, err := os.Create(logPath)
+	if err != nil {
+		return err
+	}
+	defer logf.Close()
+	site := filepath.Join(r.o.Home, "pipelines", "python")
+	if err := os.MkdirAll(site, 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(site, "sitecustomize.py"), sitecustomize, 0o644); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(ContainerRoot, 0o755); err != nil {
+		return fmt.Errorf("%s does not exist and cannot be created (%v): create it once as root (mkdir -p %s)", ContainerRoot, err, ContainerRoot)
+	}
+	cmd, err := sandboxCommand([]Mount{{Source: work, Target: ContainerRoot}}, cwd, argv)
+	if err != nil {
+		return err
+	}
+	full := map[string]string{}
+	for _, kv := range r.o.BaseEnv {
+		if k, v, ok := strings.Cut(kv, "="); ok && !strings.HasPrefix(k, "AWS_") && !strings.HasPrefix(k, "SM_") {
+			full[k] = v
+		}
+	}
+	full["AWS_ACCESS_KEY_ID"] = "bridge"
+	full["AWS_SECRET_ACCESS_KEY"] = "bridge-local"
+	full["AWS_DEFAULT_REGION"] = r.o.Region
+	full["AWS_REGION"] = r.o.Region
+	if r.o.S3Endpoint != "" {
+		full["AWS_ENDPOINT_URL"] = r.o.S3Endpoint
+		full["AWS_ENDPOINT_URL_S3"] = r.o.S3Endpoint
+	}
+	full["PYTHONUNBUFFERED"] = "1"
+	pp := site
+	if cwd == ContainerRoot+"/code" {
+		pp = cwd + ":" + site
+	}
+	if old := full["PYTHONPATH"]; old != "" {
+		pp += ":" + old
+	}
+	full["PYTHONPATH"] = pp
+	for k, v := range env {
+		full[k] = v
+	}
+	keys := make([]string, 0, len(full))
+	for k := range full {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		cmd.Env = append(cmd.Env, k+"="+full[k])
+	}
+	cmd.Stdout, cmd.Stderr = logf, logf
+	fmt.Fprintf(logf, "# %s  %s\n", time.Now().UTC().Format(time.RFC3339), strings.Join(argv, " "))
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start %s: %w", argv[0], err)
+	}
+	pgid := cmd.Process.Pid
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-ctx.Done():
+			_ = syscall.Kill(-pgid, syscall.SIGTERM)
+			select {
+			case <-done:
+			case <-time.After(5 * time.Second):
+			}
+			_ = syscall.Kill(-pgid, syscall.SIGKILL)
+		case <-done:
+		}
+	}()
+	err = cmd.Wait()
+	close(done)
+	// Nothing the step started outlives it.
+	_ = syscall.Kill(-pgid, syscall.SIGKILL)
+	if ctx.Err() != nil {
+		return fmt.Errorf("killed: %w", ctx.Err())
+	}
+	if err != nil {
+		code := -1
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			code = ee.ExitCode()
+		}
+		prog := argv[0]
+		if isPython(prog) || prog == r.pythonPath() {
+			if len(argv) > 1 {
+				prog = argv[1]
+			}
+		}
+		return fmt.Errorf("AlgorithmError: %s exited with code %d; last log lines:\n%s", filepath.Base(prog), code, tail(logPath, 10))
+	}
+	return nil
+}
+
+func (r *run) pythonPath() string {
+	if r.o.Python == nil {
+		return ""
+	}
+	p, _ := r.o.Python()
+	return p
+}
+
+// tail returns the last n lines of a file.
+func tail(p string, n int) string {
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return ""
+	}
+	lines := bytes.Split(bytes.TrimRight(b, "\n"), []byte("\n"))
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return string(bytes.Join(lines, []byte("\n")))
+}

@@ -20,6 +20,7 @@ import (
 	"github.com/bridgeops/bridge/internal/objectstore"
 	"github.com/bridgeops/bridge/internal/pipeline"
 	"github.com/bridgeops/bridge/internal/pipeline/local"
+	"github.com/bridgeops/bridge/internal/pipeline/registrar"
 	"github.com/bridgeops/bridge/internal/registry/mlflow"
 	"github.com/bridgeops/bridge/internal/registry/store"
 )
@@ -206,9 +207,9 @@ func runPipelineLocally(ctx context.Context, def *pipeline.Definition, path stri
 		return err
 	}
 	defer st.Close()
-	var reg local.Registrar = storeRegistrar{st}
+	var reg local.Registrar = registrar.Store{St: st}
 	if cfg.MLflowURI != "" {
-		reg = mlflowRegistrar{mlflow.NewClient(cfg.MLflowURI, cfg.RegistryToken, &http.Client{Timeout: registryTimeout})}
+		reg = registrar.MLflow{C: mlflow.NewClient(cfg.MLflowURI, cfg.RegistryToken, &http.Client{Timeout: registryTimeout})}
 	}
 	srv, err := objectstore.Serve(cfg.Home, "127.0.0.1:0")
 	if err != nil {

@@ -68,6 +68,10 @@ func numCPU() int { return runtime.NumCPU() }
 func (r *run) command(ctx context.Context, step string, rec *StepRecord, work, cwd string, argv []string, env map[string]string) error {
 	logPath := r.logPath(step)
 	rec.LogPath = logPath
+	// The log is readable (bridge pipeline logs) while the step runs.
+	if err := r.o.History.putStep(context.WithoutCancel(ctx), r.exec.ID, r.seq[step], *rec); err != nil {
+		return err
+	}
 	if err := os.MkdirAll(filepath.Dir(logPath), 0o755); err != nil {
 		return err
 	}

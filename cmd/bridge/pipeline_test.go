@@ -1,0 +1,185 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bridgeops/bridge/internal/serving/python/pythontest"
+)
+
+// pipelineCLI runs the real binary in dir with the default home (./.bridge).
+func pipelineCLI(t *testing.T, dir string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	cmd := exec.Command(monitorTestBinary(t), args...)
+	cmd.Dir = dir
+	cmd.Env = pipelineEnv(t)
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return o.String(), e.String(), code
+}
+
+func pipelineEnv(t *testing.T) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "BRIDGE_HOME=") && !strings.HasPrefix(kv, "BRIDGE_MLFLOW_URI=") && !strings.HasPrefix(kv, "BRIDGE_PYTHON=") {
+			env = append(env, kv)
+		}
+	}
+	return append(env, "BRIDGE_ENV_FILE=/nonexistent/.env", "BRIDGE_PYTHON="+pythontest.Interpreter(t))
+}
+
+func skipWithoutSandbox(t *testing.T) {
+	if os.Geteuid() != 0 {
+		if _, err := os.Stat("/opt/ml"); err != nil {
+			t.Skip("local pipeline steps need root, or /opt/ml created once by root")
+		}
+	}
+}
+
+func TestPipelineCLIRunsTheExampleFromAFreshDirectory(t *testing.T) {
+	skipWithoutSandbox(t)
+	py := pythontest.Interpreter(t)
+	if err := exec.Command(py, "-c", "import boto3").Run(); err != nil {
+		t.Skip("the example's preprocess step downloads with boto3: install python3-boto3")
+	}
+	example, _ := filepath.Abs("../../examples/sts/pipeline.json")
+	wd := t.TempDir()
+
+	out, errOut, code := pipelineCLI(t, wd, "pipeline", "validate", example)
+	if code != 0 || !strings.Contains(out, "valid (7 steps, 8 parameters)") {
+		t.Fatalf("validate: %d %s %s", code, out, errOut)
+	}
+	out, _, code = pipelineCLI(t, wd, "pipeline", "graph", example, "--format", "mermaid")
+	if code != 0 || !strings.Contains(out, "flowchart LR") || !strings.Contains(out, "-->|If|") {
+		t.Fatalf("graph: %d %s", code, out)
+	}
+
+	out, errOut, code = pipelineCLI(t, wd, "pipeline", "run", example, "-p", "Rows=400")
+	if code != 0 || !strings.Contains(out, "TrainSTSModel") || !strings.Contains(out, "Succeeded in") {
+		t.Fatalf("run: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if _, err := os.Stat(filepath.Join(wd, ".bridge", "registry.db")); err != nil {
+		t.Fatalf("default home: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(wd, ".bridge", "s3", "bridge-sts-example", "evaluation", "evaluation.json")); err != nil {
+		t.Fatalf("object store layout: %v", err)
+	}
+
+	out, _, code = pipelineCLI(t, wd, "pipeline", "executions", "-o", "json")
+	var execs []map[string]any
+	if err := json.Unmarshal([]byte(out), &execs); err != nil || code != 0 || len(execs) != 1 || execs[0]["PipelineExecutionStatus"] != "Succeeded" {
+		t.Fatalf("executions: %v %s", err, out)
+	}
+	id := execs[0]["PipelineExecutionId"].(string)
+	out, _, code = pipelineCLI(t, wd, "pipeline", "describe", id)
+	if code != 0 || !strings.Contains(out, "CheckMSESTSEvaluation") || !strings.Contains(out, "True") {
+		t.Fatalf("describe: %s", out)
+	}
+	out, _, code = pipelineCLI(t, wd, "pipeline", "logs", id, "TrainSTSModel")
+	if code != 0 || !strings.Contains(out, "trained on") {
+		t.Fatalf("logs: %s", out)
+	}
+	// A fully cached re-run, as JSON.
+	out, errOut, code = pipelineCLI(t, wd, "pipeline", "run", example, "-p", "Rows=400", "-o", "json")
+	var again map[string]any
+	if err := json.Unmarshal([]byte(out), &again); err != nil || code != 0 {
+		t.Fatalf("cached run: %v %d %s %s", err, code, out, errOut)
+	}
+	hits := 0
+	for _, s := range again["Steps"].([]any) {
+		if s.(map[string]any)["CacheHit"] == true {
+			hits++
+		}
+	}
+	if hits != 4 {
+		t.Errorf("%d cache hits, want 4: %s", hits, out)
+	}
+
+	// Bad input: clear errors, exit 1, nothing run.
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"pipeline", "run", example, "-p", "Nope=1"}, `unknown parameter "Nope"`},
+		{[]string{"pipeline", "run", example, "-p", "Rows=many"}, "parameter Rows"},
+		{[]string{"pipeline", "run", "missing.json"}, "missing.json"},
+		{[]string{"pipeline", "graph", example, "--format", "png"}, "--format"},
+		{[]string{"pipeline", "logs", id, "NoSuchStep"}, "no step \"NoSuchStep\""},
+		{[]string{"pipeline", "describe", "nosuchexec"}, "no such pipeline execution"},
+	} {
+		_, errOut, code := pipelineCLI(t, wd, tc.args...)
+		if code != 1 || !strings.Contains(errOut, tc.want) {
+			t.Errorf("%v: exit %d, stderr %q, want %q", tc.args, code, errOut, tc.want)
+		}
+	}
+	out, _, _ = pipelineCLI(t, wd, "pipeline", "executions", "-o", "json")
+	if err := json.Unmarshal([]byte(out), &execs); err != nil || len(execs) != 2 {
+		t.Errorf("bad input started executions: %s", out)
+	}
+}
+
+func TestPipelineCLIStop(t *testing.T) {
+	skipWithoutSandbox(t)
+	wd := t.TempDir()
+	writeTestFile(t, filepath.Join(wd, "code", "sleep.py"), "import time\nprint('sleeping', flush=True)\ntime.sleep(300)\n")
+	writeTestFile(t, filepath.Join(wd, "sleep.yaml"), `
+steps:
+  - name: Sleep
+    type: Processing
+    arguments:
+      AppSpecification:
+        ImageUri: 141502667606.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3
+        ContainerEntrypoint: [python3, /opt/ml/processing/input/code/sleep.py]
+      ProcessingInputs:
+        - InputName: code
+          S3Input: {S3Uri: code/sleep.py, LocalPath: /opt/ml/processing/input/code}
+`)
+	run := exec.Command(monitorTestBinary(t), "pipeline", "run", "sleep.yaml")
+	run.Dir, run.Env = wd, pipelineEnv(t)
+	var runOut bytes.Buffer
+	run.Stdout, run.Stderr = &runOut, &runOut
+	if err := run.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer run.Process.Kill()
+	var id string
+	eventually(t, 20*time.Second, "the step to execute", func() bool {
+		out, _, _ := pipelineCLI(t, wd, "pipeline", "executions", "-o", "json")
+		var execs []map[string]any
+		if json.Unmarshal([]byte(out), &execs) != nil || len(execs) == 0 {
+			return false
+		}
+		id = execs[0]["PipelineExecutionId"].(string)
+		d, _, _ := pipelineCLI(t, wd, "pipeline", "logs", id, "Sleep")
+		return strings.Contains(d, "sleeping")
+	})
+	out, errOut, code := pipelineCLI(t, wd, "pipeline", "stop", id)
+	if code != 0 || !strings.Contains(out, "Stopped") {
+		t.Fatalf("stop: %d %s %s", code, out, errOut)
+	}
+	err := run.Wait()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 {
+		t.Fatalf("run exited with %v, want status 2\n%s", err, runOut.String())
+	}
+	out, _, _ = pipelineCLI(t, wd, "pipeline", "describe", id, "-o", "json")
+	var e map[string]any
+	if err := json.Unmarshal([]byte(out), &e); err != nil || e["PipelineExecutionStatus"] != "Stopped" || e["Steps"].([]any)[0].(map[string]any)["StepStatus"] != "Stopped" {
+		t.Fatalf("describe after stop: %s", out)
+	}
+	_, errOut, code = pipelineCLI(t, wd, "pipeline", "stop", id)
+	if code != 1 || !strings.Contains(errOut, "is Stopped, not running") {
+		t.Errorf("second stop: %d %s", code, errOut)
+	}
+}

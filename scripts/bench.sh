@@ -27,6 +27,7 @@ suite=(
   "./internal/e2e/|^BenchmarkCaptureOverhead$|1x"
   "./internal/monitor/|^BenchmarkMonitorRun$|1x"
   "./internal/target/sagemaker/|^BenchmarkObserve$|10x"
+  "./cmd/bridge/|^BenchmarkPipelineExample$|3x"
 )
 if [ $# -gt 0 ]; then
   suite=()

@@ -133,7 +133,7 @@ func (s *Store) Download(uri, dir string) error {
 		return err
 	}
 	if len(objs) == 0 {
-		return fmt.Errorf("%s: no such object or prefix in the embedded object store (%s)", uri, s.root)
+		return fmt.Errorf("%s: no such object or prefix in the embedded object store (put files at %s/<bucket>/<key>)", uri, s.root)
 	}
 	_, prefix, _ := ParseURI(uri)
 	for _, o := range objs {

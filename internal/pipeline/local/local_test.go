@@ -389,3 +389,43 @@ open("/opt/ml/processing/evaluation/evaluation.json", "w").write("mse=1.0")
 		t.Errorf("model %+v created by a failed RegisterModel", m)
 	}
 }
+
+// Independent steps run at the same time (--parallelism 2); a Model step
+// records the model of a training artifact.
+func TestIndependentStepsRunInParallel(t *testing.T) {
+	f := newFixture(t)
+	marks := t.TempDir()
+	f.script("span.py", `import os, time
+start = time.time()
+time.sleep(1.0)
+open(os.path.join(os.environ["MARKS"], os.environ["NAME"]), "w").write(f"{start} {time.time()}")
+os.makedirs("/opt/ml/processing/out", exist_ok=True)
+open("/opt/ml/processing/out/model.tar.gz", "w").write("x")
+`)
+	a := processing("A", "span.py", nil, [][2]string{{"out", "s3://test-bucket/a"}}, map[string]any{"MARKS": marks, "NAME": "A"})
+	b := processing("B", "span.py", nil, nil, map[string]any{"MARKS": marks, "NAME": "B"})
+	m := map[string]any{"Name": "M", "Type": "Model", "Arguments": map[string]any{"ExecutionRoleArn": "arn:aws:iam::000000000000:role/r",
+		"PrimaryContainer": map[string]any{"Image": sklearnImage, "ModelDataUrl": map[string]any{"Std:Join": map[string]any{"On": "/",
+			"Values": []any{map[string]any{"Get": "Steps.A.ProcessingOutputConfig.Outputs['out'].S3Output.S3Uri"}, "model.tar.gz"}}}}}}
+	e := f.run(context.Background(), definition(t, nil, a, b, m), "p.json", nil, nil)
+	if e.Status != local.StatusSucceeded {
+		t.Fatalf("%s: %s", e.Status, e.FailureReason)
+	}
+	span := func(n string) (float64, float64) {
+		b, err := os.ReadFile(filepath.Join(marks, n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var s, e float64
+		fmt.Sscan(string(b), &s, &e)
+		return s, e
+	}
+	as, ae := span("A")
+	bs, be := span("B")
+	if as >= be || bs >= ae {
+		t.Errorf("A ran %v–%v and B %v–%v: want overlapping runs", as, ae, bs, be)
+	}
+	if name, _ := step(e, "M").Properties["ModelName"].(string); !strings.HasPrefix(name, "pipelines-"+e.ID) {
+		t.Errorf("Model step properties: %+v", step(e, "M").Properties)
+	}
+}

@@ -211,18 +211,34 @@ func runPipelineLocally(ctx context.Context, def *pipeline.Definition, path stri
 	if cfg.MLflowURI != "" {
 		reg = registrar.MLflow{C: mlflow.NewClient(cfg.MLflowURI, cfg.RegistryToken, &http.Client{Timeout: registryTimeout})}
 	}
-	srv, err := objectstore.Serve(cfg.Home, "127.0.0.1:0")
-	if err != nil {
-		return err
+	region := cfg.Get("AWS_DEFAULT_REGION", "eu-west-1")
+	var objects local.Objects = local.Embedded{Store: objectstore.New(cfg.Home)}
+	endpoint, remote := "", false
+	switch ep := cfg.PipelineS3Endpoint(); ep {
+	case "":
+		srv, err := objectstore.Serve(cfg.Home, "127.0.0.1:0")
+		if err != nil {
+			return err
+		}
+		defer srv.Close(context.WithoutCancel(ctx))
+		endpoint = srv.URL
+	default:
+		if ep != "aws" {
+			endpoint = ep
+		}
+		r, err := objectstore.NewRemote(ctx, endpoint, region)
+		if err != nil {
+			return err
+		}
+		objects, remote = r, true
 	}
-	defer srv.Close(context.WithoutCancel(ctx))
 	abs, _ := filepath.Abs(path)
 	name := pipelineFlags.name
 	if name == "" {
 		name = cfg.Get("PIPELINE_NAME", strings.TrimSuffix(filepath.Base(path), filepath.Ext(path)))
 	}
 	pyCandidates := []string{"python3", "/usr/bin/python3"}
-	if p := cfg.Get("BRIDGE_PYTHON", ""); p != "" {
+	if p := cfg.Python(); p != "" {
 		pyCandidates = []string{p}
 	}
 	pyOnce := sync.OnceValues(func() (string, error) { return local.FindPython(pyCandidates...) })
@@ -248,8 +264,8 @@ func runPipelineLocally(ctx context.Context, def *pipeline.Definition, path stri
 	exec, err := local.Run(ctx, def, params, local.Options{
 		Home: cfg.Home, Python: pyOnce, DefinitionDir: filepath.Dir(abs), PipelineName: name,
 		Parallelism: pipelineFlags.parallelism, NoCache: pipelineFlags.noCache, ApprovedStage: pipelineFlags.approvedStage,
-		Registrar: reg, History: hist, Objects: objectstore.New(cfg.Home), S3Endpoint: srv.URL,
-		Region: cfg.Get("AWS_DEFAULT_REGION", "eu-west-1"), BaseEnv: os.Environ(), Events: progress,
+		Registrar: reg, History: hist, Objects: objects, S3Endpoint: endpoint, RemoteS3: remote,
+		Region: region, BaseEnv: os.Environ(), Events: progress,
 		Started: func(id string) {
 			if !jsonOut {
 				fmt.Fprintf(out, "Execution %s of %s\n", id, path)

@@ -96,12 +96,15 @@ func (r *run) command(ctx context.Context, step string, rec *StepRecord, work, c
 	}
 	full := map[string]string{}
 	for _, kv := range r.o.BaseEnv {
-		if k, v, ok := strings.Cut(kv, "="); ok && !strings.HasPrefix(k, "AWS_") && !strings.HasPrefix(k, "SM_") {
+		if k, v, ok := strings.Cut(kv, "="); ok && (r.o.RemoteS3 || !strings.HasPrefix(k, "AWS_")) && !strings.HasPrefix(k, "SM_") {
 			full[k] = v
 		}
 	}
-	full["AWS_ACCESS_KEY_ID"] = "bridge"
-	full["AWS_SECRET_ACCESS_KEY"] = "bridge-local"
+	if !r.o.RemoteS3 {
+		full["AWS_ACCESS_KEY_ID"] = "bridge"
+		full["AWS_SECRET_ACCESS_KEY"] = "bridge-local"
+		delete(full, "AWS_SESSION_TOKEN")
+	}
 	full["AWS_DEFAULT_REGION"] = r.o.Region
 	full["AWS_REGION"] = r.o.Region
 	if r.o.S3Endpoint != "" {

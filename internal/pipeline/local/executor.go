@@ -56,16 +56,60 @@ type Options struct {
 	ApprovedStage string // stage for Approved RegisterModel versions; "" = none
 	Registrar     Registrar
 	History       *History
-	Objects       *objectstore.Store
-	S3Endpoint    string   // the S3 API steps get as AWS_ENDPOINT_URL
-	Region        string   // AWS_DEFAULT_REGION for steps
-	BaseEnv       []string // environment every step starts from
-	Events        func(Event)
-	Log           *slog.Logger
+	Objects       Objects
+	S3Endpoint    string // the S3 API steps get as AWS_ENDPOINT_URL
+	// RemoteS3 says S3Endpoint is a real S3/MinIO endpoint: steps keep the
+	// caller's AWS credentials instead of the embedded store's dummy ones.
+	RemoteS3 bool
+	Region   string   // AWS_DEFAULT_REGION for steps
+	BaseEnv  []string // environment every step starts from
+	Events   func(Event)
+	Log      *slog.Logger
 	// ExecutionID, when set, names the execution (otherwise random).
 	ExecutionID string
 	// Started is called once the execution is recorded.
 	Started func(id string)
+}
+
+// Objects is where s3:// URIs live: the embedded store (Embedded) or a real
+// S3 / MinIO endpoint (*objectstore.Remote). Prefix semantics are
+// SageMaker's S3Prefix.
+type Objects interface {
+	Download(ctx context.Context, uri, dir string) error
+	Upload(ctx context.Context, dir, uri string) error
+	PutFile(ctx context.Context, src, uri string) error
+	Digest(ctx context.Context, uri string) (string, error)
+	Read(ctx context.Context, uri string) ([]byte, error)
+}
+
+// Embedded is the embedded object store as Objects.
+type Embedded struct{ *objectstore.Store }
+
+// Download implements Objects.
+func (e Embedded) Download(_ context.Context, uri, dir string) error {
+	return e.Store.Download(uri, dir)
+}
+
+// Upload implements Objects.
+func (e Embedded) Upload(_ context.Context, dir, uri string) error { return e.Store.Upload(dir, uri) }
+
+// PutFile implements Objects.
+func (e Embedded) PutFile(_ context.Context, src, uri string) error { return e.Store.PutFile(src, uri) }
+
+// Digest implements Objects.
+func (e Embedded) Digest(_ context.Context, uri string) (string, error) { return e.Store.Digest(uri) }
+
+// Read implements Objects.
+func (e Embedded) Read(_ context.Context, uri string) ([]byte, error) {
+	p, err := e.Store.Path(uri)
+	if err != nil {
+		return nil, err
+	}
+	b, err := os.ReadFile(p)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("%s: no such object", uri)
+	}
+	return b, err
 }
 
 // Event is a step's status change.
@@ -117,7 +161,7 @@ func Run(ctx context.Context, def *pipeline.Definition, params map[string]any, o
 	if o.Started != nil {
 		o.Started(id)
 	}
-	r := &run{o: o, def: def, graph: g, exec: e, props: map[string]map[string]any{},
+	r := &run{ctx: ctx, o: o, def: def, graph: g, exec: e, props: map[string]map[string]any{},
 		state: map[string]string{}, outcome: map[string]bool{}, seq: map[string]int{}}
 	for i, n := range g.Order {
 		r.seq[n] = i
@@ -155,6 +199,7 @@ func newID() string {
 }
 
 type run struct {
+	ctx   context.Context // for callbacks without one (property files)
 	o     Options
 	def   *pipeline.Definition
 	graph *pipeline.Graph

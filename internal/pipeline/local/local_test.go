@@ -13,6 +13,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
 	"github.com/bridgeops/bridge/internal/objectstore"
 	"github.com/bridgeops/bridge/internal/pipeline"
 	"github.com/bridgeops/bridge/internal/pipeline/local"
@@ -87,7 +91,7 @@ func (f *fixture) run(ctx context.Context, defJSON []byte, source string, params
 	e, err := local.Run(ctx, d, vals, local.Options{
 		Home: f.home, Python: func() (string, error) { return f.python, nil }, DefinitionDir: dir,
 		Parallelism: 2, ApprovedStage: "Production", Registrar: registrar.Store{St: f.st}, History: f.hist,
-		Objects: objectstore.New(f.home), S3Endpoint: f.s3.URL, Region: "eu-west-1", BaseEnv: os.Environ(), Events: events,
+		Objects: local.Embedded{Store: objectstore.New(f.home)}, S3Endpoint: f.s3.URL, Region: "eu-west-1", BaseEnv: os.Environ(), Events: events,
 	})
 	if err != nil {
 		f.t.Fatal(err)
@@ -427,5 +431,46 @@ open("/opt/ml/processing/out/model.tar.gz", "w").write("x")
 	}
 	if name, _ := step(e, "M").Properties["ModelName"].(string); !strings.HasPrefix(name, "pipelines-"+e.ID) {
 		t.Errorf("Model step properties: %+v", step(e, "M").Properties)
+	}
+}
+
+// With a real S3-compatible endpoint configured instead of the embedded
+// store (here another Bridge home's S3 server standing in for MinIO), the
+// steps' inputs and outputs live there.
+func TestRemoteObjectStore(t *testing.T) {
+	f := newFixture(t)
+	f.script("write.py", writeScript)
+	f.script("read.py", readScript)
+	remoteHome := t.TempDir()
+	remote, err := objectstore.Serve(remoteHome, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer remote.Close(context.Background())
+	client := s3.New(s3.Options{Region: "eu-west-1", BaseEndpoint: aws.String(remote.URL), UsePathStyle: true,
+		Credentials: credentials.NewStaticCredentialsProvider("minio", "minio-secret", "")})
+	src := definition(t, []any{map[string]any{"Name": "Fail", "Type": "String", "DefaultValue": "0"}},
+		processing("Write", "write.py", nil, [][2]string{{"data", "s3://remote-bucket/data"}}, nil),
+		processing("Read", "read.py", [][2]any{{map[string]any{"Get": "Steps.Write.ProcessingOutputConfig.Outputs['data'].S3Output.S3Uri"}, "/opt/ml/processing/input/data"}},
+			[][2]string{{"result", "s3://remote-bucket/result"}}, map[string]any{"FAIL": map[string]any{"Get": "Parameters.Fail"}}),
+	)
+	d, err := pipeline.Parse(src, "p.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	vals, _ := d.ParamValues(nil)
+	e, err := local.Run(context.Background(), d, vals, local.Options{
+		Home: f.home, Python: func() (string, error) { return f.python, nil }, DefinitionDir: f.dir, Parallelism: 2,
+		History: f.hist, Objects: objectstore.NewRemoteClient(client), S3Endpoint: remote.URL, RemoteS3: true, Region: "eu-west-1",
+		BaseEnv: append(os.Environ(), "AWS_ACCESS_KEY_ID=minio", "AWS_SECRET_ACCESS_KEY=minio-secret"),
+	})
+	if err != nil || e.Status != local.StatusSucceeded {
+		t.Fatalf("%v %+v", err, e)
+	}
+	if b, err := os.ReadFile(filepath.Join(remoteHome, "s3", "remote-bucket", "result", "out.txt")); err != nil || string(b) != "PAYLOAD\n" {
+		t.Fatalf("remote result %q, %v", b, err)
+	}
+	if _, err := os.Stat(filepath.Join(f.home, "s3", "remote-bucket")); err == nil {
+		t.Error("objects written to the embedded store although a remote endpoint is configured")
 	}
 }

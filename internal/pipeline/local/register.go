@@ -43,11 +43,7 @@ func (r *run) register(ctx context.Context, st *pipeline.Step, a map[string]any)
 	if dataURL == "" {
 		return nil, errors.New("Arguments.InferenceSpecification.Containers[0].ModelDataUrl: missing")
 	}
-	p, _, err := r.localPath(dataURL)
-	if err != nil {
-		return nil, fmt.Errorf("Arguments.InferenceSpecification.Containers[0].ModelDataUrl: %w", err)
-	}
-	if _, err := r.readURI(dataURL); err != nil {
+	if _, err := r.readURI(ctx, dataURL); err != nil {
 		return nil, fmt.Errorf("Arguments.InferenceSpecification.Containers[0].ModelDataUrl: %w", err)
 	}
 	status := str(a["ModelApprovalStatus"])
@@ -85,7 +81,7 @@ func (r *run) register(ctx context.Context, st *pipeline.Step, a map[string]any)
 			if kind != "Statistics" {
 				continue
 			}
-			b, err := r.readURI(uri)
+			b, err := r.readURI(ctx, uri)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", field, err)
 			}
@@ -104,9 +100,13 @@ func (r *run) register(ctx context.Context, st *pipeline.Step, a map[string]any)
 		stage = r.o.ApprovedStage
 	}
 	source := dataURL
-	if strings.HasPrefix(dataURL, "s3://") {
+	if emb, ok := r.o.Objects.(Embedded); ok && strings.HasPrefix(dataURL, "s3://") {
 		// The embedded object store is a directory: give the registry a
 		// path Bridge's artifact cache can fetch without S3.
+		p, err := emb.Path(dataURL)
+		if err != nil {
+			return nil, err
+		}
 		source = "file://" + p
 	}
 	v, err := r.o.Registrar.Register(ctx, NewVersion{Model: group, Source: source, Description: str(a["ModelPackageDescription"]), Tags: tags, Stage: stage})

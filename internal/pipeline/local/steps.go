@@ -36,7 +36,7 @@ func (r *run) cached(ctx context.Context, st *pipeline.Step, rec *StepRecord, ar
 	var key string
 	if enabled {
 		var err error
-		key, err = r.cacheKey(st, args, inputs)
+		key, err = r.cacheKey(ctx, st, args, inputs)
 		if err != nil {
 			return nil, err
 		}
@@ -49,7 +49,7 @@ func (r *run) cached(ctx context.Context, st *pipeline.Step, rec *StepRecord, ar
 			d, _ := pipeline.ParseISODuration(st.CacheConfig.ExpireAfter)
 			fresh = time.Since(c.Created) <= d
 		}
-		if ok && fresh && r.outputsUnchanged(c.Outputs) {
+		if ok && fresh && r.outputsUnchanged(ctx, c.Outputs) {
 			rec.CacheHit, rec.CachedFrom = true, c.Execution
 			return c.Properties, nil
 		}
@@ -61,7 +61,7 @@ func (r *run) cached(ctx context.Context, st *pipeline.Step, rec *StepRecord, ar
 	if enabled {
 		digests := map[string]string{}
 		for _, u := range outs {
-			d, err := r.digest(u)
+			d, err := r.digest(ctx, u)
 			if err != nil {
 				return nil, fmt.Errorf("output %s: %w", u, err)
 			}
@@ -74,9 +74,9 @@ func (r *run) cached(ctx context.Context, st *pipeline.Step, rec *StepRecord, ar
 	return props, nil
 }
 
-func (r *run) outputsUnchanged(outs map[string]string) bool {
+func (r *run) outputsUnchanged(ctx context.Context, outs map[string]string) bool {
 	for u, want := range outs {
-		got, err := r.digest(u)
+		got, err := r.digest(ctx, u)
 		if err != nil || got != want {
 			return false
 		}
@@ -84,14 +84,14 @@ func (r *run) outputsUnchanged(outs map[string]string) bool {
 	return true
 }
 
-func (r *run) cacheKey(st *pipeline.Step, args map[string]any, inputs []string) (string, error) {
+func (r *run) cacheKey(ctx context.Context, st *pipeline.Step, args map[string]any, inputs []string) (string, error) {
 	h := sha256.New()
 	b, _ := json.Marshal(args) // map keys are sorted: canonical
 	fmt.Fprintf(h, "%s\x00%s\x00", st.Type, b)
 	pf, _ := json.Marshal(st.PropertyFiles)
 	h.Write(pf)
 	for _, u := range inputs {
-		d, err := r.digest(u)
+		d, err := r.digest(ctx, u)
 		if err != nil {
 			return "", fmt.Errorf("input %s: %w", u, err)
 		}
@@ -150,8 +150,8 @@ func hyper(hps map[string]any, k string) string {
 func (r *run) localPath(uri string) (string, bool, error) {
 	switch {
 	case strings.HasPrefix(uri, "s3://"):
-		p, err := r.o.Objects.Path(uri)
-		return p, true, err
+		_, _, err := objectstore.ParseURI(uri)
+		return "", true, err
 	case strings.HasPrefix(uri, "file://"):
 		return strings.TrimPrefix(uri, "file://"), false, nil
 	case strings.Contains(uri, "://"):
@@ -162,25 +162,25 @@ func (r *run) localPath(uri string) (string, bool, error) {
 	return filepath.Join(r.o.DefinitionDir, uri), false, nil
 }
 
-func (r *run) digest(uri string) (string, error) {
+func (r *run) digest(ctx context.Context, uri string) (string, error) {
 	p, isS3, err := r.localPath(uri)
 	if err != nil {
 		return "", err
 	}
 	if isS3 {
-		return r.o.Objects.Digest(uri)
+		return r.o.Objects.Digest(ctx, uri)
 	}
 	return objectstore.DigestPath(p)
 }
 
 // fetch copies what uri names into dir (S3 prefix semantics).
-func (r *run) fetch(uri, dir string) error {
+func (r *run) fetch(ctx context.Context, uri, dir string) error {
 	p, isS3, err := r.localPath(uri)
 	if err != nil {
 		return err
 	}
 	if isS3 {
-		return r.o.Objects.Download(uri, dir)
+		return r.o.Objects.Download(ctx, uri, dir)
 	}
 	if _, err := os.Stat(p); err != nil {
 		return fmt.Errorf("%s: %w", uri, err)
@@ -189,21 +189,24 @@ func (r *run) fetch(uri, dir string) error {
 }
 
 // store copies dir's files to uri.
-func (r *run) store(dir, uri string) error {
+func (r *run) store(ctx context.Context, dir, uri string) error {
 	p, isS3, err := r.localPath(uri)
 	if err != nil {
 		return err
 	}
 	if isS3 {
-		return r.o.Objects.Upload(dir, uri)
+		return r.o.Objects.Upload(ctx, dir, uri)
 	}
 	return objectstore.CopyTree(dir, p)
 }
 
-func (r *run) readURI(uri string) ([]byte, error) {
-	p, _, err := r.localPath(uri)
+func (r *run) readURI(ctx context.Context, uri string) ([]byte, error) {
+	p, isS3, err := r.localPath(uri)
 	if err != nil {
 		return nil, err
+	}
+	if isS3 {
+		return r.o.Objects.Read(ctx, uri)
 	}
 	b, err := os.ReadFile(p)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -256,7 +259,7 @@ func (r *run) processing(ctx context.Context, st *pipeline.Step, rec *StepRecord
 		if err != nil {
 			return nil, nil, err
 		}
-		if err := r.fetch(str(s3["S3Uri"]), dir); err != nil {
+		if err := r.fetch(ctx, str(s3["S3Uri"]), dir); err != nil {
 			return nil, nil, fmt.Errorf("%s (%s): input %s: %w", field, str(obj(in)["InputName"]), str(s3["S3Uri"]), err)
 		}
 	}
@@ -308,7 +311,7 @@ func (r *run) processing(ctx context.Context, st *pipeline.Step, rec *StepRecord
 	}
 	var written []string
 	for _, o := range outputs {
-		if err := r.store(o.dir, o.uri); err != nil {
+		if err := r.store(ctx, o.dir, o.uri); err != nil {
 			return nil, nil, fmt.Errorf("output %s to %s: %w", o.name, o.uri, err)
 		}
 		written = append(written, o.uri)
@@ -372,7 +375,7 @@ func (r *run) propertyFile(step, file string) (any, error) {
 		return nil, fmt.Errorf("property file %s of step %s: output %s: %w", file, step, pf.OutputName, err)
 	}
 	u := strings.TrimSuffix(str(uri), "/") + "/" + pf.FilePath
-	b, err := r.readURI(u)
+	b, err := r.readURI(r.ctx, u)
 	if err != nil {
 		return nil, fmt.Errorf("property file %s of step %s: %w", file, step, err)
 	}
@@ -400,7 +403,7 @@ func (r *run) training(ctx context.Context, st *pipeline.Step, rec *StepRecord, 
 	}
 	code := filepath.Join(work, "code")
 	if src := hyper(hps, "sagemaker_submit_directory"); src != "" {
-		if err := r.unpackSource(src, code); err != nil {
+		if err := r.unpackSource(ctx, src, code); err != nil {
 			return nil, nil, fmt.Errorf("Arguments.HyperParameters.sagemaker_submit_directory %s: %w", src, err)
 		}
 	}
@@ -421,7 +424,7 @@ func (r *run) training(ctx context.Context, st *pipeline.Step, rec *StepRecord, 
 		if err := os.MkdirAll(dir, 0o777); err != nil {
 			return nil, nil, err
 		}
-		if err := r.fetch(str(s3["S3Uri"]), dir); err != nil {
+		if err := r.fetch(ctx, str(s3["S3Uri"]), dir); err != nil {
 			return nil, nil, fmt.Errorf("%s: input %s: %w", field, str(s3["S3Uri"]), err)
 		}
 		channels = append(channels, name)
@@ -505,7 +508,7 @@ func (r *run) training(ctx context.Context, st *pipeline.Step, rec *StepRecord, 
 		return nil, nil, fmt.Errorf("pack model.tar.gz: %w", err)
 	}
 	written := []string{modelURI}
-	if err := r.storeFile(filepath.Join(tmp, "model.tar.gz"), modelURI); err != nil {
+	if err := r.storeFile(ctx, filepath.Join(tmp, "model.tar.gz"), modelURI); err != nil {
 		return nil, nil, err
 	}
 	if entries, _ := os.ReadDir(filepath.Join(work, "output", "data")); len(entries) > 0 {
@@ -513,7 +516,7 @@ func (r *run) training(ctx context.Context, st *pipeline.Step, rec *StepRecord, 
 		if err := tarGz(filepath.Join(work, "output", "data"), filepath.Join(tmp, "output.tar.gz")); err != nil {
 			return nil, nil, err
 		}
-		if err := r.storeFile(filepath.Join(tmp, "output.tar.gz"), u); err != nil {
+		if err := r.storeFile(ctx, filepath.Join(tmp, "output.tar.gz"), u); err != nil {
 			return nil, nil, err
 		}
 		written = append(written, u)
@@ -527,23 +530,23 @@ func (r *run) training(ctx context.Context, st *pipeline.Step, rec *StepRecord, 
 	return props, written, nil
 }
 
-func (r *run) storeFile(src, uri string) error {
+func (r *run) storeFile(ctx context.Context, src, uri string) error {
 	p, isS3, err := r.localPath(uri)
 	if err != nil {
 		return err
 	}
 	if isS3 {
-		return r.o.Objects.PutFile(src, uri)
+		return r.o.Objects.PutFile(ctx, src, uri)
 	}
 	return objectstore.CopyFile(src, p)
 }
 
 // unpackSource puts a script-mode source directory (a sourcedir.tar.gz, a
 // directory or one file) at dir.
-func (r *run) unpackSource(src, dir string) error {
+func (r *run) unpackSource(ctx context.Context, src, dir string) error {
 	if strings.HasSuffix(src, ".tar.gz") || strings.HasSuffix(src, ".tgz") {
 		tmp := dir + ".src"
-		if err := r.fetch(src, tmp); err != nil {
+		if err := r.fetch(ctx, src, tmp); err != nil {
 			return err
 		}
 		entries, err := os.ReadDir(tmp)
@@ -552,13 +555,13 @@ func (r *run) unpackSource(src, dir string) error {
 		}
 		return untarGz(filepath.Join(tmp, entries[0].Name()), dir)
 	}
-	return r.fetch(src, dir)
+	return r.fetch(ctx, src, dir)
 }
 
 func (r *run) model(ctx context.Context, st *pipeline.Step, a map[string]any) (map[string]any, error) {
 	pc := obj(a["PrimaryContainer"])
 	if u := str(pc["ModelDataUrl"]); u != "" {
-		if _, err := r.readURI(u); err != nil {
+		if _, err := r.readURI(ctx, u); err != nil {
 			return nil, fmt.Errorf("Arguments.PrimaryContainer.ModelDataUrl: %w", err)
 		}
 	}

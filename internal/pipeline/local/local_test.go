@@ -474,3 +474,94 @@ func TestRemoteObjectStore(t *testing.T) {
 		t.Error("objects written to the embedded store although a remote endpoint is configured")
 	}
 }
+
+// A Training step in script mode as the SDK writes it: the source directory
+// is a sourcedir.tar.gz in S3, hyperparameters are JSON-encoded, and the
+// script sees SageMaker's paths and SM_* variables; the model directory is
+// packed into <S3OutputPath>/<job>/output/model.tar.gz.
+func TestTrainingScriptModeContract(t *testing.T) {
+	f := newFixture(t)
+	src := t.TempDir()
+	if err := os.WriteFile(filepath.Join(src, "entry.py"), []byte(`import json, os, sys
+seen = {
+    "argv": sys.argv[1:],
+    "cwd": os.getcwd(),
+    "env": {k: v for k, v in os.environ.items() if k.startswith("SM_")},
+    "hps": json.load(open("/opt/ml/input/config/hyperparameters.json")),
+    "train": sorted(os.listdir("/opt/ml/input/data/train")),
+}
+json.dump(seen, open(os.path.join(os.environ["SM_MODEL_DIR"], "seen.json"), "w"))
+open("/opt/ml/output/data/extra.txt", "w").write("x")
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tgz := filepath.Join(t.TempDir(), "sourcedir.tar.gz")
+	if out, err := exec.Command("tar", "-czf", tgz, "-C", src, "entry.py").CombinedOutput(); err != nil {
+		t.Fatalf("tar: %v %s", err, out)
+	}
+	store := objectstore.New(f.home)
+	if err := store.PutFile(tgz, "s3://train-bucket/code/sourcedir.tar.gz"); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.PutFile(tgz, "s3://train-bucket/data/train/part-0.csv"); err != nil {
+		t.Fatal(err)
+	}
+	train := map[string]any{"Name": "Train", "Type": "Training", "Arguments": map[string]any{
+		"AlgorithmSpecification": map[string]any{"TrainingImage": "763104351884.dkr.ecr.eu-west-1.amazonaws.com/pytorch-training:2.0-cpu-py310", "TrainingInputMode": "File"},
+		"OutputDataConfig":       map[string]any{"S3OutputPath": "s3://train-bucket/models"},
+		"ResourceConfig":         map[string]any{"InstanceCount": 1, "InstanceType": "ml.m5.large", "VolumeSizeInGB": 30},
+		"RoleArn":                "arn:aws:iam::000000000000:role/r",
+		"StoppingCondition":      map[string]any{"MaxRuntimeInSeconds": 3600},
+		"InputDataConfig": []any{map[string]any{"ChannelName": "train", "ContentType": "text/csv",
+			"DataSource": map[string]any{"S3DataSource": map[string]any{"S3DataType": "S3Prefix", "S3Uri": "s3://train-bucket/data/train"}}}},
+		"HyperParameters": map[string]any{"epochs": "5", "lr": "0.1", "name": "\"fast\"",
+			"sagemaker_program": "\"entry.py\"", "sagemaker_submit_directory": "\"s3://train-bucket/code/sourcedir.tar.gz\""},
+	}}
+	e := f.run(context.Background(), definition(t, nil, train), "p.json", nil, nil)
+	if e.Status != local.StatusSucceeded {
+		t.Fatalf("%s: %s", e.Status, e.FailureReason)
+	}
+	modelURI, _ := step(e, "Train").Properties["ModelArtifacts"].(map[string]any)["S3ModelArtifacts"].(string)
+	job, _ := step(e, "Train").Properties["TrainingJobName"].(string)
+	if modelURI != "s3://train-bucket/models/"+job+"/output/model.tar.gz" {
+		t.Fatalf("model artifact %q (job %q)", modelURI, job)
+	}
+	p, _ := store.Path(modelURI)
+	out := t.TempDir()
+	if b, err := exec.Command("tar", "-xzf", p, "-C", out).CombinedOutput(); err != nil {
+		t.Fatalf("untar model: %v %s", err, b)
+	}
+	var seen struct {
+		Argv  []string          `json:"argv"`
+		Cwd   string            `json:"cwd"`
+		Env   map[string]string `json:"env"`
+		HPs   map[string]string `json:"hps"`
+		Train []string          `json:"train"`
+	}
+	b, err := os.ReadFile(filepath.Join(out, "seen.json"))
+	if err != nil || json.Unmarshal(b, &seen) != nil {
+		t.Fatalf("seen.json: %s %v", b, err)
+	}
+	if strings.Join(seen.Argv, " ") != "--epochs 5 --lr 0.1 --name fast" || seen.Cwd != "/opt/ml/code" {
+		t.Errorf("argv %v, cwd %s", seen.Argv, seen.Cwd)
+	}
+	for k, want := range map[string]string{"SM_MODEL_DIR": "/opt/ml/model", "SM_CHANNEL_TRAIN": "/opt/ml/input/data/train",
+		"SM_OUTPUT_DATA_DIR": "/opt/ml/output/data", "SM_HP_EPOCHS": "5", "SM_HP_NAME": "fast", "SM_CHANNELS": `["train"]`} {
+		if seen.Env[k] != want {
+			t.Errorf("%s = %q, want %q", k, seen.Env[k], want)
+		}
+	}
+	var hps map[string]any
+	if err := json.Unmarshal([]byte(seen.Env["SM_HPS"]), &hps); err != nil || hps["epochs"] != 5.0 || hps["name"] != "fast" {
+		t.Errorf("SM_HPS %q", seen.Env["SM_HPS"])
+	}
+	if seen.HPs["sagemaker_program"] != `"entry.py"` || seen.HPs["epochs"] != "5" {
+		t.Errorf("hyperparameters.json %v", seen.HPs)
+	}
+	if len(seen.Train) != 1 || seen.Train[0] != "part-0.csv" {
+		t.Errorf("train channel %v", seen.Train)
+	}
+	if objs, _ := store.List("s3://train-bucket/models/" + job + "/output/output.tar.gz"); len(objs) != 1 {
+		t.Error("output.tar.gz missing")
+	}
+}

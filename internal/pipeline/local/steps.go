@@ -336,6 +336,9 @@ func (r *run) processing(ctx context.Context, st *pipeline.Step, rec *StepRecord
 			return nil, nil, fmt.Errorf("%s: %s in output %s is not JSON", field, pf.FilePath, pf.OutputName)
 		}
 	}
+	// The outputs are stored: the work directory goes (a failed step's
+	// stays for inspection until the next run of that step).
+	_ = os.RemoveAll(work)
 	props := cloneMap(a)
 	props["ProcessingJobName"] = job
 	props["ProcessingJobArn"] = fmt.Sprintf("arn:aws:sagemaker:%s:000000000000:processing-job/%s", r.o.Region, strings.ToLower(job))
@@ -521,6 +524,7 @@ func (r *run) training(ctx context.Context, st *pipeline.Step, rec *StepRecord, 
 		}
 		written = append(written, u)
 	}
+	_ = os.RemoveAll(work)
 	props := cloneMap(a)
 	props["TrainingJobName"] = job
 	props["TrainingJobArn"] = fmt.Sprintf("arn:aws:sagemaker:%s:000000000000:training-job/%s", r.o.Region, strings.ToLower(job))

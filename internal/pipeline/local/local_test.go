@@ -336,6 +336,7 @@ func TestBadInputsAtRunTime(t *testing.T) {
 os.makedirs("/opt/ml/processing/evaluation", exist_ok=True)
 open("/opt/ml/processing/evaluation/evaluation.json", "w").write(json.dumps({"metrics": {"mse": {"value": 1.0}}}))
 `)
+	f.script("nothing.py", "print('wrote nothing')\n")
 	f.script("notjson.py", `import os
 os.makedirs("/opt/ml/processing/evaluation", exist_ok=True)
 open("/opt/ml/processing/evaluation/evaluation.json", "w").write("mse=1.0")
@@ -369,6 +370,7 @@ open("/opt/ml/processing/evaluation/evaluation.json", "w").write("mse=1.0")
 		{"missing input", []any{processing("Read", "ok.py", [][2]any{{"s3://test-bucket/nothing/here", "/opt/ml/processing/input"}}, nil, nil)},
 			"Read", []string{"Arguments.ProcessingInputs[0]", "s3://test-bucket/nothing/here", "no such object"}},
 		{"property file not JSON", []any{eval("notjson.py")}, "Eval", []string{"PropertyFiles[0] (Report)", "evaluation.json", "not JSON"}},
+		{"property file missing", []any{eval("nothing.py")}, "Eval", []string{"PropertyFiles[0] (Report)", "did not write evaluation.json"}},
 		{"bad JsonGet path", []any{eval("ok.py"), cond("metrics.rmse.value")}, "Check", []string{"Arguments.Conditions[0].LeftValue", `"metrics.rmse.value"`, `no field "rmse"`}},
 		{"image without a local interpreter", []any{custom}, "Custom", []string{"my-own-image", "only SageMaker scikit-learn"}},
 		{"metrics file missing: nothing registered", []any{eval("ok.py"), register}, "Register", []string{"ModelMetrics.ModelQuality.Statistics.S3Uri", "missing.json"}},

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bridgeops/bridge/internal/pipeline/local"
 	"github.com/bridgeops/bridge/internal/serving/python/pythontest"
 )
 
@@ -24,10 +25,8 @@ import (
 //   - cold-cpu-s, cached-cpu-s: CPU time of bridge and every step process
 //     (what the run costs when the machine is busy with other work).
 func BenchmarkPipelineExample(b *testing.B) {
-	if os.Geteuid() != 0 {
-		if _, err := os.Stat("/opt/ml"); err != nil {
-			b.Skip("local pipeline steps need root, or /opt/ml created once by root")
-		}
+	if err := local.Probe(); err != nil {
+		b.Skip(err)
 	}
 	py := pythontest.Interpreter(b)
 	if err := exec.Command(py, "-c", "import boto3").Run(); err != nil {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bridgeops/bridge/internal/pipeline/local"
 	"github.com/bridgeops/bridge/internal/serving/python/pythontest"
 )
 
@@ -41,10 +42,8 @@ func pipelineEnv(t *testing.T) []string {
 }
 
 func skipWithoutSandbox(t *testing.T) {
-	if os.Geteuid() != 0 {
-		if _, err := os.Stat("/opt/ml"); err != nil {
-			t.Skip("local pipeline steps need root, or /opt/ml created once by root")
-		}
+	if err := local.Probe(); err != nil {
+		t.Skip(err)
 	}
 }
 

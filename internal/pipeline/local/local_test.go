@@ -39,10 +39,8 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		if _, err := os.Stat(local.ContainerRoot); err != nil {
-			t.Skip("local pipeline steps need root, or /opt/ml created once by root for an unprivileged user namespace")
-		}
+	if err := local.Probe(); err != nil {
+		t.Skip(err)
 	}
 	f := &fixture{t: t, home: t.TempDir(), dir: t.TempDir(), python: pythontest.Interpreter(t)}
 	var err error

@@ -105,3 +105,31 @@ func childMain(args []string) error {
 	}
 	return fmt.Errorf("exec %s: %w", path, syscall.Exec(path, argv, os.Environ()))
 }
+
+// Probe checks that steps can run here: a private mount namespace with
+// /opt/ml bound can be created. The error says what is missing.
+func Probe() error {
+	if err := os.MkdirAll(ContainerRoot, 0o755); err != nil {
+		return fmt.Errorf("%s does not exist and cannot be created: create it once as root (mkdir -p %s)", ContainerRoot, ContainerRoot)
+	}
+	dir, err := os.MkdirTemp("", "bridge-probe-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	if err := os.WriteFile(filepath.Join(dir, "ok"), nil, 0o644); err != nil {
+		return err
+	}
+	test, err := exec.LookPath("test")
+	if err != nil {
+		return err
+	}
+	cmd, err := sandboxCommand([]Mount{{Source: dir, Target: ContainerRoot}}, "/", []string{test, "-e", ContainerRoot + "/ok"})
+	if err != nil {
+		return err
+	}
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("cannot create a private mount namespace for pipeline steps (needs root with CAP_SYS_ADMIN, or unprivileged user namespaces): %v %s", err, out)
+	}
+	return nil
+}

@@ -2,20 +2,36 @@ package registrar
 
 import (
 	"context"
+	"net/http/httptest"
 	"testing"
 
 	"github.com/bridgeops/bridge/internal/pipeline/local"
+	"github.com/bridgeops/bridge/internal/registry/mlflow"
+	"github.com/bridgeops/bridge/internal/registry/mlflowapi"
 	"github.com/bridgeops/bridge/internal/registry/store"
 )
 
-func TestStoreRegistersAtomically(t *testing.T) {
-	ctx := context.Background()
-	st, err := store.Open(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
+func TestRegistersAtomically(t *testing.T) {
+	for _, backend := range []string{"store", "mlflow"} {
+		t.Run(backend, func(t *testing.T) {
+			ctx := context.Background()
+			st, err := store.Open(ctx, t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			var r local.Registrar = Store{St: st}
+			if backend == "mlflow" {
+				srv := httptest.NewServer(mlflowapi.New(st, mlflowapi.Options{}))
+				defer srv.Close()
+				r = MLflow{C: mlflow.NewClient(srv.URL, "", srv.Client())}
+			}
+			check(t, ctx, st, r)
+		})
 	}
-	defer st.Close()
-	r := Store{St: st}
+}
+
+func check(t *testing.T, ctx context.Context, st *store.Store, r local.Registrar) {
 	v, err := r.Register(ctx, local.NewVersion{Model: "sts", Source: "file:///tmp/model.tar.gz", Tags: map[string]string{"model_quality.regression_metrics.mse.value": "1.5"}, Stage: "Production"})
 	if err != nil || v.Version != 1 || v.Stage != "Production" {
 		t.Fatalf("%+v, %v", v, err)

@@ -97,6 +97,9 @@ var pipelineValidateCmd = &cobra.Command{
 			return err
 		}
 		fmt.Fprintf(cmd.OutOrStdout(), "%s: valid (%d steps, %d parameters)\n", args[0], len(def.Steps), len(def.Parameters))
+		if err := def.CheckLocal(); err != nil {
+			fmt.Fprintf(cmd.OutOrStdout(), "not runnable locally: %v\n", err)
+		}
 		return nil
 	},
 }

@@ -107,6 +107,11 @@ func TestPipelineCLIRunsTheExampleFromAFreshDirectory(t *testing.T) {
 	}
 
 	// Bad input: clear errors, exit 1, nothing run.
+	writeTestFile(t, filepath.Join(wd, "tune.json"), `{"Version": "2020-12-01", "Steps": [{"Name": "Tune", "Type": "Tuning", "Arguments": {}}]}`)
+	writeTestFile(t, filepath.Join(wd, "cycle.json"), `{"Version": "2020-12-01", "Steps": [
+		{"Name": "A", "Type": "Fail", "DependsOn": ["B"]}, {"Name": "B", "Type": "Fail", "DependsOn": ["A"]}]}`)
+	writeTestFile(t, filepath.Join(wd, "broken.yaml"), "steps:\n  - name: [\n")
+	writeTestFile(t, filepath.Join(wd, "broken.json"), "{\"Version\": \"2020-12-01\",\n \"Steps\": [}")
 	for _, tc := range []struct {
 		args []string
 		want string
@@ -114,6 +119,10 @@ func TestPipelineCLIRunsTheExampleFromAFreshDirectory(t *testing.T) {
 		{[]string{"pipeline", "run", example, "-p", "Nope=1"}, `unknown parameter "Nope"`},
 		{[]string{"pipeline", "run", example, "-p", "Rows=many"}, "parameter Rows"},
 		{[]string{"pipeline", "run", "missing.json"}, "missing.json"},
+		{[]string{"pipeline", "run", "tune.json"}, "tune.json: step Tune: Type: step type Tuning is not supported by the local executor"},
+		{[]string{"pipeline", "validate", "cycle.json"}, "cycle.json: step"},
+		{[]string{"pipeline", "run", "broken.yaml"}, "broken.yaml: malformed YAML"},
+		{[]string{"pipeline", "compile", "broken.json"}, "broken.json: malformed JSON: line 2"},
 		{[]string{"pipeline", "graph", example, "--format", "png"}, "--format"},
 		{[]string{"pipeline", "logs", id, "NoSuchStep"}, "no step \"NoSuchStep\""},
 		{[]string{"pipeline", "describe", "nosuchexec"}, "no such pipeline execution"},

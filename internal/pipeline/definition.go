@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -28,7 +29,12 @@ const (
 	TypeModel         = "Model"
 )
 
-var supportedTypes = []string{TypeProcessing, TypeTraining, TypeCondition, TypeRegisterModel, TypeFail, TypeModel}
+// LocalTypes are the step types Bridge's local executor runs.
+var LocalTypes = []string{TypeProcessing, TypeTraining, TypeCondition, TypeRegisterModel, TypeFail, TypeModel}
+
+// sageMakerOnlyTypes are SageMaker step types a definition may hold (it can
+// still run with --on sagemaker) that the local executor does not run.
+var sageMakerOnlyTypes = []string{"Transform", "Tuning", "Callback", "Lambda", "QualityCheck", "ClarifyCheck", "EMR", "EMRServerless", "AutoML", "NotebookJob"}
 
 // Parameter is a pipeline parameter.
 type Parameter struct {
@@ -297,21 +303,15 @@ func (d *Definition) parseStep(m map[string]any, field string) (*Step, error) {
 	if st.Type == "" {
 		return nil, fail("Type", "missing")
 	}
-	supported := false
-	for _, t := range supportedTypes {
-		if t == st.Type {
-			supported = true
-		}
-	}
-	if !supported {
-		return nil, fail("Type", "step type %q is not supported (supported: %s)", st.Type, strings.Join(supportedTypes, ", "))
+	if !slices.Contains(LocalTypes, st.Type) && !slices.Contains(sageMakerOnlyTypes, st.Type) {
+		return nil, fail("Type", "step type %q is not a SageMaker Pipelines step type (Bridge runs %s locally)", st.Type, strings.Join(LocalTypes, ", "))
 	}
 	if a, ok := m["Arguments"]; ok && a != nil {
 		st.Arguments, ok = a.(map[string]any)
 		if !ok {
 			return nil, fail("Arguments", "want an object")
 		}
-	} else if st.Type != TypeFail {
+	} else if st.Type != TypeFail && slices.Contains(LocalTypes, st.Type) {
 		return nil, fail("Arguments", "missing")
 	}
 	if dep, ok := m["DependsOn"]; ok && dep != nil {
@@ -455,6 +455,18 @@ func (d *Definition) checkArguments(st *Step) error {
 			if err := checkCondition(c); err != nil {
 				return &Error{File: d.Source, Step: st.Name, Field: fmt.Sprintf("Arguments.Conditions[%d]", i), Err: err}
 			}
+		}
+	}
+	return nil
+}
+
+// CheckLocal reports the first step the local executor cannot run, naming
+// it and its type; such a definition can still run with --on sagemaker.
+func (d *Definition) CheckLocal() error {
+	for _, st := range d.Steps {
+		if !slices.Contains(LocalTypes, st.Type) {
+			return &Error{File: d.Source, Step: st.Name, Field: "Type",
+				Err: fmt.Errorf("step type %s is not supported by the local executor (it runs %s; use --on sagemaker)", st.Type, strings.Join(LocalTypes, ", "))}
 		}
 	}
 	return nil

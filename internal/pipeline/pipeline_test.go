@@ -70,7 +70,7 @@ func TestBadDefinitionsNameFileStepAndField(t *testing.T) {
 	}{
 		{"malformed JSON", "{\"Version\": \"2020-12-01\",\n \"Steps\": [}", []string{"bad.json", "malformed JSON", "line 2"}},
 		{"wrong version", `{"Version": "2019-01-01", "Steps": []}`, []string{"Version", "2020-12-01"}},
-		{"unsupported step type", def(`[{"Name": "T", "Type": "Tuning", "Arguments": {}}]`, ""), []string{"step T", "Type", `"Tuning" is not supported`}},
+		{"unknown step type", def(`[{"Name": "T", "Type": "Tunning", "Arguments": {}}]`, ""), []string{"step T", "Type", `"Tunning" is not a SageMaker Pipelines step type`}},
 		{"dangling step reference", def(`[{"Name": "A", "Type": "Processing", "Arguments": {`+img+`, "ProcessingInputs": [{"S3Input": {"S3Uri": {"Get": "Steps.Nope.ProcessingOutputConfig.Outputs['x'].S3Output.S3Uri"}}}]}}]`, ""),
 			[]string{"step A", "Arguments.ProcessingInputs[0].S3Input.S3Uri", `no step named "Nope"`}},
 		{"dangling parameter", def(`[{"Name": "A", "Type": "Processing", "Arguments": {`+img+`, "Environment": {"X": {"Get": "Parameters.Missing"}}}}]`, ""),
@@ -100,6 +100,19 @@ func TestBadDefinitionsNameFileStepAndField(t *testing.T) {
 				t.Errorf("error %q does not start with the file name", err)
 			}
 		})
+	}
+}
+
+// A SageMaker step type the local executor does not run parses (the
+// definition can go to SageMaker) and CheckLocal names it.
+func TestSageMakerOnlyStepType(t *testing.T) {
+	d, err := Parse([]byte(def(`[{"Name": "T", "Type": "Tuning", "Arguments": {"HyperParameterTuningJobConfig": {}}}]`, "")), "tune.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = d.CheckLocal()
+	if err == nil || !strings.Contains(err.Error(), "tune.json: step T: Type: step type Tuning is not supported by the local executor") {
+		t.Fatalf("CheckLocal = %v", err)
 	}
 }
 

@@ -129,6 +129,9 @@ type Event struct {
 // error is non-nil only when the execution could not be run at all; a failed
 // or stopped run is an Execution with that status.
 func Run(ctx context.Context, def *pipeline.Definition, params map[string]any, o Options) (*Execution, error) {
+	if err := def.CheckLocal(); err != nil {
+		return nil, err
+	}
 	g, err := def.Graph()
 	if err != nil {
 		return nil, err

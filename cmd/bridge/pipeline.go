@@ -246,9 +246,18 @@ func runPipelineLocally(ctx context.Context, def *pipeline.Definition, path stri
 	}
 	pyOnce := sync.OnceValues(func() (string, error) { return local.FindPython(pyCandidates...) })
 	start := time.Now()
+	var mu sync.Mutex
+	running := map[string]local.Event{} // step → its Executing event
 	progress := func(e local.Event) {
 		if jsonOut {
 			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if e.Status == local.StatusExecuting {
+			running[e.Step] = e
+		} else {
+			delete(running, e.Step)
 		}
 		status := e.Status
 		switch {
@@ -263,6 +272,28 @@ func runPipelineLocally(ctx context.Context, def *pipeline.Definition, path stri
 		if e.Reason != "" && e.Status != local.StatusSucceeded {
 			fmt.Fprintf(out, "          %s\n", strings.ReplaceAll(e.Reason, "\n", "\n          "))
 		}
+	}
+	// On a terminal, long steps say every 10 s that they are still running.
+	if f, ok := out.(*os.File); ok && !jsonOut && isTerminal(f) {
+		tick := time.NewTicker(10 * time.Second)
+		defer tick.Stop()
+		done := make(chan struct{})
+		defer close(done)
+		go func() {
+			for {
+				select {
+				case <-done:
+					return
+				case <-tick.C:
+					mu.Lock()
+					for _, e := range running {
+						fmt.Fprintf(out, "%7.1fs  %-34s %-14s still %s (%s)\n", time.Since(start).Seconds(), e.Step, e.Type, e.Status,
+							time.Since(e.Time).Round(time.Second))
+					}
+					mu.Unlock()
+				}
+			}
+		}()
 	}
 	exec, err := local.Run(ctx, def, params, local.Options{
 		Home: cfg.Home, Python: pyOnce, DefinitionDir: filepath.Dir(abs), PipelineName: name,
@@ -300,6 +331,11 @@ func runPipelineLocally(ctx context.Context, def *pipeline.Definition, path stri
 		return &exitError{code: 2}
 	}
 	return nil
+}
+
+func isTerminal(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
 func firstLine(s string) string {

@@ -18,6 +18,9 @@ import (
 	"github.com/bridgeops/bridge/internal/registry/mlflow"
 )
 
+// runPipelineLocally runs def on this machine with the embedded (or the
+// configured S3-compatible) object store, records it in the history and
+// prints its progress; the exit status says how it ended.
 func runPipelineLocally(ctx context.Context, def *pipeline.Definition, path string, params map[string]any, out io.Writer, jsonOut bool) error {
 	st, hist, err := openPipelineHistory(ctx)
 	if err != nil {

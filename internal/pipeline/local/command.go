@@ -112,6 +112,15 @@ func (r *run) command(ctx context.Context, step string, rec *StepRecord, work, c
 		full["AWS_ENDPOINT_URL_S3"] = r.o.S3Endpoint
 	}
 	full["PYTHONUNBUFFERED"] = "1"
+	// Scripts that call python by name (a FrameworkProcessor's bash
+	// entrypoint, subprocesses) get the configured interpreter too.
+	if py := r.pythonPath(); py != "" {
+		bin := filepath.Join(site, "bin")
+		if err := pythonShims(bin, py); err != nil {
+			return err
+		}
+		full["PATH"] = bin + ":" + full["PATH"]
+	}
 	pp := site
 	if cwd == ContainerRoot+"/code" {
 		pp = cwd + ":" + site
@@ -170,6 +179,29 @@ func (r *run) command(ctx context.Context, step string, rec *StepRecord, work, c
 			}
 		}
 		return fmt.Errorf("AlgorithmError: %s exited with code %d; last log lines:\n%s", filepath.Base(prog), code, tail(logPath, 10))
+	}
+	return nil
+}
+
+// pythonShims makes bin/python and bin/python3 links to py (replaced
+// atomically, steps may run side by side).
+func pythonShims(bin, py string) error {
+	if err := os.MkdirAll(bin, 0o755); err != nil {
+		return err
+	}
+	for _, name := range []string{"python", "python3"} {
+		link := filepath.Join(bin, name)
+		if cur, err := os.Readlink(link); err == nil && cur == py {
+			continue
+		}
+		tmp := link + ".tmp-" + newID()
+		if err := os.Symlink(py, tmp); err != nil {
+			return err
+		}
+		if err := os.Rename(tmp, link); err != nil {
+			os.Remove(tmp)
+			return err
+		}
 	}
 	return nil
 }

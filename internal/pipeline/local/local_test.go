@@ -565,3 +565,20 @@ open("/opt/ml/output/data/extra.txt", "w").write("x")
 		t.Error("output.tar.gz missing")
 	}
 }
+
+// A step whose entrypoint is a shell script calling python by name (as the
+// SDK's FrameworkProcessor writes) runs the configured interpreter too.
+func TestShellEntrypointFindsTheConfiguredPython(t *testing.T) {
+	f := newFixture(t)
+	f.script("run.sh", "set -e\npython -c 'import sklearn, sys; print(sys.executable)' > /opt/ml/processing/out/which.txt\n")
+	st := processing("Shell", "run.sh", nil, [][2]string{{"out", "s3://test-bucket/shell"}}, nil)
+	st["Arguments"].(map[string]any)["AppSpecification"].(map[string]any)["ContainerEntrypoint"] = []any{"/bin/bash", "/opt/ml/processing/input/code/run.sh"}
+	e := f.run(context.Background(), definition(t, nil, st), "p.json", nil, nil)
+	if e.Status != local.StatusSucceeded {
+		t.Fatalf("%s: %s", e.Status, e.FailureReason)
+	}
+	b, err := os.ReadFile(filepath.Join(f.home, "s3", "test-bucket", "shell", "which.txt"))
+	if err != nil || strings.TrimSpace(string(b)) == "" {
+		t.Fatalf("which.txt %q, %v", b, err)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"sync"
@@ -401,7 +402,15 @@ func (r *run) execute(ctx context.Context, st *pipeline.Step, rec *StepRecord) (
 		}
 		return nil, errors.New(msg)
 	}
-	args, err := r.env.Resolve(st.Arguments, "Arguments")
+	env := r.env
+	if st.Type == pipeline.TypeProcessing || st.Type == pipeline.TypeTraining {
+		// The job's name is known before it starts, as on SageMaker
+		// (ExecutionVariables.PROCESSING_JOB_NAME / TRAINING_JOB_NAME).
+		rec.job = r.jobName(st.Name)
+		env.Execution = maps.Clone(r.env.Execution)
+		env.Execution[st.Type+"JobName"] = rec.job
+	}
+	args, err := env.Resolve(st.Arguments, "Arguments")
 	if err != nil {
 		return nil, err
 	}

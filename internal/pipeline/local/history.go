@@ -46,6 +46,8 @@ type StepRecord struct {
 	FailureReason string         `json:"FailureReason,omitempty"`
 	Properties    map[string]any `json:"Metadata,omitempty"`
 	LogPath       string         `json:"LogPath,omitempty"`
+
+	job string // the Processing or Training job's name
 }
 
 // History keeps executions, steps and the step cache in SQLite (tables

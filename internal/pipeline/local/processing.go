@@ -68,7 +68,7 @@ func (r *run) processing(ctx context.Context, st *pipeline.Step, rec *StepRecord
 	for k, v := range obj(a["Environment"]) {
 		env[k] = str(v)
 	}
-	job := r.jobName(st.Name)
+	job := rec.job
 	env["PROCESSING_JOB_NAME"] = job
 	if err := os.MkdirAll(filepath.Join(work, "config"), 0o755); err != nil {
 		return nil, nil, err

@@ -88,7 +88,7 @@ func (r *run) training(ctx context.Context, st *pipeline.Step, rec *StepRecord, 
 		env["SM_HP_"+strings.ToUpper(k)] = v
 		userArgs = append(userArgs, "--"+k, v)
 	}
-	job := r.jobName(st.Name)
+	job := rec.job
 	for _, d := range []string{"model", "output/data", "input/config", "code"} {
 		if err := os.MkdirAll(filepath.Join(work, d), 0o777); err != nil {
 			return nil, nil, err

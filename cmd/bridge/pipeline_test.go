@@ -76,6 +76,13 @@ func TestPipelineCLIRunsTheExampleFromAFreshDirectory(t *testing.T) {
 		t.Fatalf("object store layout: %v", err)
 	}
 
+	// The baseline dataset feeds the model-quality monitor as it is.
+	out, errOut, code = pipelineCLI(t, wd, "monitor", "baseline", "model-quality", "--dataset", ".bridge/s3/bridge-sts-example/baseline/baseline.csv",
+		"--problem-type", "Regression", "--inference-attribute", "prediction", "--ground-truth-attribute", "label", "--output", "mq")
+	if code != 0 {
+		t.Fatalf("model-quality baseline of the example's dataset: %d %s %s", code, out, errOut)
+	}
+
 	out, _, code = pipelineCLI(t, wd, "pipeline", "executions", "-o", "json")
 	var execs []map[string]any
 	if err := json.Unmarshal([]byte(out), &execs); err != nil || code != 0 || len(execs) != 1 || execs[0]["PipelineExecutionStatus"] != "Succeeded" {

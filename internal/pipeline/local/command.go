@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -61,6 +62,22 @@ func FindPython(candidates ...string) (string, error) {
 func isPython(argv0 string) bool { return pythonName.MatchString(filepath.Base(argv0)) }
 
 func numCPU() int { return runtime.NumCPU() }
+
+// commandWithin runs command, stopped after the step's
+// StoppingCondition.MaxRuntimeInSeconds as SageMaker stops the job.
+func (r *run) commandWithin(ctx context.Context, args map[string]any, step string, rec *StepRecord, work, cwd string, argv []string, env map[string]string) error {
+	limit, _ := strconv.ParseFloat(str(obj(args["StoppingCondition"])["MaxRuntimeInSeconds"]), 64)
+	if limit <= 0 {
+		return r.command(ctx, step, rec, work, cwd, argv, env)
+	}
+	limited, cancel := context.WithTimeout(ctx, time.Duration(limit*float64(time.Second)))
+	defer cancel()
+	err := r.command(limited, step, rec, work, cwd, argv, env)
+	if err != nil && ctx.Err() == nil && limited.Err() != nil {
+		return fmt.Errorf("MaxRuntimeExceeded: the job ran longer than Arguments.StoppingCondition.MaxRuntimeInSeconds (%gs) and was stopped; last log lines:\n%s", limit, tail(r.logPath(step), 10))
+	}
+	return err
+}
 
 // command runs argv inside the step's sandbox with work bound at /opt/ml,
 // its output appended to the step's log. A non-zero exit becomes an error

@@ -582,3 +582,21 @@ func TestShellEntrypointFindsTheConfiguredPython(t *testing.T) {
 		t.Fatalf("which.txt %q, %v", b, err)
 	}
 }
+
+// A job that runs past StoppingCondition.MaxRuntimeInSeconds is stopped and
+// its step fails saying so; the execution is Failed, not Stopped.
+func TestMaxRuntimeStopsTheJob(t *testing.T) {
+	f := newFixture(t)
+	f.script("slow.py", "import time\nprint('working', flush=True)\ntime.sleep(120)\n")
+	st := processing("Slow", "slow.py", nil, nil, nil)
+	st["Arguments"].(map[string]any)["StoppingCondition"] = map[string]any{"MaxRuntimeInSeconds": 1}
+	start := time.Now()
+	e := f.run(context.Background(), definition(t, nil, st), "p.json", nil, nil)
+	s := step(e, "Slow")
+	if e.Status != local.StatusFailed || s.Status != local.StatusFailed || !strings.Contains(s.FailureReason, "MaxRuntimeExceeded") || !strings.Contains(s.FailureReason, "working") {
+		t.Fatalf("execution %s, step %+v", e.Status, s)
+	}
+	if time.Since(start) > 60*time.Second {
+		t.Errorf("took %v", time.Since(start))
+	}
+}

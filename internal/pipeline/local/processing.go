@@ -80,7 +80,7 @@ func (r *run) processing(ctx context.Context, st *pipeline.Step, rec *StepRecord
 	if err := os.MkdirAll(filepath.Join(work, "processing"), 0o777); err != nil {
 		return nil, nil, err
 	}
-	if err := r.command(ctx, st.Name, rec, work, ContainerRoot+"/processing", argv, env); err != nil {
+	if err := r.commandWithin(ctx, a, st.Name, rec, work, ContainerRoot+"/processing", argv, env); err != nil {
 		return nil, nil, err
 	}
 	var written []string

@@ -126,7 +126,7 @@ func (r *run) training(ctx context.Context, st *pipeline.Step, rec *StepRecord, 
 		env[k] = str(v)
 	}
 	argv := append([]string{python, program}, userArgs...)
-	if err := r.command(ctx, st.Name, rec, work, ContainerRoot+"/code", argv, env); err != nil {
+	if err := r.commandWithin(ctx, a, st.Name, rec, work, ContainerRoot+"/code", argv, env); err != nil {
 		if b, rerr := os.ReadFile(filepath.Join(work, "output", "failure")); rerr == nil && len(b) > 0 {
 			return nil, nil, fmt.Errorf("%w; /opt/ml/output/failure: %s", err, strings.TrimSpace(string(b)))
 		}

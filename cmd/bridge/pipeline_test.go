@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -196,5 +197,69 @@ steps:
 	_, errOut, code = pipelineCLI(t, wd, "pipeline", "stop", id)
 	if code != 1 || !strings.Contains(errOut, "is Stopped, not running") {
 		t.Errorf("second stop: %d %s", code, errOut)
+	}
+}
+
+// Not as root, steps run in an unprivileged user namespace: the binary runs
+// here as nobody (uid 65534) from a directory nobody owns.
+func TestPipelineCLIUnprivileged(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("drops from root to nobody; as another user the other tests already take the unprivileged path")
+	}
+	if b, err := os.ReadFile("/proc/sys/user/max_user_namespaces"); err != nil || strings.TrimSpace(string(b)) == "0" {
+		t.Skip("user namespaces are disabled on this kernel")
+	}
+	if b, err := os.ReadFile("/proc/sys/kernel/unprivileged_userns_clone"); err == nil && strings.TrimSpace(string(b)) == "0" {
+		t.Skip("unprivileged user namespaces are disabled (kernel.unprivileged_userns_clone=0)")
+	}
+	if err := os.MkdirAll("/opt/ml", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	const nobody = 65534
+	bin := monitorTestBinary(t)
+	wd := t.TempDir()
+	writeTestFile(t, filepath.Join(wd, "code", "who.py"), `import os
+os.makedirs("/opt/ml/processing/out", exist_ok=True)
+open("/opt/ml/processing/out/who.txt", "w").write(str(sorted(os.listdir("/opt/ml/processing/input/code"))))
+`)
+	writeTestFile(t, filepath.Join(wd, "who.yaml"), `
+steps:
+  - name: Who
+    type: Processing
+    arguments:
+      AppSpecification:
+        ImageUri: 141502667606.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3
+        ContainerEntrypoint: [python3, /opt/ml/processing/input/code/who.py]
+      ProcessingInputs:
+        - {InputName: code, S3Input: {S3Uri: code/who.py, LocalPath: /opt/ml/processing/input/code}}
+      ProcessingOutputConfig:
+        Outputs:
+          - {OutputName: out, S3Output: {S3Uri: s3://who-bucket/out, LocalPath: /opt/ml/processing/out}}
+`)
+	for _, p := range []string{wd, filepath.Join(wd, "code"), filepath.Join(wd, "code", "who.py"), filepath.Join(wd, "who.yaml")} {
+		if err := os.Chown(p, nobody, nobody); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// nobody must reach the binary and the working directory.
+	for _, p := range []string{filepath.Dir(bin), filepath.Dir(filepath.Dir(bin)), filepath.Dir(wd)} {
+		if err := os.Chmod(p, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cmd := exec.Command(bin, "pipeline", "run", "who.yaml")
+	cmd.Dir, cmd.Env = wd, pipelineEnv(t)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: nobody, Gid: nobody}}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("run as nobody: %v\n%s", err, out)
+	}
+	p := filepath.Join(wd, ".bridge", "s3", "who-bucket", "out", "who.txt")
+	b, err := os.ReadFile(p)
+	if err != nil || string(b) != "['who.py']" {
+		t.Fatalf("who.txt %q, %v", b, err)
+	}
+	if st, err := os.Stat(p); err != nil || st.Sys().(*syscall.Stat_t).Uid != nobody {
+		t.Errorf("output not owned by the caller: %v", err)
 	}
 }

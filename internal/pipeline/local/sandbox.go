@@ -64,8 +64,10 @@ func sandboxCommand(mounts []Mount, cwd string, argv []string) (*exec.Cmd, error
 		attr.Unshareflags = syscall.CLONE_NEWNS
 	} else {
 		attr.Cloneflags = syscall.CLONE_NEWUSER | syscall.CLONE_NEWNS
-		attr.UidMappings = []syscall.SysProcIDMap{{ContainerID: os.Geteuid(), HostID: os.Geteuid(), Size: 1}}
-		attr.GidMappings = []syscall.SysProcIDMap{{ContainerID: os.Getegid(), HostID: os.Getegid(), Size: 1}}
+		// Root inside the namespace (as unshare -Ur), so the mounts are
+		// allowed after exec; files it creates belong to the caller.
+		attr.UidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Geteuid(), Size: 1}}
+		attr.GidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getegid(), Size: 1}}
 		attr.GidMappingsEnableSetgroups = false
 	}
 	cmd.SysProcAttr = attr

@@ -214,6 +214,9 @@ var pipelineExecutionsCmd = &cobra.Command{
 		if err != nil {
 			return err
 		}
+		for i := range list {
+			closeAbandoned(cmd.Context(), hist, &list[i])
+		}
 		if pipelineFlags.output == "json" {
 			if list == nil {
 				list = []local.Execution{}
@@ -247,6 +250,11 @@ var pipelineDescribeCmd = &cobra.Command{
 		e, err := hist.Execution(cmd.Context(), args[0])
 		if err != nil {
 			return err
+		}
+		if closeAbandoned(cmd.Context(), hist, &e) {
+			if e, err = hist.Execution(cmd.Context(), args[0]); err != nil {
+				return err
+			}
 		}
 		if pipelineFlags.output == "json" {
 			return modelsJSON(cmd.OutOrStdout(), e)
@@ -370,6 +378,21 @@ var pipelineStopCmd = &cobra.Command{
 		}
 		return errors.New("the execution did not stop within 30s")
 	},
+}
+
+// closeAbandoned marks an execution whose process died without recording
+// its end (killed with SIGKILL, machine restarted) Stopped; it reports
+// whether it did.
+func closeAbandoned(ctx context.Context, hist *local.History, e *local.Execution) bool {
+	if (e.Status != local.StatusExecuting && e.Status != local.StatusStopping) || processAlive(e.PID) {
+		return false
+	}
+	const reason = "the process running it ended without recording the end"
+	if err := hist.MarkAbandoned(ctx, e.ID, reason); err != nil {
+		return false
+	}
+	e.Status, e.FailureReason = local.StatusStopped, reason
+	return true
 }
 
 // processAlive reports whether pid is a running bridge process.

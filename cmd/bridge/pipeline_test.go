@@ -198,6 +198,31 @@ steps:
 	if code != 1 || !strings.Contains(errOut, "is Stopped, not running") {
 		t.Errorf("second stop: %d %s", code, errOut)
 	}
+
+	// A run killed outright (SIGKILL) cannot record its end: the history
+	// closes it when it is next read, and its step's process died with it.
+	killed := exec.Command(monitorTestBinary(t), "pipeline", "run", "sleep.yaml")
+	killed.Dir, killed.Env = wd, pipelineEnv(t)
+	if err := killed.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var second string
+	eventually(t, 20*time.Second, "the second run's step to execute", func() bool {
+		out, _, _ := pipelineCLI(t, wd, "pipeline", "executions", "-o", "json")
+		var execs []map[string]any
+		if json.Unmarshal([]byte(out), &execs) != nil || len(execs) < 2 {
+			return false
+		}
+		second = execs[0]["PipelineExecutionId"].(string)
+		d, _, _ := pipelineCLI(t, wd, "pipeline", "logs", second, "Sleep")
+		return strings.Contains(d, "sleeping")
+	})
+	killed.Process.Kill()
+	killed.Wait()
+	out, _, _ = pipelineCLI(t, wd, "pipeline", "describe", second, "-o", "json")
+	if err := json.Unmarshal([]byte(out), &e); err != nil || e["PipelineExecutionStatus"] != "Stopped" {
+		t.Fatalf("describe after SIGKILL: %s", out)
+	}
 }
 
 // Not as root, steps run in an unprivileged user namespace: the binary runs

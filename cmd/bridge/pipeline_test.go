@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -40,6 +43,15 @@ func pipelineEnv(t *testing.T) []string {
 		}
 	}
 	return append(env, "BRIDGE_ENV_FILE=/nonexistent/.env", "BRIDGE_PYTHON="+pythontest.Interpreter(t))
+}
+
+func freeAddr(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
 }
 
 func skipWithoutSandbox(t *testing.T) {
@@ -112,6 +124,42 @@ func TestPipelineCLIRunsTheExampleFromAFreshDirectory(t *testing.T) {
 	}
 	if hits != 4 {
 		t.Errorf("%d cache hits, want 4: %s", hits, out)
+	}
+
+	// The registered, Approved version is in Production: bridge run serves it.
+	routerAddr, registryAddr := freeAddr(t), freeAddr(t)
+	var answer string
+	serve := exec.Command(monitorTestBinary(t), "run", "--addr", routerAddr, "--registry-addr", registryAddr)
+	// Without pre-started interpreters: with them the second version of
+	// the same artifact (the cached re-run's) exits before it is ready, a
+	// fault of the Python runtime's pre-start path outside this test's subject.
+	serve.Dir, serve.Env = wd, append(pipelineEnv(t), "BRIDGE_PYTHON_PRESTART=0")
+	var serveLog bytes.Buffer
+	serve.Stdout, serve.Stderr = &serveLog, &serveLog
+	if err := serve.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		serve.Process.Signal(syscall.SIGTERM)
+		serve.Wait()
+		if t.Failed() {
+			t.Logf("bridge run:\n%s\nlast answer: %s", serveLog.String(), answer)
+		}
+	}()
+	eventually(t, 60*time.Second, "the pipeline's model to answer on its Production endpoint", func() bool {
+		resp, err := http.Post("http://"+routerAddr+"/stsPackageGroup/Production/invocations", "application/json",
+			strings.NewReader(`{"instances": [[0.05, 0.05, 0.0, 0.1], [0.95, 0.9, 0.3, 0.9]]}`))
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		answer = string(b)
+		return resp.StatusCode == 200
+	})
+	var preds struct{ Predictions []float64 }
+	if err := json.Unmarshal([]byte(answer), &preds); err != nil || len(preds.Predictions) != 2 || preds.Predictions[0] <= preds.Predictions[1] {
+		t.Errorf("predictions %s: want a higher similarity for the nearly identical pair\n%s", answer, serveLog.String())
 	}
 
 	// Bad input: clear errors, exit 1, nothing run.

@@ -24,8 +24,15 @@ const Dir = "s3"
 // Store is the embedded object store rooted at a directory.
 type Store struct{ root string }
 
-// New returns the store of a Bridge home: home/s3.
-func New(home string) *Store { return &Store{root: filepath.Join(home, Dir)} }
+// New returns the store of a Bridge home: home/s3 (made absolute, so the
+// paths it gives out stay valid from any working directory).
+func New(home string) *Store {
+	root := filepath.Join(home, Dir)
+	if abs, err := filepath.Abs(root); err == nil {
+		root = abs
+	}
+	return &Store{root: root}
+}
 
 // Root is the directory holding one subdirectory per bucket.
 func (s *Store) Root() string { return s.root }

@@ -34,6 +34,7 @@ suite=(
   "./internal/target/sagemaker/|^BenchmarkObserve$|10x"
   "./internal/registry/sagemaker/|^BenchmarkPackagePass$|20x"
   "./internal/ui/|^BenchmarkOverview1000Endpoints$|50x"
+  "./cmd/bridge/|^BenchmarkPipelineExample$|3x"
 )
 if [ $# -gt 0 ]; then
   suite=()

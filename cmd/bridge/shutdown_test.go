@@ -23,15 +23,6 @@ import (
 )
 
 // freeAddr returns a loopback address nothing listens on.
-func freeAddr(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
 // startBinary starts the bridge binary in dir with env; its output goes to
 // logs and its exit status to exited.
 func startBinary(t *testing.T, dir string, env []string, args ...string) (*exec.Cmd, *syncBuffer, <-chan error) {

@@ -1,0 +1,423 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/bridgeops/bridge/internal/pipeline"
+	"github.com/bridgeops/bridge/internal/pipeline/local"
+	"github.com/bridgeops/bridge/internal/registry/store"
+)
+
+var pipelineFlags struct {
+	params        []string
+	parallelism   int
+	noCache       bool
+	approvedStage string
+	on            string
+	output        string
+	format        string
+	name          string
+	out           string
+	limit         int
+}
+
+var pipelineCmd = &cobra.Command{
+	Use:   "pipeline",
+	Short: "Run SageMaker Pipelines definitions on this machine or on SageMaker",
+	Long: `Read SageMaker Pipelines definitions (the JSON the SageMaker Python SDK's
+pipeline.definition() writes, or Bridge's small YAML authoring form), check them,
+draw their DAG, and run them: on this machine by default (each step in a private
+mount namespace where /opt/ml/... are real paths, s3:// in the embedded object
+store under $BRIDGE_HOME/s3), or on SageMaker with --on sagemaker.`,
+	Example: `  bridge pipeline validate examples/sts/pipeline.json
+  bridge pipeline graph examples/sts/pipeline.json --format mermaid
+  bridge pipeline run examples/sts/pipeline.json -p MseThreshold=4.5
+  bridge pipeline executions
+  bridge pipeline describe EXECUTION_ID
+  bridge pipeline logs EXECUTION_ID TrainSTSModel`,
+}
+
+// loadDefinition reads a JSON definition or compiles the YAML form; it
+// returns the parsed definition and its JSON.
+func loadDefinition(path string) (*pipeline.Definition, []byte, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read definition: %w", err)
+	}
+	if ext := strings.ToLower(filepath.Ext(path)); ext == ".yaml" || ext == ".yml" {
+		data, err = pipeline.CompileYAML(data, path)
+		if err != nil {
+			return nil, nil, err
+		}
+	}
+	def, err := pipeline.Parse(data, path)
+	if err != nil {
+		return nil, nil, err
+	}
+	return def, data, nil
+}
+
+func splitParams(kvs []string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, kv := range kvs {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("-p %q: want Name=Value", kv)
+		}
+		out[k] = v
+	}
+	return out, nil
+}
+
+var pipelineValidateCmd = &cobra.Command{
+	Use:     "validate FILE",
+	Short:   "Check a definition: schema, step types, references, cycles",
+	Example: "  bridge pipeline validate examples/sts/pipeline.json",
+	Args:    cobra.ExactArgs(1),
+	RunE: func(cmd *cobra.Command, args []string) error {
+		def, _, err := loadDefinition(args[0])
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(cmd.OutOrStdout(), "%s: valid (%d steps, %d parameters)\n", args[0], len(def.Steps), len(def.Parameters))
+		if err := def.CheckLocal(); err != nil {
+			fmt.Fprintf(cmd.OutOrStdout(), "not runnable locally: %v\n", err)
+		}
+		return nil
+	},
+}
+
+var pipelineGraphCmd = &cobra.Command{
+	Use:   "graph FILE",
+	Short: "Print a definition's DAG as text, DOT or Mermaid",
+	Example: `  bridge pipeline graph examples/sts/pipeline.json
+  bridge pipeline graph examples/sts/pipeline.json --format dot | dot -Tsvg > dag.svg`,
+	Args: cobra.ExactArgs(1),
+	RunE: func(cmd *cobra.Command, args []string) error {
+		def, _, err := loadDefinition(args[0])
+		if err != nil {
+			return err
+		}
+		out, err := pipeline.Render(def, pipelineFlags.format)
+		if err != nil {
+			return err
+		}
+		_, err = io.WriteString(cmd.OutOrStdout(), out)
+		return err
+	},
+}
+
+var pipelineCompileCmd = &cobra.Command{
+	Use:   "compile FILE",
+	Short: "Turn a definition (YAML authoring form or JSON) into SageMaker's JSON",
+	Example: `  bridge pipeline compile pipeline.yaml > pipeline.json
+  bridge pipeline compile pipeline.yaml --out pipeline.json`,
+	Args: cobra.ExactArgs(1),
+	RunE: func(cmd *cobra.Command, args []string) error {
+		_, data, err := loadDefinition(args[0])
+		if err != nil {
+			return err
+		}
+		var pretty map[string]any
+		if err := json.Unmarshal(data, &pretty); err != nil {
+			return err
+		}
+		b, _ := json.MarshalIndent(pretty, "", "  ")
+		b = append(b, '\n')
+		if pipelineFlags.out != "" {
+			return os.WriteFile(pipelineFlags.out, b, 0o644)
+		}
+		_, err = cmd.OutOrStdout().Write(b)
+		return err
+	},
+}
+
+// openPipelineHistory opens the embedded store's database for history.
+func openPipelineHistory(ctx context.Context) (*store.Store, *local.History, error) {
+	st, err := store.Open(ctx, cfg.Home)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w (set BRIDGE_HOME or --home to a writable directory)", err)
+	}
+	h, err := local.OpenHistory(ctx, st.DB())
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	return st, h, nil
+}
+
+var pipelineRunCmd = &cobra.Command{
+	Use:   "run FILE",
+	Short: "Run a pipeline definition (locally by default, or --on sagemaker)",
+	Long: `Run the definition's DAG. Locally, independent steps run in parallel (at most
+--parallelism), Processing and Training scripts run unchanged with /opt/ml/...
+paths, s3:// URIs resolve to the embedded object store, RegisterModel creates a
+version in Bridge's registry (Approved → --approved-stage), and steps with
+CacheConfig.Enabled are not re-run when their resolved arguments and inputs are
+unchanged. Exit status: 0 Succeeded, 1 Failed, 2 Stopped.`,
+	Example: `  bridge pipeline run examples/sts/pipeline.json
+  bridge pipeline run examples/sts/pipeline.json -p ModelApprovalStatus=PendingManualApproval --no-cache
+  bridge pipeline run pipeline.yaml -o json
+  bridge pipeline run examples/sts/pipeline.json --on sagemaker`,
+	Args: cobra.ExactArgs(1),
+	RunE: func(cmd *cobra.Command, args []string) error {
+		ctx := cmd.Context()
+		def, data, err := loadDefinition(args[0])
+		if err != nil {
+			return err
+		}
+		raw, err := splitParams(pipelineFlags.params)
+		if err != nil {
+			return err
+		}
+		params, err := def.ParamValues(raw)
+		if err != nil {
+			return err
+		}
+		out := cmd.OutOrStdout()
+		jsonOut := pipelineFlags.output == "json"
+		switch pipelineFlags.on {
+		case "sagemaker":
+			return runPipelineOnSageMaker(ctx, cfg, args[0], data, raw, out, jsonOut)
+		case "local", "":
+		default:
+			return fmt.Errorf("--on %q: want local or sagemaker", pipelineFlags.on)
+		}
+		return runPipelineLocally(ctx, def, args[0], params, out, jsonOut)
+	},
+}
+
+var pipelineExecutionsCmd = &cobra.Command{
+	Use:     "executions",
+	Short:   "List pipeline executions, newest first",
+	Example: "  bridge pipeline executions\n  bridge pipeline executions -o json --limit 5",
+	Args:    cobra.NoArgs,
+	RunE: func(cmd *cobra.Command, args []string) error {
+		st, hist, err := openPipelineHistory(cmd.Context())
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		list, err := hist.Executions(cmd.Context(), pipelineFlags.limit)
+		if err != nil {
+			return err
+		}
+		for i := range list {
+			closeAbandoned(cmd.Context(), hist, &list[i])
+		}
+		if pipelineFlags.output == "json" {
+			if list == nil {
+				list = []local.Execution{}
+			}
+			return emitJSON(cmd.OutOrStdout(), list)
+		}
+		tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "EXECUTION\tPIPELINE\tSTATUS\tSTARTED\tDURATION")
+		for _, e := range list {
+			d := "-"
+			if !e.Finished.IsZero() {
+				d = e.Finished.Sub(e.Started).Round(100 * time.Millisecond).String()
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", e.ID, e.Pipeline, e.Status, e.Started.Format(time.RFC3339), d)
+		}
+		return tw.Flush()
+	},
+}
+
+var pipelineDescribeCmd = &cobra.Command{
+	Use:     "describe EXECUTION",
+	Short:   "Show an execution: parameters, steps, statuses, cache hits, outcomes, failures",
+	Example: "  bridge pipeline describe 3k9x0q1m2abc\n  bridge pipeline describe 3k9x0q1m2abc -o json",
+	Args:    cobra.ExactArgs(1),
+	RunE: func(cmd *cobra.Command, args []string) error {
+		st, hist, err := openPipelineHistory(cmd.Context())
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		e, err := hist.Execution(cmd.Context(), args[0])
+		if err != nil {
+			return err
+		}
+		if closeAbandoned(cmd.Context(), hist, &e) {
+			if e, err = hist.Execution(cmd.Context(), args[0]); err != nil {
+				return err
+			}
+		}
+		if pipelineFlags.output == "json" {
+			return emitJSON(cmd.OutOrStdout(), e)
+		}
+		w := cmd.OutOrStdout()
+		fmt.Fprintf(w, "Execution:  %s\nPipeline:   %s\nDefinition: %s\nStatus:     %s\nStarted:    %s\n", e.ID, e.Pipeline, e.Definition, e.Status, e.Started.Format(time.RFC3339))
+		if e.FailureReason != "" {
+			fmt.Fprintf(w, "Reason:     %s\n", e.FailureReason)
+		}
+		pb, _ := json.Marshal(e.Parameters)
+		fmt.Fprintf(w, "Parameters: %s\n\n", pb)
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "STEP\tTYPE\tSTATUS\tDURATION\tCACHE\tOUTCOME\tREASON")
+		for _, s := range e.Steps {
+			d := "-"
+			if !s.Finished.IsZero() {
+				d = s.Finished.Sub(s.Started).Round(10 * time.Millisecond).String()
+			}
+			cache := "-"
+			if s.CacheHit {
+				cache = "hit (" + s.CachedFrom + ")"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Name, s.Type, s.Status, d, cache, pipelineDash(s.Outcome), pipelineDash(firstLine(s.FailureReason)))
+		}
+		return tw.Flush()
+	},
+}
+
+func pipelineDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+var pipelineLogsCmd = &cobra.Command{
+	Use:     "logs EXECUTION STEP",
+	Short:   "Print a step's log",
+	Example: "  bridge pipeline logs 3k9x0q1m2abc TrainSTSModel",
+	Args:    cobra.ExactArgs(2),
+	RunE: func(cmd *cobra.Command, args []string) error {
+		st, hist, err := openPipelineHistory(cmd.Context())
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		e, err := hist.Execution(cmd.Context(), args[0])
+		if err != nil {
+			return err
+		}
+		for _, s := range e.Steps {
+			if s.Name != args[1] {
+				continue
+			}
+			if s.LogPath == "" {
+				if s.CacheHit {
+					return fmt.Errorf("step %s was a cache hit: its log is in execution %s (bridge pipeline logs %s %s)", s.Name, s.CachedFrom, s.CachedFrom, s.Name)
+				}
+				return fmt.Errorf("step %s (%s) runs no command and has no log", s.Name, s.Type)
+			}
+			f, err := os.Open(s.LogPath)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			_, err = io.Copy(cmd.OutOrStdout(), f)
+			return err
+		}
+		names := make([]string, 0, len(e.Steps))
+		for _, s := range e.Steps {
+			names = append(names, s.Name)
+		}
+		return fmt.Errorf("execution %s has no step %q (steps: %s)", e.ID, args[1], strings.Join(names, ", "))
+	},
+}
+
+var pipelineStopCmd = &cobra.Command{
+	Use:     "stop EXECUTION",
+	Short:   "Stop a running execution: its steps' processes are killed and it ends Stopped",
+	Example: "  bridge pipeline stop 3k9x0q1m2abc",
+	Args:    cobra.ExactArgs(1),
+	RunE: func(cmd *cobra.Command, args []string) error {
+		ctx := cmd.Context()
+		st, hist, err := openPipelineHistory(ctx)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		e, err := hist.Execution(ctx, args[0])
+		if err != nil {
+			return err
+		}
+		if e.Status != local.StatusExecuting && e.Status != local.StatusStopping {
+			return fmt.Errorf("execution %s is %s, not running", e.ID, e.Status)
+		}
+		if !processAlive(e.PID) {
+			if err := hist.MarkAbandoned(ctx, e.ID, "the process running it is gone"); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "Execution %s: its process is gone; marked Stopped\n", e.ID)
+			return nil
+		}
+		if err := hist.MarkStopping(ctx, e.ID); err != nil {
+			return err
+		}
+		if err := syscall.Kill(e.PID, syscall.SIGTERM); err != nil {
+			return fmt.Errorf("stop execution %s (pid %d): %w", e.ID, e.PID, err)
+		}
+		deadline := time.Now().Add(30 * time.Second)
+		for time.Now().Before(deadline) {
+			cur, err := hist.Execution(ctx, e.ID)
+			if err == nil && cur.Status != local.StatusExecuting && cur.Status != local.StatusStopping {
+				fmt.Fprintf(cmd.OutOrStdout(), "Execution %s %s\n", e.ID, cur.Status)
+				return nil
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+		return errors.New("the execution did not stop within 30s")
+	},
+}
+
+// closeAbandoned marks an execution whose process died without recording
+// its end (killed with SIGKILL, machine restarted) Stopped; it reports
+// whether it did.
+func closeAbandoned(ctx context.Context, hist *local.History, e *local.Execution) bool {
+	if (e.Status != local.StatusExecuting && e.Status != local.StatusStopping) || processAlive(e.PID) {
+		return false
+	}
+	const reason = "the process running it ended without recording the end"
+	if err := hist.MarkAbandoned(ctx, e.ID, reason); err != nil {
+		return false
+	}
+	e.Status, e.FailureReason = local.StatusStopped, reason
+	return true
+}
+
+// processAlive reports whether pid is a running bridge process.
+func processAlive(pid int) bool {
+	if pid <= 0 || syscall.Kill(pid, 0) != nil {
+		return false
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	return err != nil || strings.Contains(string(b), "pipeline")
+}
+
+func init() {
+	for _, c := range []*cobra.Command{pipelineRunCmd, pipelineExecutionsCmd, pipelineDescribeCmd} {
+		c.Flags().StringVarP(&pipelineFlags.output, "output", "o", "table", "table or json")
+	}
+	pipelineRunCmd.Flags().StringArrayVarP(&pipelineFlags.params, "param", "p", nil, "parameter Name=Value (repeatable)")
+	pipelineRunCmd.Flags().IntVar(&pipelineFlags.parallelism, "parallelism", 2, "steps run at the same time")
+	pipelineRunCmd.Flags().BoolVar(&pipelineFlags.noCache, "no-cache", false, "run every step even when its cache entry is valid")
+	pipelineRunCmd.Flags().StringVar(&pipelineFlags.approvedStage, "approved-stage", "Production", "stage Approved RegisterModel versions move to (\"\" = none)")
+	pipelineRunCmd.Flags().StringVar(&pipelineFlags.on, "on", "local", "local or sagemaker")
+	pipelineRunCmd.Flags().StringVar(&pipelineFlags.name, "name", "", "pipeline name (env PIPELINE_NAME, default the file name)")
+	pipelineGraphCmd.Flags().StringVar(&pipelineFlags.format, "format", "text", "text, dot or mermaid")
+	pipelineCompileCmd.Flags().StringVar(&pipelineFlags.out, "out", "", "write the JSON here instead of stdout")
+	pipelineExecutionsCmd.Flags().IntVar(&pipelineFlags.limit, "limit", 50, "at most this many (0: all)")
+	pipelineCmd.AddCommand(pipelineValidateCmd, pipelineGraphCmd, pipelineCompileCmd, pipelineRunCmd,
+		pipelineExecutionsCmd, pipelineDescribeCmd, pipelineLogsCmd, pipelineStopCmd)
+	rootCmd.AddCommand(pipelineCmd)
+}

@@ -1,0 +1,161 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/bridgeops/bridge/internal/objectstore"
+	"github.com/bridgeops/bridge/internal/pipeline"
+	"github.com/bridgeops/bridge/internal/pipeline/local"
+	"github.com/bridgeops/bridge/internal/pipeline/registrar"
+	"github.com/bridgeops/bridge/internal/registry/mlflow"
+)
+
+// runPipelineLocally runs def on this machine with the embedded (or the
+// configured S3-compatible) object store, records it in the history and
+// prints its progress; the exit status says how it ended.
+func runPipelineLocally(ctx context.Context, def *pipeline.Definition, path string, params map[string]any, out io.Writer, jsonOut bool) error {
+	st, hist, err := openPipelineHistory(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	var reg local.Registrar = registrar.Store{St: st}
+	if cfg.MLflowURI != "" {
+		reg = registrar.MLflow{C: mlflow.NewClient(cfg.MLflowURI, cfg.RegistryToken, &http.Client{Timeout: registryTimeout})}
+	}
+	region := cfg.Get("AWS_DEFAULT_REGION", "eu-west-1")
+	var objects local.Objects = local.Embedded{Store: objectstore.New(cfg.Home)}
+	endpoint, remote := "", false
+	switch ep := cfg.PipelineS3Endpoint(); ep {
+	case "":
+		srv, err := objectstore.Serve(cfg.Home, "127.0.0.1:0")
+		if err != nil {
+			return err
+		}
+		defer srv.Close(context.WithoutCancel(ctx))
+		endpoint = srv.URL
+	default:
+		if ep != "aws" {
+			endpoint = ep
+		}
+		r, err := objectstore.NewRemote(ctx, endpoint, region)
+		if err != nil {
+			return err
+		}
+		objects, remote = r, true
+	}
+	abs, _ := filepath.Abs(path)
+	name := pipelineFlags.name
+	if name == "" {
+		name = cfg.Get("PIPELINE_NAME", strings.TrimSuffix(filepath.Base(path), filepath.Ext(path)))
+	}
+	pyCandidates := []string{"python3", "/usr/bin/python3"}
+	if p := cfg.Python.Interpreter; p != "" {
+		pyCandidates = []string{p}
+	}
+	pyOnce := sync.OnceValues(func() (string, error) { return local.FindPython(pyCandidates...) })
+	start := time.Now()
+	var mu sync.Mutex
+	running := map[string]local.Event{} // step → its Executing event
+	progress := func(e local.Event) {
+		if jsonOut {
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if e.Status == local.StatusExecuting {
+			running[e.Step] = e
+		} else {
+			delete(running, e.Step)
+		}
+		status := e.Status
+		switch {
+		case e.CacheHit && e.Status == local.StatusSucceeded:
+			status += " (cache hit)"
+		case e.Outcome != "":
+			status += " (outcome " + e.Outcome + ")"
+		case e.Status == local.StatusStarting:
+			return
+		}
+		fmt.Fprintf(out, "%7.1fs  %-34s %-14s %s\n", time.Since(start).Seconds(), e.Step, e.Type, status)
+		if e.Reason != "" && e.Status != local.StatusSucceeded {
+			fmt.Fprintf(out, "          %s\n", strings.ReplaceAll(e.Reason, "\n", "\n          "))
+		}
+	}
+	// On a terminal, long steps say every 10 s that they are still running.
+	if f, ok := out.(*os.File); ok && !jsonOut && isTerminal(f) {
+		tick := time.NewTicker(10 * time.Second)
+		defer tick.Stop()
+		done := make(chan struct{})
+		defer close(done)
+		go func() {
+			for {
+				select {
+				case <-done:
+					return
+				case <-tick.C:
+					mu.Lock()
+					for _, e := range running {
+						fmt.Fprintf(out, "%7.1fs  %-34s %-14s still %s (%s)\n", time.Since(start).Seconds(), e.Step, e.Type, e.Status,
+							time.Since(e.Time).Round(time.Second))
+					}
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	exec, err := local.Run(ctx, def, params, local.Options{
+		Home: cfg.Home, Python: pyOnce, DefinitionDir: filepath.Dir(abs), PipelineName: name,
+		Parallelism: pipelineFlags.parallelism, NoCache: pipelineFlags.noCache, ApprovedStage: pipelineFlags.approvedStage,
+		Registrar: reg, History: hist, Objects: objects, S3Endpoint: endpoint, RemoteS3: remote,
+		Region: region, BaseEnv: os.Environ(), Events: progress,
+		Started: func(id string) {
+			if !jsonOut {
+				fmt.Fprintf(out, "Execution %s of %s\n", id, path)
+			}
+		},
+	})
+	if err != nil {
+		return err
+	}
+	if jsonOut {
+		full, err := hist.Execution(context.WithoutCancel(ctx), exec.ID)
+		if err != nil {
+			return err
+		}
+		if err := emitJSON(out, full); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintf(out, "Execution %s %s in %.1fs", exec.ID, exec.Status, exec.Finished.Sub(exec.Started).Seconds())
+		if exec.FailureReason != "" && exec.Status != local.StatusSucceeded {
+			fmt.Fprintf(out, ": %s", firstLine(exec.FailureReason))
+		}
+		fmt.Fprintln(out)
+	}
+	switch exec.Status {
+	case local.StatusFailed:
+		return &exitError{code: 1}
+	case local.StatusStopped:
+		return &exitError{code: 2}
+	}
+	return nil
+}
+
+func isTerminal(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+func firstLine(s string) string {
+	l, _, _ := strings.Cut(s, "\n")
+	return l
+}

@@ -100,6 +100,7 @@ type versionDoc struct {
 	Version int    `json:"version"`
 	State   string `json:"state"`
 	Message string `json:"message,omitempty"`
+	Runtime string `json:"runtime,omitempty"` // native or python (localhost)
 }
 
 type passDoc struct {
@@ -120,7 +121,7 @@ func newStatusDoc(targetName string, a model.Actual) statusDoc {
 		doc.Endpoints = append(doc.Endpoints, ed)
 	}
 	for _, v := range a.Versions {
-		doc.Versions = append(doc.Versions, versionDoc{Model: v.Ref.Model, Version: v.Ref.Version, State: string(v.Status), Message: v.Message})
+		doc.Versions = append(doc.Versions, versionDoc{Model: v.Ref.Model, Version: v.Ref.Version, State: string(v.Status), Message: v.Message, Runtime: v.Runtime})
 	}
 	return doc
 }
@@ -136,7 +137,7 @@ func (d statusDoc) actual() model.Actual {
 		a.Endpoints = append(a.Endpoints, ae)
 	}
 	for _, v := range d.Versions {
-		a.Versions = append(a.Versions, model.ActualVersion{Ref: model.VersionRef{Model: v.Model, Version: v.Version}, Status: model.Status(v.State), Message: v.Message})
+		a.Versions = append(a.Versions, model.ActualVersion{Ref: model.VersionRef{Model: v.Model, Version: v.Version}, Status: model.Status(v.State), Message: v.Message, Runtime: v.Runtime})
 	}
 	sort.Slice(a.Endpoints, func(i, j int) bool { return a.Endpoints[i].Key.Less(a.Endpoints[j].Key) })
 	sort.Slice(a.Versions, func(i, j int) bool { return a.Versions[i].Ref.Less(a.Versions[j].Ref) })
@@ -290,6 +291,8 @@ func printStatus(w io.Writer, doc statusDoc) error {
 	for _, v := range doc.Versions {
 		if v.State == string(model.StatusFailed) || v.State == model.StateFailed {
 			fmt.Fprintf(w, "version %s/%d failed: %s\n", v.Model, v.Version, v.Message)
+		} else if v.Runtime != "" {
+			fmt.Fprintf(w, "version %s/%d: %s runtime\n", v.Model, v.Version, v.Runtime)
 		}
 	}
 	if r := doc.Reconcile; r != nil {

@@ -61,7 +61,7 @@ func (f *Frame) parseCSV(b []byte, header csvHeader) error {
 			} else {
 				cell = l
 			}
-			v, err := csvNumber(bytes.TrimSpace(cell), line, col)
+			v, err := csvNumber(bytes.TrimSpace(cell), line, col, f.Missing)
 			if err != nil {
 				return err
 			}
@@ -113,7 +113,7 @@ func (f *Frame) parseQuotedCSV(b []byte, header csvHeader) error {
 		}
 		start := len(f.Values)
 		for col, c := range rec {
-			v, err := csvNumber([]byte(strings.TrimSpace(c)), line, col)
+			v, err := csvNumber([]byte(strings.TrimSpace(c)), line, col, f.Missing)
 			if err != nil {
 				return err
 			}
@@ -159,7 +159,10 @@ func numericCSVLine(l []byte) bool {
 	return true
 }
 
-func csvNumber(cell []byte, line, col int) (float64, error) {
+func csvNumber(cell []byte, line, col int, missing bool) (float64, error) {
+	if missing && (len(cell) == 0 || strings.EqualFold(string(cell), "nan")) {
+		return math.NaN(), nil
+	}
 	if len(cell) == 0 {
 		return 0, BadRequest("CSV line %d, column %d is empty: this model needs a number for every feature (fill in missing values before scoring)", line, col+1)
 	}

@@ -34,7 +34,7 @@ type Step struct {
 	Mean  []float64 `json:"mean,omitempty"`
 	Scale []float64 `json:"scale,omitempty"`
 	// min_max_scaler: x = x*scale + min, then clipped to clip when set.
-	Min  []float64  `json:"min,omitempty"`
+	Min  []float64   `json:"min,omitempty"`
 	Clip *[2]float64 `json:"clip,omitempty"`
 	// simple_imputer: a value equal to missing (NaN when missing is null)
 	// becomes fill[i]; keep lists the columns that go on (columns whose
@@ -88,12 +88,12 @@ type EnsembleSpec struct {
 // Tree is one tree as parallel arrays indexed by node; node 0 is the root.
 // A node whose left child is -1 is a leaf.
 type Tree struct {
-	Output      int       `json:"output,omitempty"` // raw output this tree adds to
-	Feature     []int     `json:"feature"`
-	Threshold   []Number  `json:"threshold"`
-	Left        []int     `json:"left"`
-	Right       []int     `json:"right"`
-	MissingLeft []bool    `json:"missing_left,omitempty"`
+	Output      int      `json:"output,omitempty"` // raw output this tree adds to
+	Feature     []int    `json:"feature"`
+	Threshold   []Number `json:"threshold"`
+	Left        []int    `json:"left"`
+	Right       []int    `json:"right"`
+	MissingLeft []bool   `json:"missing_left,omitempty"`
 	// Value holds LeafWidth values per node (only leaves' are used).
 	Value []float64 `json:"value"`
 	// CatLeft, when present, holds per node the categories that go left

@@ -53,7 +53,7 @@ type Runtime struct {
 	ExportTimeout time.Duration
 	Logger        *slog.Logger
 
-	mu sync.Mutex // serialises exports into the cache
+	locks sync.Map // cache key -> *sync.Mutex: one export per model at a time
 }
 
 func init() {
@@ -118,11 +118,7 @@ func (r *Runtime) fallback(ctx context.Context, spec serving.LoadSpec, mm servin
 		return nil, fmt.Errorf("load %s: not served natively (%s) and no Python runtime", ref, why)
 	}
 	r.log().Info("serving model version with the Python runtime", "version", ref, "reason", why)
-	m, err := r.Fallback.Load(ctx, spec, mm)
-	if err != nil {
-		return nil, fmt.Errorf("%w (native runtime: %s)", err, why)
-	}
-	return m, nil
+	return r.Fallback.Load(ctx, spec, mm)
 }
 
 // convert turns the model into an Ensemble, or says why it cannot.
@@ -201,8 +197,9 @@ func (r *Runtime) exportSklearn(ctx context.Context, spec serving.LoadSpec, mm s
 	base := filepath.Join(cacheDir, fmt.Sprintf("%s-%d-%s", safeName(spec.Name), spec.Version, key))
 	treePath, whyPath := base+".json", base+".unsupported"
 
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	l, _ := r.locks.LoadOrStore(key, &sync.Mutex{})
+	l.(*sync.Mutex).Lock()
+	defer l.(*sync.Mutex).Unlock()
 	if why, err := os.ReadFile(whyPath); err == nil {
 		return nil, notNative("%s", strings.TrimSpace(string(why)))
 	}

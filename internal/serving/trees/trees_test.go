@@ -3,7 +3,6 @@ package trees
 import (
 	"bytes"
 	"context"
-	_ "embed"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -11,7 +10,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -21,70 +19,17 @@ import (
 	"github.com/bridgeops/bridge/internal/serving"
 	"github.com/bridgeops/bridge/internal/serving/python"
 	"github.com/bridgeops/bridge/internal/serving/python/pythontest"
+	"github.com/bridgeops/bridge/internal/serving/trees/treestest"
 )
 
-//go:embed testdata/train_trees.py
-var trainScript []byte
+type (
+	spec   = treestest.Spec
+	expect = treestest.Expect
+)
 
-// spec is one model for train_trees.py.
-type spec struct {
-	Name        string   `json:"name"`
-	Kind        string   `json:"kind"`
-	Seed        int      `json:"seed"`
-	Estimators  int      `json:"n_estimators,omitempty"`
-	MaxDepth    int      `json:"max_depth,omitempty"`
-	Features    int      `json:"features,omitempty"`
-	Classes     int      `json:"classes"`
-	Rows        int      `json:"rows,omitempty"`
-	TestRows    int      `json:"test_rows,omitempty"`
-	NaN         float64  `json:"nan,omitempty"`
-	OneHot      int      `json:"onehot,omitempty"`
-	Categorical int      `json:"categorical,omitempty"`
-	Steps       []string `json:"steps,omitempty"`
-	PredictFn   string   `json:"predict_fn,omitempty"`
-	Labels      string   `json:"labels,omitempty"`
-	Loss        string   `json:"loss,omitempty"`
-	Format      string   `json:"format,omitempty"`
-	BaseScore   *float64 `json:"base_score,omitempty"`
-}
+func train(t testing.TB, py string, specs []spec) string { return treestest.Train(t, py, specs) }
 
-type expect struct {
-	Columns []string          `json:"columns"`
-	Rows    [][]*float64      `json:"rows"`
-	Predict []json.RawMessage `json:"predict"`
-	Proba   [][]float64       `json:"predict_proba"`
-}
-
-// train trains specs with the real scikit-learn in one Python run.
-func train(t testing.TB, py string, specs []spec) string {
-	t.Helper()
-	dir := t.TempDir()
-	script := filepath.Join(dir, "train_trees.py")
-	if err := os.WriteFile(script, trainScript, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	b, _ := json.Marshal(specs)
-	cmd := exec.Command(py, script, dir, string(b))
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("train models: %v\n%s", err, stderr.String())
-	}
-	return dir
-}
-
-func readExpect(t testing.TB, dir string) expect {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(dir, "expect.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var e expect
-	if err := json.Unmarshal(b, &e); err != nil {
-		t.Fatal(err)
-	}
-	return e
-}
+func readExpect(t testing.TB, dir string) expect { return treestest.ReadExpect(t, dir) }
 
 // fakeFallback records that the Python runtime was asked to load a model.
 type fakeFallback struct {
@@ -122,11 +67,7 @@ func load(t testing.TB, rt *Runtime, home, dir, name string) (serving.Model, err
 	return rt.Load(context.Background(), serving.LoadSpec{Name: name, Version: 1, Dir: dir, LogDir: filepath.Join(home, "logs")}, mm)
 }
 
-// splitBody is a dataframe_split request with missing values as null.
-func splitBody(e expect) []byte {
-	b, _ := json.Marshal(map[string]any{"dataframe_split": map[string]any{"columns": e.Columns, "data": e.Rows}})
-	return b
-}
+func splitBody(e expect) []byte { return e.SplitBody() }
 
 func invoke(t testing.TB, h http.Handler, body []byte) (int, []byte) {
 	t.Helper()
@@ -223,36 +164,12 @@ func closeVec(t *testing.T, row int, got, want []float64) {
 // and categorical columns.
 func TestSklearnExact(t *testing.T) {
 	py := pythontest.Interpreter(t)
-	specs := []spec{
-		{Name: "dt-clf", Kind: "DecisionTreeClassifier", Classes: 3, OneHot: 4},
-		{Name: "dt-reg", Kind: "DecisionTreeRegressor", Classes: 0, MaxDepth: 8},
-		{Name: "rf-clf", Kind: "RandomForestClassifier", Estimators: 30, Classes: 2, OneHot: 3},
-		{Name: "rf-clf-str", Kind: "RandomForestClassifier", Estimators: 10, Classes: 4, Labels: "str"},
-		{Name: "rf-reg", Kind: "RandomForestRegressor", Estimators: 20, Classes: 0},
-		{Name: "et-clf", Kind: "ExtraTreesClassifier", Estimators: 20, Classes: 3},
-		{Name: "et-reg", Kind: "ExtraTreesRegressor", Estimators: 20, Classes: 0},
-		{Name: "gb-bin", Kind: "GradientBoostingClassifier", Estimators: 30, Classes: 2},
-		{Name: "gb-exp", Kind: "GradientBoostingClassifier", Estimators: 20, Classes: 2, Loss: "exponential"},
-		{Name: "gb-multi", Kind: "GradientBoostingClassifier", Estimators: 20, Classes: 3, OneHot: 3},
-		{Name: "gb-reg", Kind: "GradientBoostingRegressor", Estimators: 30, Classes: 0},
-		{Name: "gb-huber", Kind: "GradientBoostingRegressor", Estimators: 10, Classes: 0, Loss: "huber"},
-		{Name: "hgb-bin", Kind: "HistGradientBoostingClassifier", Estimators: 30, Classes: 2, NaN: 0.1},
-		{Name: "hgb-multi", Kind: "HistGradientBoostingClassifier", Estimators: 20, Classes: 3, NaN: 0.1},
-		{Name: "hgb-reg", Kind: "HistGradientBoostingRegressor", Estimators: 30, Classes: 0, NaN: 0.1},
-		{Name: "hgb-poisson", Kind: "HistGradientBoostingRegressor", Estimators: 20, Classes: 0, Loss: "poisson"},
-		{Name: "hgb-cat", Kind: "HistGradientBoostingClassifier", Estimators: 20, Classes: 2, Categorical: 2, NaN: 0.05},
-		{Name: "pipe-rf", Kind: "RandomForestClassifier", Estimators: 10, Classes: 2, NaN: 0.1, Steps: []string{"SimpleImputer", "StandardScaler"}},
-		{Name: "pipe-gb", Kind: "GradientBoostingRegressor", Estimators: 10, Classes: 0, NaN: 0.05, Steps: []string{"SimpleImputerMedian", "MinMaxScaler"}},
-		{Name: "pipe-lr", Kind: "LogisticRegression", Classes: 2, Steps: []string{"StandardScaler"}},
-		{Name: "pipe-lr-multi", Kind: "LogisticRegression", Classes: 3, Steps: []string{"MinMaxScaler"}},
-		{Name: "pipe-linreg", Kind: "LinearRegression", Classes: 0, NaN: 0.1, Steps: []string{"SimpleImputer", "StandardScaler"}},
-		{Name: "rf-proba", Kind: "RandomForestClassifier", Estimators: 10, Classes: 3, PredictFn: "predict_proba"},
-	}
-	root := train(t, py, specs)
+	root := trainAll(t, py)
 	rt := newRuntime(py, config.NativeRequire, nil)
 	home := t.TempDir()
-	for _, s := range specs {
+	for _, s := range exactSpecs {
 		t.Run(s.Name, func(t *testing.T) {
+			t.Parallel()
 			dir := filepath.Join(root, s.Name)
 			m, err := load(t, rt, home, dir, s.Name)
 			if err != nil {
@@ -271,25 +188,12 @@ func TestSklearnExact(t *testing.T) {
 // estimators, feature and class counts.
 func TestSklearnRandomised(t *testing.T) {
 	py := pythontest.Interpreter(t)
-	rng := rand.New(rand.NewPCG(14, 1))
-	kinds := []string{"DecisionTreeClassifier", "RandomForestClassifier", "ExtraTreesRegressor", "GradientBoostingClassifier", "GradientBoostingRegressor", "HistGradientBoostingClassifier", "HistGradientBoostingRegressor", "RandomForestRegressor"}
-	var specs []spec
-	for i := range 16 {
-		k := kinds[i%len(kinds)]
-		s := spec{Name: fmt.Sprintf("r%d", i), Kind: k, Seed: 100 + i, Estimators: 1 + rng.IntN(40), MaxDepth: 1 + rng.IntN(12), Features: 1 + rng.IntN(20), Rows: 200 + rng.IntN(800), TestRows: 1000}
-		if strings.HasSuffix(k, "Classifier") {
-			s.Classes = 2 + rng.IntN(4)
-		}
-		if strings.HasPrefix(k, "Hist") {
-			s.NaN = rng.Float64() * 0.3
-		}
-		specs = append(specs, s)
-	}
-	root := train(t, py, specs)
+	root := trainAll(t, py)
 	rt := newRuntime(py, config.NativeRequire, nil)
 	home := t.TempDir()
-	for _, s := range specs {
+	for _, s := range randomSpecs() {
 		t.Run(fmt.Sprintf("%s-%s-d%d-n%d-f%d-c%d", s.Name, s.Kind, s.MaxDepth, s.Estimators, s.Features, s.Classes), func(t *testing.T) {
+			t.Parallel()
 			dir := filepath.Join(root, s.Name)
 			m, err := load(t, rt, home, dir, s.Name)
 			if err != nil {
@@ -304,16 +208,9 @@ func TestSklearnRandomised(t *testing.T) {
 // fail under BRIDGE_NATIVE=require), and BRIDGE_NATIVE=off never converts.
 func TestFallback(t *testing.T) {
 	py := pythontest.Interpreter(t)
-	specs := []spec{
-		{Name: "bare-lr", Kind: "LogisticRegression", Classes: 2},
-		{Name: "func-step", Kind: "RandomForestClassifier", Classes: 2, Steps: []string{"FunctionTransformer"}},
-		{Name: "custom-step", Kind: "RandomForestClassifier", Classes: 2, Steps: []string{"Doubler"}},
-		{Name: "rf", Kind: "RandomForestClassifier", Classes: 2},
-		{Name: "reg-proba", Kind: "RandomForestRegressor", Classes: 0, PredictFn: "predict_proba"},
-	}
-	root := train(t, py, specs)
+	root := trainAll(t, py)
 	// A pickle that is not one.
-	broken := filepath.Join(root, "broken")
+	broken := filepath.Join(t.TempDir(), "broken")
 	os.MkdirAll(broken, 0o755)
 	mlm, _ := os.ReadFile(filepath.Join(root, "rf", "MLmodel"))
 	os.WriteFile(filepath.Join(broken, "MLmodel"), mlm, 0o644)
@@ -328,7 +225,7 @@ func TestFallback(t *testing.T) {
 		{"bare-lr", "bare-lr", config.NativeAuto, false, "not a tree model or a Pipeline"},
 		{"function-transformer", "func-step", config.NativeAuto, false, "pipeline step FunctionTransformer"},
 		{"custom-transformer", "custom-step", config.NativeAuto, false, "exporter failed"},
-		{"broken-pickle", "broken", config.NativeAuto, false, "exporter failed"},
+		{"broken-pickle", broken, config.NativeAuto, false, "exporter failed"},
 		{"regressor-proba", "reg-proba", config.NativeAuto, false, "predict_proba of a regressor"},
 		{"off", "rf", config.NativeOff, false, "BRIDGE_NATIVE=off"},
 		{"auto", "rf", config.NativeAuto, true, ""},
@@ -338,7 +235,11 @@ func TestFallback(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			fb := &fakeFallback{}
 			rt := newRuntime(py, c.mode, fb)
-			m, err := load(t, rt, t.TempDir(), filepath.Join(root, c.dir), c.name)
+			dir := c.dir
+			if !filepath.IsAbs(dir) {
+				dir = filepath.Join(root, dir)
+			}
+			m, err := load(t, rt, t.TempDir(), dir, c.name)
 			if c.mode == config.NativeRequire {
 				if err == nil || !strings.Contains(err.Error(), c.why) || !strings.Contains(err.Error(), "FunctionTransformer") {
 					t.Fatalf("require: err = %v, want the reason", err)
@@ -365,10 +266,10 @@ func TestFallback(t *testing.T) {
 // file (and a cached "cannot convert") without running Python.
 func TestConversionCached(t *testing.T) {
 	py := pythontest.Interpreter(t)
-	root := train(t, py, []spec{{Name: "rf", Kind: "RandomForestClassifier", Classes: 2}, {Name: "fn", Kind: "RandomForestClassifier", Classes: 2, Steps: []string{"FunctionTransformer"}}})
+	root := trainAll(t, py)
 	home := t.TempDir()
 	rt := newRuntime(py, config.NativeAuto, &fakeFallback{})
-	for _, name := range []string{"rf", "fn"} {
+	for _, name := range []string{"rf", "func-step"} {
 		if _, err := load(t, rt, home, filepath.Join(root, name), name); err != nil {
 			t.Fatal(err)
 		}
@@ -390,4 +291,93 @@ func TestConversionCached(t *testing.T) {
 	if _, ok := m.(*Model); !ok {
 		t.Fatalf("cached load gave %T", m)
 	}
+}
+
+var exactSpecs = []spec{
+	{Name: "dt-clf", Kind: "DecisionTreeClassifier", Classes: 3, OneHot: 4},
+	{Name: "dt-reg", Kind: "DecisionTreeRegressor", Classes: 0, MaxDepth: 8},
+	{Name: "rf-clf", Kind: "RandomForestClassifier", Estimators: 30, Classes: 2, OneHot: 3},
+	{Name: "rf-clf-str", Kind: "RandomForestClassifier", Estimators: 10, Classes: 4, Labels: "str"},
+	{Name: "rf-reg", Kind: "RandomForestRegressor", Estimators: 20, Classes: 0},
+	{Name: "et-clf", Kind: "ExtraTreesClassifier", Estimators: 20, Classes: 3},
+	{Name: "et-reg", Kind: "ExtraTreesRegressor", Estimators: 20, Classes: 0},
+	{Name: "gb-bin", Kind: "GradientBoostingClassifier", Estimators: 30, Classes: 2},
+	{Name: "gb-exp", Kind: "GradientBoostingClassifier", Estimators: 20, Classes: 2, Loss: "exponential"},
+	{Name: "gb-multi", Kind: "GradientBoostingClassifier", Estimators: 20, Classes: 3, OneHot: 3},
+	{Name: "gb-reg", Kind: "GradientBoostingRegressor", Estimators: 30, Classes: 0},
+	{Name: "gb-huber", Kind: "GradientBoostingRegressor", Estimators: 10, Classes: 0, Loss: "huber"},
+	{Name: "hgb-bin", Kind: "HistGradientBoostingClassifier", Estimators: 30, Classes: 2, NaN: 0.1},
+	{Name: "hgb-multi", Kind: "HistGradientBoostingClassifier", Estimators: 20, Classes: 3, NaN: 0.1},
+	{Name: "hgb-reg", Kind: "HistGradientBoostingRegressor", Estimators: 30, Classes: 0, NaN: 0.1},
+	{Name: "hgb-poisson", Kind: "HistGradientBoostingRegressor", Estimators: 20, Classes: 0, Loss: "poisson"},
+	{Name: "hgb-cat", Kind: "HistGradientBoostingClassifier", Estimators: 20, Classes: 2, Categorical: 2, NaN: 0.05},
+	{Name: "pipe-rf", Kind: "RandomForestClassifier", Estimators: 10, Classes: 2, NaN: 0.1, Steps: []string{"SimpleImputer", "StandardScaler"}},
+	{Name: "pipe-gb", Kind: "GradientBoostingRegressor", Estimators: 10, Classes: 0, NaN: 0.05, Steps: []string{"SimpleImputerMedian", "MinMaxScaler"}},
+	{Name: "pipe-lr", Kind: "LogisticRegression", Classes: 2, Steps: []string{"StandardScaler"}},
+	{Name: "pipe-lr-multi", Kind: "LogisticRegression", Classes: 3, Steps: []string{"MinMaxScaler"}},
+	{Name: "pipe-linreg", Kind: "LinearRegression", Classes: 0, NaN: 0.1, Steps: []string{"SimpleImputer", "StandardScaler"}},
+	{Name: "rf-proba", Kind: "RandomForestClassifier", Estimators: 10, Classes: 3, PredictFn: "predict_proba"},
+}
+
+var fallbackSpecs = []spec{
+	{Name: "bare-lr", Kind: "LogisticRegression", Classes: 2},
+	{Name: "func-step", Kind: "RandomForestClassifier", Classes: 2, Steps: []string{"FunctionTransformer"}},
+	{Name: "custom-step", Kind: "RandomForestClassifier", Classes: 2, Steps: []string{"Doubler"}},
+	{Name: "rf", Kind: "RandomForestClassifier", Classes: 2},
+	{Name: "reg-proba", Kind: "RandomForestRegressor", Classes: 0, PredictFn: "predict_proba"},
+}
+
+// randomSpecs are random shapes: depth, number of estimators, features,
+// classes, missing values.
+func randomSpecs() []spec {
+	rng := rand.New(rand.NewPCG(14, 1))
+	kinds := []string{"DecisionTreeClassifier", "RandomForestClassifier", "ExtraTreesRegressor", "GradientBoostingClassifier", "GradientBoostingRegressor", "HistGradientBoostingClassifier", "HistGradientBoostingRegressor", "RandomForestRegressor"}
+	var specs []spec
+	for i := range 10 {
+		k := kinds[i%len(kinds)]
+		s := spec{Name: fmt.Sprintf("r%d", i), Kind: k, Seed: 100 + i, Estimators: 1 + rng.IntN(40), MaxDepth: 1 + rng.IntN(12), Features: 1 + rng.IntN(20), Rows: 200 + rng.IntN(800), TestRows: 1000}
+		if strings.HasSuffix(k, "Classifier") {
+			s.Classes = 2 + rng.IntN(4)
+		}
+		if strings.HasPrefix(k, "Hist") {
+			s.NaN = rng.Float64() * 0.3
+		}
+		specs = append(specs, s)
+	}
+	return specs
+}
+
+var (
+	trainOnce sync.Once
+	trainDir  string
+	trainErr  string
+)
+
+// trainAll trains every test model in one Python run, shared by the tests.
+func trainAll(t *testing.T, py string) string {
+	t.Helper()
+	trainOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "bridge-trees-test-")
+		if err != nil {
+			trainErr = err.Error()
+			return
+		}
+		trainDir = dir
+		specs := append(append(append([]spec{}, exactSpecs...), fallbackSpecs...), randomSpecs()...)
+		if err := treestest.TrainInto(py, dir, specs); err != nil {
+			trainErr = err.Error()
+		}
+	})
+	if trainErr != "" {
+		t.Fatal(trainErr)
+	}
+	return trainDir
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if trainDir != "" {
+		os.RemoveAll(trainDir)
+	}
+	os.Exit(code)
 }

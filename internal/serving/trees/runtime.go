@@ -183,7 +183,10 @@ func (r *Runtime) exportSklearn(ctx context.Context, spec serving.LoadSpec, mm s
 	if spec.LogDir == "" {
 		return nil, notNative("no Bridge home to cache the tree file in")
 	}
-	cacheDir := filepath.Join(filepath.Dir(filepath.Clean(spec.LogDir)), "native")
+	cacheDir, err := filepath.Abs(filepath.Join(filepath.Dir(filepath.Clean(spec.LogDir)), "native"))
+	if err != nil {
+		return nil, notNative("tree cache: %v", err)
+	}
 	mmJSON, err := json.Marshal(map[string]any{"flavors": mm.Flavors})
 	if err != nil {
 		return nil, notNative("encode MLmodel: %v", err)

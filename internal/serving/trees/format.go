@@ -308,6 +308,7 @@ func (e *Ensemble) compileTrees(m *EnsembleSpec) error {
 		e.scale = *m.Scale
 	}
 	e.split, e.combine = m.Split, m.Combine
+	e.float32 = m.Combine == "sum32"
 	known := map[int][]uint64{}
 	for k, cats := range m.KnownCategories {
 		var fi int

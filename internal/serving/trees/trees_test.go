@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -82,6 +83,11 @@ func invoke(t testing.TB, h http.Handler, body []byte) (int, []byte) {
 // identical class labels, numbers and probabilities within 1e-9.
 func checkExact(t *testing.T, m *Model, e expect, predictFn string) {
 	t.Helper()
+	checkExactFn(t, m, e, predictFn)
+}
+
+func checkExactFn(t *testing.T, m *Model, e expect, predictFn string) {
+	t.Helper()
 	status, body := invoke(t, m, splitBody(e))
 	if status != http.StatusOK {
 		t.Fatalf("status %d: %s", status, body)
@@ -128,6 +134,12 @@ func checkExact(t *testing.T, m *Model, e expect, predictFn string) {
 		t.Fatalf("%d of %d predictions differ", bad, len(e.Rows))
 	}
 	if e.Proba != nil && m.e.Classes() > 0 {
+		ulpOff := 0
+		defer func() {
+			if n := len(e.Rows) * m.e.Classes(); ulpOff*100 > n {
+				t.Errorf("%d of %d float32 probabilities differ from XGBoost's in the last bit", ulpOff, n)
+			}
+		}()
 		var s scratch
 		s.raw = make([]float64, m.e.outputs)
 		p := make([]float64, m.e.Classes())
@@ -140,18 +152,34 @@ func checkExact(t *testing.T, m *Model, e expect, predictFn string) {
 				}
 			}
 			m.e.predictRow(x, p, &s)
-			closeVec(t, i, p, e.Proba[i])
+			if !m.e.float32 {
+				closeVec(t, i, p, e.Proba[i])
+				continue
+			}
+			// XGBoost's probabilities are float32 computed with its
+			// platform's expf: equal, or one float32 step apart.
+			for k := range p {
+				if p[k] != e.Proba[i][k] {
+					ulpOff++
+				}
+			}
+			closeVecTol(t, i, p, e.Proba[i], 1.2e-7)
 		}
 	}
 }
 
 func closeVec(t *testing.T, row int, got, want []float64) {
 	t.Helper()
+	closeVecTol(t, row, got, want, 1e-9)
+}
+
+func closeVecTol(t *testing.T, row int, got, want []float64, tol float64) {
+	t.Helper()
 	if len(got) != len(want) {
 		t.Fatalf("row %d: %d probabilities, want %d", row, len(got), len(want))
 	}
 	for k := range got {
-		if math.Abs(got[k]-want[k]) > 1e-9 {
+		if math.Abs(got[k]-want[k]) > tol {
 			t.Fatalf("row %d class %d: native probability %.17g, the library %.17g", row, k, got[k], want[k])
 		}
 	}
@@ -380,4 +408,34 @@ func TestMain(m *testing.M) {
 		os.RemoveAll(trainDir)
 	}
 	os.Exit(code)
+}
+
+// TestXGBoostExact checks XGBoost models (JSON and UBJSON files, binary,
+// multi-class and regression, with missing values) against XGBoost's own
+// predict and predict_proba.
+func TestXGBoostExact(t *testing.T) {
+	py := pythontest.Interpreter(t)
+	if out, err := exec.Command(py, "-c", "import xgboost").CombinedOutput(); err != nil {
+		t.Skipf("no xgboost in %s (install python3-xgboost): %s", py, lastLine(string(out)))
+	}
+	half := 0.3
+	specs := []spec{
+		{Name: "xgb-bin", Kind: "XGBClassifier", Estimators: 30, MaxDepth: 4, Classes: 2, NaN: 0.1},
+		{Name: "xgb-bin-ubj", Kind: "XGBClassifier", Estimators: 20, MaxDepth: 6, Classes: 2, NaN: 0.1, Format: "ubj", BaseScore: &half},
+		{Name: "xgb-multi", Kind: "XGBClassifier", Estimators: 20, MaxDepth: 3, Classes: 4, NaN: 0.05, OneHot: 3},
+		{Name: "xgb-reg", Kind: "XGBRegressor", Estimators: 40, MaxDepth: 5, Classes: 0, NaN: 0.1},
+		{Name: "xgb-reg-ubj", Kind: "XGBRegressor", Estimators: 10, MaxDepth: 8, Classes: 0, Format: "ubj", Features: 15},
+	}
+	root := train(t, py, specs)
+	rt := newRuntime(py, config.NativeRequire, nil)
+	for _, s := range specs {
+		t.Run(s.Name, func(t *testing.T) {
+			dir := filepath.Join(root, s.Name)
+			m, err := load(t, rt, t.TempDir(), dir, s.Name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkExact(t, m.(*Model), readExpect(t, dir), "")
+		})
+	}
 }

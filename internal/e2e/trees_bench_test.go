@@ -174,4 +174,3 @@ func treeFileHeap(t testing.TB, home, prefix string) int64 {
 	}
 	return int64(after.HeapAlloc-before.HeapAlloc) / copies
 }
-

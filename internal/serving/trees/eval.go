@@ -61,6 +61,7 @@ type node struct {
 	cat         int32
 	threshold   float64
 	missingLeft bool
+	zeroMissing bool
 	categorical bool
 }
 
@@ -203,7 +204,7 @@ func (t *tree) leaf(x []float64, e *Ensemble) int {
 		v := x[nd.feature]
 		var left bool
 		switch {
-		case math.IsNaN(v):
+		case math.IsNaN(v), nd.zeroMissing && v >= -1e-35 && v <= 1e-35:
 			left = nd.missingLeft
 		case nd.categorical:
 			left = t.catLeft(nd, v, e)
@@ -257,6 +258,8 @@ func (e *Ensemble) predictRow(x []float64, proba []float64, s *scratch) (int, fl
 		return 0, raw[0]
 	case LinkExp:
 		return 0, math.Exp(raw[0])
+	case LinkLogistic:
+		return 0, expit(raw[0])
 	case LinkSigmoid, LinkSigmoid2:
 		r := raw[0]
 		if e.link == LinkSigmoid2 {

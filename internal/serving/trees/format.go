@@ -94,6 +94,9 @@ type Tree struct {
 	Left        []int    `json:"left"`
 	Right       []int    `json:"right"`
 	MissingLeft []bool   `json:"missing_left,omitempty"`
+	// ZeroMissing, when present, marks splits where 0 (|x| <= 1e-35) is a
+	// missing value too (LightGBM's zero_as_missing).
+	ZeroMissing []bool `json:"zero_missing,omitempty"`
 	// Value holds LeafWidth values per node (only leaves' are used).
 	Value []float64 `json:"value"`
 	// CatLeft, when present, holds per node the categories that go left
@@ -111,6 +114,7 @@ const (
 	LinkProba     = "proba"
 	LinkSigmoid32 = "sigmoid32"
 	LinkSoftmax32 = "softmax32"
+	LinkLogistic  = "logistic" // a regressor's output 1/(1+exp(-raw)) (LightGBM's binary Booster)
 )
 
 // Parse reads and validates a tree file and compiles it for evaluation.
@@ -174,7 +178,7 @@ func Compile(f *File) (*Ensemble, error) {
 	e.outputs = m.Outputs
 	e.link = m.Link
 	switch m.Link {
-	case LinkIdentity, LinkExp:
+	case LinkIdentity, LinkExp, LinkLogistic:
 		if len(e.classes) > 0 || m.Outputs != 1 {
 			return nil, fmt.Errorf("link %s is for single-output regressors", m.Link)
 		}
@@ -361,6 +365,9 @@ func (e *Ensemble) compileTree(t *Tree, m *EnsembleSpec) (tree, error) {
 	if t.MissingLeft != nil && len(t.MissingLeft) != n {
 		return ct, fmt.Errorf("missing_left has %d entries for %d nodes", len(t.MissingLeft), n)
 	}
+	if t.ZeroMissing != nil && len(t.ZeroMissing) != n {
+		return ct, fmt.Errorf("zero_missing has %d entries for %d nodes", len(t.ZeroMissing), n)
+	}
 	if t.CatLeft != nil && len(t.CatLeft) != n {
 		return ct, fmt.Errorf("cat_left has %d entries for %d nodes", len(t.CatLeft), n)
 	}
@@ -426,6 +433,9 @@ func (e *Ensemble) compileTree(t *Tree, m *EnsembleSpec) (tree, error) {
 			nd.missingLeft = t.MissingLeft[i]
 		} else if m.Missing {
 			return ct, fmt.Errorf("the model routes missing values but node %d has no missing_left", i)
+		}
+		if t.ZeroMissing != nil {
+			nd.zeroMissing = t.ZeroMissing[i]
 		}
 		if t.CatLeft != nil && t.CatLeft[i] != nil {
 			bs, err := bitset(t.CatLeft[i])

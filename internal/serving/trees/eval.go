@@ -270,9 +270,16 @@ func (e *Ensemble) predictRow(x []float64, proba []float64, s *scratch) (int, fl
 		if proba != nil {
 			proba[0], proba[1] = p0, p1
 		}
-		if e.link == LinkSigmoid2 {
+		switch {
+		case e.link == LinkSigmoid2:
 			// scikit-learn's exponential loss decides on the sign.
 			if raw[0] >= 0 {
+				return 1, 0
+			}
+			return 0, 0
+		case e.linear:
+			// LogisticRegression.predict: decision > 0.
+			if raw[0] > 0 {
 				return 1, 0
 			}
 			return 0, 0
@@ -306,6 +313,9 @@ func (e *Ensemble) predictRow(x []float64, proba []float64, s *scratch) (int, fl
 			p := math.Exp(v - lse)
 			if proba != nil {
 				proba[k] = p
+			}
+			if e.linear {
+				p = v // LogisticRegression.predict: argmax of the decision
 			}
 			if p > bestP {
 				best, bestP = k, p

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -181,4 +182,25 @@ func mustParse(t *testing.T, d map[string]any) *Ensemble {
 		t.Fatal(err)
 	}
 	return e
+}
+
+// TestMissingCSV: for a model that handles missing values, empty CSV
+// fields and NaN are missing values, also in the first row (not a header).
+func TestMissingCSV(t *testing.T) {
+	m := NewModel(mustParse(t, stump()))
+	for _, c := range []struct{ body, want string }{
+		{"-2,\n0,0.6\n", "10.5\n30.5\n"},
+		{"-2,NaN\n", "10.5\n"},
+		{"a,b\n-2,\n", "10.5\n"},
+		{"\"-2\",\"\"\n", "10.5\n"},
+	} {
+		req := httptest.NewRequest(http.MethodPost, "/invocations", strings.NewReader(c.body))
+		req.Header.Set("Content-Type", "text/csv")
+		req.Header.Set("Accept", "text/csv")
+		rec := httptest.NewRecorder()
+		m.ServeHTTP(rec, req)
+		if rec.Code != 200 || rec.Body.String() != c.want {
+			t.Errorf("CSV %q: %d %q, want %q", c.body, rec.Code, rec.Body.String(), c.want)
+		}
+	}
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bridgeops/bridge/internal/model"
 	"github.com/bridgeops/bridge/internal/serving/python/pythontest"
 	"github.com/bridgeops/bridge/internal/serving/trees/treestest"
 )
@@ -157,5 +158,40 @@ func TestBinaryServesRandomForestNatively(t *testing.T) {
 	}
 	if !strings.Contains(p.stderr.String(), "FunctionTransformer") {
 		t.Errorf("the log does not say why custom is served by Python:\n%s", p.stderr)
+	}
+}
+
+// TestNativeRequireFailsAlone: with BRIDGE_NATIVE=require a model that
+// cannot convert fails with the reason in bridge_deploy_error, and a
+// random forest next to it is served natively.
+func TestNativeRequireFailsAlone(t *testing.T) {
+	py := pythontest.Interpreter(t)
+	t.Setenv("BRIDGE_NATIVE", "require")
+	br := startPyBridge(t, py)
+	models := treestest.Train(t, py, []treestest.Spec{
+		{Name: "forest", Kind: "RandomForestClassifier", Estimators: 10, Classes: 2, TestRows: 20},
+		{Name: "custom", Kind: "RandomForestClassifier", Classes: 2, TestRows: 5, Steps: []string{"FunctionTransformer"}},
+	})
+	fv := br.register(t, "forest", filepath.Join(models, "forest"), "")
+	cv := br.register(t, "custom", filepath.Join(models, "custom"), "")
+	e := treestest.ReadExpect(t, filepath.Join(models, "forest"))
+	a := br.waitServing(t, "forest", model.SlotLatest, fv, e.SplitBody())
+	var got struct{ Predictions []json.RawMessage }
+	if err := json.Unmarshal(a.body, &got); err != nil || len(got.Predictions) != len(e.Predict) {
+		t.Fatalf("forest answered %s", a.body)
+	}
+	for i := range e.Predict {
+		if string(got.Predictions[i]) != string(e.Predict[i]) {
+			t.Fatalf("row %d: %s, scikit-learn %s", i, got.Predictions[i], e.Predict[i])
+		}
+	}
+	pythontest.WaitFor(t, "custom FAILED with the reason", 90*time.Second, func() bool {
+		tags := br.tags(t, "custom", cv)
+		return tags["bridge_deploy_state"] == "FAILED" &&
+			strings.Contains(tags["bridge_deploy_error"], "BRIDGE_NATIVE=require") &&
+			strings.Contains(tags["bridge_deploy_error"], "pipeline step FunctionTransformer")
+	})
+	if tags := br.tags(t, "forest", fv); tags["bridge_deploy_state"] != "DEPLOYED" {
+		t.Fatalf("forest tags %v", tags)
 	}
 }

@@ -118,6 +118,10 @@ func TestBinaryServesRandomForestNatively(t *testing.T) {
 		runRegister(t, p.regURL, name, filepath.Join(models, name))
 	}
 	waitUntil(t, 2*time.Minute, "3 versions DEPLOYED", p, func() bool { return deployedCount(t, p.regURL) == 3 })
+	// A second Python model gets the pre-started server, which must find
+	// its log under the relative default home too.
+	runRegister(t, p.regURL, "custom2", filepath.Join(models, "custom"))
+	waitUntil(t, 2*time.Minute, "4 versions DEPLOYED", p, func() bool { return deployedCount(t, p.regURL) == 4 })
 
 	for _, name := range []string{"forest", "boosted"} {
 		e := treestest.ReadExpect(t, filepath.Join(models, name))
@@ -145,7 +149,7 @@ func TestBinaryServesRandomForestNatively(t *testing.T) {
 		}
 	}
 	got := statusRuntimes(t, work, p.addr)
-	want := map[string]string{"forest": "Ready native", "boosted": "Ready native", "custom": "Ready python"}
+	want := map[string]string{"forest": "Ready native", "boosted": "Ready native", "custom": "Ready python", "custom2": "Ready python"}
 	for k, v := range want {
 		if got[k] != v {
 			t.Errorf("bridge status: %s is %q, want %q (all: %v)", k, got[k], v, got)

@@ -72,6 +72,12 @@ func fileName(name string, version int) string {
 
 func newProc(opts Options, spec serving.LoadSpec, env environment, script, mlmodel string, sp *spare) (*proc, error) {
 	base := fileName(spec.Name, spec.Version)
+	// A pre-started server runs elsewhere: it gets an absolute log path.
+	logDir, err := filepath.Abs(spec.LogDir)
+	if err != nil {
+		return nil, err
+	}
+	spec.LogDir = logDir
 	p := &proc{
 		opts:    opts,
 		spec:    spec,
@@ -105,7 +111,6 @@ func newProc(opts Options, spec serving.LoadSpec, env environment, script, mlmod
 			return nil, err
 		}
 	}
-	var err error
 	p.logFile, err = os.OpenFile(p.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		p.listener.Close()

@@ -136,7 +136,7 @@ func (e *Ensemble) preprocess(x []float64, s *scratch) []float64 {
 	return cur
 }
 
-// Raw computes the model's raw outputs (before the link) for one input row
+// rawRow computes the model's raw outputs (before the link) for one input row
 // into out (len n_outputs).
 func (e *Ensemble) rawRow(x []float64, out []float64, s *scratch) {
 	x = e.preprocess(x, s)
@@ -244,9 +244,6 @@ func in(bs []uint64, c int) bool {
 	return c/64 < len(bs) && bs[c/64]&(1<<(c%64)) != 0
 }
 
-// Result is how one row is answered: a class index, a number, or
-// probabilities.
-//
 // predictRow computes one row's prediction: for a classifier the class
 // index (and, into proba when it is not nil, the class probabilities), for
 // a regressor the value.

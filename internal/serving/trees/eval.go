@@ -25,6 +25,8 @@ type Ensemble struct {
 
 	// trees
 	split, combine string
+	f32            bool // round inputs to float32 before the splits (le32, lt32)
+	lt             bool // left when x < threshold (else x <= threshold)
 	leafWidth      int
 	base           []float64
 	scale          float64
@@ -63,6 +65,7 @@ type node struct {
 	missingLeft bool
 	zeroMissing bool
 	categorical bool
+	special     bool // zeroMissing or categorical
 }
 
 func newLabel(raw json.RawMessage) (scoring.Label, error) { return scoring.NewLabel(raw) }
@@ -86,6 +89,7 @@ func (e *Ensemble) NumTrees() int { return len(e.trees) }
 // scratch is per-call working memory.
 type scratch struct {
 	a, b []float64
+	b32  []float64 // the row rounded to float32
 	raw  []float64
 	f32  []float32
 }
@@ -152,6 +156,13 @@ func (e *Ensemble) rawRow(x []float64, out []float64, s *scratch) {
 		}
 		return
 	}
+	if e.f32 {
+		r := s.b32[:0]
+		for _, v := range x {
+			r = append(r, float64(float32(v)))
+		}
+		s.b32, x = r, r
+	}
 	switch e.combine {
 	case "average":
 		for k := range out {
@@ -201,17 +212,21 @@ func (t *tree) leaf(x []float64, e *Ensemble) int {
 		if nd.left < 0 {
 			return int(i)
 		}
+		// x is already rounded to float32 for the float32 splits (see
+		// rawRow), so one float64 comparison does for every kind.
 		v := x[nd.feature]
 		var left bool
 		switch {
-		case math.IsNaN(v), nd.zeroMissing && v >= -1e-35 && v <= 1e-35:
+		case v != v: // NaN
 			left = nd.missingLeft
-		case nd.categorical:
-			left = t.catLeft(nd, v, e)
-		case e.split == "le32":
-			left = float64(float32(v)) <= nd.threshold
-		case e.split == "lt32":
-			left = float32(v) < float32(nd.threshold)
+		case nd.special:
+			if nd.zeroMissing && v >= -1e-35 && v <= 1e-35 {
+				left = nd.missingLeft
+			} else {
+				left = t.catLeft(nd, v, e)
+			}
+		case e.lt:
+			left = v < nd.threshold
 		default:
 			left = v <= nd.threshold
 		}
@@ -227,6 +242,9 @@ func (t *tree) leaf(x []float64, e *Ensemble) int {
 // when the category is in the node's left set, right when it is another
 // category seen in training, else as a missing value.
 func (t *tree) catLeft(nd *node, v float64, e *Ensemble) bool {
+	if !nd.categorical {
+		return v <= nd.threshold
+	}
 	if v < 0 || v >= 1<<16 {
 		return nd.missingLeft
 	}

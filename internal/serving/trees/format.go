@@ -312,6 +312,8 @@ func (e *Ensemble) compileTrees(m *EnsembleSpec) error {
 		e.scale = *m.Scale
 	}
 	e.split, e.combine = m.Split, m.Combine
+	e.f32 = m.Split == "le32" || m.Split == "lt32"
+	e.lt = m.Split == "lt32"
 	e.float32 = m.Combine == "sum32"
 	known := map[int][]uint64{}
 	for k, cats := range m.KnownCategories {
@@ -436,6 +438,7 @@ func (e *Ensemble) compileTree(t *Tree, m *EnsembleSpec) (tree, error) {
 		}
 		if t.ZeroMissing != nil {
 			nd.zeroMissing = t.ZeroMissing[i]
+			nd.special = nd.zeroMissing
 		}
 		if t.CatLeft != nil && t.CatLeft[i] != nil {
 			bs, err := bitset(t.CatLeft[i])
@@ -445,6 +448,7 @@ func (e *Ensemble) compileTree(t *Tree, m *EnsembleSpec) (tree, error) {
 			nd.cat = int32(len(ct.cats))
 			ct.cats = append(ct.cats, bs)
 			nd.categorical = true
+			nd.special = true
 		}
 	}
 	// Reachability from the root (with the parent check above this also

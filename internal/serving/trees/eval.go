@@ -52,20 +52,30 @@ type step struct {
 
 type tree struct {
 	output int
-	nodes  []node
-	value  []float64
+	nodes  []node      // breadth first: children of a node are adjacent
+	value  []float64   // leafWidth per node
+	extra  []nodeExtra // per node, for categorical and zero-missing splits; nil without
 	cats   [][]uint64
 }
 
+// node is 16 bytes: the threshold, the feature index with two flags, and
+// the left child (the right child is left+1; -1 marks a leaf).
 type node struct {
-	left, right int32 // -1 for a leaf
-	feature     int32
+	threshold float64
+	feat      uint32
+	left      int32
+}
+
+const (
+	missingLeftBit = 1 << 30 // a missing value goes left
+	specialBit     = 1 << 31 // see extra
+	featMask       = 1<<30 - 1
+)
+
+type nodeExtra struct {
 	cat         int32
-	threshold   float64
-	missingLeft bool
-	zeroMissing bool
 	categorical bool
-	special     bool // zeroMissing or categorical
+	zeroMissing bool
 }
 
 func newLabel(raw json.RawMessage) (scoring.Label, error) { return scoring.NewLabel(raw) }
@@ -214,17 +224,14 @@ func (t *tree) leaf(x []float64, e *Ensemble) int {
 		}
 		// x is already rounded to float32 for the float32 splits (see
 		// rawRow), so one float64 comparison does for every kind.
-		v := x[nd.feature]
+		f := nd.feat
+		v := x[f&featMask]
 		var left bool
 		switch {
 		case v != v: // NaN
-			left = nd.missingLeft
-		case nd.special:
-			if nd.zeroMissing && v >= -1e-35 && v <= 1e-35 {
-				left = nd.missingLeft
-			} else {
-				left = t.catLeft(nd, v, e)
-			}
+			left = f&missingLeftBit != 0
+		case f&specialBit != 0:
+			left = t.specialLeft(i, nd, v, e)
 		case e.lt:
 			left = v < nd.threshold
 		default:
@@ -233,29 +240,35 @@ func (t *tree) leaf(x []float64, e *Ensemble) int {
 		if left {
 			i = nd.left
 		} else {
-			i = nd.right
+			i = nd.left + 1
 		}
 	}
 }
 
-// catLeft routes a categorical split as HistGradientBoosting does: left
-// when the category is in the node's left set, right when it is another
-// category seen in training, else as a missing value.
-func (t *tree) catLeft(nd *node, v float64, e *Ensemble) bool {
-	if !nd.categorical {
+// specialLeft routes a LightGBM zero-as-missing split (0 goes the missing
+// way) and a categorical split as HistGradientBoosting does: left when the
+// category is in the node's left set, right when it is another category
+// seen in training, else as a missing value.
+func (t *tree) specialLeft(i int32, nd *node, v float64, e *Ensemble) bool {
+	ex := &t.extra[i]
+	missingLeft := nd.feat&missingLeftBit != 0
+	if ex.zeroMissing && v >= -1e-35 && v <= 1e-35 {
+		return missingLeft
+	}
+	if !ex.categorical {
 		return v <= nd.threshold
 	}
 	if v < 0 || v >= 1<<16 {
-		return nd.missingLeft
+		return missingLeft
 	}
 	c := int(v)
-	if in(t.cats[nd.cat], c) {
+	if in(t.cats[ex.cat], c) {
 		return true
 	}
-	if in(e.known[nd.feature], c) {
+	if in(e.known[nd.feat&featMask], c) {
 		return false
 	}
-	return nd.missingLeft
+	return missingLeft
 }
 
 func in(bs []uint64, c int) bool {

@@ -380,8 +380,7 @@ func (e *Ensemble) compileTree(t *Tree, m *EnsembleSpec) (tree, error) {
 		return ct, fmt.Errorf("output %d out of range (n_outputs %d)", t.Output, m.Outputs)
 	}
 	ct.output = t.Output
-	ct.nodes = make([]node, n)
-	ct.value = t.Value
+	raw := make([]rawNode, n)
 	// Every node but the root must be the child of exactly one node, and
 	// a walk from the root must visit each node once: no cycles, no
 	// shared subtrees, no orphans.
@@ -390,7 +389,7 @@ func (e *Ensemble) compileTree(t *Tree, m *EnsembleSpec) (tree, error) {
 		parents[i] = -1
 	}
 	for i := range n {
-		nd := &ct.nodes[i]
+		nd := &raw[i]
 		l, r := t.Left[i], t.Right[i]
 		if l == -1 {
 			if r != -1 {
@@ -465,14 +464,14 @@ func (e *Ensemble) compileTree(t *Tree, m *EnsembleSpec) (tree, error) {
 		}
 		visited[i] = true
 		seen++
-		if nd := ct.nodes[i]; nd.left >= 0 {
+		if nd := raw[i]; nd.left >= 0 {
 			stack = append(stack, nd.left, nd.right)
 		}
 	}
 	if seen != n {
 		return ct, fmt.Errorf("%d of %d nodes cannot be reached from the root (a cycle or orphans)", n-seen, n)
 	}
-	return ct, nil
+	return pack(ct, raw, t.Value, e.leafWidth), nil
 }
 
 // Number is a JSON number that may also be written "inf" or "-inf" (JSON
@@ -508,4 +507,57 @@ func (n Number) MarshalJSON() ([]byte, error) {
 		return []byte(`"-inf"`), nil
 	}
 	return json.Marshal(f)
+}
+
+// rawNode is a validated node in the file's numbering.
+type rawNode struct {
+	left, right int32 // -1 for a leaf
+	feature     int32
+	cat         int32
+	threshold   float64
+	missingLeft bool
+	zeroMissing bool
+	categorical bool
+	special     bool // zeroMissing or categorical
+}
+
+// pack renumbers a validated tree breadth first so that an internal node's
+// children are adjacent (right = left+1) and stores 16-byte nodes: half the
+// memory, and fewer cache lines touched per row.
+func pack(ct tree, raw []rawNode, value []float64, w int) tree {
+	n := len(raw)
+	newID := make([]int32, n)
+	order := make([]int32, 1, n)
+	next := int32(1)
+	for i := 0; i < len(order); i++ {
+		r := raw[order[i]]
+		if r.left >= 0 {
+			newID[r.left], newID[r.right] = next, next+1
+			order = append(order, r.left, r.right)
+			next += 2
+		}
+	}
+	ct.nodes = make([]node, n)
+	ct.value = make([]float64, n*w)
+	for _, o := range order {
+		ni, r := newID[o], raw[o]
+		copy(ct.value[int(ni)*w:], value[int(o)*w:int(o+1)*w])
+		if r.left < 0 {
+			ct.nodes[ni] = node{left: -1}
+			continue
+		}
+		f := uint32(r.feature)
+		if r.missingLeft {
+			f |= missingLeftBit
+		}
+		if r.special {
+			f |= specialBit
+			if ct.extra == nil {
+				ct.extra = make([]nodeExtra, n)
+			}
+			ct.extra[ni] = nodeExtra{cat: r.cat, categorical: r.categorical, zeroMissing: r.zeroMissing}
+		}
+		ct.nodes[ni] = node{threshold: r.threshold, feat: f, left: newID[r.left]}
+	}
+	return ct
 }

@@ -27,6 +27,7 @@ suite=(
   "./internal/registry/store/|^BenchmarkVersions10k$|50x"
   "./internal/registry/mlflowapi/|.|1000x"
   "./internal/e2e/|^BenchmarkPythonServing$|1x"
+  "./internal/e2e/|^BenchmarkTreeServing$|1x"
   "./internal/e2e/|^BenchmarkCaptureOverhead$|1x"
   "./cmd/bridge/|^BenchmarkCaptureUnderLoad$|1x"
   "./internal/monitor/|^BenchmarkMonitorRun$|1x"

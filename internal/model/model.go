@@ -127,6 +127,7 @@ type ActualVersion struct {
 	Ref     VersionRef
 	Status  Status
 	Message string
+	Runtime string // what serves it ("native", "python"), when the target knows
 }
 
 // ActualEndpoint is an endpoint as the target has it.

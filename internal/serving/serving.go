@@ -114,3 +114,9 @@ func Load(ctx context.Context, spec LoadSpec) (Model, error) {
 	}
 	return best.rt.Load(ctx, spec, mm)
 }
+
+// RuntimeNamer is implemented by models that say which runtime serves them
+// ("native", "python"); bridge status shows it.
+type RuntimeNamer interface {
+	Runtime() string
+}

@@ -49,6 +49,7 @@ type Version struct {
 	Version int    `json:"version"`
 	State   string `json:"state"`
 	Message string `json:"message,omitempty"`
+	Runtime string `json:"runtime,omitempty"` // native or python (localhost)
 }
 
 type Pass struct {
@@ -70,7 +71,7 @@ func FromActual(targetName string, a model.Actual) Doc {
 		doc.Endpoints = append(doc.Endpoints, ed)
 	}
 	for _, v := range a.Versions {
-		doc.Versions = append(doc.Versions, Version{Model: v.Ref.Model, Version: v.Ref.Version, State: string(v.Status), Message: v.Message})
+		doc.Versions = append(doc.Versions, Version{Model: v.Ref.Model, Version: v.Ref.Version, State: string(v.Status), Message: v.Message, Runtime: v.Runtime})
 	}
 	return doc
 }
@@ -120,7 +121,7 @@ func (d Doc) Actual() model.Actual {
 		a.Endpoints = append(a.Endpoints, ae)
 	}
 	for _, v := range d.Versions {
-		a.Versions = append(a.Versions, model.ActualVersion{Ref: model.VersionRef{Model: v.Model, Version: v.Version}, Status: model.Status(v.State), Message: v.Message})
+		a.Versions = append(a.Versions, model.ActualVersion{Ref: model.VersionRef{Model: v.Model, Version: v.Version}, Status: model.Status(v.State), Message: v.Message, Runtime: v.Runtime})
 	}
 	sort.Slice(a.Endpoints, func(i, j int) bool { return a.Endpoints[i].Key.Less(a.Endpoints[j].Key) })
 	sort.Slice(a.Versions, func(i, j int) bool { return a.Versions[i].Ref.Less(a.Versions[j].Ref) })
@@ -185,6 +186,8 @@ func Print(w io.Writer, doc Doc) error {
 	for _, v := range doc.Versions {
 		if v.State == string(model.StatusFailed) || v.State == model.StateFailed {
 			fmt.Fprintf(w, "version %s/%d failed: %s\n", v.Model, v.Version, v.Message)
+		} else if v.Runtime != "" {
+			fmt.Fprintf(w, "version %s/%d: %s runtime\n", v.Model, v.Version, v.Runtime)
 		}
 	}
 	if r := doc.Reconcile; r != nil {

@@ -430,3 +430,6 @@ func readBody(r *http.Request, buf []byte) ([]byte, error) {
 		}
 	}
 }
+
+// Runtime names the runtime serving the model, for bridge status.
+func (m *Model) Runtime() string { return "native" }

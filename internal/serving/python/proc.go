@@ -79,6 +79,7 @@ func newProc(opts Options, spec serving.LoadSpec, env environment, script, mlmod
 	if err != nil {
 		return nil, err
 	}
+	spec.LogDir = logDir
 	p := &proc{
 		opts:    opts,
 		spec:    spec,

@@ -44,7 +44,7 @@ func (f *Frame) parseCSV(b []byte, header csvHeader) error {
 			continue
 		}
 		if len(f.Values) == 0 && len(f.Columns) == 0 && header != csvHeaderAbsent {
-			if header == csvHeaderPresent || !numericCSVLine(l) {
+			if header == csvHeaderPresent || !numericCSVLine(l, f.Missing) {
 				for _, c := range bytes.Split(l, []byte{','}) {
 					f.Columns = append(f.Columns, strings.TrimSpace(string(c)))
 				}
@@ -61,7 +61,7 @@ func (f *Frame) parseCSV(b []byte, header csvHeader) error {
 			} else {
 				cell = l
 			}
-			v, err := csvNumber(bytes.TrimSpace(cell), line, col)
+			v, err := csvNumber(bytes.TrimSpace(cell), line, col, f.Missing)
 			if err != nil {
 				return err
 			}
@@ -98,7 +98,10 @@ func (f *Frame) parseQuotedCSV(b []byte, header csvHeader) error {
 		if len(f.Values) == 0 && len(f.Columns) == 0 && header != csvHeaderAbsent {
 			numeric := true
 			for _, c := range rec {
-				if _, err := parseCSVFloat(strings.TrimSpace(c)); err != nil {
+				if c = strings.TrimSpace(c); f.Missing && (c == "" || strings.EqualFold(c, "nan")) {
+					continue
+				}
+				if _, err := parseCSVFloat(c); err != nil {
 					numeric = false
 					break
 				}
@@ -113,7 +116,7 @@ func (f *Frame) parseQuotedCSV(b []byte, header csvHeader) error {
 		}
 		start := len(f.Values)
 		for col, c := range rec {
-			v, err := csvNumber([]byte(strings.TrimSpace(c)), line, col)
+			v, err := csvNumber([]byte(strings.TrimSpace(c)), line, col, f.Missing)
 			if err != nil {
 				return err
 			}
@@ -140,7 +143,7 @@ func (f *Frame) checkCSVWidth(w, line int) error {
 	return nil
 }
 
-func numericCSVLine(l []byte) bool {
+func numericCSVLine(l []byte, missing bool) bool {
 	for len(l) > 0 {
 		var cell []byte
 		if i := bytes.IndexByte(l, ','); i >= 0 {
@@ -149,6 +152,9 @@ func numericCSVLine(l []byte) bool {
 			cell, l = l, nil
 		}
 		cell = bytes.TrimSpace(cell)
+		if missing && (len(cell) == 0 || strings.EqualFold(string(cell), "nan")) {
+			continue // a missing value, not a column name
+		}
 		if len(cell) == 0 {
 			return false
 		}
@@ -159,7 +165,10 @@ func numericCSVLine(l []byte) bool {
 	return true
 }
 
-func csvNumber(cell []byte, line, col int) (float64, error) {
+func csvNumber(cell []byte, line, col int, missing bool) (float64, error) {
+	if missing && (len(cell) == 0 || strings.EqualFold(string(cell), "nan")) {
+		return math.NaN(), nil
+	}
 	if len(cell) == 0 {
 		return 0, BadRequest("CSV line %d, column %d is empty: this model needs a number for every feature (fill in missing values before scoring)", line, col+1)
 	}

@@ -520,6 +520,9 @@ func (p *jparser) value(path string, row, col int) (float64, error) {
 			return 0, err
 		}
 		v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+		if p.f.Missing && err == nil && math.IsNaN(v) {
+			return v, nil
+		}
 		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
 			return 0, BadRequest("%s: value %q is not a finite number: this model takes numeric features", where(path, row, col), s)
 		}
@@ -529,6 +532,9 @@ func (p *jparser) value(path string, row, col int) (float64, error) {
 	case c == 'f' && p.lit("false"):
 		return 0, nil
 	case c == 'n' && p.lit("null"):
+		if p.f.Missing {
+			return math.NaN(), nil
+		}
 		return 0, BadRequest("%s: value is null: this model needs a number for every feature (fill in missing values before scoring)", where(path, row, col))
 	case c == '[' || c == '{':
 		kind := "a list"

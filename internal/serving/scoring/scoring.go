@@ -81,6 +81,11 @@ type Frame struct {
 	Width   int
 	Values  []float64
 
+	// Missing, when set before Parse, reads null, an empty CSV cell and
+	// the string "NaN" as NaN (a missing value) for models that handle
+	// missing values; infinities are refused either way. Parse keeps it.
+	Missing bool
+
 	cols    [][]float64 // scratch for column-oriented inputs
 	seen    []uint32    // scratch for dataframe_records: row stamp per column
 	scratch []float64   // scratch for Select

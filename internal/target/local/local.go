@@ -40,6 +40,7 @@ import (
 	// server subprocesses.
 	_ "github.com/bridgeops/bridge/internal/serving/native"
 	_ "github.com/bridgeops/bridge/internal/serving/python"
+	_ "github.com/bridgeops/bridge/internal/serving/trees"
 )
 
 // Kind is the target's name in BRIDGE_DEPLOY_KIND.

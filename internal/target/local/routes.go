@@ -280,7 +280,7 @@ func (t *Target) Observe(ctx context.Context) (model.Actual, error) {
 	for _, v := range t.versions {
 		s, msg := v.status()
 		status[v] = st{s, msg}
-		a.Versions = append(a.Versions, model.ActualVersion{Ref: v.ref, Status: s, Message: msg})
+		a.Versions = append(a.Versions, model.ActualVersion{Ref: v.ref, Status: s, Message: msg, Runtime: v.runtime()})
 	}
 	for k, rt := range t.routes {
 		ep := model.ActualEndpoint{Key: k, Status: model.StatusReady, URL: t.URL(k)}

@@ -105,6 +105,15 @@ func (v *version) status() (model.Status, string) {
 	return model.StatusReady, ""
 }
 
+// runtime names what serves a ready version ("native", "python"); t.mu
+// is held.
+func (v *version) runtime() string {
+	if r, ok := v.model.(serving.RuntimeNamer); ok && v.state == stateReady {
+		return r.Runtime()
+	}
+	return ""
+}
+
 // stateStatus maps a runtime's State() text to a status. Runtimes report
 // "ready"/"running" when serving, "starting"/"restarting"/"loading" while
 // not yet (or not again) answering, and "failed..."/"crashed..."/"stopped..."

@@ -1,0 +1,32 @@
+package config
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestNative(t *testing.T) {
+	for _, c := range []struct {
+		env  string
+		want NativeMode
+		err  string
+	}{
+		{"", NativeAuto, ""},
+		{"auto", NativeAuto, ""},
+		{"OFF", NativeOff, ""},
+		{" require ", NativeRequire, ""},
+		{"yes", "", `BRIDGE_NATIVE="yes": want off, auto or require`},
+	} {
+		t.Setenv("BRIDGE_NATIVE", c.env)
+		got, err := Native()
+		if c.err != "" {
+			if err == nil || !strings.Contains(err.Error(), c.err) {
+				t.Errorf("BRIDGE_NATIVE=%q: err %v, want %q", c.env, err, c.err)
+			}
+			continue
+		}
+		if err != nil || got != c.want {
+			t.Errorf("BRIDGE_NATIVE=%q: %q, %v; want %q", c.env, got, err, c.want)
+		}
+	}
+}

@@ -187,6 +187,9 @@ func printDemo(w io.Writer, a *app, eps map[string]demoEndpoint) {
 	}
 	fmt.Fprintf(w, "# Everything served, and what the next pass would change:\n")
 	fmt.Fprintf(w, "%s status --addr %s\n%s plan --addr %s\n\n", bridgeCommand(a.cfg), netaddr.Dialable(a.RouterAddr()), bridgeCommand(a.cfg), netaddr.Dialable(a.RouterAddr()))
+	if a.ui != nil {
+		fmt.Fprintf(w, "Dashboard: %s/ui/\n", a.RouterURL())
+	}
 	fmt.Fprintf(w, "Metrics: %s/metrics   Stop with Ctrl-C.\n", a.RouterURL())
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/bridgeops/bridge/internal/config"
 	"github.com/bridgeops/bridge/internal/model"
+	"github.com/bridgeops/bridge/internal/registry/mlflow"
 	regsm "github.com/bridgeops/bridge/internal/registry/sagemaker"
 )
 
@@ -173,7 +174,7 @@ func printPackages(w io.Writer, group string, pkgs []regsm.Summary, vs []model.M
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "VERSION\tAPPROVAL\tSERVED ON\tCREATED\tARN")
 	for _, p := range pkgs {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", p.Version, p.Approval, dash(slots[p.Version]), p.Created.UTC().Format("2006-01-02 15:04:05Z"), p.ARN)
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", p.Version, p.Approval, mlflow.Dash(slots[p.Version]), p.Created.UTC().Format("2006-01-02 15:04:05Z"), p.ARN)
 	}
 	return tw.Flush()
 }

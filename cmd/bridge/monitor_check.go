@@ -57,7 +57,9 @@ only when the run itself fails. Malformed lines are counted, never fatal.`,
 		if err != nil {
 			return err
 		}
-		rep, err := monitor.Run(cmd.Context(), f.spec.Job(start, end, f.spec.Output))
+		job := f.spec.Job(start, end, f.spec.Output)
+		job.AWS = cfg.AWS
+		rep, err := monitor.Run(cmd.Context(), job)
 		if err != nil {
 			return err
 		}

@@ -44,7 +44,7 @@ Rows that are not two fields are counted and skipped.`,
 			}
 			at = t
 		}
-		res, err := monitor.AddGroundTruth(cmd.Context(), f.csv, f.output, at)
+		res, err := monitor.AddGroundTruth(cmd.Context(), f.csv, f.output, at, cfg.AWS)
 		if err != nil {
 			return err
 		}

@@ -145,7 +145,7 @@ func startMonitoring(ctx context.Context, c config.Config, db *sql.DB, metrics *
 	if err != nil {
 		return sink, stop, err
 	}
-	runner := &schedule.Runner{Store: st, Metrics: schedule.NewMetrics(reg), Log: slog.Default()}
+	runner := &schedule.Runner{Store: st, AWS: c.AWS, Metrics: schedule.NewMetrics(reg), Log: slog.Default()}
 	if hook := c.Monitoring.AlertWebhook; hook != "" {
 		runner.Alerter = schedule.NewAlerter(hook, reg)
 		stops = append(stops, func() {

@@ -86,7 +86,7 @@ The endpoint must have captures already (a typo would monitor nothing);
 			return err
 		}
 		defer closeDB()
-		sc, err := s.CreateChecked(cmd.Context(), schedule.Schedule{Name: args[0], Cron: f.cron, Spec: f.spec})
+		sc, err := s.CreateChecked(cmd.Context(), schedule.Schedule{Name: args[0], Cron: f.cron, Spec: f.spec}, cfg.AWS)
 		if err != nil {
 			return err
 		}
@@ -149,7 +149,7 @@ The exit status is 0 with or without violations, 1 if the execution failed.`,
 				return err
 			}
 		}
-		r := &schedule.Runner{Store: s}
+		r := &schedule.Runner{Store: s, AWS: cfg.AWS}
 		e, err := r.Execute(cmd.Context(), sc, now)
 		if e != nil {
 			schedule.WriteExecutions(cmd.OutOrStdout(), []schedule.Execution{*e})

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/bridgeops/bridge/internal/capture"
+	"github.com/bridgeops/bridge/internal/config"
 	"github.com/bridgeops/bridge/internal/monitor/source"
 )
 
@@ -24,7 +25,7 @@ type GroundTruthResult struct {
 // AddGroundTruth converts a CSV of inference_id,label rows (an optional
 // header row naming them) into SageMaker ground-truth records and writes
 // them as one JSON Lines object under output's hour directory of at.
-func AddGroundTruth(ctx context.Context, csvPath, output string, at time.Time) (GroundTruthResult, error) {
+func AddGroundTruth(ctx context.Context, csvPath, output string, at time.Time, aws config.AWSSettings) (GroundTruthResult, error) {
 	var res GroundTruthResult
 	in, err := os.Open(csvPath)
 	if err != nil {
@@ -39,7 +40,7 @@ func AddGroundTruth(ctx context.Context, csvPath, output string, at time.Time) (
 	if n == 0 {
 		return res, fmt.Errorf("%s holds no inference_id,label rows", csvPath)
 	}
-	st, err := source.Open(ctx, output)
+	st, err := source.Open(ctx, output, aws)
 	if err != nil {
 		return res, err
 	}

@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/bridgeops/bridge/internal/config"
 	"github.com/bridgeops/bridge/internal/monitor"
 	"github.com/bridgeops/bridge/internal/monitor/source"
 )
@@ -66,8 +67,9 @@ func (s Spec) OneOffWindow(startFlag, endFlag, nowFlag string, clock time.Time) 
 // CreateChecked stores a new schedule after making its local paths absolute
 // (bridge run may start elsewhere), validating it, refusing an existing name
 // and, unless the spec allows a missing endpoint, checking that the capture
-// location holds the endpoint (a typo would monitor nothing).
-func (st *Store) CreateChecked(ctx context.Context, sc Schedule) (Schedule, error) {
+// location (read with aws) holds the endpoint (a typo would monitor
+// nothing).
+func (st *Store) CreateChecked(ctx context.Context, sc Schedule, aws config.AWSSettings) (Schedule, error) {
 	sp := &sc.Spec
 	for _, p := range []*string{&sp.Capture, &sp.GroundTruth, &sp.Baseline, &sp.BaselineStatistics, &sp.BaselineConstraints, &sp.Output} {
 		if *p != "" && !strings.HasPrefix(*p, "s3://") {
@@ -85,7 +87,7 @@ func (st *Store) CreateChecked(ctx context.Context, sc Schedule) (Schedule, erro
 		return sc, fmt.Errorf("monitoring schedule %s exists already: delete it first (bridge monitor schedule delete %s)", sc.Name, sc.Name)
 	}
 	if !sp.AllowMissing {
-		capStore, err := source.Open(ctx, sp.Capture)
+		capStore, err := source.Open(ctx, sp.Capture, aws)
 		if err != nil {
 			return sc, err
 		}

@@ -33,8 +33,8 @@ func WriteModelTable(w io.Writer, ms []RegisteredModel) error {
 		for _, a := range m.Aliases {
 			aliases = append(aliases, a.Alias+"="+a.Version)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", m.Name, Dash(stages[model.StageNone]), Dash(stages[model.StageStaging]),
-			Dash(stages[model.StageProduction]), Dash(strings.Join(aliases, ",")), fmtMillis(int64(m.LastUpdatedTimestamp)))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", m.Name, dash(stages[model.StageNone]), dash(stages[model.StageStaging]),
+			dash(stages[model.StageProduction]), dash(strings.Join(aliases, ",")), fmtMillis(int64(m.LastUpdatedTimestamp)))
 	}
 	return tw.Flush()
 }
@@ -57,8 +57,8 @@ func WriteModelDetail(w io.Writer, m RegisteredModel, vs []ModelVersion) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "VERSION\tSTAGE\tALIASES\tCREATED\tSOURCE\tTAGS")
 	for _, v := range vs {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", v.Version, v.CurrentStage, Dash(strings.Join(v.Aliases, ",")),
-			fmtMillis(int64(v.CreationTimestamp)), v.Source, Dash(joinTags(v.Tags)))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", v.Version, v.CurrentStage, dash(strings.Join(v.Aliases, ",")),
+			fmtMillis(int64(v.CreationTimestamp)), v.Source, dash(joinTags(v.Tags)))
 	}
 	return tw.Flush()
 }
@@ -81,8 +81,8 @@ func joinTags(tags []Tag) string {
 	return strings.Join(parts, " ")
 }
 
-// Dash is s, or "-" for an empty table cell.
-func Dash(s string) string {
+// dash is s, or "-" for an empty table cell.
+func dash(s string) string {
 	if s == "" {
 		return "-"
 	}

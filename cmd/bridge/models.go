@@ -51,8 +51,8 @@ func modelsClient() *mlflow.Client {
 	if u == "" {
 		u = defaultRegistryURL
 	}
-	if modelsLocal.url != "" { // no server answered: the home's embedded registry
-		u = modelsLocal.url
+	if modelsLocal != nil { // no server answered: the home's embedded registry
+		u = modelsLocal.URL
 	}
 	tok := cfg.RegistryToken
 	if tok == "" {

@@ -286,7 +286,7 @@ var modelsShowCmd = &cobra.Command{
 		if err != nil {
 			return withRegistryHint(err, args[0])
 		}
-		vs, err := c.AllModelVersions(ctx, mlflow.SearchOptions{Filter: "name = '" + strings.ReplaceAll(args[0], "'", "''") + "'", MaxResults: 1000})
+		vs, err := c.VersionsOf(ctx, args[0])
 		if err != nil {
 			return err
 		}

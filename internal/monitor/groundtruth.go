@@ -29,7 +29,7 @@ func AddGroundTruth(ctx context.Context, csvPath, output string, at time.Time, a
 	var res GroundTruthResult
 	in, err := os.Open(csvPath)
 	if err != nil {
-		return res, fmt.Errorf("open %s: %w", csvPath, err)
+		return res, err // names the file
 	}
 	defer in.Close()
 	out, n, bad, err := groundTruthLines(in)

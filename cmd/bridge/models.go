@@ -1,17 +1,9 @@
 package main
 
 import (
-	"context"
-	"crypto/rand"
 	"fmt"
-	"io"
 	"net/http"
-	"os"
-	"path/filepath"
-	"sort"
-	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -59,8 +51,8 @@ func modelsClient() *mlflow.Client {
 	if u == "" {
 		u = defaultRegistryURL
 	}
-	if modelsLocal.url != "" { // no server answered: the home's embedded registry
-		u = modelsLocal.url
+	if modelsLocal != nil { // no server answered: the home's embedded registry
+		u = modelsLocal.URL
 	}
 	tok := cfg.RegistryToken
 	if tok == "" {
@@ -147,17 +139,8 @@ runs:/, models:/ ...) is registered as it is. Prints the new version number.`,
 		if _, err := c.GetRegisteredModel(ctx, name); err != nil {
 			return withRegistryHint(err, name)
 		}
-		source, uploaded, err := resolveVersionSource(ctx, c, name, src)
+		v, err := c.AddVersion(ctx, src, mlflow.VersionSpec{Name: name, RunID: modelsFlags.runID, Description: modelsFlags.description, Tags: tags})
 		if err != nil {
-			return err
-		}
-		v, err := c.CreateModelVersion(ctx, mlflow.VersionSpec{Name: name, Source: source, RunID: modelsFlags.runID, Description: modelsFlags.description, Tags: tags})
-		if err != nil {
-			if uploaded != "" { // leave no orphaned upload behind
-				if derr := c.DeleteArtifact(context.WithoutCancel(ctx), uploaded); derr != nil {
-					fmt.Fprintf(cmd.ErrOrStderr(), "bridge: could not remove the uploaded %s: %v\n", source, derr)
-				}
-			}
 			return withRegistryHint(err, name)
 		}
 		if modelsFlags.output == "json" {
@@ -166,40 +149,6 @@ runs:/, models:/ ...) is registered as it is. Prints the new version number.`,
 		fmt.Fprintln(cmd.OutOrStdout(), v.Version)
 		return nil
 	},
-}
-
-// resolveVersionSource returns the source URI to register: a local model
-// directory is uploaded first (uploaded is its artifact path), a URI is
-// returned as it is.
-func resolveVersionSource(ctx context.Context, c *mlflow.Client, name, src string) (source, uploaded string, err error) {
-	fi, statErr := os.Stat(src)
-	if statErr == nil {
-		if !fi.IsDir() {
-			return "", "", fmt.Errorf("%s is a file: give the model directory (the one holding MLmodel) or a URI", src)
-		}
-		if _, err := os.Stat(filepath.Join(src, "MLmodel")); err != nil {
-			return "", "", fmt.Errorf("%s has no MLmodel file: save the model with mlflow.<flavor>.save_model(model, %q) or give an artifact URI", src, src)
-		}
-		dest := name + "/" + randomID()
-		if err := c.UploadDir(ctx, src, dest); err != nil {
-			c.DeleteArtifact(context.WithoutCancel(ctx), dest)
-			return "", "", err
-		}
-		return "mlflow-artifacts:/" + dest, dest, nil
-	}
-	if i := strings.Index(src, ":"); i > 1 && !strings.ContainsAny(src[:i], `/\`) {
-		return src, "", nil // a URI (a one-letter scheme would be a Windows drive)
-	}
-	return "", "", fmt.Errorf("%s: no such directory, and not a URI (give a model directory, or a URI such as s3://bucket/path or runs:/RUN_ID/model)", src)
-}
-
-// randomID returns a random UUID (version 4) string.
-func randomID() string {
-	var b [16]byte
-	rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
 var modelsTransitionCmd = &cobra.Command{
@@ -314,30 +263,8 @@ var modelsListCmd = &cobra.Command{
 			}
 			return emitJSON(cmd.OutOrStdout(), mlflow.SearchRegisteredModelsResponse{RegisteredModels: ms})
 		}
-		return printModelList(cmd.OutOrStdout(), ms)
+		return mlflow.WriteModelTable(cmd.OutOrStdout(), ms)
 	},
-}
-
-func printModelList(w io.Writer, ms []mlflow.RegisteredModel) error {
-	if len(ms) == 0 {
-		fmt.Fprintln(w, "No registered models. Create one with: bridge models create NAME")
-		return nil
-	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tLATEST\tSTAGING\tPRODUCTION\tALIASES\tUPDATED")
-	for _, m := range ms {
-		stages := map[string]string{}
-		for _, v := range m.LatestVersions {
-			stages[v.CurrentStage] = v.Version
-		}
-		var aliases []string
-		for _, a := range m.Aliases {
-			aliases = append(aliases, a.Alias+"="+a.Version)
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", m.Name, dash(stages[model.StageNone]), dash(stages[model.StageStaging]),
-			dash(stages[model.StageProduction]), dash(strings.Join(aliases, ",")), fmtMillis(int64(m.LastUpdatedTimestamp)))
-	}
-	return tw.Flush()
 }
 
 var modelsShowCmd = &cobra.Command{
@@ -359,15 +286,11 @@ var modelsShowCmd = &cobra.Command{
 		if err != nil {
 			return withRegistryHint(err, args[0])
 		}
-		vs, err := c.AllModelVersions(ctx, mlflow.SearchOptions{Filter: "name = '" + strings.ReplaceAll(args[0], "'", "''") + "'", MaxResults: 1000})
+		vs, err := c.VersionsOf(ctx, args[0])
 		if err != nil {
 			return err
 		}
-		sort.Slice(vs, func(i, j int) bool {
-			a, _ := strconv.Atoi(vs[i].Version)
-			b, _ := strconv.Atoi(vs[j].Version)
-			return a < b
-		})
+		mlflow.SortVersions(vs)
 		if modelsFlags.output == "json" {
 			if vs == nil {
 				vs = []mlflow.ModelVersion{}
@@ -377,53 +300,8 @@ var modelsShowCmd = &cobra.Command{
 				ModelVersions   []mlflow.ModelVersion  `json:"model_versions"`
 			}{m, vs})
 		}
-		return printModel(cmd.OutOrStdout(), m, vs)
+		return mlflow.WriteModelDetail(cmd.OutOrStdout(), m, vs)
 	},
-}
-
-func printModel(w io.Writer, m mlflow.RegisteredModel, vs []mlflow.ModelVersion) error {
-	fmt.Fprintf(w, "Model:   %s\n", m.Name)
-	if m.Description != "" {
-		fmt.Fprintf(w, "About:   %s\n", m.Description)
-	}
-	if len(m.Tags) > 0 {
-		fmt.Fprintf(w, "Tags:    %s\n", joinTags(m.Tags))
-	}
-	fmt.Fprintf(w, "Updated: %s\n\n", fmtMillis(int64(m.LastUpdatedTimestamp)))
-	if len(vs) == 0 {
-		fmt.Fprintf(w, "No versions. Add one with: bridge models add-version %s PATH_OR_URI\n", m.Name)
-		return nil
-	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "VERSION\tSTAGE\tALIASES\tCREATED\tSOURCE\tTAGS")
-	for _, v := range vs {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", v.Version, v.CurrentStage, dash(strings.Join(v.Aliases, ",")),
-			fmtMillis(int64(v.CreationTimestamp)), v.Source, dash(joinTags(v.Tags)))
-	}
-	return tw.Flush()
-}
-
-func joinTags(tags []mlflow.Tag) string {
-	parts := make([]string, 0, len(tags))
-	for _, t := range tags {
-		parts = append(parts, t.Key+"="+t.Value)
-	}
-	sort.Strings(parts)
-	return strings.Join(parts, " ")
-}
-
-func dash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
-}
-
-func fmtMillis(ms int64) string {
-	if ms == 0 {
-		return "-"
-	}
-	return time.UnixMilli(ms).UTC().Format("2006-01-02 15:04:05Z")
 }
 
 func init() {

@@ -2,38 +2,14 @@ package main
 
 import (
 	"fmt"
-	"sort"
-	"strings"
 
 	"github.com/spf13/cobra"
 
-	"github.com/bridgeops/bridge/internal/model"
 	"github.com/bridgeops/bridge/internal/registry/mlflow"
 )
 
 var modelsDeleteFlags struct {
 	force bool
-}
-
-// serving describes the versions in vs that endpoints serve (stage Staging
-// or Production, or an alias), e.g. "version 3 (Production), version 4
-// (alias champion)"; "" when none.
-func servingVersions(vs []mlflow.ModelVersion) string {
-	var parts []string
-	for _, v := range vs {
-		var why []string
-		if v.CurrentStage == model.StageStaging || v.CurrentStage == model.StageProduction {
-			why = append(why, v.CurrentStage)
-		}
-		for _, a := range v.Aliases {
-			why = append(why, "alias "+a)
-		}
-		if len(why) > 0 {
-			parts = append(parts, "version "+v.Version+" ("+strings.Join(why, ", ")+")")
-		}
-	}
-	sort.Strings(parts)
-	return strings.Join(parts, ", ")
 }
 
 var modelsDeleteCmd = &cobra.Command{
@@ -53,11 +29,11 @@ versions in Staging or Production, or with aliases, is deleted only with
 		if _, err := c.GetRegisteredModel(ctx, name); err != nil {
 			return err
 		}
-		vs, err := c.AllModelVersions(ctx, mlflow.SearchOptions{Filter: "name = '" + strings.ReplaceAll(name, "'", "''") + "'", MaxResults: 1000})
+		vs, err := c.VersionsOf(ctx, name)
 		if err != nil {
 			return err
 		}
-		if s := servingVersions(vs); s != "" && !modelsDeleteFlags.force {
+		if s := mlflow.ServingVersions(vs); s != "" && !modelsDeleteFlags.force {
 			return fmt.Errorf("model %s has endpoints serving %s: archive them first, or delete anyway with --force", name, s)
 		}
 		if err := c.DeleteRegisteredModel(ctx, name); err != nil {
@@ -88,7 +64,7 @@ deleted only with --force.`,
 		if err != nil {
 			return withRegistryHint(err, args[0])
 		}
-		if s := servingVersions([]mlflow.ModelVersion{mv}); s != "" && !modelsDeleteFlags.force {
+		if s := mlflow.ServingVersions([]mlflow.ModelVersion{mv}); s != "" && !modelsDeleteFlags.force {
 			return fmt.Errorf("%s %s is served: move it to Archived first (bridge models transition %s %d Archived), or delete anyway with --force", args[0], s, args[0], v)
 		}
 		if err := c.DeleteModelVersion(ctx, args[0], v); err != nil {

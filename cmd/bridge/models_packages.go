@@ -2,9 +2,6 @@ package main
 
 import (
 	"fmt"
-	"io"
-	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -82,56 +79,14 @@ func setApproval(cmd *cobra.Command, args []string, status string) error {
 // each group with the version every slot serves.
 func listPackageGroups(cmd *cobra.Command, r *regsm.Registry) error {
 	rs, _ := cfg.Registry()
-	groups, err := r.Groups(cmd.Context())
+	rows, err := r.Overview(cmd.Context(), rs.Slots)
 	if err != nil {
 		return err
 	}
-	type row struct {
-		Group    string         `json:"group"`
-		ARN      string         `json:"arn"`
-		Slots    map[string]int `json:"slots"`
-		Packages int            `json:"packages"`
-	}
-	rows := []row{}
-	for _, g := range groups {
-		pkgs, err := r.Packages(cmd.Context(), g.Name)
-		if err != nil {
-			return err
-		}
-		rw := row{Group: g.Name, ARN: g.ARN, Slots: map[string]int{}, Packages: len(pkgs)}
-		for _, v := range regsm.Versions(pkgs, rs.Slots, nil) {
-			for _, s := range v.Aliases {
-				rw.Slots[s] = v.Version
-			}
-		}
-		rows = append(rows, rw)
-	}
-	out := cmd.OutOrStdout()
 	if modelsFlags.output == "json" {
-		return emitJSON(out, map[string]any{"model_package_groups": rows})
+		return emitJSON(cmd.OutOrStdout(), map[string]any{"model_package_groups": rows})
 	}
-	if len(rows) == 0 {
-		fmt.Fprintln(out, "No model package groups.")
-		return nil
-	}
-	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	head := []string{"GROUP"}
-	for _, s := range rs.Slots {
-		head = append(head, strings.ToUpper(s.Slot))
-	}
-	fmt.Fprintln(tw, strings.Join(append(head, "PACKAGES"), "\t"))
-	for _, rw := range rows {
-		cells := []string{rw.Group}
-		for _, s := range rs.Slots {
-			if v, ok := rw.Slots[s.Slot]; ok {
-				cells = append(cells, fmt.Sprint(v))
-			} else {
-				cells = append(cells, "-")
-			}
-		}
-		fmt.Fprintln(tw, strings.Join(append(cells, fmt.Sprint(rw.Packages)), "\t"))
-	}
-	return tw.Flush()
+	return regsm.WriteGroupTable(cmd.OutOrStdout(), rows, rs.Slots)
 }
 
 // showPackageGroup is bridge models show GROUP with
@@ -145,35 +100,9 @@ func showPackageGroup(cmd *cobra.Command, r *regsm.Registry, group string) error
 	if err != nil {
 		return err
 	}
-	vs := regsm.Versions(pkgs, rs.Slots, nil)
-	return printPackages(cmd.OutOrStdout(), group, pkgs, vs)
-}
-
-func printPackages(w io.Writer, group string, pkgs []regsm.Summary, vs []model.ModelVersion) error {
-	slots := map[int]string{}
-	for _, v := range vs {
-		slots[v.Version] = strings.Join(v.Aliases, ",")
-	}
+	rows := regsm.PackageRows(pkgs, rs.Slots)
 	if modelsFlags.output == "json" {
-		type row struct {
-			regsm.Summary
-			Slots string `json:"slots,omitempty"`
-		}
-		rows := []row{}
-		for _, p := range pkgs {
-			rows = append(rows, row{p, slots[p.Version]})
-		}
-		return emitJSON(w, map[string]any{"group": group, "packages": rows})
+		return emitJSON(cmd.OutOrStdout(), map[string]any{"group": group, "packages": rows})
 	}
-	fmt.Fprintf(w, "Model package group: %s\n\n", group)
-	if len(pkgs) == 0 {
-		fmt.Fprintln(w, "No packages.")
-		return nil
-	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "VERSION\tAPPROVAL\tSERVED ON\tCREATED\tARN")
-	for _, p := range pkgs {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", p.Version, p.Approval, dash(slots[p.Version]), p.Created.UTC().Format("2006-01-02 15:04:05Z"), p.ARN)
-	}
-	return tw.Flush()
+	return regsm.WritePackageTable(cmd.OutOrStdout(), group, rows)
 }

@@ -5,9 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
-	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -48,44 +45,9 @@ func monitorHome(c config.Config) string {
 	return c.Get("BRIDGE_HOME", ".bridge")
 }
 
-// captureConfig builds the capture writer's configuration; ok is false when
-// nothing is to be captured.
-func captureConfig(m config.MonitoringSettings) (wc capture.WriterConfig, ok bool, err error) {
-	def := capture.DefaultEndpointConfig()
-	if def, err = def.ParseSpec(strconv.FormatFloat(m.CaptureSampling, 'f', -1, 64)); err != nil {
-		return wc, false, fmt.Errorf("capture sampling: %w", err)
-	}
-	if def, err = def.ParseSpec(m.CaptureMode); err != nil {
-		return wc, false, fmt.Errorf("capture mode: %w", err)
-	}
-	def.Enabled = def.Enabled && m.Capture
-	overrides, err := capture.ParseOverrides(def, m.CaptureOverride)
-	if err != nil {
-		return wc, false, err
-	}
-	ok = def.Enabled
-	for _, o := range overrides {
-		ok = ok || o.Enabled
-	}
-	return capture.WriterConfig{Root: m.CaptureDir, Default: def, Endpoints: overrides, QueueSize: m.CaptureQueue}, ok, nil
-}
-
 // openMonitorDB opens <home>/registry.db for the monitor's tables when
 // bridge run has no embedded store (external registry).
-func openMonitorDB(home string) (*sql.DB, error) {
-	if err := os.MkdirAll(home, 0o755); err != nil {
-		return nil, fmt.Errorf("create %s: %w", home, err)
-	}
-	path, err := filepath.Abs(filepath.Join(home, store.FileName))
-	if err != nil {
-		return nil, err
-	}
-	db, err := sql.Open("sqlite", store.DSN(path))
-	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", path, err)
-	}
-	return db, nil
-}
+var openMonitorDB = store.OpenDB
 
 // startMonitoring starts data capture and the monitoring schedules inside
 // bridge run. db is the embedded store's database (nil with an external
@@ -109,7 +71,7 @@ func startMonitoring(ctx context.Context, c config.Config, db *sql.DB, metrics *
 		}
 	}()
 
-	wc, on, err := captureConfig(c.Monitoring)
+	wc, on, err := capture.ConfigFromSettings(c.Monitoring)
 	if err != nil {
 		return nil, stop, err
 	}
@@ -145,7 +107,7 @@ func startMonitoring(ctx context.Context, c config.Config, db *sql.DB, metrics *
 	if err != nil {
 		return sink, stop, err
 	}
-	runner := &schedule.Runner{Store: st, Metrics: schedule.NewMetrics(reg), Log: slog.Default()}
+	runner := &schedule.Runner{Store: st, AWS: c.AWS, Metrics: schedule.NewMetrics(reg), Log: slog.Default()}
 	if hook := c.Monitoring.AlertWebhook; hook != "" {
 		runner.Alerter = schedule.NewAlerter(hook, reg)
 		stops = append(stops, func() {

@@ -390,7 +390,7 @@ func TestMonitorCLIGroundTruthOnS3(t *testing.T) {
 		t.Setenv(k, v) // the binary inherits the environment
 	}
 	ctx := context.Background()
-	st, err := source.OpenS3(ctx, "s3://bridge-gt/labels")
+	st, err := source.OpenS3(ctx, "s3://bridge-gt/labels", config.AWSFromEnv())
 	if err != nil {
 		t.Fatal(err)
 	}

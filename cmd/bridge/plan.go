@@ -49,7 +49,7 @@ running, the plan is against a target that serves nothing.`,
 		if planFlags.output == "json" {
 			err = emitJSON(cmd.OutOrStdout(), p)
 		} else {
-			err = printPlan(cmd.OutOrStdout(), p)
+			err = p.WriteText(cmd.OutOrStdout())
 		}
 		if err != nil {
 			return err
@@ -67,56 +67,32 @@ func init() {
 	rootCmd.AddCommand(planCmd)
 }
 
-// planDoc is what bridge plan prints.
-type planDoc struct {
-	Target  string        `json:"target"`
-	Actions []plan.Action `json:"actions"`
-	Tags    []tagDoc      `json:"tags"`
-}
-
-type tagDoc struct {
-	Model   string            `json:"model"`
-	Version int               `json:"version"`
-	Set     map[string]string `json:"set,omitempty"`
-	Delete  []string          `json:"delete,omitempty"`
-}
-
-// Changes reports whether the next pass would change anything.
-func (p planDoc) Changes() bool { return len(p.Actions) > 0 || len(p.Tags) > 0 }
-
 // computePlan reads the registry and the target and plans, changing
 // nothing.
-func computePlan(ctx context.Context, c config.Config, addr string, warn io.Writer) (planDoc, error) {
+func computePlan(ctx context.Context, c config.Config, addr string, warn io.Writer) (plan.Report, error) {
 	doc, t, err := observe(ctx, c, addr)
 	switch {
 	case errors.Is(err, errNotRunning):
 		fmt.Fprintf(warn, "%v: planning against a %s target that serves nothing\n", err, t.Name())
 		doc = statusDoc{}
 	case err != nil:
-		return planDoc{}, err
+		return plan.Report{}, err
 	}
 	reg, _, closeReg, err := openRegistry(ctx, c)
 	if err != nil {
-		return planDoc{}, err
+		return plan.Report{}, err
 	}
 	defer closeReg()
 	// The same engine as bridge run's loop, on what the target serves.
 	loop, err := reconcile.New(reconcile.Options{Registry: reg, Target: observed{t, doc.Actual()}})
 	if err != nil {
-		return planDoc{}, err
+		return plan.Report{}, err
 	}
 	pv, err := loop.Preview(ctx)
 	if err != nil {
-		return planDoc{}, err
+		return plan.Report{}, err
 	}
-	p := planDoc{Target: t.Name(), Actions: pv.Actions, Tags: []tagDoc{}}
-	if p.Actions == nil {
-		p.Actions = []plan.Action{}
-	}
-	for _, op := range pv.Tags {
-		p.Tags = append(p.Tags, tagDoc{Model: op.Ref.Model, Version: op.Ref.Version, Set: op.Set, Delete: op.Delete})
-	}
-	return p, nil
+	return plan.NewReport(t.Name(), pv.Actions, pv.Tags), nil
 }
 
 // observed is a target seen through what it reported (GET /status of the
@@ -127,18 +103,3 @@ type observed struct {
 }
 
 func (o observed) Observe(context.Context) (model.Actual, error) { return o.actual, nil }
-
-func printPlan(w io.Writer, p planDoc) error {
-	if !p.Changes() {
-		_, err := fmt.Fprintf(w, "No changes: the %s target serves what the registry asks for.\n", p.Target)
-		return err
-	}
-	for _, a := range p.Actions {
-		fmt.Fprintf(w, "  %s\n", a)
-	}
-	for _, t := range p.Tags {
-		fmt.Fprintf(w, "  %s\n", plan.TagOp{Ref: model.VersionRef{Model: t.Model, Version: t.Version}, Set: t.Set, Delete: t.Delete})
-	}
-	_, err := fmt.Fprintf(w, "Plan: %d action(s), %d version(s) to retag on %s.\n", len(p.Actions), len(p.Tags), p.Target)
-	return err
-}

@@ -2,15 +2,11 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"strconv"
-	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -77,8 +73,12 @@ type (
 	statusDoc = status.Doc
 )
 
-// errNotRunning says that no bridge run answers at an address.
-var errNotRunning = errors.New("bridge run is not answering")
+// errNotRunning says that no bridge run answers at an address;
+// fetchStatus asks one for GET /status.
+var (
+	errNotRunning = status.ErrNotRunning
+	fetchStatus   = status.Fetch
+)
 
 // observe returns what the configured target serves. Targets with a router
 // (localhost) keep their models inside the bridge run process, so it is
@@ -106,36 +106,6 @@ func runAddr(c config.Config, addr string) string {
 		return net.JoinHostPort("127.0.0.1", strconv.Itoa(c.Port))
 	}
 	return netaddr.Dialable(addr)
-}
-
-// fetchStatus asks a running bridge run for GET /status.
-func fetchStatus(ctx context.Context, addr string) (statusDoc, error) {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/status", nil)
-	if err != nil {
-		return statusDoc{}, err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return statusDoc{}, fmt.Errorf("%w at %s: %v", errNotRunning, addr, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-	if err != nil {
-		return statusDoc{}, fmt.Errorf("read status from %s: %w", addr, err)
-	}
-	if resp.StatusCode == http.StatusNotFound {
-		return statusDoc{}, fmt.Errorf("%w at %s: something else listens there (GET /status answered 404)", errNotRunning, addr)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return statusDoc{}, fmt.Errorf("status from %s: %s: %s", addr, resp.Status, strings.TrimSpace(string(b)))
-	}
-	var doc statusDoc
-	if err := json.Unmarshal(b, &doc); err != nil {
-		return statusDoc{}, fmt.Errorf("%w at %s: GET /status answered something else: %v", errNotRunning, addr, err)
-	}
-	return doc, nil
 }
 
 // currentStatus is what bridge status shows: the target's view, or, when

@@ -104,9 +104,16 @@ func TestEveryErrorAtOnce(t *testing.T) {
 
 // TestNoGetenvOutsideConfig: only this package reads the environment;
 // every other part gets typed settings. Test helpers (files importing
-// "testing") may read it.
+// "testing") may read it. os.Environ is allowed only where a child
+// process's environment is built from this one (environOK).
 func TestNoGetenvOutsideConfig(t *testing.T) {
 	root := filepath.Join("..", "..")
+	environOK := map[string]bool{
+		"cmd/bridge/pipeline_run.go":         true, // pipeline steps' base environment
+		"internal/pipeline/local/sandbox.go": true, // re-exec into the step sandbox
+		"internal/serving/python/env.go":     true, // model server processes
+		"internal/serving/trees/runtime.go":  true, // tree runtime helper processes
+	}
 	var offenders []string
 	fset := token.NewFileSet()
 	err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
@@ -136,8 +143,18 @@ func TestNoGetenvOutsideConfig(t *testing.T) {
 			if !ok {
 				return true
 			}
-			if x, ok := sel.X.(*ast.Ident); ok && x.Name == "os" && (sel.Sel.Name == "Getenv" || sel.Sel.Name == "LookupEnv") {
+			x, ok := sel.X.(*ast.Ident)
+			if !ok || x.Name != "os" {
+				return true
+			}
+			rel, _ := filepath.Rel(root, path)
+			switch sel.Sel.Name {
+			case "Getenv", "LookupEnv":
 				offenders = append(offenders, fset.Position(sel.Pos()).String())
+			case "Environ":
+				if !environOK[filepath.ToSlash(rel)] {
+					offenders = append(offenders, fset.Position(sel.Pos()).String()+" (os.Environ outside a child-process environment)")
+				}
 			}
 			return true
 		})
@@ -147,6 +164,6 @@ func TestNoGetenvOutsideConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(offenders) > 0 {
-		t.Fatalf("os.Getenv/os.LookupEnv outside internal/config (add a typed setting there):\n  %s", strings.Join(offenders, "\n  "))
+		t.Fatalf("os.Getenv/os.LookupEnv/os.Environ outside internal/config (add a typed setting there):\n  %s", strings.Join(offenders, "\n  "))
 	}
 }

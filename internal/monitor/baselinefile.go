@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/bridgeops/bridge/internal/config"
 	"github.com/bridgeops/bridge/internal/monitor/schema"
 	"github.com/bridgeops/bridge/internal/monitor/source"
 )
@@ -44,7 +45,7 @@ func readBaselineFile(ctx context.Context, j Job, name string, v any) (string, e
 			return filepath.Join(j.Baseline, name), schema.ReadJSON(j.Baseline, name, v)
 		}
 	}
-	b, err := ReadURI(ctx, uri)
+	b, err := ReadURI(ctx, uri, j.AWS)
 	if err != nil {
 		return uri, err
 	}
@@ -55,7 +56,7 @@ func readBaselineFile(ctx context.Context, j Job, name string, v any) (string, e
 }
 
 // ReadURI reads a whole file named by a local path or s3://bucket/key.
-func ReadURI(ctx context.Context, uri string) ([]byte, error) {
+func ReadURI(ctx context.Context, uri string, aws config.AWSSettings) ([]byte, error) {
 	if !strings.HasPrefix(uri, "s3://") {
 		b, err := os.ReadFile(uri)
 		if err != nil {
@@ -72,7 +73,7 @@ func ReadURI(ctx context.Context, uri string) ([]byte, error) {
 	if i := strings.LastIndex(key, "/"); i >= 0 {
 		dir, base = key[:i], key[i+1:]
 	}
-	st, err := source.OpenS3(ctx, "s3://"+u.Host+"/"+dir)
+	st, err := source.OpenS3(ctx, "s3://"+u.Host+"/"+dir, aws)
 	if err != nil {
 		return nil, err
 	}

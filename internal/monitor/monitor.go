@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/bridgeops/bridge/internal/capture"
+	"github.com/bridgeops/bridge/internal/config"
 	"github.com/bridgeops/bridge/internal/monitor/dataquality"
 	"github.com/bridgeops/bridge/internal/monitor/join"
 	"github.com/bridgeops/bridge/internal/monitor/modelquality"
@@ -39,6 +40,8 @@ const ReportFile = "bridge_report.json"
 
 // Job is one monitoring run over one window.
 type Job struct {
+	// AWS are the settings for s3:// locations.
+	AWS         config.AWSSettings
 	Type        string // DataQuality or ModelQuality
 	Endpoint    string
 	Capture     string // directory or s3://bucket/prefix holding <endpoint>/<variant>/YYYY/MM/DD/HH/
@@ -137,7 +140,7 @@ func Run(ctx context.Context, j Job) (*Report, error) {
 	if !j.Start.IsZero() && !j.End.IsZero() && !j.End.After(j.Start) {
 		return nil, fmt.Errorf("window end %s is not after its start %s", j.End.Format(time.RFC3339), j.Start.Format(time.RFC3339))
 	}
-	capStore, err := source.Open(ctx, j.Capture)
+	capStore, err := source.Open(ctx, j.Capture, j.AWS)
 	if err != nil {
 		return nil, err
 	}
@@ -367,7 +370,7 @@ func runModelQuality(ctx context.Context, j Job, capStore source.Store, objs []s
 		return nil, err
 	}
 	cfg := modelquality.Config{ProblemType: j.ProblemType, PositiveLabel: j.PositiveLabel, ProbabilityThreshold: j.ProbabilityThreshold}
-	gtStore, err := source.Open(ctx, j.GroundTruth)
+	gtStore, err := source.Open(ctx, j.GroundTruth, j.AWS)
 	if err != nil {
 		return nil, err
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/bridgeops/bridge/internal/awsfake"
 	"github.com/bridgeops/bridge/internal/capture"
+	"github.com/bridgeops/bridge/internal/config"
 	"github.com/bridgeops/bridge/internal/monitor/schema"
 	"github.com/bridgeops/bridge/internal/monitor/source"
 )
@@ -126,7 +127,7 @@ func write(t testing.TB, path, s string) {
 }
 
 func (w *world) job(typ string, hour time.Time, out string) Job {
-	j := Job{Type: typ, Endpoint: endpoint, Capture: w.capDir, Output: out, Start: hour, End: hour.Add(time.Hour)}
+	j := Job{AWS: config.AWSFromEnv(), Type: typ, Endpoint: endpoint, Capture: w.capDir, Output: out, Start: hour, End: hour.Add(time.Hour)}
 	if typ == DataQuality {
 		j.Baseline = w.dqBase
 	} else {
@@ -307,14 +308,14 @@ func TestRunFromS3(t *testing.T) {
 		t.Setenv(k, v)
 	}
 	ctx := context.Background()
-	st, err := source.OpenS3(ctx, "s3://bridge-capture/datacapture")
+	st, err := source.OpenS3(ctx, "s3://bridge-capture/datacapture", config.AWSFromEnv())
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := st.Client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("bridge-capture")}); err != nil {
 		t.Fatal(err)
 	}
-	gtStore, _ := source.OpenS3(ctx, "s3://bridge-capture/ground-truth")
+	gtStore, _ := source.OpenS3(ctx, "s3://bridge-capture/ground-truth", config.AWSFromEnv())
 	for _, c := range []struct {
 		from string
 		to   source.Store

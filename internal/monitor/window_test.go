@@ -15,6 +15,7 @@ import (
 
 	"github.com/bridgeops/bridge/internal/awsfake"
 	"github.com/bridgeops/bridge/internal/capture"
+	"github.com/bridgeops/bridge/internal/config"
 	"github.com/bridgeops/bridge/internal/monitor/schema"
 	"github.com/bridgeops/bridge/internal/monitor/source"
 )
@@ -281,7 +282,7 @@ func TestRunFromS3BaselineFiles(t *testing.T) {
 		t.Setenv(k, v)
 	}
 	ctx := context.Background()
-	st, err := source.OpenS3(ctx, "s3://sagemaker-models/churn")
+	st, err := source.OpenS3(ctx, "s3://sagemaker-models/churn", config.AWSFromEnv())
 	if err != nil {
 		t.Fatal(err)
 	}

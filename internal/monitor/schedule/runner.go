@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/robfig/cron/v3"
 
+	"github.com/bridgeops/bridge/internal/config"
 	"github.com/bridgeops/bridge/internal/monitor"
 	"github.com/bridgeops/bridge/internal/promreg"
 )
@@ -80,6 +81,8 @@ type Runner struct {
 	Metrics *Metrics
 	Alerter *Alerter // nil: no alerts
 	Log     *slog.Logger
+	// AWS are the settings for the schedules' s3:// locations.
+	AWS config.AWSSettings
 	// Run runs one job (default monitor.Run).
 	Run func(ctx context.Context, j monitor.Job) (*monitor.Report, error)
 	// Reload is how often the schedule table is re-read, so schedules
@@ -139,7 +142,9 @@ func (r *Runner) ExecuteWindow(ctx context.Context, sc Schedule, start, end time
 		return nil, fmt.Errorf("schedule %s: --output must be a local directory", sc.Name)
 	}
 	e := &Execution{Schedule: sc.Name, WindowStart: start.UTC(), WindowEnd: end.UTC(), StartedAt: time.Now().UTC(), Output: out}
-	rep, runErr := run(ctx, sc.Spec.Job(start, end, out))
+	job := sc.Spec.Job(start, end, out)
+	job.AWS = r.AWS
+	rep, runErr := run(ctx, job)
 	e.FinishedAt = time.Now().UTC()
 	if runErr != nil {
 		e.Status, e.Error = StatusFailed, runErr.Error()

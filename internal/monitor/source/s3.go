@@ -24,15 +24,13 @@ type S3 struct {
 }
 
 // OpenS3 opens s3://bucket/prefix with the default AWS configuration
-// (credentials chain, AWS_REGION/AWS_DEFAULT_REGION, AWS_ENDPOINT_URL and
-// AWS_ENDPOINT_URL_S3 for S3-compatible endpoints, path-style addressing
-// when an endpoint is set).
-func OpenS3(ctx context.Context, location string) (*S3, error) {
+// (credentials chain) and Bridge's AWS settings (region; path-style
+// addressing when an S3-compatible endpoint is set).
+func OpenS3(ctx context.Context, location string, env bridgeconfig.AWSSettings) (*S3, error) {
 	u, err := url.Parse(location)
 	if err != nil || u.Scheme != "s3" || u.Host == "" {
 		return nil, fmt.Errorf("%q: want s3://bucket/prefix", location)
 	}
-	env := bridgeconfig.AWSFromEnv()
 	opts := []func(*config.LoadOptions) error{}
 	if env.Region != "" {
 		opts = append(opts, config.WithRegion(env.Region))

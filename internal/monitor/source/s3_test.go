@@ -3,6 +3,7 @@ package source
 import (
 	"context"
 	"encoding/xml"
+	"github.com/bridgeops/bridge/internal/config"
 	"net/http"
 	"net/http/httptest"
 	"sort"
@@ -116,7 +117,7 @@ func TestS3WindowListsOnlyItsHours(t *testing.T) {
 				fake.objects["gt/"+hp+"/l.jsonl"] = "z\n"
 			}
 			ctx := context.Background()
-			st, err := OpenS3(ctx, "s3://bucket/dc")
+			st, err := OpenS3(ctx, "s3://bucket/dc", config.AWSFromEnv())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -142,7 +143,7 @@ func TestS3WindowListsOnlyItsHours(t *testing.T) {
 			if !delim && fake.lists < 48 {
 				t.Errorf("%d list calls: the fallback did not list everything", fake.lists)
 			}
-			gt, _ := OpenS3(ctx, "s3://bucket/gt")
+			gt, _ := OpenS3(ctx, "s3://bucket/gt", config.AWSFromEnv())
 			objs, err = Window(ctx, gt, "", base.Add(47*time.Hour), time.Time{})
 			if err != nil || len(objs) != 1 || objs[0].Key != "2026/05/02/23/l.jsonl" {
 				t.Errorf("ground truth window %v %v", objs, err)

@@ -20,6 +20,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/bridgeops/bridge/internal/config"
 )
 
 // Object is a listed file.
@@ -40,11 +42,11 @@ type Store interface {
 	String() string
 }
 
-// Open resolves a location — a directory, or s3://bucket/prefix — into a
-// store rooted there.
-func Open(ctx context.Context, location string) (Store, error) {
+// Open resolves a location — a directory, or s3://bucket/prefix (with the
+// AWS settings aws) — into a store rooted there.
+func Open(ctx context.Context, location string, aws config.AWSSettings) (Store, error) {
 	if strings.HasPrefix(location, "s3://") {
-		return OpenS3(ctx, location)
+		return OpenS3(ctx, location, aws)
 	}
 	if location == "" {
 		return nil, errors.New("no location given: pass a directory or s3://bucket/prefix")

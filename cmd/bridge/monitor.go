@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -126,8 +127,9 @@ the degrading direction).`,
 // monitorJobFlags are the flags describing a monitoring job, shared by monitor run
 // and monitor schedule create.
 type monitorJobFlags struct {
-	spec   schedule.Spec
-	output string // -o
+	spec        schedule.Spec
+	output      string // -o
+	fromPackage string // --baseline-from-package
 }
 
 func addMonitorJobFlags(cmd *cobra.Command, f *monitorJobFlags) {
@@ -139,6 +141,7 @@ func addMonitorJobFlags(cmd *cobra.Command, f *monitorJobFlags) {
 	fl.StringVar(&f.spec.Baseline, "baseline", "", "baseline directory (or s3://bucket/prefix) holding statistics.json and constraints.json")
 	fl.StringVar(&f.spec.BaselineStatistics, "baseline-statistics", "", "the baseline's statistics.json as a path or s3://bucket/key (e.g. a model package's DriftCheckBaselines statistics); overrides --baseline's")
 	fl.StringVar(&f.spec.BaselineConstraints, "baseline-constraints", "", "the baseline's constraints.json as a path or s3://bucket/key (e.g. a model package's ModelMetrics constraints); overrides --baseline's")
+	fl.StringVar(&f.fromPackage, "baseline-from-package", "", "take the baseline a SageMaker model package registered (DriftCheckBaselines, else ModelMetrics): GROUP/VERSION or the package ARN; --baseline-statistics/--baseline-constraints override its files")
 	fl.StringVar(&f.spec.StartOffset, "start-offset", "", "window start relative to the run time, ISO 8601 as SageMaker's StartTimeOffset, e.g. -PT1H (for labels that arrive late)")
 	fl.StringVar(&f.spec.EndOffset, "end-offset", "", "window end relative to the run time, ISO 8601 as SageMaker's EndTimeOffset, e.g. -PT0H")
 	fl.Int64Var(&f.spec.MinRecords, "min-records", 1, "fewest rows (model quality: rows merged with ground truth) a window needs to be checked; fewer end as CompletedWithNoData")
@@ -151,12 +154,15 @@ func addMonitorJobFlags(cmd *cobra.Command, f *monitorJobFlags) {
 	fl.Float64Var(&f.spec.ProbabilityThreshold, "probability-threshold", 0.5, "binary classification: probability at or above which the prediction is positive")
 }
 
-func (f *monitorJobFlags) resolve() error {
+func (f *monitorJobFlags) resolve(ctx context.Context) error {
 	if f.spec.Capture == "" {
 		f.spec.Capture = cfg.Monitoring.CaptureDir
 	}
 	if f.spec.Type == "" {
 		return errors.New("pass --type data-quality or --type model-quality")
+	}
+	if err := f.resolvePackageBaseline(ctx); err != nil {
+		return err
 	}
 	if f.spec.MinRecords < 0 {
 		return errors.New("--min-records must not be negative")
@@ -217,7 +223,7 @@ only when the run itself fails. Malformed lines are counted, never fatal.`,
 	Args: cobra.NoArgs,
 	RunE: func(cmd *cobra.Command, args []string) error {
 		f := &runMonitorFlags
-		if err := f.resolve(); err != nil {
+		if err := f.resolve(cmd.Context()); err != nil {
 			return err
 		}
 		start, err := parseMonitorTime("start", f.start)
@@ -454,7 +460,7 @@ The endpoint must have captures already (a typo would monitor nothing);
 	Args: cobra.ExactArgs(1),
 	RunE: func(cmd *cobra.Command, args []string) error {
 		f := &schedCreateFlags
-		if err := f.resolve(); err != nil {
+		if err := f.resolve(cmd.Context()); err != nil {
 			return err
 		}
 		if f.cron == "" {

@@ -159,4 +159,11 @@ func TestSeedMonitorOnSageMakerCaptures(t *testing.T) {
 	if err == nil || !strings.Contains(string(out), endpoint) {
 		t.Fatalf("wrong endpoint: %v\n%s", err, out)
 	}
+	// A baseline directory and a package's baseline exclude each other.
+	out, err = bridgeCmd(t, home, env, "monitor", "run", "--type", "model-quality", "--endpoint", endpoint,
+		"--capture", "s3://"+bucket+"/datacapture", "--ground-truth", "s3://"+bucket+"/ground-truth/right",
+		"--baseline", home, "--baseline-from-package", seedGroup+"/1", "--output", t.TempDir()).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "--baseline and --baseline-from-package exclude each other") {
+		t.Fatalf("--baseline with --baseline-from-package: %v\n%s", err, out)
+	}
 }

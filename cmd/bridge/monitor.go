@@ -130,6 +130,7 @@ type monitorJobFlags struct {
 	spec        schedule.Spec
 	output      string // -o
 	fromPackage string // --baseline-from-package
+	pkgNote     string // where the package's baseline files were found
 }
 
 func addMonitorJobFlags(cmd *cobra.Command, f *monitorJobFlags) {
@@ -501,6 +502,9 @@ The endpoint must have captures already (a typo would monitor nothing);
 			return err
 		}
 		fmt.Fprintf(cmd.OutOrStdout(), "schedule %s created (%s); bridge run executes it\n", sc.Name, sc.Cron)
+		if f.pkgNote != "" {
+			fmt.Fprintln(cmd.OutOrStdout(), f.pkgNote)
+		}
 		return nil
 	},
 }

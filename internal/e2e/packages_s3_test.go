@@ -142,7 +142,7 @@ func TestSeedMonitorOnSageMakerCaptures(t *testing.T) {
 		"--endpoint", endpoint, "--capture", "s3://"+bucket+"/datacapture", "--ground-truth", "s3://"+bucket+"/ground-truth/flipped",
 		"--baseline-from-package", seedGroup+"/1", "--inference-attribute", "0", "--start-offset", "-PT1H", "--end-offset", "-PT0H",
 		"--output", t.TempDir()).CombinedOutput()
-	if err != nil {
+	if err != nil || !strings.Contains(string(out), "constraints s3://"+bucket+"/sts/evaluation/constraints.json (DriftCheckBaselines.ModelQuality.Constraints)") {
 		t.Fatalf("schedule create: %v\n%s", err, out)
 	}
 	out, err = bridgeCmd(t, home, env, "monitor", "schedule", "run", "sts-quality", "--now", hour.Add(time.Hour+20*time.Minute).Format(time.RFC3339)).CombinedOutput()

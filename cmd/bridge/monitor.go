@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"io"
 
 	"github.com/spf13/cobra"
@@ -30,7 +31,9 @@ on a cron schedule inside bridge run and keeps a history of executions.`,
 // monitorJobFlags are the flags describing a monitoring job, shared by monitor run
 // and monitor schedule create.
 type monitorJobFlags struct {
-	spec schedule.Spec
+	spec        schedule.Spec
+	fromPackage string // --baseline-from-package
+	pkgNote     string // where the package's baseline files were found
 }
 
 func addMonitorJobFlags(cmd *cobra.Command, f *monitorJobFlags) {
@@ -42,6 +45,7 @@ func addMonitorJobFlags(cmd *cobra.Command, f *monitorJobFlags) {
 	fl.StringVar(&f.spec.Baseline, "baseline", "", "baseline directory (or s3://bucket/prefix) holding statistics.json and constraints.json")
 	fl.StringVar(&f.spec.BaselineStatistics, "baseline-statistics", "", "the baseline's statistics.json as a path or s3://bucket/key (e.g. a model package's DriftCheckBaselines statistics); overrides --baseline's")
 	fl.StringVar(&f.spec.BaselineConstraints, "baseline-constraints", "", "the baseline's constraints.json as a path or s3://bucket/key (e.g. a model package's ModelMetrics constraints); overrides --baseline's")
+	fl.StringVar(&f.fromPackage, "baseline-from-package", "", "take the baseline a SageMaker model package registered (DriftCheckBaselines, else ModelMetrics): GROUP/VERSION or the package ARN; --baseline-statistics/--baseline-constraints override its files")
 	fl.StringVar(&f.spec.StartOffset, "start-offset", "", "window start relative to the run time, ISO 8601 as SageMaker's StartTimeOffset, e.g. -PT1H (for labels that arrive late)")
 	fl.StringVar(&f.spec.EndOffset, "end-offset", "", "window end relative to the run time, ISO 8601 as SageMaker's EndTimeOffset, e.g. -PT0H")
 	fl.Int64Var(&f.spec.MinRecords, "min-records", 1, "fewest rows (model quality: rows merged with ground truth) a window needs to be checked; fewer end as CompletedWithNoData")
@@ -54,7 +58,12 @@ func addMonitorJobFlags(cmd *cobra.Command, f *monitorJobFlags) {
 	fl.Float64Var(&f.spec.ProbabilityThreshold, "probability-threshold", 0.5, "binary classification: probability at or above which the prediction is positive")
 }
 
-func (f *monitorJobFlags) resolve() error { return f.spec.Resolve(cfg.Monitoring.CaptureDir) }
+func (f *monitorJobFlags) resolve(ctx context.Context) error {
+	if err := f.spec.Resolve(cfg.Monitoring.CaptureDir); err != nil {
+		return err
+	}
+	return f.resolvePackageBaseline(ctx)
+}
 
 // writeMonitorList writes list as indented JSON, an empty list as [] rather
 // than null.

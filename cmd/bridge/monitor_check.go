@@ -50,7 +50,7 @@ only when the run itself fails. Malformed lines are counted, never fatal.`,
 	Args: cobra.NoArgs,
 	RunE: func(cmd *cobra.Command, args []string) error {
 		f := &runMonitorFlags
-		if err := f.resolve(); err != nil {
+		if err := f.resolve(cmd.Context()); err != nil {
 			return err
 		}
 		start, end, err := f.spec.OneOffWindow(f.start, f.end, f.now, time.Now())

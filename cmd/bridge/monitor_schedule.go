@@ -75,7 +75,7 @@ The endpoint must have captures already (a typo would monitor nothing);
 	Args: cobra.ExactArgs(1),
 	RunE: func(cmd *cobra.Command, args []string) error {
 		f := &schedCreateFlags
-		if err := f.resolve(); err != nil {
+		if err := f.resolve(cmd.Context()); err != nil {
 			return err
 		}
 		if f.cron == "" {
@@ -91,6 +91,9 @@ The endpoint must have captures already (a typo would monitor nothing);
 			return err
 		}
 		fmt.Fprintf(cmd.OutOrStdout(), "schedule %s created (%s); bridge run executes it\n", sc.Name, sc.Cron)
+		if f.pkgNote != "" {
+			fmt.Fprintln(cmd.OutOrStdout(), f.pkgNote)
+		}
 		return nil
 	},
 }

@@ -151,8 +151,19 @@ func TestSeedFlowOnLocalhost(t *testing.T) {
 		t.Fatal(err)
 	}
 	fake.PlantObject(awsfake.DefaultRegion, seedBucket, "sts/model/model.tar.gz", seedTarball(t, py, true))
+	// The pipeline's evaluation registered the model-quality baseline with
+	// the package, as a SageMaker ModelQuality baseline job writes it:
+	// statistics in ModelMetrics, constraints as the DriftCheckBaselines.
+	fake.PlantObject(awsfake.DefaultRegion, seedBucket, "sts/evaluation/statistics.json", []byte(seedMQStatistics))
+	fake.PlantObject(awsfake.DefaultRegion, seedBucket, "sts/evaluation/constraints.json", []byte(seedMQConstraints))
+	metrics := func(key string) *smtypes.MetricsSource {
+		return &smtypes.MetricsSource{ContentType: aws.String("application/json"), S3Uri: aws.String("s3://" + seedBucket + "/sts/evaluation/" + key)}
+	}
 	pkg, err := admin.CreateModelPackage(ctx, &sm.CreateModelPackageInput{
 		ModelPackageGroupName: aws.String(seedGroup),
+		ModelMetrics:          &smtypes.ModelMetrics{ModelQuality: &smtypes.ModelQuality{Statistics: metrics("statistics.json"), Constraints: metrics("constraints.json")}},
+		DriftCheckBaselines: &smtypes.DriftCheckBaselines{ModelQuality: &smtypes.DriftCheckModelQuality{
+			Statistics: metrics("statistics.json"), Constraints: metrics("constraints.json")}},
 		InferenceSpecification: &smtypes.InferenceSpecification{
 			Containers: []smtypes.ModelPackageContainerDefinition{{
 				Image:        aws.String("683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"),
@@ -247,20 +258,9 @@ func TestSeedFlowOnLocalhost(t *testing.T) {
 		t.Fatalf("only %d of 200 predictions right", right)
 	}
 
-	// Ground truth in the seed's format, and a model-quality job over the
-	// captures; flipped labels make violations.
-	base := t.TempDir()
-	var baseline bytes.Buffer
-	baseline.WriteString("prediction,label\n")
-	for i := 0; i < 100; i++ {
-		baseline.WriteString(fmt.Sprintf("%d,%d\n", i%2, i%2))
-	}
-	os.WriteFile(filepath.Join(base, "baseline.csv"), baseline.Bytes(), 0o644)
-	if out, err := bridgeCmd(t, home, env, "monitor", "baseline", "model-quality", "--dataset", filepath.Join(base, "baseline.csv"),
-		"--problem-type", "BinaryClassification", "--inference-attribute", "prediction", "--ground-truth-attribute", "label",
-		"--output", filepath.Join(base, "baseline")).CombinedOutput(); err != nil {
-		t.Fatalf("baseline: %v\n%s", err, out)
-	}
+	// Ground truth in the seed's format, and the seed's hourly
+	// model-quality schedule over the captures, with the package's
+	// registered baseline; flipped labels make violations.
 	capDir := filepath.Join(home, ".bridge", "datacapture")
 	pythontest.WaitFor(t, "captures", 30*time.Second, func() bool {
 		n := 0
@@ -282,9 +282,11 @@ func TestSeedFlowOnLocalhost(t *testing.T) {
 		flip    bool
 		violate bool
 	}{{"right labels", false, false}, {"flipped labels", true, true}} {
+		// The schedule's activation at the end of the hour that holds the
+		// captures; -PT1H..-PT0H selects that hour, which the labels go to.
+		activation := time.Now().UTC().Truncate(time.Hour).Add(time.Hour)
 		gt := filepath.Join(t.TempDir(), "ground-truth")
-		now := time.Now().UTC()
-		hour := filepath.Join(gt, now.Format("2006/01/02/15"))
+		hour := filepath.Join(gt, activation.Add(-time.Hour).Format("2006/01/02/15"))
 		os.MkdirAll(hour, 0o755)
 		var lines bytes.Buffer
 		for id, label := range labels {
@@ -294,19 +296,31 @@ func TestSeedFlowOnLocalhost(t *testing.T) {
 			fmt.Fprintf(&lines, `{"groundTruthData":{"data":%q,"encoding":"CSV"},"eventMetadata":{"eventId":%q},"eventVersion":"0"}`+"\n", label, id)
 		}
 		os.WriteFile(filepath.Join(hour, "6f1c2a9e-seed.jsonl"), lines.Bytes(), 0o644)
-		// An hourly schedule, executed at the end of the hour that holds the
-		// captures and the ground truth.
 		outDir := filepath.Join(t.TempDir(), "out")
 		name := strings.ReplaceAll(tc.name, " ", "-")
-		if out, err := bridgeCmd(t, home, env, "monitor", "schedule", "create", name, "--cron", "0 * * * *", "--type", "model-quality",
-			"--endpoint", ents[0].Name(), "--ground-truth", gt, "--baseline", filepath.Join(base, "baseline"), "--output", outDir,
-			"--problem-type", "BinaryClassification", "--inference-attribute", "0").CombinedOutput(); err != nil {
+		if out, err := bridgeCmd(t, home, env, "monitor", "schedule", "create", name, "--cron", "cron(0 * ? * * *)", "--type", "model-quality",
+			"--endpoint", ents[0].Name(), "--ground-truth", gt, "--baseline-from-package", seedGroup+"/1",
+			"--start-offset", "-PT1H", "--end-offset", "-PT0H", "--output", outDir,
+			"--inference-attribute", "0").CombinedOutput(); err != nil {
 			t.Fatalf("%s: schedule create: %v\n%s", tc.name, err, out)
 		}
-		at := now.Truncate(time.Hour).Add(time.Hour).Format(time.RFC3339)
-		out, err := bridgeCmd(t, home, env, "monitor", "schedule", "run", name, "--now", at).CombinedOutput()
+		out, err := bridgeCmd(t, home, env, "monitor", "schedule", "run", name, "--now", activation.Add(5*time.Minute).Format(time.RFC3339)).CombinedOutput()
 		if err != nil {
 			t.Fatalf("%s: schedule run: %v\n%s", tc.name, err, out)
+		}
+		// The execution covers the hour the offsets select, and merged every
+		// request with its label.
+		exOut, err := bridgeCmd(t, home, env, "monitor", "executions", name, "-o", "json").CombinedOutput()
+		var ex []struct {
+			Status      string
+			WindowStart time.Time `json:"window_start"`
+			Records     int64
+		}
+		if err != nil || json.Unmarshal(exOut, &ex) != nil || len(ex) != 1 {
+			t.Fatalf("%s: executions: %v\n%s", tc.name, err, exOut)
+		}
+		if !ex[0].WindowStart.Equal(activation.Add(-time.Hour)) || ex[0].Records != 200 {
+			t.Fatalf("%s: execution window start %s records %d, want %s and 200\n%s", tc.name, ex[0].WindowStart, ex[0].Records, activation.Add(-time.Hour), exOut)
 		}
 		var violations []string
 		filepath.Walk(outDir, func(p string, fi os.FileInfo, err error) error {
@@ -352,6 +366,23 @@ func TestSeedFlowOnLocalhost(t *testing.T) {
 		t.Fatal(err)
 	}
 	postPackageEvent(t, addr, aws.ToString(pkg2.ModelPackageArn), "PendingManualApproval")
+	// A package baseline that cannot be had is a clear error, and no
+	// schedule is stored.
+	for _, bad := range []struct{ pkg, want string }{
+		{seedGroup + "/9", "has no version 9"},
+		{seedGroup, "want GROUP/VERSION"},
+		{seedGroup + "/2", "registered no model-quality baseline"},
+		{"no-such-group/1", "model package group no-such-group"},
+	} {
+		out, err := bridgeCmd(t, home, env, "monitor", "schedule", "create", "bad-baseline", "--cron", "cron(0 * ? * * *)", "--type", "model-quality",
+			"--endpoint", "brdg-"+seedGroup+"-production", "--ground-truth", home, "--baseline-from-package", bad.pkg, "--output", home).CombinedOutput()
+		if err == nil || !strings.Contains(string(out), bad.want) {
+			t.Fatalf("--baseline-from-package %s: %v, want an error with %q\n%s", bad.pkg, err, bad.want, out)
+		}
+	}
+	if out, err := bridgeCmd(t, home, env, "monitor", "schedule", "list").CombinedOutput(); err != nil || strings.Contains(string(out), "bad-baseline") {
+		t.Fatalf("schedule list after bad creates: %v\n%s", err, out)
+	}
 	staging := "http://" + addr + "/endpoints/brdg-" + seedGroup + "-staging/invocations"
 	var answer string
 	pythontest.WaitFor(t, "staging endpoint", 90*time.Second, func() bool {
@@ -391,6 +422,19 @@ func TestSeedFlowOnLocalhost(t *testing.T) {
 		resp.Body.Close()
 	}
 }
+
+// The package's registered model-quality baseline, in the files a
+// SageMaker ModelQuality baseline job writes.
+const (
+	seedMQStatistics = `{"version": 0.0, "dataset": {"item_count": 100, "evaluation_time": "2026-11-30T10:00:00.000Z"},
+ "binary_classification_metrics": {"confusion_matrix": {"0": {"0": 49, "1": 1}, "1": {"0": 1, "1": 49}},
+  "accuracy": {"value": 0.98, "standard_deviation": 0.004}, "precision": {"value": 0.98, "standard_deviation": 0.004},
+  "recall": {"value": 0.98, "standard_deviation": 0.004}, "f1": {"value": 0.98, "standard_deviation": 0.004}}}`
+	seedMQConstraints = `{"version": 0.0, "binary_classification_constraints": {
+  "accuracy": {"threshold": 0.9, "comparison_operator": "LessThanThreshold"},
+  "recall": {"threshold": 0.9, "comparison_operator": "LessThanThreshold"},
+  "f1": {"threshold": 0.9, "comparison_operator": "LessThanThreshold"}}}`
+)
 
 // postPackageEvent posts an EventBridge "SageMaker Model Package State
 // Change" event, as an API destination forwards it, to /hooks/registry.

@@ -1,0 +1,61 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	regsm "github.com/bridgeops/bridge/internal/registry/sagemaker"
+)
+
+// resolvePackageBaseline fills the job's baseline files from the model
+// package --baseline-from-package names: the S3 URIs it registered in
+// DriftCheckBaselines or ModelMetrics (DescribeModelPackage), read with
+// the SageMaker target's AWS settings. Files given with
+// --baseline-statistics/--baseline-constraints win.
+func (f *monitorJobFlags) resolvePackageBaseline(ctx context.Context) error {
+	if f.fromPackage == "" {
+		return nil
+	}
+	if f.spec.Baseline != "" {
+		return errors.New("--baseline and --baseline-from-package exclude each other: the package names its own baseline files")
+	}
+	if _, _, err := regsm.ParsePackageRef(f.fromPackage); err != nil {
+		return fmt.Errorf("--baseline-from-package %w", err)
+	}
+	rs, err := cfg.Registry()
+	if err != nil {
+		return err
+	}
+	r, err := newPackageRegistry(ctx, cfg, rs)
+	if err != nil {
+		return err
+	}
+	b, err := r.PackageBaselines(ctx, f.fromPackage, f.spec.Type)
+	if err != nil {
+		return err
+	}
+	if f.spec.BaselineConstraints == "" {
+		f.spec.BaselineConstraints = b.Constraints
+	}
+	if f.spec.BaselineStatistics == "" {
+		f.spec.BaselineStatistics = b.Statistics
+	}
+	if f.spec.Type == "data-quality" && f.spec.BaselineStatistics == "" {
+		return fmt.Errorf("model package %s registered no data-quality statistics (DriftCheckBaselines.ModelDataQuality.Statistics or ModelMetrics.ModelDataQuality.Statistics): pass --baseline-statistics", b.PackageARN)
+	}
+	f.pkgNote = fmt.Sprintf("baseline of model package %s: constraints %s", b.PackageARN, f.spec.BaselineConstraints)
+	if f.spec.BaselineConstraints == b.Constraints {
+		f.pkgNote += " (" + b.ConstraintsFrom + ")"
+	}
+	if f.spec.BaselineStatistics != "" {
+		f.pkgNote += ", statistics " + f.spec.BaselineStatistics
+		if f.spec.BaselineStatistics == b.Statistics {
+			f.pkgNote += " (" + b.StatisticsFrom + ")"
+		}
+	}
+	slog.Debug("baseline from model package", "package", b.PackageARN, "constraints", f.spec.BaselineConstraints, "constraints_from", b.ConstraintsFrom,
+		"statistics", f.spec.BaselineStatistics, "statistics_from", b.StatisticsFrom)
+	return nil
+}

@@ -2,6 +2,7 @@ package capture
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"math/rand"
 	"strings"
@@ -310,4 +311,43 @@ func FuzzParseLine(f *testing.F) {
 		f.Add(randLine(r))
 	}
 	f.Fuzz(func(t *testing.T, line []byte) { checkAgainstGeneral(t, line) })
+}
+
+// TestExactGroundTruthMatchesGeneralDecoder: the exact-layout ground-truth
+// parser gives what encoding/json gives on writer output and variations.
+func TestExactGroundTruthMatchesGeneralDecoder(t *testing.T) {
+	r := rand.New(rand.NewSource(15))
+	taken := 0
+	for i := 0; i < 5000; i++ {
+		g := GroundTruth{EventID: strings.ToValidUTF8(randString(r), "?"), Data: []byte(randString(r)), Encoding: []string{"", "CSV", "JSON"}[r.Intn(3)]}
+		line := AppendGroundTruthLine(nil, &g)
+		if r.Intn(2) == 0 {
+			line[r.Intn(len(line))] = byte(r.Intn(256))
+		}
+		line = bytes.TrimSpace(line)
+		var w struct {
+			GroundTruthData struct {
+				Data     string `json:"data"`
+				Encoding string `json:"encoding"`
+			} `json:"groundTruthData"`
+			EventMetadata struct {
+				EventID string `json:"eventId"`
+			} `json:"eventMetadata"`
+		}
+		jerr := json.Unmarshal(line, &w)
+		var got GroundTruth
+		if !exactGroundTruth(line, &got) {
+			continue
+		}
+		taken++
+		if jerr != nil {
+			t.Fatalf("exact parser took a line encoding/json refuses (%v): %q", jerr, line)
+		}
+		if got.EventID != w.EventMetadata.EventID || string(got.Data) != w.GroundTruthData.Data || got.Encoding != w.GroundTruthData.Encoding {
+			t.Fatalf("exact parser differs: %q %q %q vs %+v\nline %q", got.EventID, got.Data, got.Encoding, w, line)
+		}
+	}
+	if taken < 1000 {
+		t.Fatalf("exact parser took only %d lines", taken)
+	}
 }

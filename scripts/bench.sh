@@ -32,6 +32,8 @@ suite=(
   "./cmd/bridge/|^BenchmarkCaptureUnderLoad$|1x"
   "./internal/monitor/|^BenchmarkMonitorRun$|1x"
   "./internal/monitor/|^BenchmarkMonitorVsPandas$|1x"
+  "./internal/capture/|^BenchmarkParseLine$|1000000x"
+  "./internal/target/local/|^BenchmarkHandler$|200000x"
   "./internal/target/sagemaker/|^BenchmarkObserve$|10x"
   "./internal/registry/sagemaker/|^BenchmarkPackagePass$|20x"
   "./internal/ui/|^BenchmarkOverview1000Endpoints$|50x"

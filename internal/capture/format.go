@@ -197,6 +197,9 @@ type Event struct {
 	// The ids' bytes, aliasing the line (or the strings) until the next
 	// parse; ParseLineIDBytes leaves the strings empty and sets only these.
 	eventID, inferenceID []byte
+	// scratch holds unescaped strings and decoded payloads of the last
+	// fast parse.
+	scratch []byte
 }
 
 // EventIDBytes is the event id as bytes, valid until e is parsed again.
@@ -269,12 +272,18 @@ func parseLine(line []byte, e *Event, idStrings bool) error {
 	if len(line) == 0 || line[0] != '{' {
 		return ErrMalformed
 	}
-	if err := fastParse(line, e); err == nil {
+	if fastLine(line, e) {
 		if idStrings {
 			e.EventID, e.InferenceID = string(e.eventID), string(e.inferenceID)
 		}
 		return nil
 	}
+	return slowParse(line, e, idStrings)
+}
+
+// slowParse is parseLine with encoding/json, for lines the fast parser
+// does not take.
+func slowParse(line []byte, e *Event, idStrings bool) error {
 	e.Input, e.Output, e.EventID, e.InferenceID, e.InferenceTime = nil, nil, "", "", time.Time{}
 	e.eventID, e.inferenceID = nil, nil
 	var w wireLine
@@ -360,7 +369,7 @@ func parseTimeBytes(b []byte) time.Time {
 		ns := 0
 		ok7 := true
 		if frac := b[19 : len(b)-1]; len(frac) > 0 {
-			if frac[0] != '.' || len(frac) > 10 {
+			if frac[0] != '.' || len(frac) < 2 || len(frac) > 10 {
 				ok7 = false
 			} else {
 				var f int
@@ -371,11 +380,26 @@ func parseTimeBytes(b []byte) time.Time {
 				ns = f
 			}
 		}
-		if ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && ok7 && mo >= 1 && mo <= 12 && d >= 1 && d <= 31 && h < 24 && mi < 60 && sec < 61 {
+		if ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && ok7 && mo >= 1 && mo <= 12 && d >= 1 && d <= daysIn(mo, y) && h < 24 && mi < 60 && sec < 60 {
 			return time.Date(y, time.Month(mo), d, h, mi, sec, ns, time.UTC)
 		}
 	}
 	return parseTime(string(b))
+}
+
+// daysIn is the number of days of month mo of year y, as time.Parse checks
+// it.
+func daysIn(mo, y int) int {
+	switch mo {
+	case 2:
+		if y%4 == 0 && (y%100 != 0 || y%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
 }
 
 func parseTime(s string) time.Time {
@@ -391,85 +415,6 @@ func parseTime(s string) time.Time {
 
 // errSlow sends a line to the encoding/json path.
 var errSlow = errors.New("slow path")
-
-// fastParse handles objects whose keys are the capture format's, in any
-// order, with string values; anything unusual returns errSlow.
-func fastParse(b []byte, e *Event) error {
-	s := scanner{b: b}
-	return s.object(func(key []byte) error {
-		switch string(key) {
-		case "captureData":
-			return s.object(func(k []byte) error {
-				var p *Payload
-				switch string(k) {
-				case "endpointInput":
-					e.in = Payload{}
-					p, e.Input = &e.in, &e.in
-				case "endpointOutput":
-					e.out = Payload{}
-					p, e.Output = &e.out, &e.out
-				default:
-					return s.skip()
-				}
-				var raw []byte
-				err := s.object(func(k []byte) error {
-					v, err := s.str()
-					if err != nil {
-						return err
-					}
-					switch string(k) {
-					case "observedContentType":
-						p.ContentType = intern(v)
-					case "mode":
-						p.Mode = intern(v)
-					case "data":
-						raw = v
-					case "encoding":
-						p.Encoding = intern(v)
-					}
-					return nil
-				})
-				if err != nil {
-					return err
-				}
-				if strings.EqualFold(p.Encoding, EncodingBase64) {
-					d := make([]byte, base64.StdEncoding.DecodedLen(len(raw)))
-					n, err := base64.StdEncoding.Decode(d, raw)
-					if err != nil {
-						return errSlow
-					}
-					p.Data = d[:n]
-				} else {
-					p.Data = raw
-				}
-				return nil
-			})
-		case "eventMetadata":
-			return s.object(func(k []byte) error {
-				v, err := s.str()
-				if err != nil {
-					return err
-				}
-				switch string(k) {
-				case "eventId":
-					e.eventID = v
-				case "inferenceId":
-					e.inferenceID = v
-				case "inferenceTime":
-					e.InferenceTime = parseTimeBytes(v)
-				}
-				return nil
-			})
-		default:
-			return s.skip()
-		}
-	}, func() error {
-		if e.Input == nil && e.Output == nil {
-			return errSlow
-		}
-		return nil
-	})
-}
 
 type scanner struct {
 	b []byte

@@ -40,6 +40,10 @@ func ParseGroundTruthLine(line []byte, g *GroundTruth) error {
 	if len(line) == 0 || line[0] != '{' {
 		return ErrMalformed
 	}
+	if exactGroundTruth(line, g) {
+		return nil
+	}
+	*g = GroundTruth{}
 	s := scanner{b: line}
 	err := s.object(func(key []byte) error {
 		switch string(key) {
@@ -108,4 +112,31 @@ func ParseGroundTruthLine(line []byte, g *GroundTruth) error {
 		return fmt.Errorf("%w: ground truth without eventMetadata.eventId", ErrMalformed)
 	}
 	return nil
+}
+
+// exactGroundTruth parses a ground-truth line as AppendGroundTruthLine
+// writes it (keys in its order, string values, no whitespace), reporting
+// false for anything else.
+func exactGroundTruth(line []byte, g *GroundTruth) bool {
+	p := lineParser{b: line}
+	if !p.lit(`{"groundTruthData":{"data":`) {
+		return false
+	}
+	data, ok := p.str()
+	if !ok || !p.lit(`,"encoding":`) {
+		return false
+	}
+	enc, ok := p.str()
+	if !ok || !p.lit(`},"eventMetadata":{"eventId":`) {
+		return false
+	}
+	id, ok := p.str()
+	if !ok || len(id) == 0 || !p.lit(`},"eventVersion":`) {
+		return false
+	}
+	if _, ok = p.str(); !ok || !p.lit(`}`) || p.i != len(p.b) {
+		return false
+	}
+	g.Data, g.Encoding, g.EventID = data, intern(enc), string(id)
+	return true
 }

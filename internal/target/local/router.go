@@ -180,8 +180,18 @@ func (t *Target) invoke(w http.ResponseWriter, r *http.Request) {
 		c.body.tee = capIn
 		if capIn && r.ContentLength > 0 {
 			// One allocation of the right size instead of regrowing the
-			// copy as the model reads (ContentLength <= MaxBodyBytes here).
-			c.body.buf = make([]byte, 0, r.ContentLength)
+			// copy as the model reads (ContentLength <= MaxBodyBytes here),
+			// with room after it for a typical answer, so that capturing
+			// both halves costs one allocation.
+			var room int64
+			if capOut {
+				room = answerRoom
+			}
+			buf := make([]byte, 0, r.ContentLength+room)
+			c.body.buf = buf[:0:r.ContentLength]
+			if capOut {
+				c.out = buf[r.ContentLength:r.ContentLength]
+			}
 		}
 		c.tee = capOut
 	}
@@ -253,6 +263,10 @@ func (t *Target) serveModel(c *call, b *backend, r *http.Request) (aborted bool)
 	b.v.model.ServeHTTP(c, r)
 	return false
 }
+
+// answerRoom is the room for the answer allocated with the captured
+// request body; longer answers grow their own copy.
+const answerRoom = 128
 
 const tooLarge = "request body over 6291456 bytes (6 MB): send smaller batches"
 

@@ -122,6 +122,10 @@ print("evaluated: mse 0.5", flush=True)
 		}, nil},
 	} {
 		page := getPage(t, base+"/ui/pipelines?execution="+tc.exec)
+		// The step graph comes from the definition: Evaluate → Check → Announce | TooHigh.
+		if n := strings.Count(page, "<line "); n != 3 {
+			t.Errorf("%s: step graph has %d edges, want 3", tc.exec, n)
+		}
 		rows := tableRows(t, page, "steps")
 		got := map[string][]string{}
 		for _, r := range rows {

@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"io"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -13,64 +14,18 @@ import (
 	"time"
 )
 
-// tinyPipeline evaluates (cached), checks the MSE against Threshold and
-// then announces (If) or fails (Else).
-const tinyPipeline = `
-parameters:
-  Threshold: {type: Float, default: 1.0}
-  Bucket: {default: tiny-bucket}
-steps:
-  - name: Evaluate
-    type: Processing
-    cache: true
-    property_files:
-      Report: {output: evaluation, path: evaluation.json}
-    arguments:
-      AppSpecification:
-        ImageUri: 141502667606.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3
-        ContainerEntrypoint: [python3, /opt/ml/processing/input/code/evaluate.py]
-      ProcessingInputs:
-        - {InputName: code, S3Input: {S3Uri: code/evaluate.py, LocalPath: /opt/ml/processing/input/code}}
-      ProcessingOutputConfig:
-        Outputs:
-          - OutputName: evaluation
-            S3Output: {S3Uri: "s3://${Parameters.Bucket}/eval", LocalPath: /opt/ml/processing/evaluation}
-  - name: Check
-    type: Condition
-    arguments:
-      Conditions:
-        - {Type: LessThanOrEqualTo, LeftValue: "${json:Evaluate.Report:regression_metrics.mse.value}", RightValue: "${Parameters.Threshold}"}
-    if:
-      - name: Announce
-        type: Processing
-        arguments:
-          AppSpecification:
-            ImageUri: 141502667606.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3
-            ContainerEntrypoint: [python3, /opt/ml/processing/input/code/announce.py]
-          ProcessingInputs:
-            - {InputName: code, S3Input: {S3Uri: code/announce.py, LocalPath: /opt/ml/processing/input/code}}
-    else:
-      - name: TooHigh
-        type: Fail
-        arguments: {ErrorMessage: "MSE above ${Parameters.Threshold}"}
-`
-
-// TestUIPipelinesPageShowsRuns runs a small pipeline twice with the real
-// binary (the second run reuses the first's Evaluate from the cache and
-// takes the Else branch), then serves `bridge ui` from the same directory
-// (and bridge run's dashboard on the same home) and reads the Pipelines
-// page: both executions, each step's status,
-// duration, cache hit, condition outcome, failure and log.
+// TestUIPipelinesPageShowsRuns runs a small pipeline (testdata/pipeline-tiny)
+// twice with the real binary (the second run reuses the first's Evaluate
+// from the cache and takes the Else branch), then serves `bridge ui` from
+// the same directory (and bridge run's dashboard on the same home) and
+// reads the Pipelines page: both executions, each step's status, duration,
+// cache hit, condition outcome, failure and log, and the step graph.
 func TestUIPipelinesPageShowsRuns(t *testing.T) {
 	skipWithoutSandbox(t)
 	wd := t.TempDir()
-	writeTestFile(t, wd+"/code/evaluate.py", `import json, os
-os.makedirs("/opt/ml/processing/evaluation", exist_ok=True)
-json.dump({"regression_metrics": {"mse": {"value": 0.5}}}, open("/opt/ml/processing/evaluation/evaluation.json", "w"))
-print("evaluated: mse 0.5", flush=True)
-`)
-	writeTestFile(t, wd+"/code/announce.py", "print('announcing a good model', flush=True)\n")
-	writeTestFile(t, wd+"/tiny.yaml", tinyPipeline)
+	if err := os.CopyFS(wd, os.DirFS(filepath.Join("testdata", "pipeline-tiny"))); err != nil {
+		t.Fatal(err)
+	}
 
 	execID := regexp.MustCompile(`(?m)^Execution (\S+) of tiny\.yaml$`)
 	out, errOut, code := pipelineCLI(t, wd, "pipeline", "run", "tiny.yaml")

@@ -114,8 +114,9 @@ func TestRunCreatesUploadsAndSucceeds(t *testing.T) {
 	for _, s := range res.Steps {
 		switch s.Type {
 		case "Processing", "Training", "RegisterModel":
-			if s.Job == "" {
-				t.Errorf("step %s: no job ARN from Metadata", s.Name)
+			kind := map[string]string{"Processing": ":processing-job/", "Training": ":training-job/", "RegisterModel": ":model-package/"}[s.Type]
+			if !strings.HasPrefix(s.Job, "arn:aws:sagemaker:") || !strings.Contains(s.Job, kind) {
+				t.Errorf("step %s: job ARN %q from Metadata, want a %s ARN", s.Name, s.Job, kind)
 			}
 		case "Condition":
 			if s.Condition != "True" {

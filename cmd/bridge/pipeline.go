@@ -244,10 +244,7 @@ var pipelineExecutionsCmd = &cobra.Command{
 		tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "EXECUTION\tPIPELINE\tSTATUS\tSTARTED\tDURATION")
 		for _, e := range list {
-			d := "-"
-			if !e.Finished.IsZero() {
-				d = e.Finished.Sub(e.Started).Round(100 * time.Millisecond).String()
-			}
+			d := pipelineDuration(e.Started, e.Finished, 100*time.Millisecond)
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", e.ID, e.Pipeline, e.Status, e.Started.Format(time.RFC3339), d)
 		}
 		return tw.Flush()
@@ -279,10 +276,7 @@ var pipelineDescribeCmd = &cobra.Command{
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "STEP\tTYPE\tSTATUS\tDURATION\tCACHE\tOUTCOME\tREASON")
 		for _, s := range e.Steps {
-			d := "-"
-			if !s.Finished.IsZero() {
-				d = s.Finished.Sub(s.Started).Round(10 * time.Millisecond).String()
-			}
+			d := pipelineDuration(s.Started, s.Finished, 10*time.Millisecond)
 			cache := "-"
 			if s.CacheHit {
 				cache = "hit (" + s.CachedFrom + ")"
@@ -291,6 +285,14 @@ var pipelineDescribeCmd = &cobra.Command{
 		}
 		return tw.Flush()
 	}),
+}
+
+// pipelineDuration is how long something ran, or "-" while it runs.
+func pipelineDuration(start, end time.Time, round time.Duration) string {
+	if end.IsZero() {
+		return "-"
+	}
+	return end.Sub(start).Round(round).String()
 }
 
 func pipelineDash(s string) string {

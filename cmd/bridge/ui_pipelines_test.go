@@ -67,13 +67,13 @@ func TestUIPipelinesPageShowsRuns(t *testing.T) {
 			"Evaluate": {"Succeeded", "", "", "evaluated: mse 0.5", ""},
 			"Check":    {"Succeeded", "", "True", "", ""},
 			"Announce": {"Succeeded", "", "", "announcing a good model", ""},
-			"TooHigh":  {"", "", "", "", ""},
+			"TooHigh":  {"not run", "", "", "", ""},
 		}, []string{"Evaluate", "Announce"}},
 		{second, map[string][5]string{
 			"Evaluate": {"Succeeded", "hit", "", "evaluated: mse 0.5", ""},
 			"Check":    {"Succeeded", "", "False", "", ""},
 			"TooHigh":  {"Failed", "", "", "", "MSE above 0.1"},
-			"Announce": {"", "", "", "", ""},
+			"Announce": {"not run", "", "", "", ""},
 		}, nil},
 	} {
 		page := getPage(t, base+"/ui/pipelines?execution="+tc.exec)

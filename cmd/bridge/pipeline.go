@@ -158,6 +158,29 @@ func openPipelineHistory(ctx context.Context) (*store.Store, *local.History, err
 	return st, h, nil
 }
 
+// withPipelineHistory runs fn with the pipeline history open.
+func withPipelineHistory(fn func(cmd *cobra.Command, args []string, hist *local.History) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		st, hist, err := openPipelineHistory(cmd.Context())
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		return fn(cmd, args, hist)
+	}
+}
+
+// withExecution runs fn with the execution args[0] names.
+func withExecution(fn func(cmd *cobra.Command, args []string, hist *local.History, e local.Execution) error) func(*cobra.Command, []string) error {
+	return withPipelineHistory(func(cmd *cobra.Command, args []string, hist *local.History) error {
+		e, err := hist.Execution(cmd.Context(), args[0])
+		if err != nil {
+			return err
+		}
+		return fn(cmd, args, hist, e)
+	})
+}
+
 var pipelineRunCmd = &cobra.Command{
 	Use:   "run FILE",
 	Short: "Run a pipeline definition (locally by default, or --on sagemaker)",
@@ -204,12 +227,7 @@ var pipelineExecutionsCmd = &cobra.Command{
 	Short:   "List pipeline executions, newest first",
 	Example: "  bridge pipeline executions\n  bridge pipeline executions -o json --limit 5",
 	Args:    cobra.NoArgs,
-	RunE: func(cmd *cobra.Command, args []string) error {
-		st, hist, err := openPipelineHistory(cmd.Context())
-		if err != nil {
-			return err
-		}
-		defer st.Close()
+	RunE: withPipelineHistory(func(cmd *cobra.Command, args []string, hist *local.History) error {
 		list, err := hist.Executions(cmd.Context(), pipelineFlags.limit)
 		if err != nil {
 			return err
@@ -226,14 +244,11 @@ var pipelineExecutionsCmd = &cobra.Command{
 		tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "EXECUTION\tPIPELINE\tSTATUS\tSTARTED\tDURATION")
 		for _, e := range list {
-			d := "-"
-			if !e.Finished.IsZero() {
-				d = e.Finished.Sub(e.Started).Round(100 * time.Millisecond).String()
-			}
+			d := pipelineDuration(e.Started, e.Finished, 100*time.Millisecond)
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", e.ID, e.Pipeline, e.Status, e.Started.Format(time.RFC3339), d)
 		}
 		return tw.Flush()
-	},
+	}),
 }
 
 var pipelineDescribeCmd = &cobra.Command{
@@ -241,17 +256,9 @@ var pipelineDescribeCmd = &cobra.Command{
 	Short:   "Show an execution: parameters, steps, statuses, cache hits, outcomes, failures",
 	Example: "  bridge pipeline describe 3k9x0q1m2abc\n  bridge pipeline describe 3k9x0q1m2abc -o json",
 	Args:    cobra.ExactArgs(1),
-	RunE: func(cmd *cobra.Command, args []string) error {
-		st, hist, err := openPipelineHistory(cmd.Context())
-		if err != nil {
-			return err
-		}
-		defer st.Close()
-		e, err := hist.Execution(cmd.Context(), args[0])
-		if err != nil {
-			return err
-		}
+	RunE: withExecution(func(cmd *cobra.Command, args []string, hist *local.History, e local.Execution) error {
 		if closeAbandoned(cmd.Context(), hist, &e) {
+			var err error
 			if e, err = hist.Execution(cmd.Context(), args[0]); err != nil {
 				return err
 			}
@@ -269,10 +276,7 @@ var pipelineDescribeCmd = &cobra.Command{
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "STEP\tTYPE\tSTATUS\tDURATION\tCACHE\tOUTCOME\tREASON")
 		for _, s := range e.Steps {
-			d := "-"
-			if !s.Finished.IsZero() {
-				d = s.Finished.Sub(s.Started).Round(10 * time.Millisecond).String()
-			}
+			d := pipelineDuration(s.Started, s.Finished, 10*time.Millisecond)
 			cache := "-"
 			if s.CacheHit {
 				cache = "hit (" + s.CachedFrom + ")"
@@ -280,7 +284,15 @@ var pipelineDescribeCmd = &cobra.Command{
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Name, s.Type, s.Status, d, cache, pipelineDash(s.Outcome), pipelineDash(firstLine(s.FailureReason)))
 		}
 		return tw.Flush()
-	},
+	}),
+}
+
+// pipelineDuration is how long something ran, or "-" while it runs.
+func pipelineDuration(start, end time.Time, round time.Duration) string {
+	if end.IsZero() {
+		return "-"
+	}
+	return end.Sub(start).Round(round).String()
 }
 
 func pipelineDash(s string) string {
@@ -295,16 +307,7 @@ var pipelineLogsCmd = &cobra.Command{
 	Short:   "Print a step's log",
 	Example: "  bridge pipeline logs 3k9x0q1m2abc TrainSTSModel",
 	Args:    cobra.ExactArgs(2),
-	RunE: func(cmd *cobra.Command, args []string) error {
-		st, hist, err := openPipelineHistory(cmd.Context())
-		if err != nil {
-			return err
-		}
-		defer st.Close()
-		e, err := hist.Execution(cmd.Context(), args[0])
-		if err != nil {
-			return err
-		}
+	RunE: withExecution(func(cmd *cobra.Command, args []string, _ *local.History, e local.Execution) error {
 		for _, s := range e.Steps {
 			if s.Name != args[1] {
 				continue
@@ -328,7 +331,7 @@ var pipelineLogsCmd = &cobra.Command{
 			names = append(names, s.Name)
 		}
 		return fmt.Errorf("execution %s has no step %q (steps: %s)", e.ID, args[1], strings.Join(names, ", "))
-	},
+	}),
 }
 
 var pipelineStopCmd = &cobra.Command{
@@ -336,17 +339,8 @@ var pipelineStopCmd = &cobra.Command{
 	Short:   "Stop a running execution: its steps' processes are killed and it ends Stopped",
 	Example: "  bridge pipeline stop 3k9x0q1m2abc",
 	Args:    cobra.ExactArgs(1),
-	RunE: func(cmd *cobra.Command, args []string) error {
+	RunE: withExecution(func(cmd *cobra.Command, args []string, hist *local.History, e local.Execution) error {
 		ctx := cmd.Context()
-		st, hist, err := openPipelineHistory(ctx)
-		if err != nil {
-			return err
-		}
-		defer st.Close()
-		e, err := hist.Execution(ctx, args[0])
-		if err != nil {
-			return err
-		}
 		if e.Status != local.StatusExecuting && e.Status != local.StatusStopping {
 			return fmt.Errorf("execution %s is %s, not running", e.ID, e.Status)
 		}
@@ -377,7 +371,7 @@ var pipelineStopCmd = &cobra.Command{
 			}
 		}
 		return errors.New("the execution did not stop within 30s")
-	},
+	}),
 }
 
 // closeAbandoned marks an execution whose process died without recording

@@ -76,19 +76,16 @@ func runPipelineLocally(ctx context.Context, def *pipeline.Definition, path stri
 		} else {
 			delete(running, e.Step)
 		}
-		status := e.Status
+		detail := ""
 		switch {
 		case e.CacheHit && e.Status == local.StatusSucceeded:
-			status += " (cache hit)"
+			detail = "cache hit"
 		case e.Outcome != "":
-			status += " (outcome " + e.Outcome + ")"
+			detail = "outcome " + e.Outcome
 		case e.Status == local.StatusStarting:
 			return
 		}
-		fmt.Fprintf(out, "%7.1fs  %-34s %-14s %s\n", time.Since(start).Seconds(), e.Step, e.Type, status)
-		if e.Reason != "" && e.Status != local.StatusSucceeded {
-			fmt.Fprintf(out, "          %s\n", strings.ReplaceAll(e.Reason, "\n", "\n          "))
-		}
+		pipeline.WriteStepLine(out, time.Since(start), e.Step, e.Type, e.Status, detail, e.Reason)
 	}
 	// On a terminal, long steps say every 10 s that they are still running.
 	if f, ok := out.(*os.File); ok && !jsonOut && isTerminal(f) {
@@ -135,19 +132,27 @@ func runPipelineLocally(ctx context.Context, def *pipeline.Definition, path stri
 			return err
 		}
 	} else {
-		fmt.Fprintf(out, "Execution %s %s in %.1fs", exec.ID, exec.Status, exec.Finished.Sub(exec.Started).Seconds())
-		if exec.FailureReason != "" && exec.Status != local.StatusSucceeded {
-			fmt.Fprintf(out, ": %s", firstLine(exec.FailureReason))
+		pipeline.WriteSummary(out, exec.ID, exec.Status, exec.Finished.Sub(exec.Started), exec.FailureReason)
+	}
+	return pipelineExit(exec.ID, exec.Status, exec.FailureReason, jsonOut)
+}
+
+// pipelineExit turns how an execution ended into the exit status (0
+// Succeeded, 1 Failed, 2 Stopped). With -o json, where no summary line is
+// printed, the end is also said on stderr.
+func pipelineExit(id, status, reason string, jsonOut bool) error {
+	code := pipeline.ExitCode(status)
+	if code == 0 {
+		return nil
+	}
+	ee := &exitError{code: code}
+	if jsonOut {
+		ee.err = fmt.Errorf("execution %s %s", id, status)
+		if reason != "" {
+			ee.err = fmt.Errorf("execution %s %s: %s", id, status, firstLine(reason))
 		}
-		fmt.Fprintln(out)
 	}
-	switch exec.Status {
-	case local.StatusFailed:
-		return &exitError{code: 1}
-	case local.StatusStopped:
-		return &exitError{code: 2}
-	}
-	return nil
+	return ee
 }
 
 func isTerminal(f *os.File) bool {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -64,15 +63,19 @@ func runPipelineOnSageMaker(ctx context.Context, c config.Config, definitionPath
 			}
 		}
 	} else {
-		r.Progress = pipesm.TextProgress(out)
+		r.Progress = pipesm.TextProgress(out, definitionPath)
 	}
 	res, runErr := r.Run(ctx, definitionPath, definition, params)
 	if jsonOutput && res != nil {
-		enc := json.NewEncoder(out)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(res); err != nil && runErr == nil {
+		if err := emitJSON(out, res); err != nil && runErr == nil {
 			runErr = err
 		}
+	}
+	// An execution that ended Failed or Stopped exits 1 or 2 like a local
+	// run; the summary line (or, with -o json, stderr) says why.
+	var ee *pipesm.ExecutionError
+	if errors.As(runErr, &ee) {
+		return pipelineExit(pipesm.ExecutionID(ee.Arn), ee.Status, ee.Reason, jsonOutput)
 	}
 	return runErr
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -91,7 +92,7 @@ func TestPipelineOnSageMakerPolicy(t *testing.T) {
 		t.Fatalf("run: %v\n%s", err, out.String())
 	}
 	if !strings.Contains(out.String(), "created pipeline arn:aws:sagemaker:eu-west-1:123456789012:pipeline/stspipeline") ||
-		!strings.Contains(out.String(), "execution Succeeded") {
+		!regexp.MustCompile(`(?m)^Execution \S+ Succeeded in `).MatchString(out.String()) {
 		t.Fatalf("progress:\n%s", out.String())
 	}
 
@@ -104,8 +105,8 @@ func TestPipelineOnSageMakerPolicy(t *testing.T) {
 	}})
 	out.Reset()
 	err = runPipelineOnSageMaker(context.Background(), c, defn, def, nil, &out, true)
-	var ee *pipesm.ExecutionError
-	if !errors.As(err, &ee) || ee.Status != "Failed" {
+	var ee *exitError
+	if !errors.As(err, &ee) || ee.code != 1 || ee.err == nil || !strings.Contains(ee.err.Error(), "step EvaluateSTSModel: AlgorithmError: evaluation.json not written") {
 		t.Fatalf("failing run: %v", err)
 	}
 	var res pipesm.Result
@@ -221,12 +222,9 @@ func TestPipelinePolicyBinary(t *testing.T) {
 func TestPipelineRunOnSageMakerBinary(t *testing.T) {
 	f, defn := pipelineFake(t)
 	dir := filepath.Dir(defn)
-	help, _, _ := pipelineBinary(t, dir, "pipeline", "run", "--help")
-	if !strings.Contains(help, "--on") {
-		t.Skip("bridge pipeline run has no --on flag in this build: the pipeline command is not merged yet")
-	}
 	out, errOut, code := pipelineBinary(t, dir, "pipeline", "run", "pipeline.json", "--on", "sagemaker", "-p", "TrainSize=0.7")
-	if code != 0 || !strings.Contains(out, "execution Succeeded") || !strings.Contains(out, "RegisterSTSModel") {
+	if code != 0 || !regexp.MustCompile(`(?m)^Execution \S+ Succeeded in `).MatchString(out) ||
+		!regexp.MustCompile(`(?m)^ +[0-9.]+s  RegisterSTSModel +RegisterModel +Succeeded$`).MatchString(out) {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
 	}
 	ex := f.Calls()
@@ -245,7 +243,7 @@ func TestPipelineRunOnSageMakerBinary(t *testing.T) {
 		return awsfake.StepOutcome{}
 	}})
 	out, errOut, code = pipelineBinary(t, dir, "pipeline", "run", "pipeline.json", "--on", "sagemaker", "-o", "json")
-	if code == 0 || !strings.Contains(errOut, "Failed") || !strings.Contains(errOut, "AlgorithmError: exit code 1") {
+	if code != 1 || !strings.Contains(errOut, "Failed") || !strings.Contains(errOut, "AlgorithmError: exit code 1") {
 		t.Fatalf("failing run: exit %d\n%s\n%s", code, out, errOut)
 	}
 	var res pipesm.Result
@@ -309,7 +307,8 @@ wait:
 	}
 	err = cmd.Wait()
 	text := strings.Join(seen, "\n")
-	if err == nil || !strings.Contains(text, "interrupted: stopping execution") || !strings.Contains(text, "execution Stopped") {
+	if cmd.ProcessState.ExitCode() != 2 || !strings.Contains(text, "interrupted: stopping execution") ||
+		!regexp.MustCompile(`(?m)^Execution \S+ Stopped in `).MatchString(text) {
 		t.Fatalf("interrupted run: %v\n%s\n%s", err, text, stderr.String())
 	}
 	last := ""

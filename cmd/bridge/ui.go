@@ -112,6 +112,7 @@ func newReadOnlyUI(ctx context.Context, c config.Config, addr, bridge string) (*
 		closeAll()
 		return nil, nil, nil, err
 	}
+	opts.Pipelines = pipelineSource(mdb)
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		closeAll()

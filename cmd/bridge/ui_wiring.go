@@ -61,6 +61,7 @@ func (a *app) setupUI() error {
 	if opts.Monitor, err = openScheduleStore(mdb); err != nil {
 		return fmt.Errorf("dashboard: %w", err)
 	}
+	opts.Pipelines = pipelineSource(mdb)
 	a.ui = ui.New(opts)
 
 	a.parts.Add("dashboard sampler", appmgr.Background(func(ctx context.Context) error {

@@ -29,6 +29,8 @@ import (
 
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+
+	"github.com/bridgeops/bridge/internal/pipeline/local"
 )
 
 const (
@@ -394,10 +396,26 @@ func TestDashboardInBrowser(t *testing.T) {
 	shot("monitoring")
 	noErrors("monitoring")
 
-	// Pipelines: none in this Bridge yet.
+	// Pipelines: none in this Bridge yet; then one run of a small pipeline
+	// (when steps can run here) shows with its step graph.
 	do("open pipelines", chromedp.Navigate(base+"/pipelines"))
 	if text := evalString(`document.querySelector('main h2').textContent`); text != "No pipelines yet" {
 		t.Errorf("pipelines page heading %q", text)
+	}
+	if err := local.Probe(); err != nil {
+		t.Logf("no pipeline run: %v", err)
+	} else {
+		if err := os.CopyFS(b.dir, os.DirFS(filepath.Join(repoRoot(t), "cmd", "bridge", "testdata", "pipeline-tiny"))); err != nil {
+			t.Fatal(err)
+		}
+		uiBridgeRun(t, b.dir, env, "pipeline", "run", "tiny.yaml")
+		do("reopen pipelines", chromedp.Navigate(base+"/pipelines"))
+		waitJS("execution listed", `document.querySelectorAll('table.pipelines tbody tr').length === 1`)
+		ran, idle, edges := evalInt(`document.querySelectorAll('svg.graph g.step.ok').length`),
+			evalInt(`document.querySelectorAll('svg.graph g.step.idle').length`), evalInt(`document.querySelectorAll('svg.graph line').length`)
+		if ran != 3 || idle != 1 || edges != 3 {
+			t.Errorf("step graph: %d succeeded, %d not run, %d edges; want 3, 1, 3", ran, idle, edges)
+		}
 	}
 	shot("pipelines")
 	noErrors("pipelines")

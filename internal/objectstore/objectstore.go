@@ -157,6 +157,14 @@ func (s *Store) Download(uri, dir string) error {
 
 // Upload copies every file under dir to uri/<relative path>.
 func (s *Store) Upload(dir, uri string) error {
+	return eachUpload(dir, uri, func(src, bucket, key string) error {
+		return CopyFile(src, filepath.Join(s.root, bucket, filepath.FromSlash(key)))
+	})
+}
+
+// eachUpload calls put for every file under dir with the bucket and key
+// it has under uri (uri/<relative path>).
+func eachUpload(dir, uri string, put func(src, bucket, key string) error) error {
 	b, prefix, err := ParseURI(uri)
 	if err != nil {
 		return err
@@ -167,8 +175,7 @@ func (s *Store) Upload(dir, uri string) error {
 			return err
 		}
 		rel, _ := filepath.Rel(dir, p)
-		key := path.Join(prefix, filepath.ToSlash(rel))
-		return CopyFile(p, filepath.Join(s.root, b, filepath.FromSlash(key)))
+		return put(p, b, path.Join(prefix, filepath.ToSlash(rel)))
 	})
 }
 

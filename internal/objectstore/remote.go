@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -117,17 +116,8 @@ func writeFrom(r io.Reader, dst string) error {
 
 // Upload copies every file under dir to uri/<relative path>.
 func (r *Remote) Upload(ctx context.Context, dir, uri string) error {
-	b, prefix, err := ParseURI(uri)
-	if err != nil {
-		return err
-	}
-	prefix = strings.TrimSuffix(prefix, "/")
-	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, p)
-		return r.put(ctx, p, b, path.Join(prefix, filepath.ToSlash(rel)))
+	return eachUpload(dir, uri, func(src, bucket, key string) error {
+		return r.put(ctx, src, bucket, key)
 	})
 }
 

@@ -33,6 +33,8 @@ func parseTemplates(prefix string) map[string]*template.Template {
 				return "ok"
 			case "FAILED", "COMPLETEDWITHVIOLATIONS", "STOPPED":
 				return "bad"
+			case "":
+				return "idle" // e.g. a pipeline step that did not run
 			}
 			return "warn"
 		},

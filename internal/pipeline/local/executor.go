@@ -157,7 +157,13 @@ func Run(ctx context.Context, def *pipeline.Definition, params map[string]any, o
 	if name == "" {
 		name = "pipeline"
 	}
-	e := &Execution{ID: id, Pipeline: name, Definition: def.Source, Status: StatusExecuting,
+	// The history names the definition by an absolute path, readable from
+	// any directory (the dashboard draws the step graph from it).
+	source := def.Source
+	if source != "" && !filepath.IsAbs(source) && o.DefinitionDir != "" {
+		source = filepath.Join(o.DefinitionDir, filepath.Base(source))
+	}
+	e := &Execution{ID: id, Pipeline: name, Definition: source, Status: StatusExecuting,
 		Parameters: params, Started: time.Now().UTC(), PID: os.Getpid()}
 	if err := o.History.createExecution(ctx, e); err != nil {
 		return nil, err

@@ -5,12 +5,18 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/bridgeops/bridge/internal/pipeline"
 )
 
-// TextProgress prints events for people: one line per step change, in
-// the statuses SageMaker reports (Starting, Executing, Succeeded, Failed,
-// Stopping, Stopped), with the failure reason of a failed step.
-func TextProgress(w io.Writer) func(Event) {
+// TextProgress prints events for people in the same shape as the local
+// executor (see pipeline.WriteStepLine): one line per step change in the
+// statuses SageMaker reports (Executing, Succeeded, Failed, Stopping,
+// Stopped; Starting is not shown), the job a step runs, a Condition
+// step's outcome, a failed step's reason, and a summary line at the end.
+// Uploads and pipeline creation are reported before the execution starts.
+func TextProgress(w io.Writer, definitionPath string) func(Event) {
+	start := time.Now()
 	return func(e Event) {
 		switch e.Kind {
 		case EventBucketCreated:
@@ -27,29 +33,31 @@ func TextProgress(w io.Writer) func(Event) {
 		case EventPipelineUpdated:
 			fmt.Fprintf(w, "updated pipeline %s\n", e.Pipeline)
 		case EventStarted:
-			fmt.Fprintf(w, "started execution %s\n", e.Execution)
+			start = time.Now()
+			fmt.Fprintf(w, "Execution %s of %s\n", ExecutionID(e.Execution), definitionPath)
 		case EventStep:
 			s := e.Step
-			line := fmt.Sprintf("  %-28s %-10s", s.Name, s.Status)
+			if s.Status == "Starting" {
+				return
+			}
+			detail := ""
 			switch {
-			case s.FailureReason != "":
-				line += " " + s.FailureReason
 			case s.Condition != "":
-				line += " condition " + s.Condition
-			case s.Status == "Succeeded" && s.StartTime != nil && s.EndTime != nil:
-				line += " " + s.EndTime.Sub(*s.StartTime).Round(time.Second).String()
+				detail = "outcome " + s.Condition
 			case s.Status == "Executing" && s.Job != "":
-				line += " " + s.Job
+				detail = s.Job
 			}
-			fmt.Fprintln(w, strings.TrimRight(line, " "))
+			pipeline.WriteStepLine(w, time.Since(start), s.Name, s.Type, s.Status, detail, s.FailureReason)
 		case EventStopping:
-			fmt.Fprintf(w, "interrupted: stopping execution %s\n", e.Execution)
+			fmt.Fprintf(w, "interrupted: stopping execution %s\n", ExecutionID(e.Execution))
 		case EventEnded:
-			if e.Reason != "" {
-				fmt.Fprintf(w, "execution %s: %s\n", e.Status, e.Reason)
-			} else {
-				fmt.Fprintf(w, "execution %s\n", e.Status)
-			}
+			pipeline.WriteSummary(w, ExecutionID(e.Execution), e.Status, time.Since(start), e.Reason)
 		}
 	}
+}
+
+// ExecutionID is the last part of an execution ARN
+// (arn:aws:sagemaker:REGION:ACCOUNT:pipeline/NAME/execution/ID).
+func ExecutionID(arn string) string {
+	return arn[strings.LastIndex(arn, "/")+1:]
 }

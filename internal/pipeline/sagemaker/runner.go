@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"time"
 
@@ -431,21 +432,8 @@ func (r *Runner) listSteps(ctx context.Context, d *Definition, arn string) ([]St
 				FailureReason: aws.ToString(s.FailureReason)}
 			st.Type = d.StepType(st.Name)
 			if m := s.Metadata; m != nil {
+				st.Job = metadataArn(m)
 				switch {
-				case m.ProcessingJob != nil:
-					st.Job = aws.ToString(m.ProcessingJob.Arn)
-				case m.TrainingJob != nil:
-					st.Job = aws.ToString(m.TrainingJob.Arn)
-				case m.TransformJob != nil:
-					st.Job = aws.ToString(m.TransformJob.Arn)
-				case m.TuningJob != nil:
-					st.Job = aws.ToString(m.TuningJob.Arn)
-				case m.Model != nil:
-					st.Job = aws.ToString(m.Model.Arn)
-				case m.RegisterModel != nil:
-					st.Job = aws.ToString(m.RegisterModel.Arn)
-				case m.Lambda != nil:
-					st.Job = aws.ToString(m.Lambda.Arn)
 				case m.Condition != nil:
 					st.Condition = string(m.Condition.Outcome)
 				case m.Fail != nil && st.FailureReason == "":
@@ -456,4 +444,21 @@ func (r *Runner) listSteps(ctx context.Context, d *Definition, arn string) ([]St
 		}
 	}
 	return out, nil
+}
+
+// metadataArn is the ARN of what a step made or ran: the one set member
+// of the step's metadata with an Arn (ProcessingJob, TrainingJob,
+// TransformJob, TuningJob, Model, RegisterModel, Lambda, AutoMLJob, …).
+func metadataArn(m *smtypes.PipelineExecutionStepMetadata) string {
+	v := reflect.ValueOf(m).Elem()
+	for i := range v.NumField() {
+		f := v.Field(i)
+		if f.Kind() != reflect.Pointer || f.IsNil() || f.Elem().Kind() != reflect.Struct {
+			continue
+		}
+		if arn := f.Elem().FieldByName("Arn"); arn.IsValid() && arn.Type() == reflect.TypeOf((*string)(nil)) && !arn.IsNil() {
+			return arn.Elem().String()
+		}
+	}
+	return ""
 }

@@ -65,7 +65,7 @@ func newHarness(t *testing.T) *harness {
 }
 
 func (h *harness) runner() *pipesm.Runner {
-	return &pipesm.Runner{SM: h.sm, S3: h.s3, Progress: pipesm.TextProgress(&h.out), Set: pipesm.Settings{
+	return &pipesm.Runner{SM: h.sm, S3: h.s3, Progress: pipesm.TextProgress(&h.out, "pipeline.json"), Set: pipesm.Settings{
 		Account: awsfake.DefaultAccount, Region: region, Role: role, PipelineName: "stsPipeline",
 		ModelPackageGroup: "stsPackageGroup", BaseJobPrefix: "sts", PollInterval: time.Millisecond, StopTimeout: 10 * time.Second}}
 }
@@ -114,8 +114,9 @@ func TestRunCreatesUploadsAndSucceeds(t *testing.T) {
 	for _, s := range res.Steps {
 		switch s.Type {
 		case "Processing", "Training", "RegisterModel":
-			if s.Job == "" {
-				t.Errorf("step %s: no job ARN from Metadata", s.Name)
+			kind := map[string]string{"Processing": ":processing-job/", "Training": ":training-job/", "RegisterModel": ":model-package/"}[s.Type]
+			if !strings.HasPrefix(s.Job, "arn:aws:sagemaker:") || !strings.Contains(s.Job, kind) {
+				t.Errorf("step %s: job ARN %q from Metadata, want a %s ARN", s.Name, s.Job, kind)
 			}
 		case "Condition":
 			if s.Condition != "True" {
@@ -190,8 +191,8 @@ func TestRunCreatesUploadsAndSucceeds(t *testing.T) {
 	}
 	text := h.out.String()
 	for _, want := range []string{"created bucket s3://" + bucket, "created pipeline arn:aws:sagemaker:eu-west-1:123456789012:pipeline/stspipeline",
-		"PreprocessSTSData            Starting", "TrainSTSModel                Executing", "CheckMSESTSEvaluation        Succeeded  condition True",
-		"execution Succeeded"} {
+		"Execution ", "PreprocessSTSData                  Processing     Executing", "TrainSTSModel                      Training       Executing",
+		"CheckMSESTSEvaluation              Condition      Succeeded (outcome True)", " Succeeded in "} {
 		if !strings.Contains(text, want) {
 			t.Errorf("progress lacks %q:\n%s", want, text)
 		}
@@ -263,7 +264,7 @@ func TestRunEndsFailed(t *testing.T) {
 			},
 			want:       map[string]string{"PreprocessSTSData": "Succeeded", "TrainSTSModel": "Failed"},
 			reason:     "step TrainSTSModel: AlgorithmError: ExecuteUserScriptError: exit code 1",
-			progressed: "TrainSTSModel                Failed     AlgorithmError",
+			progressed: "TrainSTSModel                      Training       Failed\n          AlgorithmError",
 		},
 		{
 			name: "condition false reaches the Fail step",
@@ -273,7 +274,7 @@ func TestRunEndsFailed(t *testing.T) {
 			want: map[string]string{"PreprocessSTSData": "Succeeded", "TrainSTSModel": "Succeeded", "EvaluateSTSModel": "Succeeded",
 				"CheckMSESTSEvaluation": "Succeeded", "MSETooHigh": "Failed"},
 			reason:     "step MSETooHigh: MSE above threshold 6",
-			progressed: "CheckMSESTSEvaluation        Succeeded  condition False",
+			progressed: "CheckMSESTSEvaluation              Condition      Succeeded (outcome False)",
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -290,7 +291,7 @@ func TestRunEndsFailed(t *testing.T) {
 			if got := stepStatuses(res); fmt.Sprint(got) != fmt.Sprint(tc.want) {
 				t.Errorf("steps %v, want %v", got, tc.want)
 			}
-			if !strings.Contains(h.out.String(), tc.progressed) || !strings.Contains(h.out.String(), "execution Failed: ") {
+			if !strings.Contains(h.out.String(), tc.progressed) || !strings.Contains(h.out.String(), " Failed in ") {
 				t.Errorf("progress:\n%s", h.out.String())
 			}
 		})
@@ -304,7 +305,7 @@ func TestInterruptStopsExecution(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	r := h.runner()
-	text := pipesm.TextProgress(&h.out)
+	text := pipesm.TextProgress(&h.out, "pipeline.json")
 	r.Progress = func(e pipesm.Event) {
 		text(e)
 		if e.Kind == pipesm.EventStep && e.Step.Name == "TrainSTSModel" && e.Step.Status == "Executing" {
@@ -325,7 +326,7 @@ func TestInterruptStopsExecution(t *testing.T) {
 	if ops := awsfake.Operations(h.f.Calls()); ops["sagemaker:StopPipelineExecution"] != 1 {
 		t.Errorf("calls %v", ops)
 	}
-	if !strings.Contains(h.out.String(), "interrupted: stopping execution") || !strings.Contains(h.out.String(), "TrainSTSModel                Stopped") {
+	if !strings.Contains(h.out.String(), "interrupted: stopping execution") || !strings.Contains(h.out.String(), "TrainSTSModel                      Training       Stopped") {
 		t.Errorf("progress:\n%s", h.out.String())
 	}
 }

@@ -1,0 +1,1 @@
+print('announcing a good model', flush=True)

@@ -120,10 +120,9 @@ func TestPipelineCLIRunsTheExampleFromAFreshDirectory(t *testing.T) {
 	routerAddr, registryAddr := freeAddr(t), freeAddr(t)
 	var answer string
 	serve := exec.Command(monitorTestBinary(t), "run", "--addr", routerAddr, "--registry-addr", registryAddr)
-	// Without pre-started interpreters: with them the second version of
-	// the same artifact (the cached re-run's) exits before it is ready, a
-	// fault of the Python runtime's pre-start path outside this test's subject.
-	serve.Dir, serve.Env = wd, append(pipelineEnv(t), "BRIDGE_PYTHON_PRESTART=0")
+	// Two versions of the same artifact (the cached re-run registers a
+	// second one): the second loads into a pre-started server.
+	serve.Dir, serve.Env = wd, pipelineEnv(t)
 	var serveLog bytes.Buffer
 	serve.Stdout, serve.Stderr = &serveLog, &serveLog
 	if err := serve.Start(); err != nil {

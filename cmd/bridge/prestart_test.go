@@ -44,6 +44,29 @@ func versionTags(t *testing.T, wd, reg, name string) map[string]map[string]strin
 	return tags
 }
 
+// startServeIn starts bridge run in wd with the default home (./.bridge)
+// and default settings; it is stopped with SIGTERM when t ends, and its
+// output is logged if t failed.
+func startServeIn(t *testing.T, wd string) (routerAddr, registryAddr string) {
+	t.Helper()
+	routerAddr, registryAddr = freeAddr(t), freeAddr(t)
+	serve := exec.Command(monitorTestBinary(t), "run", "--addr", routerAddr, "--registry-addr", registryAddr)
+	serve.Dir, serve.Env = wd, pipelineEnv(t)
+	var out bytes.Buffer
+	serve.Stdout, serve.Stderr = &out, &out
+	if err := serve.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		serve.Process.Signal(syscall.SIGTERM)
+		serve.Wait()
+		if t.Failed() {
+			t.Logf("bridge run:\n%s", out.String())
+		}
+	})
+	return routerAddr, registryAddr
+}
+
 // TestRunServesSecondVersionOfTheSameModelOnAPrestartedServer runs bridge
 // run from a fresh directory with the default relative home (./.bridge)
 // and pre-started Python servers on (the default): two versions registered
@@ -63,20 +86,10 @@ func TestRunServesSecondVersionOfTheSameModelOnAPrestartedServer(t *testing.T) {
 	writeTestFile(t, filepath.Join(broken, "MLmodel"), string(mlmodel))
 	writeTestFile(t, filepath.Join(broken, "model.pkl"), "not a pickle")
 
-	routerAddr, registryAddr := freeAddr(t), freeAddr(t)
+	routerAddr, registryAddr := startServeIn(t, wd)
 	reg := "http://" + registryAddr
-	serve := exec.Command(monitorTestBinary(t), "run", "--addr", routerAddr, "--registry-addr", registryAddr)
-	serve.Dir, serve.Env = wd, pipelineEnv(t)
-	var serveLog bytes.Buffer
-	serve.Stdout, serve.Stderr = &serveLog, &serveLog
-	if err := serve.Start(); err != nil {
-		t.Fatal(err)
-	}
 	defer func() {
-		serve.Process.Signal(syscall.SIGTERM)
-		serve.Wait()
 		if t.Failed() {
-			t.Logf("bridge run:\n%s", serveLog.String())
 			for _, v := range []string{"1", "2", "3"} {
 				b, _ := os.ReadFile(filepath.Join(wd, ".bridge", "logs", "churn-"+v+".log"))
 				t.Logf("churn-%s.log:\n%s", v, b)

@@ -38,13 +38,11 @@ func TestRelativeHomeSecondModelOnPrestartedServer(t *testing.T) {
 	}
 }
 
-// TestPrestartedServerOutputReachesTheError hands a pre-started server a log
-// it cannot open: what it writes before its log is open (the Python
-// exception) must reach the load error, in one line.
-func TestPrestartedServerOutputReachesTheError(t *testing.T) {
-	py := pythontest.Interpreter(t)
-	home := t.TempDir()
-	rt := New(Options{Python: py, Server: ServerBridge})
+// startTestSpare starts a pre-started server of python with home as the
+// runtime's home.
+func startTestSpare(t *testing.T, python, home string) (Options, string, environment, *spare) {
+	t.Helper()
+	rt := New(Options{Python: python, Server: ServerBridge})
 	opts, err := rt.opts.resolved(serving.LoadSpec{LogDir: filepath.Join(home, "logs")})
 	if err != nil {
 		t.Fatal(err)
@@ -53,11 +51,21 @@ func TestPrestartedServerOutputReachesTheError(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := environment{python: py, desc: py}
+	env := environment{python: python, desc: python}
 	sp, err := startSpare(env, script, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return opts, script, env, sp
+}
+
+// TestPrestartedServerOutputReachesTheError hands a pre-started server a log
+// it cannot open: what it writes before its log is open (the Python
+// exception) must reach the load error, in one line.
+func TestPrestartedServerOutputReachesTheError(t *testing.T) {
+	py := pythontest.Interpreter(t)
+	home := t.TempDir()
+	opts, script, env, sp := startTestSpare(t, py, home)
 	model := pythontest.TrainSklearn(t, py, filepath.Join(home, "m"), pythontest.SklearnSpec{Seed: 8})
 	spec := serving.LoadSpec{Name: "churn", Version: 2, Dir: model.Dir, LogDir: filepath.Join(home, "logs")}
 	p, err := newProc(opts, spec, env, script, "{}", sp)
@@ -175,20 +183,7 @@ func TestPrestartedServerThatDiedBeforeItsModelIsReplaced(t *testing.T) {
 	if err := os.WriteFile(shim, []byte(body), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	rt := New(Options{Python: shim, Server: ServerBridge})
-	opts, err := rt.opts.resolved(serving.LoadSpec{LogDir: filepath.Join(home, "logs")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	script, err := rt.writeScript(opts.Home)
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := environment{python: shim, desc: shim}
-	sp, err := startSpare(env, script, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	opts, script, env, sp := startTestSpare(t, shim, home)
 	select {
 	case <-sp.done:
 	case <-time.After(30 * time.Second):

@@ -25,14 +25,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
-	"sync/atomic"
 
 	"github.com/bridgeops/bridge/internal/serving"
 	"github.com/bridgeops/bridge/internal/serving/scoring"
@@ -85,7 +82,7 @@ func (Runtime) Load(ctx context.Context, spec serving.LoadSpec, mm serving.MLmod
 	if err != nil {
 		return nil, fmt.Errorf("load %s/%d: %s: %w", spec.Name, spec.Version, path, err)
 	}
-	names, err := signatureNames(mm.Signature)
+	names, err := scoring.SignatureNames(mm.Signature)
 	if err != nil {
 		return nil, fmt.Errorf("load %s/%d: MLmodel signature: %w", spec.Name, spec.Version, err)
 	}
@@ -104,7 +101,7 @@ type Model struct {
 	intercepts []float64 // one per row
 	classes    []scoring.Label
 	features   []string // column names, nil when unknown
-	closed     atomic.Bool
+	scoring.InProcess
 }
 
 // modelFile is model.json.
@@ -223,106 +220,35 @@ func (m *Model) setFeatures(names []string, from string) error {
 	return nil
 }
 
-// signatureNames returns the column names of an MLmodel column-based input
-// signature, or nil for a missing or tensor-based one.
-func signatureNames(sig map[string]any) ([]string, error) {
-	raw, ok := sig["inputs"]
-	if !ok {
-		return nil, nil
-	}
-	var cols []struct {
-		Name string `json:"name"`
-		Type string `json:"type"`
-	}
-	switch v := raw.(type) {
-	case string:
-		if err := json.Unmarshal([]byte(v), &cols); err != nil {
-			return nil, fmt.Errorf("inputs: %w", err)
-		}
-	default:
-		b, err := json.Marshal(v)
-		if err != nil {
-			return nil, fmt.Errorf("inputs: %w", err)
-		}
-		if err := json.Unmarshal(b, &cols); err != nil {
-			return nil, fmt.Errorf("inputs: %w", err)
-		}
-	}
-	var names []string
-	for _, c := range cols {
-		if c.Type == "tensor" || c.Name == "" {
-			return nil, nil
-		}
-		names = append(names, c.Name)
-	}
-	return names, nil
-}
-
 // Features returns the model's feature names, nil when it has none.
 func (m *Model) Features() []string { return m.features }
 
 // NumFeatures is the number of features a row must have.
 func (m *Model) NumFeatures() int { return m.nfeat }
 
-// Ping implements serving.Model.
-func (m *Model) Ping(ctx context.Context) error {
-	if m.closed.Load() {
-		return errors.New("model is closed")
-	}
-	return nil
-}
-
-// Close implements serving.Model. An in-process model holds nothing to
-// release; a closed model fails its health check.
-func (m *Model) Close(ctx context.Context) error {
-	m.closed.Store(true)
-	return nil
-}
-
 // request is the per-request scratch space, pooled.
 type request struct {
-	body  []byte
-	frame scoring.Frame
+	scoring.Invocation
 	out   []float64
 	picks []int
 }
 
-// maxPooledBody keeps large request buffers out of the pool.
-const maxPooledBody = 1 << 20
-
-var requests = sync.Pool{New: func() any { return &request{body: make([]byte, 0, 1024)} }}
+var requests scoring.Pool[request, *request]
 
 // ServeHTTP implements serving.Model: it scores one invocation.
 func (m *Model) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	q := requests.Get().(*request)
-	defer func() {
-		if cap(q.body) <= maxPooledBody {
-			requests.Put(q)
-		}
-	}()
-	var err error
-	q.body, err = readBody(r, q.body[:0])
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			scoring.WriteErrorCode(w, http.StatusRequestEntityTooLarge, scoring.CodeBadRequest,
-				fmt.Sprintf("request body over %d bytes: send smaller batches", mbe.Limit))
-			return
-		}
-		scoring.WriteError(w, scoring.BadRequest("read request body: %v", err))
+	q := requests.Get()
+	defer requests.Put(q)
+	format, ok := q.Read(w, r, m)
+	if !ok {
 		return
 	}
-	if err := m.Prepare(&q.frame, r.Header.Get("Content-Type"), q.body); err != nil {
-		scoring.WriteError(w, err)
-		return
-	}
-	format := scoring.Negotiate(r.Header.Get("Accept"))
 	if m.kind == KindLinear {
-		q.out = m.regress(&q.frame, q.out[:0])
+		q.out = m.regress(&q.Frame, q.out[:0])
 		scoring.WriteFloats(w, format, q.out)
 		return
 	}
-	q.picks = m.classify(&q.frame, q.picks[:0])
+	q.picks = m.classify(&q.Frame, q.picks[:0])
 	scoring.WriteLabels(w, format, m.classes, q.picks)
 }
 
@@ -339,27 +265,9 @@ func (m *Model) Prepare(f *scoring.Frame, contentType string, body []byte) error
 		}
 	}
 	if f.Width != m.nfeat {
-		return scoring.BadRequest("the model expects %d features per row%s, got %d", m.nfeat, m.featureHint(), f.Width)
+		return scoring.BadRequest("the model expects %d features per row%s, got %d", m.nfeat, scoring.FeatureHint(m.features), f.Width)
 	}
 	return nil
-}
-
-func (m *Model) featureHint() string {
-	if len(m.features) == 0 {
-		return ""
-	}
-	const show = 10
-	names := m.features
-	more := ""
-	if len(names) > show {
-		more = fmt.Sprintf(", ... (%d more)", len(names)-show)
-		names = names[:show]
-	}
-	quoted := make([]string, len(names))
-	for i, n := range names {
-		quoted[i] = fmt.Sprintf("%q", n)
-	}
-	return " (" + strings.Join(quoted, ", ") + more + ")"
 }
 
 // regress appends the linear model's prediction for every row of f to dst.
@@ -406,29 +314,6 @@ func dot(w, x []float64) float64 {
 		s += v * x[i]
 	}
 	return s
-}
-
-// readBody reads r's body into buf, sized from Content-Length when known.
-func readBody(r *http.Request, buf []byte) ([]byte, error) {
-	if r.Body == nil {
-		return buf, nil
-	}
-	if n := r.ContentLength; n > 0 && int64(cap(buf)) < n+1 && n < 64<<20 {
-		buf = make([]byte, 0, n+1)
-	}
-	for {
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
-		}
-		n, err := r.Body.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
-		if err == io.EOF {
-			return buf, nil
-		}
-		if err != nil {
-			return buf, err
-		}
-	}
 }
 
 // Runtime names the runtime serving the model, for bridge status.

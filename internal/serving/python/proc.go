@@ -175,15 +175,14 @@ func (p *proc) start(ctx context.Context, sp *spare) (<-chan error, error) {
 		raw    <-chan error
 	)
 	if sp != nil {
-		cmd, readyR, raw = sp.cmd, sp.readyR, sp.exited
 		p.mu.Lock()
 		closing := p.closing
 		if !closing {
-			p.cmd = cmd
+			p.cmd = sp.cmd
 		}
 		p.mu.Unlock()
 		if closing {
-			killGroup(cmd.Process.Pid, syscall.SIGKILL)
+			killGroup(sp.cmd.Process.Pid, syscall.SIGKILL)
 			sp.readyR.Close()
 			sp.control.Close()
 			return nil, errClosed
@@ -193,17 +192,28 @@ func (p *proc) start(ctx context.Context, sp *spare) (<-chan error, error) {
 		select {
 		case <-sp.warmed:
 		case <-ctx.Done():
-			killGroup(cmd.Process.Pid, syscall.SIGKILL)
-			readyR.Close()
+			killGroup(sp.cmd.Process.Pid, syscall.SIGKILL)
+			sp.readyR.Close()
 			sp.control.Close()
+			p.copyEarlyOutput(sp)
 			return nil, p.startError("pre-started model server not ready", ctx.Err(), logStart)
 		}
-		if err := sp.assign(p.spec.Dir, p.logPath, p.mlmodel); err != nil {
-			killGroup(cmd.Process.Pid, syscall.SIGKILL)
-			readyR.Close()
-			return nil, fmt.Errorf("hand the model to a pre-started server: %w", err)
+		if !sp.warm.Load() || sp.assign(p.spec.Dir, p.logPath, p.mlmodel) != nil {
+			// The spare exited before it got the model (it closed its
+			// ready pipe without "warm", or its control pipe is gone):
+			// its output goes to the log and a new server starts.
+			killGroup(sp.cmd.Process.Pid, syscall.SIGKILL)
+			sp.readyR.Close()
+			sp.control.Close()
+			p.copyEarlyOutput(sp)
+			fmt.Fprintf(p.logFile, "--- bridge: the pre-started server exited before it got the model; starting a new one\n")
+			p.log.Warn("pre-started model server exited before it got the model; starting a new one", "log", p.logPath)
+			sp = nil
+		} else {
+			cmd, readyR, raw = sp.cmd, sp.readyR, sp.exited
 		}
-	} else {
+	}
+	if sp == nil {
 		r, readyW, err := os.Pipe()
 		if err != nil {
 			return nil, err

@@ -38,13 +38,11 @@ func TestRelativeHomeSecondModelOnPrestartedServer(t *testing.T) {
 	}
 }
 
-// TestPrestartedServerOutputReachesTheError hands a pre-started server a log
-// it cannot open: what it writes before its log is open (the Python
-// exception) must reach the load error, in one line.
-func TestPrestartedServerOutputReachesTheError(t *testing.T) {
-	py := pythontest.Interpreter(t)
-	home := t.TempDir()
-	rt := New(Options{Python: py, Server: ServerBridge})
+// startTestSpare starts a pre-started server of python with home as the
+// runtime's home.
+func startTestSpare(t *testing.T, python, home string) (Options, string, environment, *spare) {
+	t.Helper()
+	rt := New(Options{Python: python, Server: ServerBridge})
 	opts, err := rt.opts.resolved(serving.LoadSpec{LogDir: filepath.Join(home, "logs")})
 	if err != nil {
 		t.Fatal(err)
@@ -53,11 +51,21 @@ func TestPrestartedServerOutputReachesTheError(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := environment{python: py, desc: py}
+	env := environment{python: python, desc: python}
 	sp, err := startSpare(env, script, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return opts, script, env, sp
+}
+
+// TestPrestartedServerOutputReachesTheError hands a pre-started server a log
+// it cannot open: what it writes before its log is open (the Python
+// exception) must reach the load error, in one line.
+func TestPrestartedServerOutputReachesTheError(t *testing.T) {
+	py := pythontest.Interpreter(t)
+	home := t.TempDir()
+	opts, script, env, sp := startTestSpare(t, py, home)
 	model := pythontest.TrainSklearn(t, py, filepath.Join(home, "m"), pythontest.SklearnSpec{Seed: 8})
 	spec := serving.LoadSpec{Name: "churn", Version: 2, Dir: model.Dir, LogDir: filepath.Join(home, "logs")}
 	p, err := newProc(opts, spec, env, script, "{}", sp)
@@ -158,6 +166,49 @@ func TestRootCause(t *testing.T) {
 	for _, tt := range tests {
 		if got := rootCause(tt.tail); got != tt.want {
 			t.Errorf("rootCause(%q) = %q, want %q", tt.tail, got, tt.want)
+		}
+	}
+}
+
+// TestPrestartedServerThatDiedBeforeItsModelIsReplaced hands the model to a
+// pre-started server that exited during its imports (as when it dies
+// between being taken and being assigned): the load still succeeds on a new
+// server, and the model's log keeps the dead server's own output.
+func TestPrestartedServerThatDiedBeforeItsModelIsReplaced(t *testing.T) {
+	py := pythontest.Interpreter(t)
+	home := t.TempDir()
+	// An interpreter whose pre-started servers crash while importing.
+	shim := filepath.Join(home, "python-shim")
+	body := "#!/bin/sh\ncase \"$*\" in *--control-fd*) echo 'ImportError: numpy is broken in this pre-started server' >&2; exit 1;; esac\nexec " + py + " \"$@\"\n"
+	if err := os.WriteFile(shim, []byte(body), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	opts, script, env, sp := startTestSpare(t, shim, home)
+	select {
+	case <-sp.done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the crashing pre-started server did not exit")
+	}
+	model := pythontest.TrainSklearn(t, py, filepath.Join(home, "m"), pythontest.SklearnSpec{Seed: 10})
+	spec := serving.LoadSpec{Name: "churn", Version: 3, Dir: model.Dir, LogDir: filepath.Join(home, "logs")}
+	mlmodel := `{"flavors": {"sklearn": {"pickled_model": "model.pkl", "serialization_format": "pickle"}}}`
+	p, err := newProc(opts, spec, env, script, mlmodel, sp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := p.startFirst(ctx, sp); err != nil {
+		t.Fatalf("load after a dead pre-started server: %v", err)
+	}
+	defer p.close(context.Background())
+	if got := predictions(t, post(t, "http://"+p.addr, "application/json", model.SplitBody())); !slices.Equal(got, model.Predictions) {
+		t.Fatalf("predictions %v, scikit-learn says %v", got, model.Predictions)
+	}
+	logText, _ := os.ReadFile(p.logPath)
+	for _, want := range []string{"numpy is broken in this pre-started server", "starting a new one", "serving " + model.Dir} {
+		if !strings.Contains(string(logText), want) {
+			t.Errorf("model log lacks %q:\n%s", want, logText)
 		}
 	}
 }

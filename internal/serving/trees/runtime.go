@@ -21,6 +21,7 @@ import (
 	"github.com/bridgeops/bridge/internal/config"
 	"github.com/bridgeops/bridge/internal/serving"
 	"github.com/bridgeops/bridge/internal/serving/python"
+	"github.com/bridgeops/bridge/internal/serving/scoring"
 )
 
 //go:embed export_sklearn.py
@@ -138,7 +139,7 @@ func (r *Runtime) convert(ctx context.Context, spec serving.LoadSpec, mm serving
 	if err != nil {
 		return nil, err
 	}
-	names, err := signatureNames(mm.Signature)
+	names, err := scoring.SignatureNames(mm.Signature)
 	if err != nil {
 		return nil, notNative("MLmodel signature: %v", err)
 	}
@@ -323,38 +324,4 @@ func (l *limited) Write(p []byte) (int, error) {
 		l.n -= k
 	}
 	return len(p), nil
-}
-
-// signatureNames returns the column names of an MLmodel column-based input
-// signature, or nil for a missing or tensor-based one.
-func signatureNames(sig map[string]any) ([]string, error) {
-	raw, ok := sig["inputs"]
-	if !ok {
-		return nil, nil
-	}
-	var cols []struct {
-		Name string `json:"name"`
-		Type string `json:"type"`
-	}
-	b, ok := raw.(string)
-	var data []byte
-	if ok {
-		data = []byte(b)
-	} else {
-		var err error
-		if data, err = json.Marshal(raw); err != nil {
-			return nil, err
-		}
-	}
-	if err := json.Unmarshal(data, &cols); err != nil {
-		return nil, fmt.Errorf("inputs: %w", err)
-	}
-	var names []string
-	for _, c := range cols {
-		if c.Type == "tensor" || c.Name == "" {
-			return nil, nil
-		}
-		names = append(names, c.Name)
-	}
-	return names, nil
 }

@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/http"
 	"strings"
@@ -14,10 +12,9 @@ import (
 
 	"github.com/bridgeops/bridge/internal/config"
 	"github.com/bridgeops/bridge/internal/netaddr"
-	"github.com/bridgeops/bridge/internal/registry"
-	"github.com/bridgeops/bridge/internal/target"
 	"github.com/bridgeops/bridge/internal/tsdb"
 	"github.com/bridgeops/bridge/internal/ui"
+	"github.com/bridgeops/bridge/internal/ui/bridgeapp"
 )
 
 var uiFlags struct {
@@ -93,7 +90,7 @@ func newReadOnlyUI(ctx context.Context, c config.Config, addr, bridge string) (*
 		return nil, nil, nil, err
 	}
 	opts := ui.Options{
-		Status:   remoteStatus{addr: runAddr(c, bridge), reg: reg, t: t},
+		Status:   bridgeapp.RemoteStatus{Addr: runAddr(c, bridge), Registry: reg, Target: t},
 		Registry: reg,
 		Series:   &tsdb.Follower{Path: s.SeriesPath, Every: 5 * time.Second},
 		Refresh:  s.Refresh,
@@ -108,7 +105,7 @@ func newReadOnlyUI(ctx context.Context, c config.Config, addr, bridge string) (*
 		}
 		closers = append(closers, func() { mdb.Close() })
 	}
-	if opts.Monitor, err = openScheduleStore(mdb); err != nil {
+	if opts.Monitor, err = bridgeapp.OpenScheduleStore(mdb); err != nil {
 		closeAll()
 		return nil, nil, nil, err
 	}
@@ -124,28 +121,4 @@ func newReadOnlyUI(ctx context.Context, c config.Config, addr, bridge string) (*
 	mux.Handle("/ui", d)
 	mux.Handle("/{$}", http.RedirectHandler("/ui/", http.StatusFound))
 	return &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}, ln, closeAll, nil
-}
-
-// remoteStatus reads the serving state from a running bridge run, or, when
-// none answers, from the registry's deploy tags.
-type remoteStatus struct {
-	addr string
-	reg  registry.Registry
-	t    target.Target
-}
-
-func (r remoteStatus) Snapshot(ctx context.Context) (ui.Snapshot, error) {
-	doc, err := fetchStatus(ctx, r.addr)
-	if err == nil {
-		return snapshotOf(doc), nil
-	}
-	if !errors.Is(err, errNotRunning) {
-		return ui.Snapshot{}, err
-	}
-	slog.Debug("bridge run not answering; showing deploy tags", "err", err)
-	vs, rerr := r.reg.Versions(ctx)
-	if rerr != nil {
-		return ui.Snapshot{}, fmt.Errorf("%v; and the registry: %w", err, rerr)
-	}
-	return tagStatus(r.t, vs), nil
 }

@@ -1,4 +1,4 @@
-package main
+package bridgeapp
 
 import (
 	"os"
@@ -15,7 +15,7 @@ func TestOpenSeriesMovesUnreadableFileAside(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "timeseries.gob")
 	os.WriteFile(path, []byte("garbage"), 0o644)
-	db, err := openSeries(path)
+	db, err := OpenSeries(path)
 	if err != nil {
 		t.Fatal(err)
 	}

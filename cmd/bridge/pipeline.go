@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -233,7 +232,7 @@ var pipelineExecutionsCmd = &cobra.Command{
 			return err
 		}
 		for i := range list {
-			closeAbandoned(cmd.Context(), hist, &list[i])
+			local.CloseAbandoned(cmd.Context(), hist, &list[i])
 		}
 		if pipelineFlags.output == "json" {
 			if list == nil {
@@ -241,13 +240,7 @@ var pipelineExecutionsCmd = &cobra.Command{
 			}
 			return emitJSON(cmd.OutOrStdout(), list)
 		}
-		tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "EXECUTION\tPIPELINE\tSTATUS\tSTARTED\tDURATION")
-		for _, e := range list {
-			d := pipelineDuration(e.Started, e.Finished, 100*time.Millisecond)
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", e.ID, e.Pipeline, e.Status, e.Started.Format(time.RFC3339), d)
-		}
-		return tw.Flush()
+		return local.WriteExecutions(cmd.OutOrStdout(), list)
 	}),
 }
 
@@ -257,7 +250,7 @@ var pipelineDescribeCmd = &cobra.Command{
 	Example: "  bridge pipeline describe 3k9x0q1m2abc\n  bridge pipeline describe 3k9x0q1m2abc -o json",
 	Args:    cobra.ExactArgs(1),
 	RunE: withExecution(func(cmd *cobra.Command, args []string, hist *local.History, e local.Execution) error {
-		if closeAbandoned(cmd.Context(), hist, &e) {
+		if local.CloseAbandoned(cmd.Context(), hist, &e) {
 			var err error
 			if e, err = hist.Execution(cmd.Context(), args[0]); err != nil {
 				return err
@@ -266,40 +259,8 @@ var pipelineDescribeCmd = &cobra.Command{
 		if pipelineFlags.output == "json" {
 			return emitJSON(cmd.OutOrStdout(), e)
 		}
-		w := cmd.OutOrStdout()
-		fmt.Fprintf(w, "Execution:  %s\nPipeline:   %s\nDefinition: %s\nStatus:     %s\nStarted:    %s\n", e.ID, e.Pipeline, e.Definition, e.Status, e.Started.Format(time.RFC3339))
-		if e.FailureReason != "" {
-			fmt.Fprintf(w, "Reason:     %s\n", e.FailureReason)
-		}
-		pb, _ := json.Marshal(e.Parameters)
-		fmt.Fprintf(w, "Parameters: %s\n\n", pb)
-		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "STEP\tTYPE\tSTATUS\tDURATION\tCACHE\tOUTCOME\tREASON")
-		for _, s := range e.Steps {
-			d := pipelineDuration(s.Started, s.Finished, 10*time.Millisecond)
-			cache := "-"
-			if s.CacheHit {
-				cache = "hit (" + s.CachedFrom + ")"
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Name, s.Type, s.Status, d, cache, pipelineDash(s.Outcome), pipelineDash(firstLine(s.FailureReason)))
-		}
-		return tw.Flush()
+		return local.WriteExecution(cmd.OutOrStdout(), e)
 	}),
-}
-
-// pipelineDuration is how long something ran, or "-" while it runs.
-func pipelineDuration(start, end time.Time, round time.Duration) string {
-	if end.IsZero() {
-		return "-"
-	}
-	return end.Sub(start).Round(round).String()
-}
-
-func pipelineDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }
 
 var pipelineLogsCmd = &cobra.Command{
@@ -308,29 +269,17 @@ var pipelineLogsCmd = &cobra.Command{
 	Example: "  bridge pipeline logs 3k9x0q1m2abc TrainSTSModel",
 	Args:    cobra.ExactArgs(2),
 	RunE: withExecution(func(cmd *cobra.Command, args []string, _ *local.History, e local.Execution) error {
-		for _, s := range e.Steps {
-			if s.Name != args[1] {
-				continue
-			}
-			if s.LogPath == "" {
-				if s.CacheHit {
-					return fmt.Errorf("step %s was a cache hit: its log is in execution %s (bridge pipeline logs %s %s)", s.Name, s.CachedFrom, s.CachedFrom, s.Name)
-				}
-				return fmt.Errorf("step %s (%s) runs no command and has no log", s.Name, s.Type)
-			}
-			f, err := os.Open(s.LogPath)
-			if err != nil {
-				return err
-			}
-			defer f.Close()
-			_, err = io.Copy(cmd.OutOrStdout(), f)
+		path, err := local.StepLogPath(e, args[1])
+		if err != nil {
 			return err
 		}
-		names := make([]string, 0, len(e.Steps))
-		for _, s := range e.Steps {
-			names = append(names, s.Name)
+		f, err := os.Open(path)
+		if err != nil {
+			return err
 		}
-		return fmt.Errorf("execution %s has no step %q (steps: %s)", e.ID, args[1], strings.Join(names, ", "))
+		defer f.Close()
+		_, err = io.Copy(cmd.OutOrStdout(), f)
+		return err
 	}),
 }
 
@@ -344,7 +293,7 @@ var pipelineStopCmd = &cobra.Command{
 		if e.Status != local.StatusExecuting && e.Status != local.StatusStopping {
 			return fmt.Errorf("execution %s is %s, not running", e.ID, e.Status)
 		}
-		if !processAlive(e.PID) {
+		if !local.ProcessAlive(e.PID) {
 			if err := hist.MarkAbandoned(ctx, e.ID, "the process running it is gone"); err != nil {
 				return err
 			}
@@ -372,30 +321,6 @@ var pipelineStopCmd = &cobra.Command{
 		}
 		return errors.New("the execution did not stop within 30s")
 	}),
-}
-
-// closeAbandoned marks an execution whose process died without recording
-// its end (killed with SIGKILL, machine restarted) Stopped; it reports
-// whether it did.
-func closeAbandoned(ctx context.Context, hist *local.History, e *local.Execution) bool {
-	if (e.Status != local.StatusExecuting && e.Status != local.StatusStopping) || processAlive(e.PID) {
-		return false
-	}
-	const reason = "the process running it ended without recording the end"
-	if err := hist.MarkAbandoned(ctx, e.ID, reason); err != nil {
-		return false
-	}
-	e.Status, e.FailureReason = local.StatusStopped, reason
-	return true
-}
-
-// processAlive reports whether pid is a running bridge process.
-func processAlive(pid int) bool {
-	if pid <= 0 || syscall.Kill(pid, 0) != nil {
-		return false
-	}
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-	return err != nil || strings.Contains(string(b), "pipeline")
 }
 
 func init() {

@@ -4,6 +4,7 @@ import (
 	"database/sql"
 
 	"github.com/bridgeops/bridge/internal/pipeline/dashboard"
+	"github.com/bridgeops/bridge/internal/pipeline/local"
 )
 
 // pipelineSource is the dashboard's Pipelines page data: the history of
@@ -11,6 +12,6 @@ import (
 // gone shown Stopped.
 func pipelineSource(db *sql.DB) *dashboard.Source {
 	s := dashboard.New(db)
-	s.Alive = processAlive
+	s.Alive = local.ProcessAlive
 	return s
 }

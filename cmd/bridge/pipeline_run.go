@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/bridgeops/bridge/internal/objectstore"
 	"github.com/bridgeops/bridge/internal/pipeline"
@@ -62,58 +61,18 @@ func runPipelineLocally(ctx context.Context, def *pipeline.Definition, path stri
 		pyCandidates = []string{p}
 	}
 	pyOnce := sync.OnceValues(func() (string, error) { return local.FindPython(pyCandidates...) })
-	start := time.Now()
-	var mu sync.Mutex
-	running := map[string]local.Event{} // step → its Executing event
-	progress := func(e local.Event) {
-		if jsonOut {
-			return
-		}
-		mu.Lock()
-		defer mu.Unlock()
-		if e.Status == local.StatusExecuting {
-			running[e.Step] = e
-		} else {
-			delete(running, e.Step)
-		}
-		detail := ""
-		switch {
-		case e.CacheHit && e.Status == local.StatusSucceeded:
-			detail = "cache hit"
-		case e.Outcome != "":
-			detail = "outcome " + e.Outcome
-		case e.Status == local.StatusStarting:
-			return
-		}
-		pipeline.WriteStepLine(out, time.Since(start), e.Step, e.Type, e.Status, detail, e.Reason)
-	}
-	// On a terminal, long steps say every 10 s that they are still running.
-	if f, ok := out.(*os.File); ok && !jsonOut && isTerminal(f) {
-		tick := time.NewTicker(10 * time.Second)
-		defer tick.Stop()
-		done := make(chan struct{})
-		defer close(done)
-		go func() {
-			for {
-				select {
-				case <-done:
-					return
-				case <-tick.C:
-					mu.Lock()
-					for _, e := range running {
-						fmt.Fprintf(out, "%7.1fs  %-34s %-14s still %s (%s)\n", time.Since(start).Seconds(), e.Step, e.Type, e.Status,
-							time.Since(e.Time).Round(time.Second))
-					}
-					mu.Unlock()
-				}
-			}
-		}()
+	events := func(local.Event) {}
+	if !jsonOut {
+		f, ok := out.(*os.File)
+		p := local.NewProgress(out, ok && isTerminal(f))
+		defer p.Close()
+		events = p.Event
 	}
 	exec, err := local.Run(ctx, def, params, local.Options{
 		Home: cfg.Home, Python: pyOnce, DefinitionDir: filepath.Dir(abs), PipelineName: name,
 		Parallelism: pipelineFlags.parallelism, NoCache: pipelineFlags.noCache, ApprovedStage: pipelineFlags.approvedStage,
 		Registrar: reg, History: hist, Objects: objects, S3Endpoint: endpoint, RemoteS3: remote,
-		Region: region, BaseEnv: os.Environ(), Events: progress,
+		Region: region, BaseEnv: os.Environ(), Events: events,
 		Started: func(id string) {
 			if !jsonOut {
 				fmt.Fprintf(out, "Execution %s of %s\n", id, path)

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -48,26 +47,6 @@ store under $BRIDGE_HOME/s3), or on SageMaker with --on sagemaker.`,
   bridge pipeline logs EXECUTION_ID TrainSTSModel`,
 }
 
-// loadDefinition reads a JSON definition or compiles the YAML form; it
-// returns the parsed definition and its JSON.
-func loadDefinition(path string) (*pipeline.Definition, []byte, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, nil, fmt.Errorf("read definition: %w", err)
-	}
-	if ext := strings.ToLower(filepath.Ext(path)); ext == ".yaml" || ext == ".yml" {
-		data, err = pipeline.CompileYAML(data, path)
-		if err != nil {
-			return nil, nil, err
-		}
-	}
-	def, err := pipeline.Parse(data, path)
-	if err != nil {
-		return nil, nil, err
-	}
-	return def, data, nil
-}
-
 func splitParams(kvs []string) (map[string]string, error) {
 	out := map[string]string{}
 	for _, kv := range kvs {
@@ -86,7 +65,7 @@ var pipelineValidateCmd = &cobra.Command{
 	Example: "  bridge pipeline validate examples/sts/pipeline.json",
 	Args:    cobra.ExactArgs(1),
 	RunE: func(cmd *cobra.Command, args []string) error {
-		def, _, err := loadDefinition(args[0])
+		def, _, err := pipeline.Load(args[0])
 		if err != nil {
 			return err
 		}
@@ -105,7 +84,7 @@ var pipelineGraphCmd = &cobra.Command{
   bridge pipeline graph examples/sts/pipeline.json --format dot | dot -Tsvg > dag.svg`,
 	Args: cobra.ExactArgs(1),
 	RunE: func(cmd *cobra.Command, args []string) error {
-		def, _, err := loadDefinition(args[0])
+		def, _, err := pipeline.Load(args[0])
 		if err != nil {
 			return err
 		}
@@ -125,7 +104,7 @@ var pipelineCompileCmd = &cobra.Command{
   bridge pipeline compile pipeline.yaml --out pipeline.json`,
 	Args: cobra.ExactArgs(1),
 	RunE: func(cmd *cobra.Command, args []string) error {
-		_, data, err := loadDefinition(args[0])
+		_, data, err := pipeline.Load(args[0])
 		if err != nil {
 			return err
 		}
@@ -196,7 +175,7 @@ unchanged. Exit status: 0 Succeeded, 1 Failed, 2 Stopped.`,
 	Args: cobra.ExactArgs(1),
 	RunE: func(cmd *cobra.Command, args []string) error {
 		ctx := cmd.Context()
-		def, data, err := loadDefinition(args[0])
+		def, data, err := pipeline.Load(args[0])
 		if err != nil {
 			return err
 		}

@@ -81,7 +81,10 @@ func TestSageMakerPackageCommands(t *testing.T) {
 	eventually(t, 30*time.Second, "brdg-churn-production from the package", func() bool {
 		meta, _, _ := f.PackageMetadata(arn)
 		eps := f.Endpoints()
-		return meta[model.TagDeployState] == model.StateDeployed && len(eps) == 2 && eps[1].Name == "brdg-churn-production" && eps[1].Status == awsfake.StatusInService
+		// Converged: deployed, both endpoints in service, and the URL tag
+		// names both (a pass may mark the state before the last URL).
+		return meta[model.TagDeployState] == model.StateDeployed && len(eps) == 2 && eps[1].Name == "brdg-churn-production" && eps[1].Status == awsfake.StatusInService &&
+			strings.Contains(meta[model.TagDeployURL], "brdg-churn-production") && strings.Contains(meta[model.TagDeployURL], "brdg-churn-latest")
 	})
 	a.Stop()
 	if err := a.Wait(); err != nil {

@@ -167,9 +167,11 @@ func fromMap(raw map[string]any, source string) (*Definition, error) {
 	d := &Definition{Source: source, byName: map[string]*Step{}, params: map[string]*Parameter{}}
 	for k := range raw {
 		switch k {
-		case "Version", "Metadata", "Parameters", "Steps", "PipelineExperimentConfig":
+		case "Version", "Metadata", "Parameters", "Steps", "PipelineExperimentConfig", "MlflowConfig":
+			// MlflowConfig is written (often as null) by SDK v3's
+			// pipeline.definition(); it only matters on SageMaker.
 		default:
-			return nil, fail("", k, "unknown top-level field (want Version, Metadata, Parameters, PipelineExperimentConfig, Steps)")
+			return nil, fail("", k, "unknown top-level field (want Version, Metadata, Parameters, PipelineExperimentConfig, MlflowConfig, Steps)")
 		}
 	}
 	v, _ := raw["Version"].(string)

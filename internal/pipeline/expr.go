@@ -374,14 +374,17 @@ func splitPath(p string) []string {
 	return append(out, p[start:])
 }
 
-var isoRE = regexp.MustCompile(`^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$`)
+var isoRE = regexp.MustCompile(`^P?(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$`)
 
 // ParseISODuration parses an ISO 8601 duration such as P30D or PT1H30M
-// (CacheConfig.ExpireAfter). Years are 365 days and months 30.
+// (CacheConfig.ExpireAfter). As SageMaker accepts them, letters may be lower
+// case and the leading P may be left out ("30d", "T16m", "30dT5h", "p30d").
+// Years are 365 days and months 30.
 func ParseISODuration(s string) (time.Duration, error) {
-	m := isoRE.FindStringSubmatch(s)
-	if m == nil || s == "P" || strings.HasSuffix(s, "T") {
-		return 0, fmt.Errorf("%q is not an ISO 8601 duration (for example P30D or PT1H)", s)
+	u := strings.ToUpper(strings.TrimSpace(s))
+	m := isoRE.FindStringSubmatch(u)
+	if m == nil || strings.TrimPrefix(u, "P") == "" || strings.HasSuffix(u, "T") {
+		return 0, fmt.Errorf("%q is not an ISO 8601 duration (for example P30D, PT1H or 30d)", s)
 	}
 	units := []time.Duration{365 * 24 * time.Hour, 30 * 24 * time.Hour, 7 * 24 * time.Hour, 24 * time.Hour, time.Hour, time.Minute}
 	var d time.Duration

@@ -266,15 +266,64 @@ steps:
 }
 
 func TestParseISODuration(t *testing.T) {
-	for in, want := range map[string]float64{"P30D": 30 * 24, "PT1H30M": 1.5, "P1W": 168, "PT36S": 0.01} {
+	// The SDK's and SageMaker's documented examples included: lower case,
+	// and the leading P left out.
+	for in, want := range map[string]float64{"P30D": 30 * 24, "PT1H30M": 1.5, "P1W": 168, "PT36S": 0.01,
+		"p30d": 30 * 24, "30d": 30 * 24, "T12H": 12, "T16m": 16.0 / 60, "30dT5h": 30*24 + 5, "5y": 5 * 365 * 24, "P4DT12H": 4*24 + 12} {
 		d, err := ParseISODuration(in)
 		if err != nil || d.Hours() != want {
 			t.Errorf("%s = %v, %v; want %vh", in, d, err, want)
 		}
 	}
-	for _, bad := range []string{"", "P", "PT", "30D", "P1.5D"} {
+	for _, bad := range []string{"", "P", "PT", "T", "P1.5D", "30 days", "PD", "1H"} {
 		if _, err := ParseISODuration(bad); err == nil {
 			t.Errorf("%q: want an error", bad)
 		}
+	}
+}
+
+// A definition in the shape SDK v3's pipeline.definition() writes: the
+// top-level MlflowConfig and PipelineExperimentConfig as null, retry
+// policies, display names, a lower-case ExpireAfter, Not with "Condition",
+// Or, In, execution variables and a Condition step's Outcome.
+func TestParseSDKv3Definition(t *testing.T) {
+	b, err := os.ReadFile("testdata/sdk_v3_definition.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := Parse(b, "v3.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	prep := d.Step("Prep")
+	if prep == nil || prep.DisplayName != "Prepare" || prep.CacheConfig == nil || prep.CacheConfig.ExpireAfter != "p30d" {
+		t.Fatalf("Prep: %+v", prep)
+	}
+	g, err := d.Graph()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if deps := g.Deps["After"]; len(deps) != 1 || deps[0].From != "Check" {
+		t.Errorf("After depends on %+v", deps)
+	}
+	if l := d.Step("Later"); l == nil || l.Parent != "Check" || l.Branch != "If" {
+		t.Errorf("Later: %+v", l)
+	}
+	params, err := d.ParamValues(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := Env{Params: params, Execution: map[string]any{"StartDateTime": "2026-01-01T00:00:00Z"},
+		Properties: func(string) (map[string]any, bool) { return nil, false },
+		PropertyFile: func(step, file string) (any, error) {
+			return map[string]any{"rows": json.Number("4")}, nil
+		}}
+	conds, err := env.Resolve(d.Step("Check").Arguments["Conditions"], "Arguments.Conditions")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ok, err := Evaluate(conds.([]any))
+	if err != nil || !ok {
+		t.Errorf("Evaluate = %v, %v; want true (4 > 6.0 is false, Mode in [fast full])", ok, err)
 	}
 }

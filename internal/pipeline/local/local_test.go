@@ -600,3 +600,49 @@ func TestMaxRuntimeStopsTheJob(t *testing.T) {
 		t.Errorf("took %v", time.Since(start))
 	}
 }
+
+// The cache key is SageMaker's: AppSpecification, Environment and
+// ProcessingInputs of a Processing step (plus input contents). An output
+// path built from the execution id (the SDK's default) and a different
+// instance type still hit the cache, and the next step reads the earlier
+// run's output; a changed environment variable runs the step again.
+func TestCacheKeyIsSageMakersAttributes(t *testing.T) {
+	f := newFixture(t)
+	f.script("write.py", writeScript)
+	f.script("read.py", readScript)
+	write := processing("Write", "write.py", nil, [][2]string{{"data", "s3://test-bucket/unused"}}, map[string]any{"MODE": map[string]any{"Get": "Parameters.Mode"}})
+	wa := write["Arguments"].(map[string]any)
+	wa["ProcessingOutputConfig"].(map[string]any)["Outputs"].([]any)[0].(map[string]any)["S3Output"].(map[string]any)["S3Uri"] =
+		map[string]any{"Std:Join": map[string]any{"On": "/", "Values": []any{"s3:/", "test-bucket", "p", map[string]any{"Get": "Execution.PipelineExecutionId"}, "Write", "output", "data"}}}
+	wa["ProcessingResources"] = map[string]any{"ClusterConfig": map[string]any{"InstanceType": map[string]any{"Get": "Parameters.Instance"}, "InstanceCount": 1, "VolumeSizeInGB": 30}}
+	src := definition(t, []any{
+		map[string]any{"Name": "Instance", "Type": "String", "DefaultValue": "ml.m5.xlarge"},
+		map[string]any{"Name": "Mode", "Type": "String", "DefaultValue": "a"},
+	}, write,
+		processing("Read", "read.py", [][2]any{{map[string]any{"Get": "Steps.Write.ProcessingOutputConfig.Outputs['data'].S3Output.S3Uri"}, "/opt/ml/processing/input/data"}},
+			[][2]string{{"result", "s3://test-bucket/result"}}, nil))
+	ctx := context.Background()
+	first := f.run(ctx, src, "p.json", nil, nil)
+	if first.Status != local.StatusSucceeded {
+		t.Fatalf("first: %s %s", first.Status, first.FailureReason)
+	}
+	second := f.run(ctx, src, "p.json", map[string]string{"Instance": "ml.c5.2xlarge"}, nil)
+	if second.Status != local.StatusSucceeded {
+		t.Fatalf("second: %s %s", second.Status, second.FailureReason)
+	}
+	for _, n := range []string{"Write", "Read"} {
+		if s := step(second, n); !s.CacheHit || s.CachedFrom != first.ID {
+			t.Errorf("%s with another output path and instance type: %+v, want a cache hit from %s", n, s, first.ID)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(f.home, "s3", "test-bucket", "p", second.ID)); !os.IsNotExist(err) {
+		t.Errorf("a cache hit wrote the new output path: %v", err)
+	}
+	third := f.run(ctx, src, "p.json", map[string]string{"Mode": "b"}, nil)
+	if s := step(third, "Write"); s.CacheHit || s.Status != local.StatusSucceeded {
+		t.Errorf("Write with another Environment: %+v, want a fresh run", s)
+	}
+	if _, err := os.Stat(filepath.Join(f.home, "s3", "test-bucket", "p", third.ID, "Write", "output", "data", "part.txt")); err != nil {
+		t.Errorf("fresh run's output: %v", err)
+	}
+}

@@ -81,10 +81,30 @@ func (r *run) outputsUnchanged(ctx context.Context, outs map[string]string) bool
 	return true
 }
 
+// cacheKeyAttributes are the arguments SageMaker Pipelines compares to
+// decide whether a step's earlier run can be reused ("Default cache key
+// attributes by pipeline step type"). Output locations, resources, the role
+// and stopping conditions are not among them, so a step whose output path is
+// built from Execution.PipelineExecutionId (the SDK's default) still hits
+// the cache and reuses the earlier run's outputs, as on SageMaker.
+var cacheKeyAttributes = map[string][]string{
+	pipeline.TypeProcessing: {"AppSpecification", "Environment", "ProcessingInputs"},
+	pipeline.TypeTraining: {"AlgorithmSpecification", "CheckpointConfig", "DebugHookConfig", "DebugRuleConfigurations",
+		"Environment", "HyperParameters", "InputDataConfig"},
+}
+
+// cacheKey hashes, within one pipeline and step, the step's cache key
+// attributes (resolved), its property files and the contents of its inputs.
 func (r *run) cacheKey(ctx context.Context, st *pipeline.Step, args map[string]any, inputs []string) (string, error) {
 	h := sha256.New()
-	b, _ := json.Marshal(args) // map keys are sorted: canonical
-	fmt.Fprintf(h, "%s\x00%s\x00", st.Type, b)
+	keyed := map[string]any{}
+	for _, k := range cacheKeyAttributes[st.Type] {
+		if v, ok := args[k]; ok {
+			keyed[k] = v
+		}
+	}
+	b, _ := json.Marshal(keyed) // map keys are sorted: canonical
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00", r.exec.Pipeline, st.Name, st.Type, b)
 	pf, _ := json.Marshal(st.PropertyFiles)
 	h.Write(pf)
 	for _, u := range inputs {

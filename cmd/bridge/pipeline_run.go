@@ -14,7 +14,6 @@ import (
 	"github.com/bridgeops/bridge/internal/pipeline"
 	"github.com/bridgeops/bridge/internal/pipeline/local"
 	"github.com/bridgeops/bridge/internal/pipeline/registrar"
-	"github.com/bridgeops/bridge/internal/registry/mlflow"
 )
 
 // runPipelineLocally runs def on this machine with the embedded (or the
@@ -26,9 +25,9 @@ func runPipelineLocally(ctx context.Context, def *pipeline.Definition, path stri
 		return err
 	}
 	defer st.Close()
-	var reg local.Registrar = registrar.Store{St: st}
-	if cfg.MLflowURI != "" {
-		reg = registrar.MLflow{C: mlflow.NewClient(cfg.MLflowURI, cfg.RegistryToken, &http.Client{Timeout: registryTimeout})}
+	reg, err := registrar.ForConfig(ctx, cfg, st, &http.Client{Timeout: registryTimeout})
+	if err != nil {
+		return err
 	}
 	region := cfg.Get("AWS_DEFAULT_REGION", "eu-west-1")
 	var objects local.Objects = local.Embedded{Store: objectstore.New(cfg.Home)}

@@ -35,6 +35,20 @@ type NewVersion struct {
 	Description string
 	Tags        map[string]string
 	Stage       string // empty: no transition
+	// Request is the step's resolved Arguments: the CreateModelPackage
+	// request a registry of model package groups sends as it is.
+	Request map[string]any
+	// Token identifies this registration (execution and step), for
+	// registries with idempotent creates.
+	Token string
+}
+
+// RemoteArtifacts is implemented by registrars whose versions must name
+// artifacts the registry itself can read (SageMaker model package
+// groups read ModelDataUrl from S3): a run on the embedded object store
+// cannot register there.
+type RemoteArtifacts interface {
+	NeedsRemoteArtifacts() string
 }
 
 // RegisteredVersion is what Register created.
@@ -42,6 +56,7 @@ type RegisteredVersion struct {
 	Model   string
 	Version int
 	Stage   string
+	Arn     string // the model package ARN, when the registry has one
 }
 
 // Options configure a local run.

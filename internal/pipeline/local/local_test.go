@@ -646,3 +646,38 @@ func TestCacheKeyIsSageMakersAttributes(t *testing.T) {
 		t.Errorf("fresh run's output: %v", err)
 	}
 }
+
+// remoteOnly is a registrar that needs artifacts its registry can read.
+type remoteOnly struct{ calls *int }
+
+func (r remoteOnly) Register(context.Context, local.NewVersion) (local.RegisteredVersion, error) {
+	*r.calls++
+	return local.RegisteredVersion{}, nil
+}
+func (remoteOnly) NeedsRemoteArtifacts() string { return "set BRIDGE_PIPELINE_S3_ENDPOINT" }
+
+// A package-group registry cannot read the embedded object store: the
+// RegisterModel step fails saying so, and the registry is not called.
+func TestRegisterNeedsRemoteArtifacts(t *testing.T) {
+	f := newFixture(t)
+	calls := 0
+	d, err := pipeline.Parse(definition(t, nil, map[string]any{"Name": "Register", "Type": "RegisterModel", "Arguments": map[string]any{
+		"ModelPackageGroupName":  "g",
+		"InferenceSpecification": map[string]any{"Containers": []any{map[string]any{"Image": sklearnImage, "ModelDataUrl": "s3://test-bucket/m.tar.gz"}}},
+	}}), "p.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := local.Run(context.Background(), d, map[string]any{}, local.Options{Home: f.home, DefinitionDir: f.dir, Registrar: remoteOnly{&calls},
+		History: f.hist, Objects: local.Embedded{Store: objectstore.New(f.home)}, S3Endpoint: f.s3.URL, Region: "eu-west-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	full, err := f.hist.Execution(context.Background(), e.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := step(&full, "Register"); s.Status != local.StatusFailed || !strings.Contains(s.FailureReason, "BRIDGE_PIPELINE_S3_ENDPOINT") || calls != 0 {
+		t.Fatalf("Register: %+v, %d registry calls", s, calls)
+	}
+}

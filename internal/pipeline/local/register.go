@@ -34,6 +34,11 @@ func (r *run) register(ctx context.Context, st *pipeline.Step, a map[string]any)
 	if group == "" {
 		return nil, errors.New("Arguments.ModelPackageGroupName: empty")
 	}
+	if ra, ok := r.o.Registrar.(RemoteArtifacts); ok {
+		if _, emb := r.o.Objects.(Embedded); emb {
+			return nil, fmt.Errorf("register %s: %s", group, ra.NeedsRemoteArtifacts())
+		}
+	}
 	containers := list(obj(a["InferenceSpecification"])["Containers"])
 	if len(containers) == 0 {
 		return nil, errors.New("Arguments.InferenceSpecification.Containers: empty")
@@ -109,7 +114,8 @@ func (r *run) register(ctx context.Context, st *pipeline.Step, a map[string]any)
 		}
 		source = "file://" + p
 	}
-	v, err := r.o.Registrar.Register(ctx, NewVersion{Model: group, Source: source, Description: str(a["ModelPackageDescription"]), Tags: tags, Stage: stage})
+	v, err := r.o.Registrar.Register(ctx, NewVersion{Model: group, Source: source, Description: str(a["ModelPackageDescription"]), Tags: tags, Stage: stage,
+		Request: a, Token: r.exec.ID + "-" + st.Name})
 	if err != nil {
 		return nil, fmt.Errorf("register %s: %w", group, err)
 	}
@@ -118,6 +124,9 @@ func (r *run) register(ctx context.Context, st *pipeline.Step, a map[string]any)
 	props["ModelPackageVersion"] = v.Version
 	props["ModelPackageName"] = fmt.Sprintf("%s/%d", group, v.Version)
 	props["ModelPackageArn"] = fmt.Sprintf("arn:aws:sagemaker:%s:000000000000:model-package/%s/%d", r.o.Region, strings.ToLower(group), v.Version)
+	if v.Arn != "" {
+		props["ModelPackageArn"] = v.Arn
+	}
 	props["ModelApprovalStatus"] = status
 	props["RegisteredStage"] = v.Stage
 	return props, nil

@@ -30,7 +30,7 @@ func request(approval string) map[string]any {
 			"SupportedResponseMIMETypes":              []any{"text/csv"},
 			"SupportedRealtimeInferenceInstanceTypes": []any{"ml.m5.large"},
 		},
-		"ModelMetrics": map[string]any{"ModelQuality": map[string]any{"Statistics": map[string]any{"ContentType": "application/json", "S3Uri": "s3://bucket-b/evaluation/evaluation.json"}}},
+		"ModelMetrics":               map[string]any{"ModelQuality": map[string]any{"Statistics": map[string]any{"ContentType": "application/json", "S3Uri": "s3://bucket-b/evaluation/evaluation.json"}}},
 		"CustomerMetadataProperties": map[string]any{"rows": 2000},
 	}
 }

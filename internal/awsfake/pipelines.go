@@ -129,6 +129,11 @@ type plStep struct {
 	metadata  map[string]any
 	outcome   string // Condition steps: "True" or "False"
 	order     int    // start order, for sorting
+	display   string
+	desc      string
+	cache     bool          // CacheConfig.Enabled
+	expire    time.Duration // CacheConfig.ExpireAfter (0: none)
+	cachedArn string        // CacheHitResult.SourcePipelineExecutionArn
 }
 
 type plExecution struct {
@@ -362,10 +367,16 @@ type definition struct {
 }
 
 type defStep struct {
-	Name      string
-	Type      string
-	Arguments map[string]any
-	DependsOn []string
+	Name        string
+	Type        string
+	Arguments   map[string]any
+	DependsOn   []string
+	DisplayName string
+	Description string
+	CacheConfig *struct {
+		Enabled     bool
+		ExpireAfter string
+	}
 }
 
 // checkDefinition validates a definition as CreatePipeline does.
@@ -580,7 +591,11 @@ func valueHasType(v, typ string) bool {
 // addSteps adds steps (and the branches of condition steps) to ex.
 func addSteps(ex *plExecution, steps []defStep, gate string, branch bool) {
 	for _, s := range steps {
-		ps := &plStep{name: s.Name, typ: s.Type, args: s.Arguments, gate: gate, branch: branch}
+		ps := &plStep{name: s.Name, typ: s.Type, args: s.Arguments, gate: gate, branch: branch, display: s.DisplayName, desc: s.Description}
+		if c := s.CacheConfig; c != nil && c.Enabled && cacheableTypes[s.Type] != nil {
+			ps.cache = true
+			ps.expire, _ = isoDuration(c.ExpireAfter)
+		}
 		deps := map[string]bool{}
 		for _, d := range s.DependsOn {
 			deps[d] = true
@@ -674,6 +689,12 @@ func (st *pipelineState) phase(p sagemakerProtocol, ex *plExecution, now time.Ti
 	for _, s := range ex.steps {
 		switch s.status {
 		case StepStarting:
+			if src := st.cacheSource(ex, s, now); src != nil {
+				// A cache hit: the earlier run's result, at once.
+				s.status, s.end, s.cachedArn = StepSucceeded, now, src.arn
+				s.metadata = src.byName[s.name].metadata
+				continue
+			}
 			s.status = StepExecuting
 			s.metadata = p.stepMetadata(ex, s)
 		case StepExecuting:
@@ -1109,6 +1130,15 @@ func (p sagemakerProtocol) listSteps(req map[string]any, now time.Time) (any, *a
 		}
 		if s.failure != "" {
 			row["FailureReason"] = s.failure
+		}
+		if s.display != "" {
+			row["StepDisplayName"] = s.display
+		}
+		if s.desc != "" {
+			row["StepDescription"] = s.desc
+		}
+		if s.cachedArn != "" {
+			row["CacheHitResult"] = map[string]any{"SourcePipelineExecutionArn": s.cachedArn}
 		}
 		if s.metadata != nil {
 			row["Metadata"] = s.metadata

@@ -44,6 +44,8 @@ func TextProgress(w io.Writer, definitionPath string) func(Event) {
 			switch {
 			case s.Condition != "":
 				detail = "outcome " + s.Condition
+			case s.CachedFrom != "" && s.Status == "Succeeded":
+				detail = "cache hit"
 			case s.Status == "Executing" && s.Job != "":
 				detail = s.Job
 			}

@@ -103,6 +103,9 @@ type Step struct {
 	FailureReason string     `json:"failureReason,omitempty"`
 	Job           string     `json:"job,omitempty"`       // ARN of the job, model or package the step made
 	Condition     string     `json:"condition,omitempty"` // Condition steps: True or False
+	// CachedFrom is the execution whose result a cache hit reused
+	// (CacheHitResult.SourcePipelineExecutionArn).
+	CachedFrom string `json:"cachedFrom,omitempty"`
 }
 
 // Result is what a run did.
@@ -431,6 +434,12 @@ func (r *Runner) listSteps(ctx context.Context, d *Definition, arn string) ([]St
 			st := Step{Name: aws.ToString(s.StepName), Status: string(s.StepStatus), StartTime: s.StartTime, EndTime: s.EndTime,
 				FailureReason: aws.ToString(s.FailureReason)}
 			st.Type = d.StepType(st.Name)
+			if c := s.CacheHitResult; c != nil {
+				st.CachedFrom = aws.ToString(c.SourcePipelineExecutionArn)
+				if st.CachedFrom == "" {
+					st.CachedFrom = "unknown"
+				}
+			}
 			if m := s.Metadata; m != nil {
 				st.Job = metadataArn(m)
 				switch {

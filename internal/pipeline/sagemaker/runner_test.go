@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -466,5 +467,45 @@ func TestManyStepsArePaginated(t *testing.T) {
 	ops := awsfake.Operations(h.f.Calls())
 	if ops["sagemaker:ListPipelineExecutionSteps"] < 2*ops["sagemaker:DescribePipelineExecution"]-2 {
 		t.Errorf("steps not paginated: %v", ops)
+	}
+}
+
+// A step with CacheConfig that SageMaker reuses is reported as a cache hit,
+// with the execution it came from, as a local run reports it.
+func TestRunReportsCacheHits(t *testing.T) {
+	h := newHarness(t)
+	var def map[string]any
+	if err := json.Unmarshal(h.definition(), &def); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range def["Steps"].([]any) {
+		if m := s.(map[string]any); m["Name"] == "PreprocessSTSData" {
+			m["CacheConfig"] = map[string]any{"Enabled": true, "ExpireAfter": "P30D"}
+		}
+	}
+	b, _ := json.Marshal(def)
+	if err := os.WriteFile(h.defn, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	first, err := h.run(context.Background(), h.runner(), nil)
+	if err != nil {
+		t.Fatalf("first run: %v\n%s", err, h.out.String())
+	}
+	h.out.Reset()
+	second, err := h.run(context.Background(), h.runner(), nil)
+	if err != nil {
+		t.Fatalf("second run: %v\n%s", err, h.out.String())
+	}
+	for _, s := range second.Steps {
+		want := ""
+		if s.Name == "PreprocessSTSData" {
+			want = first.ExecutionArn
+		}
+		if !strings.EqualFold(s.CachedFrom, want) {
+			t.Errorf("step %s cached from %q, want %q", s.Name, s.CachedFrom, want)
+		}
+	}
+	if !regexp.MustCompile(`PreprocessSTSData +Processing +Succeeded \(cache hit\)`).MatchString(h.out.String()) {
+		t.Errorf("progress does not show the cache hit:\n%s", h.out.String())
 	}
 }

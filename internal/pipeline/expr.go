@@ -123,6 +123,9 @@ type Env struct {
 	Properties func(step string) (map[string]any, bool)
 	// PropertyFile returns the parsed JSON of a step's property file.
 	PropertyFile func(step, file string) (any, error)
+	// ReadJSON returns the parsed JSON object at a URI (Std:JsonGet on an
+	// S3Uri, the form the SDK writes for @step function outputs).
+	ReadJSON func(uri string) (any, error)
 }
 
 // Resolve replaces every expression in v with its value. field names v in
@@ -226,11 +229,30 @@ func (e Env) join(arg any, field string) (any, error) {
 func (e Env) jsonGet(arg any, field string) (any, error) {
 	m, ok := arg.(map[string]any)
 	if !ok {
-		return nil, fmt.Errorf("%s: Std:JsonGet wants {PropertyFile, Path}", field)
+		return nil, fmt.Errorf("%s: Std:JsonGet wants {PropertyFile, Path} or {S3Uri, Path}", field)
 	}
 	path, _ := m["Path"].(string)
 	if path == "" {
 		return nil, fmt.Errorf("%s: Std:JsonGet.Path: missing", field)
+	}
+	if s3, ok := m["S3Uri"]; ok {
+		r, err := e.Resolve(s3, field+".Std:JsonGet.S3Uri")
+		if err != nil {
+			return nil, err
+		}
+		uri := Stringify(r)
+		if e.ReadJSON == nil {
+			return nil, fmt.Errorf("%s: Std:JsonGet.S3Uri: reading %s is not supported here", field, uri)
+		}
+		doc, err := e.ReadJSON(uri)
+		if err != nil {
+			return nil, fmt.Errorf("%s: Std:JsonGet.S3Uri: %w", field, err)
+		}
+		v, err := Lookup(doc, path)
+		if err != nil {
+			return nil, fmt.Errorf("%s: Std:JsonGet path %q in %s: %w", field, path, uri, err)
+		}
+		return v, nil
 	}
 	var ref Ref
 	switch pf := m["PropertyFile"].(type) {

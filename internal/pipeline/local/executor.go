@@ -203,6 +203,7 @@ func Run(ctx context.Context, def *pipeline.Definition, params map[string]any, o
 		},
 		Properties:   r.properties,
 		PropertyFile: r.propertyFile,
+		ReadJSON:     r.readJSON,
 	}
 	r.schedule(ctx)
 	e.Finished = time.Now().UTC()

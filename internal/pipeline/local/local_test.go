@@ -681,3 +681,40 @@ func TestRegisterNeedsRemoteArtifacts(t *testing.T) {
 		t.Fatalf("Register: %+v, %d registry calls", s, calls)
 	}
 }
+
+// Std:JsonGet on an S3Uri (the SDK's form for @step outputs) reads the JSON
+// object the URI names; the Join that builds the URI makes the dependency.
+// A path that does not exist fails the condition naming it and the URI.
+func TestJsonGetOnS3Uri(t *testing.T) {
+	f := newFixture(t)
+	f.script("metrics.py", `import os, json
+os.makedirs("/opt/ml/processing/data", exist_ok=True)
+json.dump({"metrics": {"mse": 2.5}}, open("/opt/ml/processing/data/result.json", "w"))
+`)
+	cond := func(path string) map[string]any {
+		return map[string]any{"Name": "Check", "Type": "Condition", "Arguments": map[string]any{"Conditions": []any{map[string]any{
+			"Type": "LessThan", "RightValue": 3.0,
+			"LeftValue": map[string]any{"Std:JsonGet": map[string]any{"Path": path, "S3Uri": map[string]any{"Std:Join": map[string]any{"On": "/", "Values": []any{
+				map[string]any{"Get": "Steps.Write.ProcessingOutputConfig.Outputs['data'].S3Output.S3Uri"}, "result.json"}}}}}}}}}
+	}
+	for _, tc := range []struct {
+		path, status, want string
+	}{
+		{"metrics.mse", local.StatusSucceeded, ""},
+		{"metrics.rmse", local.StatusFailed, `"metrics.rmse" in s3://test-bucket/data/result.json: no field "rmse"`},
+	} {
+		src := definition(t, nil, processing("Write", "metrics.py", nil, [][2]string{{"data", "s3://test-bucket/data"}}, nil), cond(tc.path))
+		d, err := pipeline.Parse(src, "p.json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if g, _ := d.Graph(); len(g.Deps["Check"]) != 1 || g.Deps["Check"][0].From != "Write" {
+			t.Fatalf("Check depends on %+v", g.Deps["Check"])
+		}
+		e := f.run(context.Background(), src, "p.json", nil, nil)
+		c := step(e, "Check")
+		if c.Status != tc.status || (tc.want == "" && c.Outcome != "True") || !strings.Contains(c.FailureReason, tc.want) {
+			t.Errorf("%s: Check %+v", tc.path, c)
+		}
+	}
+}

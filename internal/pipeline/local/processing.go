@@ -162,3 +162,16 @@ func (r *run) propertyFile(step, file string) (any, error) {
 	}
 	return doc, nil
 }
+
+// readJSON reads the JSON document at uri (Std:JsonGet on an S3Uri).
+func (r *run) readJSON(uri string) (any, error) {
+	b, err := r.readURI(r.ctx, uri)
+	if err != nil {
+		return nil, err
+	}
+	var doc any
+	if err := json.Unmarshal(b, &doc); err != nil {
+		return nil, fmt.Errorf("%s is not JSON: %v", uri, err)
+	}
+	return doc, nil
+}

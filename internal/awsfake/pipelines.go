@@ -191,7 +191,9 @@ var (
 	roleArnRE      = regexp.MustCompile(`^arn:aws[a-z\-]*:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$`)
 	paramNameRE    = regexp.MustCompile(`^[A-Za-z0-9\-_]*$`)
 	executionArnRE = regexp.MustCompile(`^arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]*:[0-9]{12}:pipeline/([^/]+)/execution/([^/]+)$`)
-	pipelineArnRE  = regexp.MustCompile(`^arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]*:[0-9]{12}:pipeline/([^/]+)$`)
+	// executionArnPatternRE is the API's pattern for PipelineExecutionArn.
+	executionArnPatternRE = regexp.MustCompile(`^arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]*:[0-9]{12}:pipeline/.*/execution/.*$`)
+	pipelineArnRE         = regexp.MustCompile(`^arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]*:[0-9]{12}:pipeline/([^/]+)$`)
 )
 
 // pipelineKey turns a pipeline name or ARN into the state key.
@@ -227,6 +229,12 @@ func resourceNotFound(format string, args ...any) *apiError {
 func (p sagemakerProtocol) handlePipeline(rc *reqCtx, req map[string]any, now time.Time) (any, *apiError) {
 	st := &p.s.pl
 	str := func(k string) string { s, _ := req[k].(string); return s }
+	switch rc.call.Operation {
+	case "DescribePipelineExecution", "ListPipelineExecutionSteps", "StopPipelineExecution":
+		if arn := str("PipelineExecutionArn"); len(arn) > 2048 || !executionArnPatternRE.MatchString(arn) {
+			return nil, validationf("1 validation error detected: Value '%s' at 'pipelineExecutionArn' failed to satisfy constraint: Member must satisfy regular expression pattern: ^arn:aws[a-z\\-]*:sagemaker:[a-z0-9\\-]*:[0-9]{12}:pipeline\\/.*\\/execution\\/.*$", arn)
+		}
+	}
 	switch rc.call.Operation {
 	case "CreatePipeline":
 		return p.createPipeline(rc, req, now)

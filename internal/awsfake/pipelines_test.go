@@ -136,6 +136,10 @@ func TestPipelineCreateUpdateDescribe(t *testing.T) {
 			_, err := c.sm.DescribePipelineExecution(ctx, &sagemaker.DescribePipelineExecutionInput{PipelineExecutionArn: aws.String(arn + "/execution/aaaaaaaaaaaa")})
 			return err
 		}, "ResourceNotFound", "does not exist"},
+		{"malformed execution ARN", func() error {
+			_, err := c.sm.ListPipelineExecutionSteps(ctx, &sagemaker.ListPipelineExecutionStepsInput{PipelineExecutionArn: aws.String("my-pipeline/aaaaaaaaaaaa")})
+			return err
+		}, "ValidationException", "pipelineExecutionArn"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := tc.call()

@@ -718,3 +718,48 @@ json.dump({"metrics": {"mse": 2.5}}, open("/opt/ml/processing/data/result.json",
 		}
 	}
 }
+
+// A training job's MetricDefinitions are read from its log as SageMaker
+// does (the last value of each regex's group), so a condition on
+// FinalMetricDataList['name'].Value works; a regex that does not compile
+// fails the step naming it before the job runs.
+func TestTrainingFinalMetrics(t *testing.T) {
+	f := newFixture(t)
+	src := t.TempDir()
+	if err := os.WriteFile(filepath.Join(src, "fit.py"), []byte("for i, v in enumerate([0.9, 0.5]):\n    print(f'[{i}] validation-rmse:{v}', flush=True)\nprint('train-auc: 0.75')\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	store := objectstore.New(f.home)
+	if err := store.PutFile(filepath.Join(src, "fit.py"), "s3://train-bucket/code/fit.py"); err != nil {
+		t.Fatal(err)
+	}
+	train := func(defs []any) map[string]any {
+		return map[string]any{"Name": "Train", "Type": "Training", "Arguments": map[string]any{
+			"AlgorithmSpecification": map[string]any{"TrainingImage": "141502667606.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-xgboost:1.7-1", "TrainingInputMode": "File", "MetricDefinitions": defs},
+			"OutputDataConfig":       map[string]any{"S3OutputPath": "s3://train-bucket/models"},
+			"HyperParameters":        map[string]any{"sagemaker_program": "\"fit.py\"", "sagemaker_submit_directory": "\"s3://train-bucket/code/fit.py\""},
+		}}
+	}
+	check := map[string]any{"Name": "Check", "Type": "Condition", "Arguments": map[string]any{"Conditions": []any{
+		map[string]any{"Type": "LessThan", "LeftValue": map[string]any{"Get": "Steps.Train.FinalMetricDataList['validation:rmse'].Value"}, "RightValue": 0.6}}}}
+	defs := []any{
+		map[string]any{"Name": "validation:rmse", "Regex": `validation-rmse:([0-9.]+)`},
+		map[string]any{"Name": "train:auc", "Regex": `train-auc: ([0-9.]+)`},
+		map[string]any{"Name": "never:seen", "Regex": `nothing-like-this ([0-9.]+)`},
+	}
+	e := f.run(context.Background(), definition(t, nil, train(defs), check), "p.json", nil, nil)
+	if e.Status != local.StatusSucceeded || step(e, "Check").Outcome != "True" {
+		t.Fatalf("%s %s: Check %+v", e.Status, e.FailureReason, step(e, "Check"))
+	}
+	got, _ := json.Marshal(step(e, "Train").Properties["FinalMetricDataList"])
+	if !strings.Contains(string(got), `"MetricName":"validation:rmse","Timestamp"`) || !strings.Contains(string(got), `"Value":0.5`) ||
+		!strings.Contains(string(got), `"Value":0.75`) || strings.Contains(string(got), "never:seen") {
+		t.Errorf("FinalMetricDataList %s", got)
+	}
+	bad := f.run(context.Background(), definition(t, nil, train([]any{map[string]any{"Name": "x", "Regex": "rmse:(["}})), "p.json", nil, nil)
+	if s := step(bad, "Train"); s.Status != local.StatusFailed || !strings.Contains(s.FailureReason, "MetricDefinitions[0].Regex") {
+		t.Errorf("bad regex: %+v", s)
+	} else if b, _ := os.ReadFile(s.LogPath); strings.Contains(string(b), "validation-rmse") {
+		t.Errorf("the job ran although its metric definitions are bad:\n%s", b)
+	}
+}

@@ -125,11 +125,19 @@ func (r *run) training(ctx context.Context, st *pipeline.Step, rec *StepRecord, 
 	for k, v := range obj(a["Environment"]) {
 		env[k] = str(v)
 	}
+	metricDefs, err := metricDefinitions(obj(a["AlgorithmSpecification"]))
+	if err != nil {
+		return nil, nil, err
+	}
 	argv := append([]string{python, program}, userArgs...)
 	if err := r.commandWithin(ctx, a, st.Name, rec, work, ContainerRoot+"/code", argv, env); err != nil {
 		if b, rerr := os.ReadFile(filepath.Join(work, "output", "failure")); rerr == nil && len(b) > 0 {
 			return nil, nil, fmt.Errorf("%w; /opt/ml/output/failure: %s", err, strings.TrimSpace(string(b)))
 		}
+		return nil, nil, err
+	}
+	metrics, err := finalMetrics(metricDefs, r.logPath(st.Name), time.Now())
+	if err != nil {
 		return nil, nil, err
 	}
 	outPath := strings.TrimSuffix(str(obj(a["OutputDataConfig"])["S3OutputPath"]), "/")
@@ -162,6 +170,9 @@ func (r *run) training(ctx context.Context, st *pipeline.Step, rec *StepRecord, 
 	props["TrainingJobStatus"] = "Completed"
 	props["SecondaryStatus"] = "Completed"
 	props["ModelArtifacts"] = map[string]any{"S3ModelArtifacts": modelURI}
+	if metrics != nil {
+		props["FinalMetricDataList"] = metrics
+	}
 	return props, written, nil
 }
 

@@ -350,6 +350,11 @@ func (d *Definition) parseStep(m map[string]any, field string) (*Step, error) {
 			}
 		}
 	}
+	if rp, ok := m["RetryPolicies"]; ok && rp != nil {
+		if err := checkRetryPolicies(rp); err != nil {
+			return nil, fail("RetryPolicies", "%v", err)
+		}
+	}
 	st.DisplayName, _ = m["DisplayName"].(string)
 	st.Description, _ = m["Description"].(string)
 	return st, nil
@@ -467,6 +472,50 @@ func (d *Definition) CheckLocal() error {
 		if !slices.Contains(LocalTypes, st.Type) {
 			return &Error{File: d.Source, Step: st.Name, Field: "Type",
 				Err: fmt.Errorf("step type %s is not supported by the local executor (it runs %s; use --on sagemaker)", st.Type, strings.Join(LocalTypes, ", "))}
+		}
+	}
+	return nil
+}
+
+// retryExceptionTypes are the exception types a retry policy can name.
+var retryExceptionTypes = []string{"Step.SERVICE_FAULT", "Step.THROTTLING",
+	"SageMaker.JOB_INTERNAL_ERROR", "SageMaker.CAPACITY_ERROR", "SageMaker.RESOURCE_LIMIT"}
+
+// checkRetryPolicies checks a step's RetryPolicies as the SDK writes them
+// ({ExceptionType, IntervalSeconds, BackoffRate, MaxAttempts |
+// ExpireAfterMin}). They only matter on SageMaker: the local executor has
+// none of the service faults they retry.
+func checkRetryPolicies(v any) error {
+	list, ok := v.([]any)
+	if !ok {
+		return errors.New("want a list of retry policies")
+	}
+	for i, x := range list {
+		p, ok := x.(map[string]any)
+		if !ok {
+			return fmt.Errorf("[%d]: want an object", i)
+		}
+		types, ok := p["ExceptionType"].([]any)
+		if !ok || len(types) == 0 {
+			return fmt.Errorf("[%d].ExceptionType: want a list of %s", i, strings.Join(retryExceptionTypes, ", "))
+		}
+		for j, t := range types {
+			if s, _ := t.(string); !slices.Contains(retryExceptionTypes, s) {
+				return fmt.Errorf("[%d].ExceptionType[%d] %v: want one of %s", i, j, t, strings.Join(retryExceptionTypes, ", "))
+			}
+		}
+		_, attempts := p["MaxAttempts"]
+		_, expire := p["ExpireAfterMin"]
+		if attempts == expire {
+			return fmt.Errorf("[%d]: give exactly one of MaxAttempts and ExpireAfterMin", i)
+		}
+		for _, k := range []string{"MaxAttempts", "ExpireAfterMin", "IntervalSeconds", "BackoffRate"} {
+			if raw, ok := p[k]; ok {
+				n, isNum := number(raw)
+				if _, isStr := raw.(string); isStr || !isNum || n < 0 || (k != "BackoffRate" && n < 1) {
+					return fmt.Errorf("[%d].%s %v: want a positive number", i, k, raw)
+				}
+			}
 		}
 	}
 	return nil

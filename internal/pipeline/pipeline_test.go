@@ -84,6 +84,10 @@ func TestBadDefinitionsNameFileStepAndField(t *testing.T) {
 		{"missing image", def(`[{"Name": "A", "Type": "Processing", "Arguments": {}}]`, ""), []string{"step A", "Arguments.AppSpecification", "missing"}},
 		{"duplicate names", def(`[{"Name": "A", "Type": "Fail"}, {"Name": "A", "Type": "Fail"}]`, ""), []string{"step A", "two steps"}},
 		{"bad parameter default", def(`[{"Name": "A", "Type": "Fail"}]`, `[{"Name": "N", "Type": "Integer", "DefaultValue": "ten"}]`), []string{"Parameters.N.DefaultValue", "Integer"}},
+		{"retry policy without a bound", def(`[{"Name": "A", "Type": "Processing", "RetryPolicies": [{"ExceptionType": ["Step.THROTTLING"], "IntervalSeconds": 1, "BackoffRate": 2.0}], "Arguments": {`+img+`}}]`, ""),
+			[]string{"step A", "RetryPolicies", "exactly one of MaxAttempts and ExpireAfterMin"}},
+		{"retry policy with an unknown exception", def(`[{"Name": "A", "Type": "Processing", "RetryPolicies": [{"ExceptionType": ["Step.OOPS"], "MaxAttempts": 3}], "Arguments": {`+img+`}}]`, ""),
+			[]string{"step A", "RetryPolicies", "[0].ExceptionType[0] Step.OOPS"}},
 		{"bad ExpireAfter", def(`[{"Name": "A", "Type": "Processing", "CacheConfig": {"Enabled": true, "ExpireAfter": "30 days"}, "Arguments": {`+img+`}}]`, ""), []string{"step A", "CacheConfig.ExpireAfter"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

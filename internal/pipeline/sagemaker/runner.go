@@ -254,8 +254,7 @@ func (r *Runner) upsert(ctx context.Context, body string, res *Result) error {
 			r.emit(Event{Kind: EventPipelineCreated, Pipeline: res.PipelineArn})
 			return nil
 		}
-		var ae smithy.APIError
-		if !errors.As(err, &ae) || ae.ErrorCode() != "ValidationException" || !strings.Contains(ae.ErrorMessage(), "already exists") {
+		if !pipelineExists(err) {
 			return fmt.Errorf("create pipeline %s: %w", name, err)
 		}
 		up, err := r.SM.UpdatePipeline(ctx, &sm.UpdatePipelineInput{PipelineName: aws.String(name),
@@ -272,6 +271,26 @@ func (r *Runner) upsert(ctx context.Context, body string, res *Result) error {
 		// Deleted between the two calls: create it again.
 	}
 	return fmt.Errorf("create pipeline %s: it exists and vanishes again on update; try again", name)
+}
+
+// pipelineExists reports whether CreatePipeline failed because the name is
+// taken. SageMaker answers ValidationException "Pipeline names must be
+// unique within an AWS account and region. Pipeline with name (X) already
+// exists."; SDKs have matched either sentence, and the API reference lists
+// ConflictException for CreatePipeline, so all of these count.
+func pipelineExists(err error) bool {
+	var ae smithy.APIError
+	if !errors.As(err, &ae) {
+		return false
+	}
+	switch ae.ErrorCode() {
+	case "ValidationException":
+		msg := ae.ErrorMessage()
+		return strings.Contains(msg, "already exists") || strings.Contains(msg, "must be unique")
+	case "ConflictException":
+		return true
+	}
+	return false
 }
 
 // ensureBucket creates the default bucket when it does not exist.

@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	sm "github.com/aws/aws-sdk-go-v2/service/sagemaker"
+	"github.com/aws/smithy-go"
 
 	"github.com/bridgeops/bridge/internal/awsauth"
 	"github.com/bridgeops/bridge/internal/awsfake"
@@ -507,5 +508,55 @@ func TestRunReportsCacheHits(t *testing.T) {
 	}
 	if !regexp.MustCompile(`PreprocessSTSData +Processing +Succeeded \(cache hit\)`).MatchString(h.out.String()) {
 		t.Errorf("progress does not show the cache hit:\n%s", h.out.String())
+	}
+}
+
+// existsAs answers CreatePipeline of an existing pipeline with another
+// wording or code an implementation of the API may use.
+type existsAs struct {
+	pipesm.SageMakerAPI
+	code, msg string
+}
+
+func (e existsAs) CreatePipeline(ctx context.Context, in *sm.CreatePipelineInput, opts ...func(*sm.Options)) (*sm.CreatePipelineOutput, error) {
+	if _, err := e.SageMakerAPI.(*sm.Client).DescribePipeline(ctx, &sm.DescribePipelineInput{PipelineName: in.PipelineName}); err == nil {
+		return nil, &smithy.GenericAPIError{Code: e.code, Message: e.msg}
+	}
+	return e.SageMakerAPI.CreatePipeline(ctx, in, opts...)
+}
+
+// The upsert updates an existing pipeline whichever way the API says the
+// name is taken, and reports any other CreatePipeline error as it is.
+func TestUpsertRecognisesAnExistingPipeline(t *testing.T) {
+	for _, tc := range []struct {
+		code, msg string
+		update    bool
+	}{
+		{"ValidationException", "Pipeline names must be unique within an AWS account and region", true},
+		{"ValidationException", "Pipeline stsPipeline already exists", true},
+		{"ConflictException", "Pipeline stsPipeline exists", true},
+		{"ValidationException", "Role is not authorized", false},
+	} {
+		t.Run(tc.msg, func(t *testing.T) {
+			h := newHarness(t)
+			if _, err := h.run(context.Background(), h.runner(), nil); err != nil {
+				t.Fatal(err)
+			}
+			r := h.runner()
+			r.SM = existsAs{SageMakerAPI: h.sm, code: tc.code, msg: tc.msg}
+			res, err := h.run(context.Background(), r, nil)
+			if tc.update {
+				if err != nil || res.Created || res.Status != "Succeeded" {
+					t.Fatalf("second run: %+v, %v", res, err)
+				}
+				if pl, _ := h.f.Pipeline("stsPipeline"); pl.Version != 2 {
+					t.Errorf("pipeline version %d, want 2 (updated)", pl.Version)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.msg) {
+				t.Fatalf("want the CreatePipeline error, got %v", err)
+			}
+		})
 	}
 }

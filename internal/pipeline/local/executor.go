@@ -14,6 +14,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -195,9 +196,9 @@ func Run(ctx context.Context, def *pipeline.Definition, params map[string]any, o
 		Params: params,
 		Execution: map[string]any{
 			"PipelineExecutionId":  id,
-			"PipelineExecutionArn": fmt.Sprintf("arn:aws:sagemaker:%s:000000000000:pipeline/%s/execution/%s", o.Region, name, id),
+			"PipelineExecutionArn": fmt.Sprintf("arn:aws:sagemaker:%s:000000000000:pipeline/%s/execution/%s", o.Region, strings.ToLower(name), id),
 			"PipelineName":         name,
-			"PipelineArn":          fmt.Sprintf("arn:aws:sagemaker:%s:000000000000:pipeline/%s", o.Region, name),
+			"PipelineArn":          fmt.Sprintf("arn:aws:sagemaker:%s:000000000000:pipeline/%s", o.Region, strings.ToLower(name)),
 			"StartDateTime":        e.Started.Format(time.RFC3339),
 			"CurrentDateTime":      e.Started.Format(time.RFC3339),
 		},

@@ -763,3 +763,24 @@ func TestTrainingFinalMetrics(t *testing.T) {
 		t.Errorf("the job ran although its metric definitions are bad:\n%s", b)
 	}
 }
+
+// Execution variables are spelled as on SageMaker: the pipeline's ARNs are
+// lower case, its name as given.
+func TestExecutionVariables(t *testing.T) {
+	f := newFixture(t)
+	d, err := pipeline.Parse(definition(t, nil, map[string]any{"Name": "Say", "Type": "Fail", "Arguments": map[string]any{"ErrorMessage": map[string]any{
+		"Std:Join": map[string]any{"On": " ", "Values": []any{map[string]any{"Get": "Execution.PipelineName"}, map[string]any{"Get": "Execution.PipelineArn"},
+			map[string]any{"Get": "Execution.PipelineExecutionArn"}}}}}}), "p.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := local.Run(context.Background(), d, map[string]any{}, local.Options{Home: f.home, DefinitionDir: f.dir, PipelineName: "stsPipeline",
+		History: f.hist, Objects: local.Embedded{Store: objectstore.New(f.home)}, Region: "eu-west-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "stsPipeline arn:aws:sagemaker:eu-west-1:000000000000:pipeline/stspipeline arn:aws:sagemaker:eu-west-1:000000000000:pipeline/stspipeline/execution/" + e.ID
+	if !strings.Contains(e.FailureReason, want) {
+		t.Errorf("reason %q, want %q", e.FailureReason, want)
+	}
+}

@@ -232,6 +232,10 @@ func (e Env) jsonGet(arg any, field string) (any, error) {
 		return nil, fmt.Errorf("%s: Std:JsonGet wants {PropertyFile, Path} or {S3Uri, Path}", field)
 	}
 	path, _ := m["Path"].(string)
+	// A JSONPath root ("$.a.b") names the same value as "a.b".
+	if p, ok := strings.CutPrefix(path, "$"); ok {
+		path = strings.TrimPrefix(p, ".")
+	}
 	if path == "" {
 		return nil, fmt.Errorf("%s: Std:JsonGet.Path: missing", field)
 	}

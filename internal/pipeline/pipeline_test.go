@@ -202,13 +202,14 @@ func TestResolve(t *testing.T) {
 		"c": map[string]any{"Std:JsonGet": map[string]any{"PropertyFile": map[string]any{"Get": "Steps.P.PropertyFiles.R"}, "Path": "regression_metrics.mse.value"}},
 		"d": map[string]any{"Std:JsonGet": map[string]any{"PropertyFile": map[string]any{"Get": "Steps.P.PropertyFiles.R"}, "Path": "list[1]"}},
 		"e": map[string]any{"Get": "Steps.P.ProcessingOutputConfig.Outputs[0].S3Output.S3Uri"},
+		"f": map[string]any{"Std:JsonGet": map[string]any{"PropertyFile": map[string]any{"Get": "Steps.P.PropertyFiles.R"}, "Path": "$.regression_metrics.mse.value"}},
 	}
 	out, err := env.Resolve(in, "Arguments")
 	if err != nil {
 		t.Fatal(err)
 	}
 	m := out.(map[string]any)
-	if m["a"] != "s3://b/eval" || m["b"] != "abc/3/x" || m["c"] != 2.5 || m["d"] != 2.0 || m["e"] != "s3://b/train" {
+	if m["a"] != "s3://b/eval" || m["b"] != "abc/3/x" || m["c"] != 2.5 || m["d"] != 2.0 || m["e"] != "s3://b/train" || m["f"] != 2.5 {
 		t.Fatalf("resolved: %#v", m)
 	}
 	bad := map[string]any{"x": map[string]any{"Std:JsonGet": map[string]any{"PropertyFile": map[string]any{"Get": "Steps.P.PropertyFiles.R"}, "Path": "regression_metrics.rmse.value"}}}

@@ -13,6 +13,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -31,6 +32,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/bridgeops/bridge/internal/pipeline/local"
+	"github.com/bridgeops/bridge/internal/registry/store"
 )
 
 const (
@@ -193,6 +195,14 @@ func TestDashboardInBrowser(t *testing.T) {
 	xv := fmt.Sprint(mv["model_version"].(map[string]any)["version"])
 	b.api(t, "model-versions/transition-stage", map[string]any{"name": xssName, "version": xv, "stage": "Production", "archive_existing_versions": false})
 
+	// A model named exactly <script>alert(1)</script>. Bridge's registry
+	// API refuses '/' in model names (as MLflow's file store does), but an
+	// MLflow server with a SQL store accepts it: put it in the registry's
+	// database as such a server would hold it. Bridge cannot serve it (the
+	// reconcile loop reports it failing, iris keeps serving); the dashboard
+	// shows it as text.
+	insertRawModel(t, filepath.Join(b.dir, ".bridge", "registry.db"), xssScript, modelDir)
+
 	// Training metrics as a pipeline registers them: version tags.
 	for k, v := range map[string]string{"metric.accuracy": "0.973", "metric.f1": "0.972", "training_epochs": "500"} {
 		b.api(t, "model-versions/set-tag", map[string]any{"name": "iris", "version": "2", "key": k, "value": v})
@@ -208,6 +218,14 @@ func TestDashboardInBrowser(t *testing.T) {
 	}
 	for i := 0; i < 40; i++ {
 		b.invokeCSV("iris/Production", fmt.Sprintf("%d.5,9.5,40.0,20.0", 20+i%5))
+	}
+	// A captured payload carrying the script (the router ignores fields
+	// it does not know, and captures the request as sent).
+	xssPayload := `{"inputs": [[5.1, 3.5, 1.4, 0.2]], "note": "` + xssScript + `"}`
+	if resp, err := http.Post("http://"+b.router+"/iris/Production/invocations", "application/json", strings.NewReader(xssPayload)); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("invoke with the script in the payload: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
 	}
 
 	// A data-quality baseline from the training data and one execution
@@ -360,6 +378,12 @@ func TestDashboardInBrowser(t *testing.T) {
 	if n := evalInt(`document.querySelectorAll('tr.endpoint').length`); n != 3 {
 		t.Errorf("overview shows %d endpoints, want 3", n)
 	}
+	// The model named <script>alert(1)</script>: listed (not served) as text,
+	// and the reconcile pass's failure for it as text.
+	waitJS("the <script> model listed as text", `[...document.querySelectorAll('main a')].some(a => a.textContent === `+jsString(xssScript)+`)`)
+	if text := evalString(`document.querySelector('main').innerText`); !strings.Contains(text, "model "+xssScript+" failing") && !strings.Contains(text, "Waiting for backoff: "+xssScript) {
+		t.Errorf("overview does not report the <script> model's failure as text:\n%s", text)
+	}
 	// Live refresh replaces the content without a reload.
 	waitJS("live refresh", `document.getElementById('live').dataset.refreshed !== undefined`)
 	shot("overview")
@@ -371,6 +395,14 @@ func TestDashboardInBrowser(t *testing.T) {
 	if n := evalInt(`document.querySelectorAll('table.captures tbody tr').length`); n == 0 {
 		t.Error("endpoint page shows no captured requests")
 	}
+	// The captured script is text in the table and the copyable curl.
+	waitJS("the captured script shown as text", `[...document.querySelectorAll('table.captures pre')].some(p => p.textContent === `+jsString(xssPayload)+`)`)
+	if n := evalInt(`document.querySelectorAll('main script, main img').length`); n != 0 {
+		t.Errorf("endpoint page: %d injected element(s)", n)
+	}
+	if cp := evalString(`document.querySelector('button.copy').getAttribute('data-copy')`); !strings.Contains(cp, xssScript) {
+		t.Errorf("copy curl of the newest capture = %q, want the payload with %s", cp, xssScript)
+	}
 	noErrors("endpoint")
 
 	// XSS model page: the script is text.
@@ -380,6 +412,13 @@ func TestDashboardInBrowser(t *testing.T) {
 	}
 	if n := evalInt(`document.querySelectorAll('main img, main script').length`); n != 0 {
 		t.Errorf("model page: %d injected element(s)", n)
+	}
+	do("open the <script> model's page", chromedp.Navigate(base+"/models/"+url.PathEscape(xssScript)))
+	if h := evalString(`document.querySelector('main h1').textContent`); h != xssScript {
+		t.Errorf("<script> model page heading %q", h)
+	}
+	if n := evalInt(`document.querySelectorAll('main img, main script').length`); n != 0 {
+		t.Errorf("<script> model page: %d injected element(s)", n)
 	}
 	noErrors("xss model")
 
@@ -572,6 +611,38 @@ func TestDashboardBadSettings(t *testing.T) {
 			}
 		})
 	}
+}
+
+// insertRawModel writes a registered model and one Production version
+// straight into the registry database at path, bypassing the API's name
+// checks, and bumps the change counter so bridge run notices.
+func insertRawModel(t *testing.T, path, name, source string) {
+	t.Helper()
+	db, err := sql.Open("sqlite", store.DSN(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	now := time.Now().UnixMilli()
+	src := (&url.URL{Scheme: "file", Path: source}).String()
+	for _, q := range []struct {
+		sql  string
+		args []any
+	}{
+		{`INSERT INTO registered_models(name, description, created_ms, updated_ms, last_version) VALUES (?, ?, ?, ?, 1)`, []any{name, name, now, now}},
+		{`INSERT INTO model_versions(model_id, version, source, description, stage, created_ms, updated_ms) SELECT id, 1, ?, ?, 'Production', ?, ? FROM registered_models WHERE name = ?`, []any{src, name, now, now, name}},
+		{`UPDATE registry_meta SET seq = seq + 1 WHERE id = 1`, nil},
+	} {
+		if _, err := db.Exec(q.sql, q.args...); err != nil {
+			t.Fatalf("insert model %q: %v", name, err)
+		}
+	}
+}
+
+// jsString is s as a JavaScript string literal.
+func jsString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
 }
 
 func contains(l []string, s string) bool {

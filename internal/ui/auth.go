@@ -22,10 +22,15 @@ const (
 	sessionCookie = "bridge_ui_session"
 	csrfCookie    = "bridge_ui_csrf"
 	csrfField     = "csrf"
-	// ApprovalTag is the version tag Approve sets, with SageMaker's
-	// ModelApprovalStatus values.
-	ApprovalTag   = "model_approval_status"
-	approvedValue = "Approved"
+	// ApprovalTag is the version tag that holds a version's approval, with
+	// SageMaker's ModelApprovalStatus values (Approved, Rejected,
+	// PendingManualApproval): the tag a pipeline's RegisterModel step
+	// writes, and the one Approve sets.
+	ApprovalTag = "sagemaker_model_approval_status"
+	// legacyApprovalTag is where earlier dashboards recorded an approval;
+	// it is still read.
+	legacyApprovalTag = "model_approval_status"
+	approvedValue     = "Approved"
 )
 
 // session is the value of the session cookie: an HMAC of the token, so the

@@ -301,7 +301,17 @@ type versionRow struct {
 	Other     []kv
 	Deploy    string
 	DeployErr string
+	Approval  string // ModelApprovalStatus, "" when none
 	Approved  bool
+}
+
+// approvalOf is a version's approval status: the approval tag, else the
+// tag earlier dashboards set.
+func approvalOf(tags map[string]string) string {
+	if s := tags[ApprovalTag]; s != "" {
+		return s
+	}
+	return tags[legacyApprovalTag]
 }
 
 type kv struct{ K, V string }
@@ -322,7 +332,8 @@ func (u *UI) modelPage(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		d.Known = true
-		row := versionRow{ModelVersion: v, Deploy: v.Tags[model.TagDeployState], DeployErr: v.Tags[model.TagDeployError], Approved: v.Tags[ApprovalTag] == approvedValue}
+		row := versionRow{ModelVersion: v, Deploy: v.Tags[model.TagDeployState], DeployErr: v.Tags[model.TagDeployError], Approval: approvalOf(v.Tags)}
+		row.Approved = row.Approval == approvedValue
 		keys := make([]string, 0, len(v.Tags))
 		for k := range v.Tags {
 			keys = append(keys, k)
@@ -331,7 +342,7 @@ func (u *UI) modelPage(w http.ResponseWriter, r *http.Request) {
 		for _, k := range keys {
 			val := v.Tags[k]
 			switch {
-			case strings.HasPrefix(k, "bridge_deploy_"):
+			case strings.HasPrefix(k, "bridge_deploy_"), k == ApprovalTag, k == legacyApprovalTag:
 			case isMetricTag(k, val):
 				row.Metrics = append(row.Metrics, kv{strings.TrimPrefix(strings.TrimPrefix(k, "metrics."), "metric."), val})
 			default:

@@ -39,6 +39,26 @@ func parseTemplates(prefix string) map[string]*template.Template {
 			return "warn"
 		},
 		"add": func(a, b int) int { return a + b },
+		"approvalClass": func(s string) string {
+			switch s {
+			case approvedValue:
+				return "ok"
+			case "Rejected":
+				return "bad"
+			}
+			return "warn"
+		},
+		"approvalText": func(s string) string {
+			switch s {
+			case approvedValue:
+				return "approved"
+			case "Rejected":
+				return "rejected"
+			case "PendingManualApproval":
+				return "pending approval"
+			}
+			return s
+		},
 	}
 	out := map[string]*template.Template{}
 	for _, n := range pageNames {

@@ -276,7 +276,7 @@ func TestActionsNeedTokenCSRFAndConfirmation(t *testing.T) {
 	post(t, c, srv.URL, "/ui/actions/apply", alias)
 	approve := url.Values{"csrf": {csrf}, "action": {"approve"}, "model": {"model-0001"}, "version": {"2"}, "confirm": {"yes"}}
 	post(t, c, srv.URL, "/ui/actions/apply", approve)
-	want := []string{"transition model-0001 2 Production false", "alias model-0001 champion 2", "tag model-0001 2 model_approval_status=Approved"}
+	want := []string{"transition model-0001 2 Production false", "alias model-0001 champion 2", "tag model-0001 2 sagemaker_model_approval_status=Approved"}
 	if strings.Join(reg.log, "|") != strings.Join(want, "|") {
 		t.Fatalf("registry calls = %q, want %q", reg.log, want)
 	}
@@ -427,5 +427,64 @@ func TestReadsAreSharedBriefly(t *testing.T) {
 	get(t, srv.Client(), srv.URL+"/ui/")
 	if reg.calls != 2 {
 		t.Fatalf("%d registry reads after %s, want 2", reg.calls, readTTL)
+	}
+}
+
+func TestModelPageApproval(t *testing.T) {
+	o, reg := testSetup(t, 1)
+	now := time.Now()
+	for i, tags := range []map[string]string{
+		1: {ApprovalTag: "PendingManualApproval", "model_quality.regression_metrics.mse.value": "1.5"},
+		2: {ApprovalTag: "Rejected"},
+		3: {legacyApprovalTag: "Approved"},
+		4: {ApprovalTag: "Approved"},
+		5: {},
+	} {
+		if i > 0 {
+			reg.vs = append(reg.vs, model.ModelVersion{Name: "churn", Version: i, Stage: "None", Tags: tags, Created: now})
+		}
+	}
+	srv := httptest.NewServer(New(o))
+	defer srv.Close()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar}
+	get(t, c, srv.URL+"/ui/login")
+	if code, _ := post(t, c, srv.URL, "/ui/login", url.Values{"csrf": {csrfOf(t, c, srv.URL)}, "token": {"s3cret"}}); code != 200 {
+		t.Fatalf("login: %d", code)
+	}
+	_, body := get(t, c, srv.URL+"/ui/models/churn")
+	rows := regexp.MustCompile(`(?s)<tr class="version" data-version="(\d)".*?</tr>`).FindAllStringSubmatch(body, -1)
+	if len(rows) != 5 {
+		t.Fatalf("%d version rows, want 5", len(rows))
+	}
+	tests := []struct {
+		version, pill string
+		approve       bool
+	}{
+		{"1", `<span class="pill approval warn">pending approval</span>`, true},
+		{"2", `<span class="pill approval bad">rejected</span>`, true},
+		{"3", `<span class="pill approval ok">approved</span>`, false},
+		{"4", `<span class="pill approval ok">approved</span>`, false},
+		{"5", "", true},
+	}
+	for _, tt := range tests {
+		var row string
+		for _, r := range rows {
+			if r[1] == tt.version {
+				row = r[0]
+			}
+		}
+		if tt.pill != "" && !strings.Contains(row, tt.pill) || tt.pill == "" && strings.Contains(row, "pill approval") {
+			t.Errorf("v%s: approval pill, want %q:\n%s", tt.version, tt.pill, row)
+		}
+		if got := strings.Contains(row, `class="inline approve"`); got != tt.approve {
+			t.Errorf("v%s: approve offered %v, want %v", tt.version, got, tt.approve)
+		}
+		if strings.Contains(row, "<dt>"+ApprovalTag+"</dt>") {
+			t.Errorf("v%s: the approval tag listed with the other tags", tt.version)
+		}
+	}
+	if !strings.Contains(rows[4][0], "<dt>model_quality.regression_metrics.mse.value</dt><dd>1.5</dd>") {
+		t.Errorf("v1: the pipeline's registered metric is not among the training metrics:\n%s", rows[4][0])
 	}
 }

@@ -261,7 +261,59 @@ func TestDashboardInBrowser(t *testing.T) {
 		t.Fatalf("monitoring execution found no violation:\n%s", out)
 	}
 
-	t.Logf("set-up (traffic, baseline, monitoring execution) took %s", time.Since(tStart).Round(time.Millisecond))
+	// Model quality of iris/Staging: a baseline from labelled predictions,
+	// requests with inference IDs, ground truth that disagrees with most
+	// answers, one execution: accuracy falls below its threshold.
+	var mq bytes.Buffer
+	mq.WriteString("prediction,label\n")
+	for i, line := range strings.Split(strings.TrimSpace(string(src)), "\n")[1:] {
+		label := line[strings.LastIndexByte(line, ',')+1:]
+		pred := label
+		if i%25 == 0 {
+			pred = "versicolor"
+		}
+		fmt.Fprintf(&mq, "%s,%s\n", pred, label)
+	}
+	os.WriteFile(filepath.Join(b.dir, "mq.csv"), mq.Bytes(), 0o644)
+	var labels bytes.Buffer
+	for i := 1; i <= 12; i++ {
+		req, _ := http.NewRequest(http.MethodPost, "http://"+b.router+"/iris/Staging/invocations", strings.NewReader("5.1,3.5,1.4,0.2"))
+		req.Header.Set("Content-Type", "text/csv")
+		req.Header.Set("X-Amzn-SageMaker-Inference-Id", fmt.Sprintf("mq-%d", i))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("invoke iris/Staging with an inference ID: %v %v", resp, err)
+		}
+		resp.Body.Close()
+		label := "virginica" // the model answers setosa
+		if i <= 3 {
+			label = "setosa"
+		}
+		fmt.Fprintf(&labels, "mq-%d,%s\n", i, label)
+	}
+	os.WriteFile(filepath.Join(b.dir, "labels.csv"), labels.Bytes(), 0o644)
+	uiBridgeRun(t, b.dir, env, "monitor", "baseline", "model-quality", "--dataset", "mq.csv", "--problem-type", "MulticlassClassification",
+		"--inference-attribute", "prediction", "--ground-truth-attribute", "label", "--output", "baselines/iris-mq")
+	uiBridgeRun(t, b.dir, env, "monitor", "ground-truth", "add", "--csv", "labels.csv", "--output", ".bridge/ground-truth")
+	uiBridgeRun(t, b.dir, env, "monitor", "schedule", "create", "iris-quality", "--cron", "0 * * * *", "--type", "model-quality",
+		"--endpoint", "brdg-iris-Staging", "--ground-truth", ".bridge/ground-truth", "--inference-attribute", "predictions",
+		"--baseline", "baselines/iris-mq", "--output", "reports/iris-quality")
+	poll(t, 20*time.Second, "captured requests with inference IDs", func() bool {
+		n := 0
+		filepath.WalkDir(filepath.Join(b.dir, ".bridge", "datacapture", "brdg-iris-Staging"), func(p string, d os.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
+				data, _ := os.ReadFile(p)
+				n += bytes.Count(data, []byte(`"inferenceId":"mq-`))
+			}
+			return nil
+		})
+		return n >= 12
+	})
+	if out := uiBridgeRun(t, b.dir, env, "monitor", "schedule", "run", "iris-quality", "--now", next); !strings.Contains(out, "CompletedWithViolations") {
+		t.Fatalf("model-quality execution found no violation:\n%s", out)
+	}
+
+	t.Logf("set-up (traffic, baselines, monitoring executions) took %s", time.Since(tStart).Round(time.Millisecond))
 	// One browser for every check.
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(chrome),
@@ -434,6 +486,18 @@ func TestDashboardInBrowser(t *testing.T) {
 	}
 	shot("monitoring")
 	noErrors("monitoring")
+	// Model quality: the accuracy trend with its threshold line, the
+	// violations with their text.
+	do("open the model-quality schedule", chromedp.Navigate(base+"/monitoring/iris-quality"))
+	waitJS("accuracy trend drawn with its threshold", `(() => { const f = [...document.querySelectorAll('figure[data-chart]')].find(f => f.querySelector('figcaption').textContent.startsWith('accuracy ')); return f && +f.dataset.drawn > 0 && f.querySelector('canvas') && f.dataset.thresholdDrawn !== undefined; })()`)
+	if th := evalString(`[...document.querySelectorAll('figure[data-chart]')].find(f => f.querySelector('figcaption').textContent.startsWith('accuracy ')).dataset.thresholdDrawn`); !strings.HasPrefix(th, "0.8") {
+		t.Errorf("accuracy threshold line at %q, want the baseline's 0.8…", th)
+	}
+	if text := evalString(`[...document.querySelectorAll('tr.violation')].map(r => r.innerText).join("\n")`); !strings.Contains(text, "Metric accuracy with 0.25") || !strings.Contains(text, "LessThanThreshold") {
+		t.Errorf("model-quality violations:\n%s", text)
+	}
+	shot("model-quality")
+	noErrors("model quality")
 
 	// Pipelines: none in this Bridge yet; then one run of a small pipeline
 	// (when steps can run here) shows with its step graph.
@@ -485,6 +549,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	do("open the endpoint page", chromedp.Navigate(base+"/endpoints/iris/Production"))
 	waitJS("endpoint page shows v2 and the promotion", `document.querySelector('b.weights').textContent === 'v2 100%' && [...document.querySelectorAll('ul.events li')].some(li => li.textContent.includes('v1 → v2'))`)
 	waitJS("charts with both versions", `(() => { const f = document.getElementById('chart-traffic'); return f && f.dataset.drawn && JSON.parse(f.dataset.chart).labels.length === 2; })()`)
+	waitJS("the promotion marked on the charts", `['traffic','errors','latency'].every(id => { const f = document.getElementById('chart-' + id); return f && JSON.parse(f.dataset.chart).marks.some(m => m.text.includes('v1 → v2')) && +f.dataset.marksDrawn >= 2; })`)
 	shot("endpoint")
 	noErrors("promotion")
 	do("open the model page", chromedp.Navigate(base+"/models/iris"), chromedp.WaitVisible(chromedp.CSS(`tr.version[data-version="2"][data-stage="Production"]`)))

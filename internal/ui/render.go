@@ -74,6 +74,8 @@ type page struct {
 	CSRF     string
 	SignedIn bool
 	Writable bool
+	// Offers lists the action kinds the dashboard offers (signed in).
+	Offers map[string]bool
 	ReadOnly string
 	Banners  []string
 	Refresh  int64 // ms; 0: no live refresh
@@ -101,6 +103,11 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, name, title string, 
 	p := page{Title: title, Nav: name, CSRF: u.csrfToken(w, r), SignedIn: u.signedIn(r), Writable: u.writable(), Here: r.URL.RequestURI(), Data: data}
 	if !p.Writable {
 		p.ReadOnly = u.readOnlyReason()
+	} else if p.SignedIn {
+		p.Offers = map[string]bool{}
+		for _, k := range []string{"promote", "archive", "alias", "approve"} {
+			p.Offers[k] = u.offers(k)
+		}
 	}
 	for _, b := range bs {
 		if b != nil {

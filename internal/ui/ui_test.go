@@ -488,3 +488,46 @@ func TestModelPageApproval(t *testing.T) {
 		t.Errorf("v1: the pipeline's registered metric is not among the training metrics:\n%s", rows[4][0])
 	}
 }
+
+// approveOnly is a registry whose one write is approval (SageMaker model
+// packages).
+type approveOnly struct{ *fakeRegistry }
+
+func (approveOnly) ActionKinds() []string { return []string{"approve"} }
+func (a approveOnly) Approve(_ context.Context, name string, v int) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.log = append(a.log, fmt.Sprintf("approve %s %d", name, v))
+	return nil
+}
+
+func TestActionKinds(t *testing.T) {
+	o, reg := testSetup(t, 2)
+	o.Actions = approveOnly{reg}
+	srv := httptest.NewServer(New(o))
+	defer srv.Close()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar}
+	get(t, c, srv.URL+"/ui/login")
+	csrf := csrfOf(t, c, srv.URL)
+	if code, _ := post(t, c, srv.URL, "/ui/login", url.Values{"csrf": {csrf}, "token": {"s3cret"}}); code != 200 {
+		t.Fatalf("login: %d", code)
+	}
+	_, body := get(t, c, srv.URL+"/ui/models/model-0001")
+	for form, want := range map[string]bool{"promote": false, "alias": false, "archive": false, "approve": true} {
+		if got := strings.Contains(body, `class="inline `+form+`"`); got != want {
+			t.Errorf("form %s shown %v, want %v", form, got, want)
+		}
+	}
+	promote := url.Values{"csrf": {csrf}, "action": {"promote"}, "model": {"model-0001"}, "version": {"1"}, "stage": {"Production"}, "confirm": {"yes"}}
+	if code, body := post(t, c, srv.URL, "/ui/actions/confirm", promote); code != http.StatusBadRequest || !strings.Contains(body, "does not offer promote") {
+		t.Errorf("promote on an approve-only registry: %d", code)
+	}
+	approve := url.Values{"csrf": {csrf}, "action": {"approve"}, "model": {"model-0001"}, "version": {"1"}, "confirm": {"yes"}}
+	if code, body := post(t, c, srv.URL, "/ui/actions/apply", approve); code != 200 || !strings.Contains(body, "Done: Approve model-0001 version 1") {
+		t.Fatalf("approve: %d", code)
+	}
+	if strings.Join(reg.log, "|") != "approve model-0001 1" {
+		t.Fatalf("registry calls %q", reg.log)
+	}
+}

@@ -75,7 +75,7 @@ type page struct {
 	SignedIn bool
 	Writable bool
 	// Offers lists the action kinds the dashboard offers (signed in).
-	Offers map[string]bool
+	Offers   map[string]bool
 	ReadOnly string
 	Banners  []string
 	Refresh  int64 // ms; 0: no live refresh

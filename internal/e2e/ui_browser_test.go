@@ -2,12 +2,14 @@ package e2e
 
 // Browser test of the dashboard: the real bridge binary runs the demo model
 // from a fresh working directory (default home ./.bridge) with capture on
-// and a registry token; the test sends traffic, records a monitoring
-// execution with a drift violation, registers a model whose name is HTML,
-// then drives headless Chromium (chromedp) through every page: content
-// from the run, charts with data points, no console errors, the XSS name
-// shown as text, live refresh, and a promotion made from the dashboard that
-// moves the endpoint. With BRIDGE_UI_SCREENSHOTS=1 it also writes the
+// and a registry token; the test sends traffic, records a data-quality
+// execution with a drift violation and a model-quality execution below its
+// threshold, registers models whose names are HTML (one named exactly
+// <script>alert(1)</script>), then drives headless Chromium (chromedp)
+// through every page: content from the run, charts with data points and
+// their threshold and promotion marks, no console errors, the HTML names and
+// payloads shown as text, live refresh, and a promotion made from the
+// dashboard that moves the endpoint. With BRIDGE_UI_SCREENSHOTS=1 it also writes the
 // screenshots in docs/ui/.
 
 import (

@@ -24,6 +24,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"sync"
@@ -485,6 +486,10 @@ func TestDashboardInBrowser(t *testing.T) {
 	if violations == 0 || bars == 0 {
 		html, _ := chromedp.Run(ctx, chromedp.OuterHTML(chromedp.CSS("main")))
 		t.Errorf("schedule page: %d violations, %d histogram bars\n%s", violations, bars, html)
+	}
+	// The drifted features show their drift distance against the threshold.
+	if text := evalString(`[...document.querySelectorAll('.feature.violated p.small')].map(p => p.textContent).join("\n")`); !regexp.MustCompile(`drift \(\w+\) [0-9.]+ / threshold [0-9.]+`).MatchString(text) {
+		t.Errorf("no drift distance on the violated features:\n%s", text)
 	}
 	shot("monitoring")
 	noErrors("monitoring")

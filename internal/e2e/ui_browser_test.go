@@ -211,6 +211,12 @@ func TestDashboardInBrowser(t *testing.T) {
 		b.api(t, "model-versions/set-tag", map[string]any{"name": "iris", "version": "2", "key": k, "value": v})
 	}
 
+	// The monitoring executions below check this hour's captures: start
+	// the traffic at least a minute before the hour ends.
+	if left := time.Until(time.Now().Truncate(time.Hour).Add(time.Hour)); left < time.Minute {
+		poll(t, 2*time.Minute, "the next hour", func() bool { return time.Until(time.Now().Truncate(time.Hour).Add(time.Hour)) > time.Minute })
+	}
+
 	// Traffic: in-distribution rows, a few bad requests, then drifted rows.
 	for i := 0; i < 30; i++ {
 		b.invokeCSV("iris/Production", fmt.Sprintf("5.%d,3.5,1.4,0.2", i%10))

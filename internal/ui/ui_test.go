@@ -531,3 +531,40 @@ func TestActionKinds(t *testing.T) {
 		t.Fatalf("registry calls %q", reg.log)
 	}
 }
+
+func TestOverviewUnservedModels(t *testing.T) {
+	now := time.Now()
+	reg := &fakeRegistry{vs: []model.ModelVersion{
+		{Name: "churn", Version: 1, Stage: "Production", Tags: map[string]string{model.TagDeployState: model.StateFailed, model.TagDeployError: "fetch artifact: " + xss}, Created: now},
+		{Name: "churn", Version: 2, Stage: "Staging", Tags: map[string]string{model.TagDeployState: model.StateUpdating}, Created: now},
+		{Name: xss, Version: 1, Stage: "Production", Created: now},
+		{Name: "fresh", Version: 1, Stage: "None", Created: now},
+		{Name: "old", Version: 1, Stage: "Archived", Created: now},
+		{Name: "iris", Version: 1, Stage: "Production", Created: now},
+	}}
+	st := fakeStatus{snap: Snapshot{Target: "localhost", Endpoints: []Endpoint{{Model: "iris", Slot: "Production", State: "Ready"}},
+		LastPass: &Pass{At: now, Failed: map[string]string{xss: "Invalid model name " + xss}}}}
+	srv := httptest.NewServer(New(Options{Status: st, Registry: reg}))
+	defer srv.Close()
+	_, body := get(t, srv.Client(), srv.URL+"/ui/")
+	rows := regexp.MustCompile(`(?s)<tr class="unserved">.*?</tr>`).FindAllString(body, -1)
+	esc := "&lt;script&gt;alert(1)&lt;/script&gt;"
+	want := []struct{ name, state, err string }{
+		{esc, "FAILED", "Invalid model name " + esc},
+		{"churn", "FAILED", "fetch artifact: " + esc},
+		{"fresh", "not deployed yet", ""},
+	}
+	if len(rows) != len(want) {
+		t.Fatalf("%d models without an endpoint, want %d:\n%s", len(rows), len(want), strings.Join(rows, "\n"))
+	}
+	for i, w := range want {
+		for _, s := range []string{">" + w.name + "</a>", w.state, w.err} {
+			if !strings.Contains(rows[i], s) {
+				t.Errorf("row %d lacks %q:\n%s", i, s, rows[i])
+			}
+		}
+	}
+	if strings.Contains(body, xss) {
+		t.Error("unescaped script")
+	}
+}

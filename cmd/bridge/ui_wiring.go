@@ -29,7 +29,7 @@ func (a *app) setupUI() error {
 		Status:   bridgeapp.InProcessStatus{Target: a.target, Loop: a.loop},
 		Registry: a.registry,
 		Series:   db,
-		Actions:  bridgeapp.RegistryActions{URL: a.RegistryURL, Token: a.cfg.RegistryToken, Timeout: registryTimeout},
+		Actions:  bridgeapp.ActionsFor(a.registry, a.RegistryURL, a.cfg.RegistryToken, registryTimeout),
 		Token:    a.cfg.RegistryToken,
 		Refresh:  s.Refresh,
 	}

@@ -22,10 +22,15 @@ const (
 	sessionCookie = "bridge_ui_session"
 	csrfCookie    = "bridge_ui_csrf"
 	csrfField     = "csrf"
-	// ApprovalTag is the version tag Approve sets, with SageMaker's
-	// ModelApprovalStatus values.
-	ApprovalTag   = "model_approval_status"
-	approvedValue = "Approved"
+	// ApprovalTag is the version tag that holds a version's approval, with
+	// SageMaker's ModelApprovalStatus values (Approved, Rejected,
+	// PendingManualApproval): the tag a pipeline's RegisterModel step
+	// writes, and the one Approve sets.
+	ApprovalTag = "sagemaker_model_approval_status"
+	// legacyApprovalTag is where earlier dashboards recorded an approval;
+	// it is still read.
+	legacyApprovalTag = "model_approval_status"
+	approvedValue     = "Approved"
 )
 
 // session is the value of the session cookie: an HMAC of the token, so the
@@ -228,7 +233,7 @@ func (a action) Summary() string {
 	case "alias":
 		return fmt.Sprintf("Point alias %q of %s at version %d.", a.Alias, a.Model, a.Version)
 	case "approve":
-		return fmt.Sprintf("Approve %s version %d (tag %s=%s).", a.Model, a.Version, ApprovalTag, approvedValue)
+		return fmt.Sprintf("Approve %s version %d: its approval status becomes %s.", a.Model, a.Version, approvedValue)
 	}
 	return ""
 }
@@ -249,6 +254,10 @@ func (u *UI) authorizeWrite(w http.ResponseWriter, r *http.Request) (action, boo
 	a, err := parseAction(r)
 	if err != nil {
 		u.fail(w, r, http.StatusBadRequest, err)
+		return action{}, false
+	}
+	if !u.offers(a.Kind) {
+		u.fail(w, r, http.StatusBadRequest, fmt.Errorf("this registry does not offer %s from the dashboard", a.Kind))
 		return action{}, false
 	}
 	return a, true
@@ -281,7 +290,11 @@ func (u *UI) applyAction(w http.ResponseWriter, r *http.Request) {
 	case "alias":
 		err = u.o.Actions.SetAlias(ctx, a.Model, a.Alias, a.Version)
 	case "approve":
-		err = u.o.Actions.SetVersionTag(ctx, a.Model, a.Version, ApprovalTag, approvedValue)
+		if ap, ok := u.o.Actions.(Approver); ok {
+			err = ap.Approve(ctx, a.Model, a.Version)
+		} else {
+			err = u.o.Actions.SetVersionTag(ctx, a.Model, a.Version, ApprovalTag, approvedValue)
+		}
 	}
 	if err != nil {
 		u.fail(w, r, http.StatusBadGateway, fmt.Errorf("%s: %w", strings.TrimSuffix(a.Summary(), "."), err))

@@ -268,15 +268,28 @@ func qualityTrends(sc schedule.Schedule, ex []schedule.Execution, d *scheduleDat
 	var out []chart
 	for i, n := range names {
 		c := chart{ID: "mq" + strconv.Itoa(i), Title: n, X: []int64{}}
-		y := []*float64{}
-		for j := len(ex) - 1; j >= 0; j-- {
-			e := ex[j]
-			v, ok := e.Metrics[n]
-			if e.Status == schedule.StatusFailed || !ok {
+		// One point per window, in time order: a window checked again
+		// (ground truth that came late, a re-run) shows its newest result.
+		newest := map[int64]schedule.Execution{}
+		for _, e := range ex {
+			if _, ok := e.Metrics[n]; !ok || e.Status == schedule.StatusFailed {
 				continue
 			}
-			c.X = append(c.X, e.WindowEnd.Unix())
-			y = append(y, fp(v))
+			k := e.WindowEnd.Unix()
+			if p, seen := newest[k]; !seen || e.ID > p.ID {
+				newest[k] = e
+			}
+		}
+		for k := range newest {
+			c.X = append(c.X, k)
+		}
+		sort.Slice(c.X, func(a, b int) bool { return c.X[a] < c.X[b] })
+		y := make([]*float64, len(c.X))
+		for j, k := range c.X {
+			y[j] = fp(newest[k].Metrics[n])
+		}
+		if len(c.X) == 1 { // a lone point: an hour either side, not uPlot's years
+			c.XMin, c.XMax = c.X[0]-3600, c.X[0]+3600
 		}
 		c.add(n, y)
 		if mc, ok := group[n]; ok {

@@ -69,7 +69,7 @@ type overviewData struct {
 	Source     string
 	Models     int
 	Versions   int
-	Unserved   []string // models with versions but no endpoint
+	Unserved   []unserved // models with versions but no endpoint
 	RegistryOK bool
 	Changes    []tsdb.EndpointEvent // the newest route changes
 }
@@ -84,15 +84,27 @@ func (u *UI) overview(w http.ResponseWriter, r *http.Request) {
 		served[e.Model] = true
 	}
 	models := map[string]bool{}
+	unservedAt := map[string]int{}
 	for _, v := range vs {
-		if !models[v.Name] {
-			models[v.Name] = true
-			if !served[v.Name] && v.Stage != model.StageArchived && (d.Query == "" || strings.Contains(v.Name, d.Query)) {
-				d.Unserved = append(d.Unserved, v.Name)
-			}
+		models[v.Name] = true
+		if served[v.Name] || v.Stage == model.StageArchived && len(v.Aliases) == 0 || d.Query != "" && !strings.Contains(v.Name, d.Query) {
+			continue
+		}
+		i, ok := unservedAt[v.Name]
+		if !ok {
+			i = len(d.Unserved)
+			unservedAt[v.Name] = i
+			d.Unserved = append(d.Unserved, unserved{Name: v.Name})
+		}
+		d.Unserved[i].note(v)
+	}
+	for i := range d.Unserved {
+		u := &d.Unserved[i]
+		if why, ok := failedOf(snap.LastPass, u.Name); ok && u.Error == "" {
+			u.State, u.Error = model.StateFailed, why
 		}
 	}
-	sort.Strings(d.Unserved)
+	sort.Slice(d.Unserved, func(i, j int) bool { return d.Unserved[i].Name < d.Unserved[j].Name })
 	d.Models, d.Versions = len(models), len(vs)
 
 	eps := snap.Endpoints
@@ -149,6 +161,31 @@ func (u *UI) overview(w http.ResponseWriter, r *http.Request) {
 		d.Next = link(d.Page + 1)
 	}
 	u.render(w, r, "overview", "Overview", d, b)
+}
+
+// unserved is a model with versions to serve and no endpoint, with why
+// when Bridge knows: its versions' deploy tags, or the last pass.
+type unserved struct {
+	Name         string
+	State, Error string
+}
+
+// note takes a version's deploy state; a failure wins over other states.
+func (u *unserved) note(v model.ModelVersion) {
+	st := v.Tags[model.TagDeployState]
+	if st == "" || u.State == model.StateFailed {
+		return
+	}
+	u.State = st
+	u.Error = v.Tags[model.TagDeployError]
+}
+
+func failedOf(p *Pass, name string) (string, bool) {
+	if p == nil {
+		return "", false
+	}
+	why, ok := p.Failed[name]
+	return why, ok
 }
 
 // fillStats sets the row's figures (last full minute, else the open one)
@@ -301,7 +338,17 @@ type versionRow struct {
 	Other     []kv
 	Deploy    string
 	DeployErr string
+	Approval  string // ModelApprovalStatus, "" when none
 	Approved  bool
+}
+
+// approvalOf is a version's approval status: the approval tag, else the
+// tag earlier dashboards set.
+func approvalOf(tags map[string]string) string {
+	if s := tags[ApprovalTag]; s != "" {
+		return s
+	}
+	return tags[legacyApprovalTag]
 }
 
 type kv struct{ K, V string }
@@ -322,7 +369,8 @@ func (u *UI) modelPage(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		d.Known = true
-		row := versionRow{ModelVersion: v, Deploy: v.Tags[model.TagDeployState], DeployErr: v.Tags[model.TagDeployError], Approved: v.Tags[ApprovalTag] == approvedValue}
+		row := versionRow{ModelVersion: v, Deploy: v.Tags[model.TagDeployState], DeployErr: v.Tags[model.TagDeployError], Approval: approvalOf(v.Tags)}
+		row.Approved = row.Approval == approvedValue
 		keys := make([]string, 0, len(v.Tags))
 		for k := range v.Tags {
 			keys = append(keys, k)
@@ -331,7 +379,7 @@ func (u *UI) modelPage(w http.ResponseWriter, r *http.Request) {
 		for _, k := range keys {
 			val := v.Tags[k]
 			switch {
-			case strings.HasPrefix(k, "bridge_deploy_"):
+			case strings.HasPrefix(k, "bridge_deploy_"), k == ApprovalTag, k == legacyApprovalTag:
 			case isMetricTag(k, val):
 				row.Metrics = append(row.Metrics, kv{strings.TrimPrefix(strings.TrimPrefix(k, "metrics."), "metric."), val})
 			default:

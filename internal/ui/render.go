@@ -39,6 +39,26 @@ func parseTemplates(prefix string) map[string]*template.Template {
 			return "warn"
 		},
 		"add": func(a, b int) int { return a + b },
+		"approvalClass": func(s string) string {
+			switch s {
+			case approvedValue:
+				return "ok"
+			case "Rejected":
+				return "bad"
+			}
+			return "warn"
+		},
+		"approvalText": func(s string) string {
+			switch s {
+			case approvedValue:
+				return "approved"
+			case "Rejected":
+				return "rejected"
+			case "PendingManualApproval":
+				return "pending approval"
+			}
+			return s
+		},
 	}
 	out := map[string]*template.Template{}
 	for _, n := range pageNames {
@@ -54,6 +74,8 @@ type page struct {
 	CSRF     string
 	SignedIn bool
 	Writable bool
+	// Offers lists the action kinds the dashboard offers (signed in).
+	Offers   map[string]bool
 	ReadOnly string
 	Banners  []string
 	Refresh  int64 // ms; 0: no live refresh
@@ -81,6 +103,11 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, name, title string, 
 	p := page{Title: title, Nav: name, CSRF: u.csrfToken(w, r), SignedIn: u.signedIn(r), Writable: u.writable(), Here: r.URL.RequestURI(), Data: data}
 	if !p.Writable {
 		p.ReadOnly = u.readOnlyReason()
+	} else if p.SignedIn {
+		p.Offers = map[string]bool{}
+		for _, k := range []string{"promote", "archive", "alias", "approve"} {
+			p.Offers[k] = u.offers(k)
+		}
 	}
 	for _, b := range bs {
 		if b != nil {

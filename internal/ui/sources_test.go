@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http/httptest"
 	"path/filepath"
 	"regexp"
@@ -116,5 +117,45 @@ func TestModelQualityTrend(t *testing.T) {
 	}
 	if code, _ := get(t, srv.Client(), srv.URL+"/ui/monitoring/nope"); code != 404 {
 		t.Errorf("unknown schedule: %d", code)
+	}
+}
+
+func TestQualityTrendPoints(t *testing.T) {
+	t0 := time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
+	ex := func(id int64, end time.Time, st string, acc float64) schedule.Execution {
+		return schedule.Execution{ID: id, Status: st, WindowEnd: end, Metrics: map[string]float64{"accuracy": acc}}
+	}
+	tests := []struct {
+		name       string
+		ex         []schedule.Execution // newest first, as the store lists them
+		x          []int64
+		y          []float64
+		xmin, xmax int64
+	}{
+		{"one execution", []schedule.Execution{ex(1, t0, schedule.StatusViolations, 0.25)},
+			[]int64{t0.Unix()}, []float64{0.25}, t0.Unix() - 3600, t0.Unix() + 3600},
+		{"the same window twice: the newest result", []schedule.Execution{ex(2, t0, schedule.StatusViolations, 0.25), ex(1, t0, schedule.StatusCompleted, 1)},
+			[]int64{t0.Unix()}, []float64{0.25}, t0.Unix() - 3600, t0.Unix() + 3600},
+		{"a backfilled window sorts by time", []schedule.Execution{ex(3, t0.Add(-2*time.Hour), schedule.StatusCompleted, 0.9), ex(2, t0, schedule.StatusCompleted, 0.8), ex(1, t0.Add(-time.Hour), schedule.StatusCompleted, 0.7)},
+			[]int64{t0.Add(-2 * time.Hour).Unix(), t0.Add(-time.Hour).Unix(), t0.Unix()}, []float64{0.9, 0.7, 0.8}, 0, 0},
+		{"failed executions left out", []schedule.Execution{ex(2, t0, schedule.StatusFailed, 0), ex(1, t0.Add(-time.Hour), schedule.StatusCompleted, 0.9)},
+			[]int64{t0.Add(-time.Hour).Unix()}, []float64{0.9}, t0.Add(-time.Hour).Unix() - 3600, t0.Add(-time.Hour).Unix() + 3600},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := &scheduleData{}
+			cs := qualityTrends(schedule.Schedule{Spec: schedule.Spec{Baseline: t.TempDir()}}, tt.ex, d)
+			if len(cs) != 1 {
+				t.Fatalf("%d charts", len(cs))
+			}
+			c := cs[0]
+			var y []float64
+			for _, v := range c.Y[0] {
+				y = append(y, *v)
+			}
+			if fmt.Sprint(c.X) != fmt.Sprint(tt.x) || fmt.Sprint(y) != fmt.Sprint(tt.y) || c.XMin != tt.xmin || c.XMax != tt.xmax {
+				t.Errorf("x %v y %v range [%d, %d]; want x %v y %v range [%d, %d]", c.X, y, c.XMin, c.XMax, tt.x, tt.y, tt.xmin, tt.xmax)
+			}
+		})
 	}
 }

@@ -81,6 +81,19 @@ type Actions interface {
 	SetVersionTag(ctx context.Context, name string, version int, key, value string) error
 }
 
+// ActionKinds is what Actions that do not offer every write implement:
+// the dashboard shows and accepts only the kinds it lists ("promote",
+// "archive", "alias", "approve"). Actions without it offer all four.
+type ActionKinds interface {
+	ActionKinds() []string
+}
+
+// Approver is what Actions implement when approving a version is not a
+// version tag (SageMaker model packages: their ModelApprovalStatus).
+type Approver interface {
+	Approve(ctx context.Context, name string, version int) error
+}
+
 // Series is the time-series store (*tsdb.DB).
 type Series interface {
 	Series(k tsdb.Key, r tsdb.Range) ([]tsdb.Point, error)
@@ -214,3 +227,20 @@ func cacheStatic(h http.Handler) http.Handler {
 
 // writable reports whether the dashboard offers writes at all.
 func (u *UI) writable() bool { return u.o.Actions != nil && u.o.Token != "" }
+
+// offers reports whether the dashboard offers the action kind.
+func (u *UI) offers(kind string) bool {
+	if !u.writable() {
+		return false
+	}
+	k, ok := u.o.Actions.(ActionKinds)
+	if !ok {
+		return true
+	}
+	for _, x := range k.ActionKinds() {
+		if x == kind {
+			return true
+		}
+	}
+	return false
+}

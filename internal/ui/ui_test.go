@@ -276,7 +276,7 @@ func TestActionsNeedTokenCSRFAndConfirmation(t *testing.T) {
 	post(t, c, srv.URL, "/ui/actions/apply", alias)
 	approve := url.Values{"csrf": {csrf}, "action": {"approve"}, "model": {"model-0001"}, "version": {"2"}, "confirm": {"yes"}}
 	post(t, c, srv.URL, "/ui/actions/apply", approve)
-	want := []string{"transition model-0001 2 Production false", "alias model-0001 champion 2", "tag model-0001 2 model_approval_status=Approved"}
+	want := []string{"transition model-0001 2 Production false", "alias model-0001 champion 2", "tag model-0001 2 sagemaker_model_approval_status=Approved"}
 	if strings.Join(reg.log, "|") != strings.Join(want, "|") {
 		t.Fatalf("registry calls = %q, want %q", reg.log, want)
 	}
@@ -427,5 +427,144 @@ func TestReadsAreSharedBriefly(t *testing.T) {
 	get(t, srv.Client(), srv.URL+"/ui/")
 	if reg.calls != 2 {
 		t.Fatalf("%d registry reads after %s, want 2", reg.calls, readTTL)
+	}
+}
+
+func TestModelPageApproval(t *testing.T) {
+	o, reg := testSetup(t, 1)
+	now := time.Now()
+	for i, tags := range []map[string]string{
+		1: {ApprovalTag: "PendingManualApproval", "model_quality.regression_metrics.mse.value": "1.5"},
+		2: {ApprovalTag: "Rejected"},
+		3: {legacyApprovalTag: "Approved"},
+		4: {ApprovalTag: "Approved"},
+		5: {},
+	} {
+		if i > 0 {
+			reg.vs = append(reg.vs, model.ModelVersion{Name: "churn", Version: i, Stage: "None", Tags: tags, Created: now})
+		}
+	}
+	srv := httptest.NewServer(New(o))
+	defer srv.Close()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar}
+	get(t, c, srv.URL+"/ui/login")
+	if code, _ := post(t, c, srv.URL, "/ui/login", url.Values{"csrf": {csrfOf(t, c, srv.URL)}, "token": {"s3cret"}}); code != 200 {
+		t.Fatalf("login: %d", code)
+	}
+	_, body := get(t, c, srv.URL+"/ui/models/churn")
+	rows := regexp.MustCompile(`(?s)<tr class="version" data-version="(\d)".*?</tr>`).FindAllStringSubmatch(body, -1)
+	if len(rows) != 5 {
+		t.Fatalf("%d version rows, want 5", len(rows))
+	}
+	tests := []struct {
+		version, pill string
+		approve       bool
+	}{
+		{"1", `<span class="pill approval warn">pending approval</span>`, true},
+		{"2", `<span class="pill approval bad">rejected</span>`, true},
+		{"3", `<span class="pill approval ok">approved</span>`, false},
+		{"4", `<span class="pill approval ok">approved</span>`, false},
+		{"5", "", true},
+	}
+	for _, tt := range tests {
+		var row string
+		for _, r := range rows {
+			if r[1] == tt.version {
+				row = r[0]
+			}
+		}
+		if tt.pill != "" && !strings.Contains(row, tt.pill) || tt.pill == "" && strings.Contains(row, "pill approval") {
+			t.Errorf("v%s: approval pill, want %q:\n%s", tt.version, tt.pill, row)
+		}
+		if got := strings.Contains(row, `class="inline approve"`); got != tt.approve {
+			t.Errorf("v%s: approve offered %v, want %v", tt.version, got, tt.approve)
+		}
+		if strings.Contains(row, "<dt>"+ApprovalTag+"</dt>") {
+			t.Errorf("v%s: the approval tag listed with the other tags", tt.version)
+		}
+	}
+	if !strings.Contains(rows[4][0], "<dt>model_quality.regression_metrics.mse.value</dt><dd>1.5</dd>") {
+		t.Errorf("v1: the pipeline's registered metric is not among the training metrics:\n%s", rows[4][0])
+	}
+}
+
+// approveOnly is a registry whose one write is approval (SageMaker model
+// packages).
+type approveOnly struct{ *fakeRegistry }
+
+func (approveOnly) ActionKinds() []string { return []string{"approve"} }
+func (a approveOnly) Approve(_ context.Context, name string, v int) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.log = append(a.log, fmt.Sprintf("approve %s %d", name, v))
+	return nil
+}
+
+func TestActionKinds(t *testing.T) {
+	o, reg := testSetup(t, 2)
+	o.Actions = approveOnly{reg}
+	srv := httptest.NewServer(New(o))
+	defer srv.Close()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar}
+	get(t, c, srv.URL+"/ui/login")
+	csrf := csrfOf(t, c, srv.URL)
+	if code, _ := post(t, c, srv.URL, "/ui/login", url.Values{"csrf": {csrf}, "token": {"s3cret"}}); code != 200 {
+		t.Fatalf("login: %d", code)
+	}
+	_, body := get(t, c, srv.URL+"/ui/models/model-0001")
+	for form, want := range map[string]bool{"promote": false, "alias": false, "archive": false, "approve": true} {
+		if got := strings.Contains(body, `class="inline `+form+`"`); got != want {
+			t.Errorf("form %s shown %v, want %v", form, got, want)
+		}
+	}
+	promote := url.Values{"csrf": {csrf}, "action": {"promote"}, "model": {"model-0001"}, "version": {"1"}, "stage": {"Production"}, "confirm": {"yes"}}
+	if code, body := post(t, c, srv.URL, "/ui/actions/confirm", promote); code != http.StatusBadRequest || !strings.Contains(body, "does not offer promote") {
+		t.Errorf("promote on an approve-only registry: %d", code)
+	}
+	approve := url.Values{"csrf": {csrf}, "action": {"approve"}, "model": {"model-0001"}, "version": {"1"}, "confirm": {"yes"}}
+	if code, body := post(t, c, srv.URL, "/ui/actions/apply", approve); code != 200 || !strings.Contains(body, "Done: Approve model-0001 version 1") {
+		t.Fatalf("approve: %d", code)
+	}
+	if strings.Join(reg.log, "|") != "approve model-0001 1" {
+		t.Fatalf("registry calls %q", reg.log)
+	}
+}
+
+func TestOverviewUnservedModels(t *testing.T) {
+	now := time.Now()
+	reg := &fakeRegistry{vs: []model.ModelVersion{
+		{Name: "churn", Version: 1, Stage: "Production", Tags: map[string]string{model.TagDeployState: model.StateFailed, model.TagDeployError: "fetch artifact: " + xss}, Created: now},
+		{Name: "churn", Version: 2, Stage: "Staging", Tags: map[string]string{model.TagDeployState: model.StateUpdating}, Created: now},
+		{Name: xss, Version: 1, Stage: "Production", Created: now},
+		{Name: "fresh", Version: 1, Stage: "None", Created: now},
+		{Name: "old", Version: 1, Stage: "Archived", Created: now},
+		{Name: "iris", Version: 1, Stage: "Production", Created: now},
+	}}
+	st := fakeStatus{snap: Snapshot{Target: "localhost", Endpoints: []Endpoint{{Model: "iris", Slot: "Production", State: "Ready"}},
+		LastPass: &Pass{At: now, Failed: map[string]string{xss: "Invalid model name " + xss}}}}
+	srv := httptest.NewServer(New(Options{Status: st, Registry: reg}))
+	defer srv.Close()
+	_, body := get(t, srv.Client(), srv.URL+"/ui/")
+	rows := regexp.MustCompile(`(?s)<tr class="unserved">.*?</tr>`).FindAllString(body, -1)
+	esc := "&lt;script&gt;alert(1)&lt;/script&gt;"
+	want := []struct{ name, state, err string }{
+		{esc, "FAILED", "Invalid model name " + esc},
+		{"churn", "FAILED", "fetch artifact: " + esc},
+		{"fresh", "not deployed yet", ""},
+	}
+	if len(rows) != len(want) {
+		t.Fatalf("%d models without an endpoint, want %d:\n%s", len(rows), len(want), strings.Join(rows, "\n"))
+	}
+	for i, w := range want {
+		for _, s := range []string{">" + w.name + "</a>", w.state, w.err} {
+			if !strings.Contains(rows[i], s) {
+				t.Errorf("row %d lacks %q:\n%s", i, s, rows[i])
+			}
+		}
+	}
+	if strings.Contains(body, xss) {
+		t.Error("unescaped script")
 	}
 }

@@ -10,6 +10,9 @@ import (
 	"time"
 
 	_ "modernc.org/sqlite"
+
+	"github.com/bridgeops/bridge/internal/pipeline/local"
+	"github.com/bridgeops/bridge/internal/ui"
 )
 
 func openDB(t *testing.T) *sql.DB {
@@ -80,5 +83,13 @@ func TestSource(t *testing.T) {
 	}
 	if got, _ := s.PipelineExecutions(ctx, 1); len(got) != 1 {
 		t.Errorf("limit 1: %d executions", len(got))
+	}
+}
+
+// The dashboard's Approve sets, and its model page reads, the approval tag
+// a pipeline's RegisterModel step writes.
+func TestApprovalTagIsThePipelines(t *testing.T) {
+	if ui.ApprovalTag != local.TagApprovalStatus {
+		t.Fatalf("dashboard approval tag %q, pipeline's %q", ui.ApprovalTag, local.TagApprovalStatus)
 	}
 }

@@ -8,6 +8,11 @@ import (
 	"github.com/bridgeops/bridge/internal/model"
 )
 
+// TagApprovalStatus is the version tag that carries a package's
+// ModelApprovalStatus in Versions, under the name a pipeline's
+// RegisterModel step gives it on MLflow registries (the dashboard reads it).
+const TagApprovalStatus = "sagemaker_model_approval_status"
+
 // Approval statuses of a model package.
 const (
 	Approved = "Approved"
@@ -51,9 +56,14 @@ func Versions(pkgs []Summary, rules []config.SlotRule, meta func(arn string) map
 	out := make([]model.ModelVersion, 0, len(sorted))
 	for i := len(sorted) - 1; i >= 0; i-- {
 		p := sorted[i]
-		var tags map[string]string
+		tags := map[string]string{}
 		if meta != nil {
-			tags = meta(p.ARN)
+			for k, v := range meta(p.ARN) {
+				tags[k] = v
+			}
+		}
+		if p.Approval != "" {
+			tags[TagApprovalStatus] = p.Approval
 		}
 		out = append(out, model.ModelVersion{
 			Name: p.Group, Version: p.Version, Source: p.ARN, Stage: model.StageArchived,

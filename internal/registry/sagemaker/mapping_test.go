@@ -46,6 +46,11 @@ func TestVersionsMapping(t *testing.T) {
 			if fmt.Sprint(got) != fmt.Sprint(tc.want) {
 				t.Fatalf("slots %v, want %v", got, tc.want)
 			}
+			for _, v := range vs {
+				if a := v.Tags[TagApprovalStatus]; a != tc.approvals[v.Version-1] {
+					t.Errorf("v%d: tag %s=%q, want %q", v.Version, TagApprovalStatus, a, tc.approvals[v.Version-1])
+				}
+			}
 			// The planner serves exactly those slots.
 			d := model.DesiredFrom(vs)
 			served := map[string]int{}

@@ -26,9 +26,10 @@ var (
 	aliasVersionRE = regexp.MustCompile(`^[vV]\d+$`)
 )
 
-// ValidateModelName checks a registered model name. Beyond MLflow's rule
-// (not empty) Bridge rejects names that cannot be used in models:/NAME/VERSION
-// URIs and endpoint names: slashes, control characters, surrounding spaces.
+// ValidateModelName checks a registered model name. MLflow's SQL store only
+// asks for a non-empty name; its file store also refuses path separators.
+// Bridge rejects names that cannot be used in models:/NAME/VERSION URIs and
+// endpoint names: slashes, control characters, surrounding spaces.
 func ValidateModelName(param, name string) error {
 	switch {
 	case name == "":

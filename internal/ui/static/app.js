@@ -5,11 +5,14 @@
   var palette = ["#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2", "#ca8a04", "#db2777"];
   var plots = [];
 
-  function marksPlugin(marks, threshold) {
+  // marksPlugin draws promotions as dashed vertical lines and a threshold
+  // as a dashed horizontal one, and records on fig what it drew.
+  function marksPlugin(fig, marks, threshold) {
     return {
       hooks: {
         draw: [function (u) {
           var ctx = u.ctx;
+          var drawn = 0;
           ctx.save();
           ctx.textAlign = "left";
           ctx.textBaseline = "alphabetic";
@@ -29,7 +32,9 @@
             var w = ctx.measureText(m.text).width;
             var tx = x + 4 + w > u.bbox.left + u.bbox.width ? x - 4 - w : x + 4;
             ctx.fillText(m.text, tx, u.bbox.top + (12 + 13 * (i % 3)) * devicePixelRatio);
+            drawn++;
           });
+          fig.setAttribute("data-marks-drawn", String(drawn));
           if (threshold !== undefined && threshold !== null) {
             var y = Math.round(u.valToPos(threshold, "y", true));
             ctx.strokeStyle = "#dc2626";
@@ -38,6 +43,7 @@
             ctx.moveTo(u.bbox.left, y);
             ctx.lineTo(u.bbox.left + u.bbox.width, y);
             ctx.stroke();
+            if (y >= u.bbox.top && y <= u.bbox.top + u.bbox.height) fig.setAttribute("data-threshold-drawn", String(threshold));
           }
           ctx.restore();
         }]
@@ -72,7 +78,7 @@
         series: series,
         scales: { x: c.xmax ? { time: true, range: [c.xmin, c.xmax] } : { time: true }, y: scaleY },
         axes: [{}, { size: 56 }],
-        plugins: [marksPlugin(c.marks, c.threshold)],
+        plugins: [marksPlugin(fig, c.marks, c.threshold)],
         legend: { live: true }
       };
       var p = new uPlot(opts, [c.x].concat(ys), fig);

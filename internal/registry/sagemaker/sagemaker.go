@@ -21,7 +21,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	sm "github.com/aws/aws-sdk-go-v2/service/sagemaker"
@@ -288,25 +287,17 @@ func (r *Registry) DownloadURI(ctx context.Context, ref model.VersionRef) (strin
 	return r.ARN(ctx, ref)
 }
 
-// maxPropertyLen is SageMaker's limit on a CustomerMetadataProperties value.
-const maxPropertyLen = 256
-
 // SetVersionTag implements registry.Registry: the tag becomes a
-// CustomerMetadataProperties entry of the package.
+// CustomerMetadataProperties entry of the package, its value made valid
+// for SageMaker by MetadataValue. Later listings report the value as
+// given, so that a pass that changes nothing writes nothing.
 func (r *Registry) SetVersionTag(ctx context.Context, ref model.VersionRef, key, value string) error {
 	arn, err := r.ARN(ctx, ref)
 	if err != nil {
 		return err
 	}
-	if len(value) > maxPropertyLen {
-		cut := maxPropertyLen - 3
-		for cut > 0 && !utf8.RuneStart(value[cut]) {
-			cut--
-		}
-		value = value[:cut] + "..."
-	}
 	if _, err := r.api.UpdateModelPackage(ctx, &sm.UpdateModelPackageInput{ModelPackageArn: aws.String(arn),
-		CustomerMetadataProperties: map[string]string{key: value}}); err != nil {
+		CustomerMetadataProperties: map[string]string{key: MetadataValue(value)}}); err != nil {
 		return fmt.Errorf("set %s on model package %s: %w", key, arn, err)
 	}
 	r.remember(arn, key, &value)

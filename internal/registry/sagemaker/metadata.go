@@ -1,0 +1,33 @@
+package sagemaker
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// maxPropertyLen is SageMaker's limit on a CustomerMetadataProperties value.
+const maxPropertyLen = 256
+
+// MetadataValue makes s a valid CustomerMetadataValue: 1 to 256
+// characters, each a letter, a separator, a number or one of _.:/=+-@.
+// Other characters (commas, quotes, parentheses, line breaks) become
+// spaces, runs of spaces one, and a longer value is cut to end in "...".
+// The deploy URL list "u1,u2" becomes "u1 u2"; an empty value "-".
+func MetadataValue(s string) string {
+	mapped := strings.Map(func(r rune) rune {
+		if unicode.IsLetter(r) || unicode.IsNumber(r) || unicode.Is(unicode.Z, r) || strings.ContainsRune("_.:/=+-@", r) {
+			return r
+		}
+		return ' '
+	}, s)
+	out := strings.Join(strings.Fields(mapped), " ")
+	if utf8.RuneCountInString(out) > maxPropertyLen {
+		runes := []rune(out)
+		out = strings.TrimRight(string(runes[:maxPropertyLen-3]), " ") + "..."
+	}
+	if out == "" {
+		return "-"
+	}
+	return out
+}

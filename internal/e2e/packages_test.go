@@ -195,6 +195,17 @@ func TestSeedFlowOnLocalhost(t *testing.T) {
 		}
 	})
 
+	// The first pass serves the pending package on Staging and Latest;
+	// after it, only a pass woken by the hook can see the approval.
+	pythontest.WaitFor(t, "first pass (readyz)", 90*time.Second, func() bool {
+		resp, err := http.Get("http://" + addr + "/readyz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+
 	// Approving a version that does not exist fails clearly.
 	if out, err := bridgeCmd(t, home, env, "models", "approve", seedGroup, "9").CombinedOutput(); err == nil || !strings.Contains(string(out), "has no version 9") {
 		t.Fatalf("approve 9: %v\n%s", err, out)
@@ -208,7 +219,7 @@ func TestSeedFlowOnLocalhost(t *testing.T) {
 	endpoint := "http://" + addr + "/endpoints/brdg-" + seedGroup + "-production/invocations"
 	pythontest.WaitFor(t, "production endpoint", 90*time.Second, func() bool {
 		meta, _, _ := fake.PackageMetadata(arn)
-		return meta[model.TagDeployState] == model.StateDeployed && meta[model.TagDeployURL] != ""
+		return meta[model.TagDeployState] == model.StateDeployed && strings.Contains(meta[model.TagDeployURL], "/Production/")
 	})
 	meta, _, _ := fake.PackageMetadata(arn)
 	t.Logf("deploy state of %s: %v", arn, meta)

@@ -272,6 +272,9 @@ func (p sagemakerProtocol) pkg(rc *reqCtx, field, name string) (*mpPackage, *api
 func (p sagemakerProtocol) createPackage(rc *reqCtx, req map[string]any, now time.Time) (any, *apiError) {
 	ps := p.s.sm.pk()
 	gname, _ := req["ModelPackageGroupName"].(string)
+	if n, _ := req["ModelPackageName"].(string); n != "" && gname != "" {
+		return nil, validationf("Both ModelPackageName and ModelPackageGroupName are provided in the input. Cannot determine which one to use.")
+	}
 	if gname == "" {
 		if n, _ := req["ModelPackageName"].(string); n != "" {
 			return nil, validationf("awsfake: unversioned model packages are not emulated; pass ModelPackageGroupName")

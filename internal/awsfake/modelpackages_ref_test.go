@@ -56,8 +56,10 @@ func TestModelPackageReference(t *testing.T) {
 		_, err := c.sm.DescribeModelPackage(ctx, &sagemaker.DescribeModelPackageInput{ModelPackageName: aws.String(tc.name)})
 		wantCode(t, err, "ValidationException", tc.want)
 	}
+	_, err := c.sm.CreateModelPackage(ctx, &sagemaker.CreateModelPackageInput{ModelPackageGroupName: aws.String("Churn"), ModelPackageName: aws.String("x")})
+	wantCode(t, err, "ValidationException", "Both ModelPackageName and ModelPackageGroupName")
 	// UpdateModelPackage takes an ARN only.
-	_, err := c.sm.UpdateModelPackage(ctx, &sagemaker.UpdateModelPackageInput{ModelPackageArn: aws.String("churn/1"), ModelApprovalStatus: smtypes.ModelApprovalStatusApproved})
+	_, err = c.sm.UpdateModelPackage(ctx, &sagemaker.UpdateModelPackageInput{ModelPackageArn: aws.String("churn/1"), ModelApprovalStatus: smtypes.ModelApprovalStatusApproved})
 	wantCode(t, err, "ValidationException", "modelPackageArn")
 
 	// CustomerMetadataValue: 1..256 of letters, separators, numbers, _.:/=+-@.

@@ -39,9 +39,9 @@ func TestMetadataValue(t *testing.T) {
 
 // TestDeployStateWritesSettle writes deploy states SageMaker refuses as
 // they are (a comma-separated URL list, an error with quotes and
-// parentheses, longer than 256 characters) as the loop does each pass:
-// the first pass writes, later passes see the value they want and write
-// nothing; a new process writes once more, then settles too.
+// parentheses, longer than 256 characters) as the loop does each pass,
+// comparing in the stored form (reconcile.TagStorer): the first pass
+// writes, later passes and a new process write nothing.
 func TestDeployStateWritesSettle(t *testing.T) {
 	ctx := context.Background()
 	f := awsfake.New(awsfake.Options{})
@@ -80,7 +80,7 @@ func TestDeployStateWritesSettle(t *testing.T) {
 		}
 		writes := 0
 		for k, v := range want {
-			if vs[0].Tags[k] != v {
+			if vs[0].Tags[k] != reg.StoredTagValue(k, v) {
 				if err := reg.SetVersionTag(ctx, ref, k, v); err != nil {
 					t.Fatalf("set %s: %v", k, err)
 				}
@@ -105,10 +105,7 @@ func TestDeployStateWritesSettle(t *testing.T) {
 		}
 	}
 	restarted := regsm.New(c, set, nil)
-	if n := pass(restarted); n != 2 { // the state needs no change
-		t.Fatalf("a new process wrote %d tags, want 2", n)
-	}
 	if n := pass(restarted); n != 0 {
-		t.Fatalf("a new process's second pass wrote %d tags", n)
+		t.Fatalf("a new process wrote %d tags again", n)
 	}
 }

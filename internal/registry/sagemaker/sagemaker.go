@@ -289,20 +289,26 @@ func (r *Registry) DownloadURI(ctx context.Context, ref model.VersionRef) (strin
 
 // SetVersionTag implements registry.Registry: the tag becomes a
 // CustomerMetadataProperties entry of the package, its value made valid
-// for SageMaker by MetadataValue. Later listings report the value as
-// given, so that a pass that changes nothing writes nothing.
+// for SageMaker by MetadataValue (StoredTagValue), which later listings
+// report.
 func (r *Registry) SetVersionTag(ctx context.Context, ref model.VersionRef, key, value string) error {
 	arn, err := r.ARN(ctx, ref)
 	if err != nil {
 		return err
 	}
+	stored := r.StoredTagValue(key, value)
 	if _, err := r.api.UpdateModelPackage(ctx, &sm.UpdateModelPackageInput{ModelPackageArn: aws.String(arn),
-		CustomerMetadataProperties: map[string]string{key: MetadataValue(value)}}); err != nil {
+		CustomerMetadataProperties: map[string]string{key: stored}}); err != nil {
 		return fmt.Errorf("set %s on model package %s: %w", key, arn, err)
 	}
-	r.remember(arn, key, &value)
+	r.remember(arn, key, &stored)
 	return nil
 }
+
+// StoredTagValue implements reconcile.TagStorer: a tag value is kept as
+// MetadataValue makes it, so the loop counts a package whose property
+// holds that form as tagged already (in this process or another).
+func (r *Registry) StoredTagValue(key, value string) string { return MetadataValue(value) }
 
 // DeleteVersionTag implements registry.Registry.
 func (r *Registry) DeleteVersionTag(ctx context.Context, ref model.VersionRef, key string) error {

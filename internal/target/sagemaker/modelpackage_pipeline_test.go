@@ -10,6 +10,7 @@ import (
 	smtypes "github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
 
 	"github.com/bridgeops/bridge/internal/awsfake"
+	"github.com/bridgeops/bridge/internal/target/sagemaker"
 	"github.com/bridgeops/bridge/internal/model"
 	regsm "github.com/bridgeops/bridge/internal/registry/sagemaker"
 )
@@ -31,9 +32,9 @@ const registerPipeline = `{"Version":"2020-12-01",
 
 // TestPipelineRegisteredPackageDeploys registers a package with a
 // pipeline's RegisterModel step on the fake, approves it and sees
-// brdg-churn-production created from it.
+// brdg-churn-production created from it, with data capture.
 func TestPipelineRegisteredPackageDeploys(t *testing.T) {
-	h := newPackageHarness(t)
+	h := newPackageHarness(t, map[string]string{sagemaker.EnvDataCapture: "100"})
 	if _, err := h.admin.CreatePipeline(h.ctx, &sm.CreatePipelineInput{PipelineName: aws.String("sts"),
 		PipelineDefinition: aws.String(registerPipeline), RoleArn: aws.String("arn:aws:iam::123456789012:role/pipelines")}); err != nil {
 		t.Fatal(err)
@@ -93,6 +94,17 @@ func TestPipelineRegisteredPackageDeploys(t *testing.T) {
 	meta, _, _ := h.fake.PackageMetadata(arn)
 	if meta[model.TagDeployState] != model.StateDeployed {
 		t.Fatalf("metadata %v", meta)
+	}
+	ep, err := h.admin.DescribeEndpoint(h.ctx, &sm.DescribeEndpointInput{EndpointName: aws.String("brdg-churn-production")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := h.admin.DescribeEndpointConfig(h.ctx, &sm.DescribeEndpointConfigInput{EndpointConfigName: ep.EndpointConfigName})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dc := cfg.DataCaptureConfig; dc == nil || !aws.ToBool(dc.EnableCapture) || aws.ToInt32(dc.InitialSamplingPercentage) != 100 {
+		t.Fatalf("production endpoint config captures %+v", dc)
 	}
 	h.assertPolicy(mark)
 }

@@ -10,9 +10,9 @@ import (
 	smtypes "github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
 
 	"github.com/bridgeops/bridge/internal/awsfake"
-	"github.com/bridgeops/bridge/internal/target/sagemaker"
 	"github.com/bridgeops/bridge/internal/model"
 	regsm "github.com/bridgeops/bridge/internal/registry/sagemaker"
+	"github.com/bridgeops/bridge/internal/target/sagemaker"
 )
 
 // registerPipeline trains and registers as the seed's pipeline does: the

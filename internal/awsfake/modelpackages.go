@@ -17,8 +17,11 @@ package awsfake
 //     CreationTimeAfter and CreationTimeBefore;
 //   - DescribeModelPackage and CreateModel's ModelPackageName take a
 //     package's ARN or GROUP/VERSION (VersionedArnOrName), in any case;
-//   - ListModelPackages without ModelPackageGroupName and without
-//     ModelPackageType lists unversioned packages only (none here);
+//   - a package created with ModelPackageName instead of a group is
+//     unversioned (ARN model-package/NAME, no version, no approval status:
+//     CreateModel takes it as it is); ListModelPackages without
+//     ModelPackageGroupName and without ModelPackageType lists unversioned
+//     packages only, with a group only that group's versioned packages;
 //   - CustomerMetadataProperties hold at most 50 entries, keys 1..128 and
 //     values 1..256 characters of letters, separators, numbers and
 //     _.:/=+-@; UpdateModelPackage merges them and removes
@@ -50,7 +53,8 @@ type mpGroup struct {
 }
 
 type mpPackage struct {
-	group        string // group name as created
+	name         string // package name: the group's for a versioned package
+	group        string // group name as created; "" for an unversioned package
 	version      int
 	arn          string
 	desc         string
@@ -123,6 +127,10 @@ func (p sagemakerProtocol) packageAuthz(rc *reqCtx, op string, req map[string]an
 		rc.authz(action, p.groupARN(rc, groupName(str("ModelPackageGroupName"))))
 	case "CreateModelPackage":
 		g := groupName(str("ModelPackageGroupName"))
+		if g == "" {
+			rc.authz(action, p.arn(rc, "model-package", str("ModelPackageName")))
+			return
+		}
 		next := 1
 		if grp := p.s.sm.pk().groups[strings.ToLower(g)]; grp != nil {
 			next = grp.lastVersion + 1
@@ -211,21 +219,24 @@ func (p sagemakerProtocol) handlePackage(rc *reqCtx, req map[string]any, now tim
 		}
 		var items []listItem
 		for _, pkg := range ps.packages {
-			// Every package here is versioned: without a group, only
-			// Versioned or Both lists them (the default is Unversioned).
-			if group == "" && typ != "Versioned" && typ != "Both" || typ == "Unversioned" {
-				continue
-			}
-			if group != "" && !strings.EqualFold(pkg.group, group) {
-				continue
+			versioned := pkg.group != ""
+			switch {
+			case group != "": // a group's versioned packages (unless Unversioned)
+				if !versioned || typ == "Unversioned" || !strings.EqualFold(pkg.group, group) {
+					continue
+				}
+			case versioned && typ != "Versioned" && typ != "Both", !versioned && typ == "Versioned":
+				continue // the default type is Unversioned
 			}
 			if approval != "" && pkg.approval != approval {
 				continue
 			}
-			items = append(items, listItem{pkg.group + "/" + fmt.Sprintf("%09d", pkg.version), pkg.created, pkg.seq, "", map[string]any{
-				"ModelPackageName": pkg.group, "ModelPackageGroupName": pkg.group, "ModelPackageVersion": pkg.version,
-				"ModelPackageArn": pkg.arn, "ModelPackageDescription": pkg.desc, "CreationTime": epoch(pkg.created),
-				"ModelPackageStatus": "Completed", "ModelApprovalStatus": pkg.approval}})
+			row := map[string]any{"ModelPackageName": pkg.name, "ModelPackageArn": pkg.arn, "ModelPackageDescription": pkg.desc,
+				"CreationTime": epoch(pkg.created), "ModelPackageStatus": "Completed"}
+			if versioned {
+				row["ModelPackageGroupName"], row["ModelPackageVersion"], row["ModelApprovalStatus"] = pkg.group, pkg.version, pkg.approval
+			}
+			items = append(items, listItem{pkg.name + "/" + fmt.Sprintf("%09d", pkg.version), pkg.created, pkg.seq, "", row})
 		}
 		return p.listPackages(rc, req, "ModelPackageSummaryList", items)
 	}
@@ -263,7 +274,6 @@ func (p sagemakerProtocol) pkg(rc *reqCtx, field, name string) (*mpPackage, *api
 	ref := p.packageRef(rc, name)
 	pkg := p.s.sm.pk().packages[ref]
 	if pkg == nil {
-		// A plain name names an unversioned package; there are none.
 		return nil, validationf("ModelPackage %s does not exist.", ref)
 	}
 	return pkg, nil
@@ -277,7 +287,7 @@ func (p sagemakerProtocol) createPackage(rc *reqCtx, req map[string]any, now tim
 	}
 	if gname == "" {
 		if n, _ := req["ModelPackageName"].(string); n != "" {
-			return nil, validationf("awsfake: unversioned model packages are not emulated; pass ModelPackageGroupName")
+			return p.createUnversioned(rc, n, req, now)
 		}
 		return nil, validationf("Either ModelPackageName or ModelPackageGroupName must be specified.")
 	}
@@ -311,7 +321,7 @@ func (p sagemakerProtocol) createPackage(rc *reqCtx, req map[string]any, now tim
 	}
 	g.lastVersion++
 	p.s.sm.seq++
-	pkg := &mpPackage{group: g.name, version: g.lastVersion, arn: p.packageARN(rc, g.name, g.lastVersion),
+	pkg := &mpPackage{name: g.name, group: g.name, version: g.lastVersion, arn: p.packageARN(rc, g.name, g.lastVersion),
 		approval: approval, created: now, modified: now, seq: p.s.sm.seq, inference: inf, metadata: meta, extra: extra}
 	pkg.desc, _ = req["ModelPackageDescription"].(string)
 	ps.packages[pkg.arn] = pkg
@@ -409,15 +419,17 @@ func (p sagemakerProtocol) describePackage(pkg *mpPackage) map[string]any {
 	for k, v := range pkg.extra {
 		out[k] = v
 	}
-	out["ModelPackageName"] = pkg.group
-	out["ModelPackageGroupName"] = pkg.group
-	out["ModelPackageVersion"] = pkg.version
+	out["ModelPackageName"] = pkg.name
+	if pkg.group != "" {
+		out["ModelPackageGroupName"] = pkg.group
+		out["ModelPackageVersion"] = pkg.version
+		out["ModelApprovalStatus"] = pkg.approval
+	}
 	out["ModelPackageArn"] = pkg.arn
 	out["CreationTime"] = epoch(pkg.created)
 	out["LastModifiedTime"] = epoch(pkg.modified)
 	out["ModelPackageStatus"] = "Completed"
 	out["ModelPackageStatusDetails"] = map[string]any{"ValidationStatuses": []any{}, "ImageScanStatuses": []any{}}
-	out["ModelApprovalStatus"] = pkg.approval
 	out["CertifyForMarketplace"] = false
 	if pkg.desc != "" {
 		out["ModelPackageDescription"] = pkg.desc
@@ -545,7 +557,7 @@ func (p sagemakerProtocol) modelFromPackage(rc *reqCtx, name string) (map[string
 	if err != nil {
 		return nil, "", err
 	}
-	if pkg.approval != ApprovalApproved {
+	if pkg.group != "" && pkg.approval != ApprovalApproved {
 		return nil, "", validationf("Model Package %s is not approved. Only Approved model packages can be used to create a model (ModelApprovalStatus is %s).", pkg.arn, pkg.approval)
 	}
 	cs, _ := pkg.inference["Containers"].([]any)
@@ -559,4 +571,33 @@ func (p sagemakerProtocol) modelFromPackage(rc *reqCtx, name string) (map[string
 	}
 	c := map[string]any{"ModelPackageName": pkg.arn}
 	return c, image, nil
+}
+
+// createUnversioned creates an unversioned package (a Marketplace-style
+// package outside any group): ARN model-package/NAME, unique regardless of
+// case, without version or approval status.
+func (p sagemakerProtocol) createUnversioned(rc *reqCtx, name string, req map[string]any, now time.Time) (any, *apiError) {
+	if !smNameRE.MatchString(name) {
+		return nil, validationf("1 validation error detected: Value '%s' at 'modelPackageName' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$", name)
+	}
+	ps := p.s.sm.pk()
+	arn := p.arn(rc, "model-package", name)
+	if ps.packages[arn] != nil {
+		return nil, validationf("Model Package already exists: %s", arn)
+	}
+	inf, _ := req["InferenceSpecification"].(map[string]any)
+	if inf != nil {
+		if aerr := checkInference(inf); aerr != nil {
+			return nil, aerr
+		}
+	}
+	meta, aerr := metadata(req["CustomerMetadataProperties"], nil)
+	if aerr != nil {
+		return nil, aerr
+	}
+	p.s.sm.seq++
+	pkg := &mpPackage{name: name, arn: arn, created: now, modified: now, seq: p.s.sm.seq, inference: inf, metadata: meta, extra: map[string]any{}}
+	pkg.desc, _ = req["ModelPackageDescription"].(string)
+	ps.packages[arn] = pkg
+	return map[string]any{"ModelPackageArn": arn}, nil
 }

@@ -126,3 +126,52 @@ func TestModelPackageReference(t *testing.T) {
 		t.Fatalf("groups created after the first: %v %+v", err, groups)
 	}
 }
+
+// TestUnversionedModelPackages: a package created by name, outside any
+// group, is unversioned: the default listing shows only those, a group's
+// listing never does, and it has no version or approval status.
+func TestUnversionedModelPackages(t *testing.T) {
+	ctx := context.Background()
+	_, c := start(t, awsfake.Options{}, "eu-west-1")
+	if _, err := c.sm.CreateModelPackageGroup(ctx, &sagemaker.CreateModelPackageGroupInput{ModelPackageGroupName: aws.String("churn")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.sm.CreateModelPackage(ctx, &sagemaker.CreateModelPackageInput{ModelPackageGroupName: aws.String("churn")}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := c.sm.CreateModelPackage(ctx, &sagemaker.CreateModelPackageInput{ModelPackageName: aws.String("Market-One")})
+	if err != nil || aws.ToString(out.ModelPackageArn) != "arn:aws:sagemaker:eu-west-1:123456789012:model-package/market-one" {
+		t.Fatalf("create unversioned: %v %v", err, out)
+	}
+	_, err = c.sm.CreateModelPackage(ctx, &sagemaker.CreateModelPackageInput{ModelPackageName: aws.String("market-ONE")})
+	wantCode(t, err, "ValidationException", "already exists")
+	names := func(in sagemaker.ListModelPackagesInput) []string {
+		out, err := c.sm.ListModelPackages(ctx, &in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n []string
+		for _, s := range out.ModelPackageSummaryList {
+			n = append(n, aws.ToString(s.ModelPackageName)+"/"+strings.TrimPrefix(string(rune('0'+aws.ToInt32(s.ModelPackageVersion))), "0"))
+		}
+		return n
+	}
+	for _, tc := range []struct {
+		name string
+		in   sagemaker.ListModelPackagesInput
+		want []string
+	}{
+		{"default: unversioned", sagemaker.ListModelPackagesInput{}, []string{"Market-One/"}},
+		{"versioned", sagemaker.ListModelPackagesInput{ModelPackageType: smtypes.ModelPackageTypeVersioned}, []string{"churn/1"}},
+		{"both", sagemaker.ListModelPackagesInput{ModelPackageType: smtypes.ModelPackageTypeBoth}, []string{"churn/1", "Market-One/"}},
+		{"a group", sagemaker.ListModelPackagesInput{ModelPackageGroupName: aws.String("churn"), ModelPackageType: smtypes.ModelPackageTypeBoth}, []string{"churn/1"}},
+	} {
+		if got := names(tc.in); !slices.Equal(got, tc.want) {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	d, err := c.sm.DescribeModelPackage(ctx, &sagemaker.DescribeModelPackageInput{ModelPackageName: aws.String("market-one")})
+	if err != nil || aws.ToString(d.ModelPackageName) != "Market-One" || d.ModelPackageVersion != nil || d.ModelApprovalStatus != "" || d.ModelPackageGroupName != nil {
+		t.Fatalf("describe unversioned: %v %+v", err, d)
+	}
+}

@@ -139,6 +139,14 @@ func TestSeedFlowOnLocalhost(t *testing.T) {
 		t.Fatalf("run with a missing group: %v\n%s", err, out)
 	}
 
+	// A misspelt registry kind is an error, not the MLflow default.
+	for _, args := range [][]string{{"models", "list"}, {"run", "--once"}} {
+		out, err := bridgeCmd(t, home, append(append([]string(nil), env...), "BRIDGE_REGISTRY=sagmaker"), args...).CombinedOutput()
+		if err == nil || !strings.Contains(string(out), `BRIDGE_REGISTRY="sagmaker": want embedded, mlflow or sagemaker`) {
+			t.Fatalf("%v with BRIDGE_REGISTRY=sagmaker: %v\n%s", args, err, out)
+		}
+	}
+
 	// bridge policy run adds the model package group statements.
 	out, err = bridgeCmd(t, home, env, "policy", "run", "--account", awsfake.DefaultAccount, "--region", "eu-west-1").CombinedOutput()
 	if err != nil || !strings.Contains(string(out), `"arn:aws:sagemaker:eu-west-1:123456789012:model-package/sts-package-group/*"`) ||

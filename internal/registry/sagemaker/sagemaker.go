@@ -199,7 +199,8 @@ func (r *Registry) Packages(ctx context.Context, group string) ([]Summary, error
 				continue // unversioned
 			}
 			out = append(out, Summary{Group: group, Version: int(*p.ModelPackageVersion), ARN: aws.ToString(p.ModelPackageArn),
-				Approval: string(p.ModelApprovalStatus), Description: aws.ToString(p.ModelPackageDescription), Created: aws.ToTime(p.CreationTime)})
+				Approval: string(p.ModelApprovalStatus), Description: aws.ToString(p.ModelPackageDescription), Created: aws.ToTime(p.CreationTime),
+				Status: string(p.ModelPackageStatus)})
 		}
 		if aws.ToString(page.NextToken) == "" {
 			break

@@ -17,7 +17,7 @@ import (
 )
 
 func TestMetadataValue(t *testing.T) {
-	long := strings.Repeat("é", 300)
+	long := strings.Repeat("é", 150) + strings.Repeat("x", 150)
 	for _, tc := range []struct{ in, want string }{
 		{"DEPLOYED", "DEPLOYED"},
 		{"http://h:1/a/Production/invocations,http://h:1/a/Latest/invocations", "http://h:1/a/Production/invocations http://h:1/a/Latest/invocations"},
@@ -25,7 +25,7 @@ func TestMetadataValue(t *testing.T) {
 		{"line\nbreak\t", "line break"},
 		{"", "-"},
 		{"(),", "-"},
-		{long, strings.Repeat("é", 253) + "..."},
+		{long, strings.Repeat("é", 96) + " ... " + strings.Repeat("é", 5) + strings.Repeat("x", 150)},
 	} {
 		got := regsm.MetadataValue(tc.in)
 		if got != tc.want {
@@ -34,6 +34,14 @@ func TestMetadataValue(t *testing.T) {
 		if n := utf8.RuneCountInString(got); n < 1 || n > 256 {
 			t.Errorf("MetadataValue(%q) has %d characters", tc.in, n)
 		}
+	}
+	// A long error keeps what failed and its root cause.
+	msg := "create version a/4: fetch a/4 from " + strings.Repeat("arn:aws:sagemaker:eu-west-1:123456789012:model-package/a/4 ", 4) +
+		"is not a gzip-compressed tar (model.tar.gz)"
+	got := regsm.MetadataValue(msg)
+	if !strings.HasPrefix(got, "create version a/4: fetch a/4 from arn:") || !strings.HasSuffix(got, "is not a gzip-compressed tar model.tar.gz") ||
+		!strings.Contains(got, " ... ") || utf8.RuneCountInString(got) != 256 {
+		t.Errorf("long error: %q", got)
 	}
 }
 

@@ -26,7 +26,8 @@ package awsfake
 //     values 1..256 characters of letters, separators, numbers and
 //     _.:/=+-@; UpdateModelPackage merges them and removes
 //     CustomerMetadataPropertiesToRemove;
-//   - a group with packages cannot be deleted.
+//   - DeleteModelPackage removes a package (its version number is not
+//     reused); a group with packages cannot be deleted.
 
 import (
 	"encoding/base64"
@@ -76,7 +77,7 @@ type packageState struct {
 
 var packageOps = map[string]bool{
 	"CreateModelPackageGroup": true, "DescribeModelPackageGroup": true, "ListModelPackageGroups": true,
-	"DeleteModelPackageGroup": true, "CreateModelPackage": true, "DescribeModelPackage": true,
+	"DeleteModelPackageGroup": true, "CreateModelPackage": true, "DescribeModelPackage": true, "DeleteModelPackage": true,
 	"ListModelPackages": true, "UpdateModelPackage": true,
 }
 
@@ -136,7 +137,7 @@ func (p sagemakerProtocol) packageAuthz(rc *reqCtx, op string, req map[string]an
 			next = grp.lastVersion + 1
 		}
 		rc.authz(action, p.packageARN(rc, g, next))
-	case "DescribeModelPackage":
+	case "DescribeModelPackage", "DeleteModelPackage":
 		rc.authz(action, p.packageRef(rc, str("ModelPackageName")))
 	case "UpdateModelPackage":
 		rc.authz(action, strings.ToLower(str("ModelPackageArn")))
@@ -197,6 +198,13 @@ func (p sagemakerProtocol) handlePackage(rc *reqCtx, req map[string]any, now tim
 		return p.describePackage(pkg), nil
 	case "UpdateModelPackage":
 		return p.updatePackage(rc, req, now)
+	case "DeleteModelPackage":
+		pkg, err := p.pkg(rc, "modelPackageName", str("ModelPackageName"))
+		if err != nil {
+			return nil, err
+		}
+		delete(ps.packages, pkg.arn) // its version number is not given again
+		return nil, nil
 	case "ListModelPackageGroups":
 		var items []listItem
 		for _, g := range ps.groups {

@@ -175,3 +175,41 @@ func TestUnversionedModelPackages(t *testing.T) {
 		t.Fatalf("describe unversioned: %v %+v", err, d)
 	}
 }
+
+// TestDeleteModelPackage: a deleted package is gone from describe and
+// list, its version is not given again, and its group can then go.
+func TestDeleteModelPackage(t *testing.T) {
+	ctx := context.Background()
+	_, c := start(t, awsfake.Options{}, "eu-west-1")
+	if _, err := c.sm.CreateModelPackageGroup(ctx, &sagemaker.CreateModelPackageGroupInput{ModelPackageGroupName: aws.String("churn")}); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 2; i++ {
+		if _, err := c.sm.CreateModelPackage(ctx, &sagemaker.CreateModelPackageInput{ModelPackageGroupName: aws.String("churn")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := c.sm.DeleteModelPackage(ctx, &sagemaker.DeleteModelPackageInput{ModelPackageName: aws.String("churn/2")}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := c.sm.DescribeModelPackage(ctx, &sagemaker.DescribeModelPackageInput{ModelPackageName: aws.String("churn/2")})
+	wantCode(t, err, "ValidationException", "does not exist")
+	_, err = c.sm.DeleteModelPackage(ctx, &sagemaker.DeleteModelPackageInput{ModelPackageName: aws.String("churn/2")})
+	wantCode(t, err, "ValidationException", "does not exist")
+	out, err := c.sm.CreateModelPackage(ctx, &sagemaker.CreateModelPackageInput{ModelPackageGroupName: aws.String("churn")})
+	if err != nil || !strings.HasSuffix(aws.ToString(out.ModelPackageArn), "/churn/3") {
+		t.Fatalf("next package after a deletion: %v %v", err, out)
+	}
+	list, err := c.sm.ListModelPackages(ctx, &sagemaker.ListModelPackagesInput{ModelPackageGroupName: aws.String("churn")})
+	if err != nil || len(list.ModelPackageSummaryList) != 2 {
+		t.Fatalf("list after a deletion: %v %+v", err, list)
+	}
+	for _, v := range []string{"churn/1", "churn/3"} {
+		if _, err := c.sm.DeleteModelPackage(ctx, &sagemaker.DeleteModelPackageInput{ModelPackageName: aws.String(v)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := c.sm.DeleteModelPackageGroup(ctx, &sagemaker.DeleteModelPackageGroupInput{ModelPackageGroupName: aws.String("churn")}); err != nil {
+		t.Fatalf("delete the emptied group: %v", err)
+	}
+}

@@ -28,7 +28,11 @@ var modelsLocal *mlflowapi.InProcess
 // what to start.
 func resolveModelsRegistry(ctx context.Context) error {
 	closeModelsLocal()
-	if rs, err := cfg.Registry(); err == nil && rs.Kind == config.RegistrySageMaker {
+	rs, err := cfg.Registry()
+	if err != nil && modelsFlags.registry == "" {
+		return err // a misspelt BRIDGE_REGISTRY is not the MLflow default
+	}
+	if err == nil && rs.Kind == config.RegistrySageMaker {
 		return nil // model package groups: no MLflow server involved
 	}
 	explicit := modelsFlags.registry != "" || cfg.MLflowURI != ""

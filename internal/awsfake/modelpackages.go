@@ -13,13 +13,21 @@ package awsfake
 //     PendingManualApproval; only Approved packages can back a model
 //     (CreateModel with ModelPackageName);
 //   - List* sort by CreationTime (default) or Name, Ascending by default,
-//     MaxResults 1..100 (default 10), NextToken;
-//   - ListModelPackages without ModelPackageGroupName and without
-//     ModelPackageType lists unversioned packages only (none here);
+//     MaxResults 1..100 (default 10), NextToken, and filter by NameContains,
+//     CreationTimeAfter and CreationTimeBefore;
+//   - DescribeModelPackage and CreateModel's ModelPackageName take a
+//     package's ARN or GROUP/VERSION (VersionedArnOrName), in any case;
+//   - a package created with ModelPackageName instead of a group is
+//     unversioned (ARN model-package/NAME, no version, no approval status:
+//     CreateModel takes it as it is); ListModelPackages without
+//     ModelPackageGroupName and without ModelPackageType lists unversioned
+//     packages only, with a group only that group's versioned packages;
 //   - CustomerMetadataProperties hold at most 50 entries, keys 1..128 and
-//     values up to 256 characters; UpdateModelPackage merges them and removes
+//     values 1..256 characters of letters, separators, numbers and
+//     _.:/=+-@; UpdateModelPackage merges them and removes
 //     CustomerMetadataPropertiesToRemove;
-//   - a group with packages cannot be deleted.
+//   - DeleteModelPackage removes a package (its version number is not
+//     reused); a group with packages cannot be deleted.
 
 import (
 	"encoding/base64"
@@ -46,7 +54,8 @@ type mpGroup struct {
 }
 
 type mpPackage struct {
-	group        string // group name as created
+	name         string // package name: the group's for a versioned package
+	group        string // group name as created; "" for an unversioned package
 	version      int
 	arn          string
 	desc         string
@@ -68,14 +77,23 @@ type packageState struct {
 
 var packageOps = map[string]bool{
 	"CreateModelPackageGroup": true, "DescribeModelPackageGroup": true, "ListModelPackageGroups": true,
-	"DeleteModelPackageGroup": true, "CreateModelPackage": true, "DescribeModelPackage": true,
+	"DeleteModelPackageGroup": true, "CreateModelPackage": true, "DescribeModelPackage": true, "DeleteModelPackage": true,
 	"ListModelPackages": true, "UpdateModelPackage": true,
 }
 
 var (
 	groupArnRE   = regexp.MustCompile(`^arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]*:[0-9]{12}:model-package-group/(.+)$`)
 	packageArnRE = regexp.MustCompile(`^arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]*:[0-9]{12}:model-package/([^/]+)/([0-9]+)$`)
-	metaKeyRE    = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$`)
+	// CustomerMetadataKey and CustomerMetadataValue: 1..128 and 1..256
+	// characters of letters, separators, numbers and _.:/=+-@.
+	metaKeyRE   = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$`)
+	metaValueRE = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,256}$`)
+	// versionedNameRE is VersionedArnOrName, what DescribeModelPackage and
+	// CreateModel's ModelPackageName take: a name, name/version, or an ARN
+	// of either (the look-behind (?<!-) of the reference is checked apart).
+	versionedNameRE = regexp.MustCompile(`^(arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]*:[0-9]{12}:[a-z\-]*/)?([a-zA-Z0-9][a-zA-Z0-9-]{0,62})(/[0-9]{1,5})?$`)
+	// packageArnPatternRE is ModelPackageArn (UpdateModelPackage).
+	packageArnPatternRE = regexp.MustCompile(`^arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]*:[0-9]{12}:model-package/.*$`)
 )
 
 func (st *sagemakerState) pk() *packageState {
@@ -110,13 +128,17 @@ func (p sagemakerProtocol) packageAuthz(rc *reqCtx, op string, req map[string]an
 		rc.authz(action, p.groupARN(rc, groupName(str("ModelPackageGroupName"))))
 	case "CreateModelPackage":
 		g := groupName(str("ModelPackageGroupName"))
+		if g == "" {
+			rc.authz(action, p.arn(rc, "model-package", str("ModelPackageName")))
+			return
+		}
 		next := 1
 		if grp := p.s.sm.pk().groups[strings.ToLower(g)]; grp != nil {
 			next = grp.lastVersion + 1
 		}
 		rc.authz(action, p.packageARN(rc, g, next))
-	case "DescribeModelPackage":
-		rc.authz(action, strings.ToLower(str("ModelPackageName")))
+	case "DescribeModelPackage", "DeleteModelPackage":
+		rc.authz(action, p.packageRef(rc, str("ModelPackageName")))
 	case "UpdateModelPackage":
 		rc.authz(action, strings.ToLower(str("ModelPackageArn")))
 	default: // List*: no resource-level permissions
@@ -169,13 +191,20 @@ func (p sagemakerProtocol) handlePackage(rc *reqCtx, req map[string]any, now tim
 	case "CreateModelPackage":
 		return p.createPackage(rc, req, now)
 	case "DescribeModelPackage":
-		pkg, err := p.pkg(str("ModelPackageName"))
+		pkg, err := p.pkg(rc, "modelPackageName", str("ModelPackageName"))
 		if err != nil {
 			return nil, err
 		}
 		return p.describePackage(pkg), nil
 	case "UpdateModelPackage":
-		return p.updatePackage(req, now)
+		return p.updatePackage(rc, req, now)
+	case "DeleteModelPackage":
+		pkg, err := p.pkg(rc, "modelPackageName", str("ModelPackageName"))
+		if err != nil {
+			return nil, err
+		}
+		delete(ps.packages, pkg.arn) // its version number is not given again
+		return nil, nil
 	case "ListModelPackageGroups":
 		var items []listItem
 		for _, g := range ps.groups {
@@ -198,21 +227,24 @@ func (p sagemakerProtocol) handlePackage(rc *reqCtx, req map[string]any, now tim
 		}
 		var items []listItem
 		for _, pkg := range ps.packages {
-			// Every package here is versioned: without a group, only
-			// Versioned or Both lists them (the default is Unversioned).
-			if group == "" && typ != "Versioned" && typ != "Both" || typ == "Unversioned" {
-				continue
-			}
-			if group != "" && !strings.EqualFold(pkg.group, group) {
-				continue
+			versioned := pkg.group != ""
+			switch {
+			case group != "": // a group's versioned packages (unless Unversioned)
+				if !versioned || typ == "Unversioned" || !strings.EqualFold(pkg.group, group) {
+					continue
+				}
+			case versioned && typ != "Versioned" && typ != "Both", !versioned && typ == "Versioned":
+				continue // the default type is Unversioned
 			}
 			if approval != "" && pkg.approval != approval {
 				continue
 			}
-			items = append(items, listItem{pkg.group + "/" + fmt.Sprintf("%09d", pkg.version), pkg.created, pkg.seq, "", map[string]any{
-				"ModelPackageName": pkg.group, "ModelPackageGroupName": pkg.group, "ModelPackageVersion": pkg.version,
-				"ModelPackageArn": pkg.arn, "ModelPackageDescription": pkg.desc, "CreationTime": epoch(pkg.created),
-				"ModelPackageStatus": "Completed", "ModelApprovalStatus": pkg.approval}})
+			row := map[string]any{"ModelPackageName": pkg.name, "ModelPackageArn": pkg.arn, "ModelPackageDescription": pkg.desc,
+				"CreationTime": epoch(pkg.created), "ModelPackageStatus": "Completed"}
+			if versioned {
+				row["ModelPackageGroupName"], row["ModelPackageVersion"], row["ModelApprovalStatus"] = pkg.group, pkg.version, pkg.approval
+			}
+			items = append(items, listItem{pkg.name + "/" + fmt.Sprintf("%09d", pkg.version), pkg.created, pkg.seq, "", row})
 		}
 		return p.listPackages(rc, req, "ModelPackageSummaryList", items)
 	}
@@ -228,14 +260,29 @@ func (p sagemakerProtocol) group(rc *reqCtx, nameOrARN string) (*mpGroup, *apiEr
 	return g, nil
 }
 
-func (p sagemakerProtocol) pkg(arn string) (*mpPackage, *apiError) {
-	if !packageArnRE.MatchString(arn) {
-		// A plain name names an unversioned package; there are none.
-		return nil, validationf("ModelPackage %s does not exist.", arn)
+// packageRef returns the lower-cased ARN a VersionedArnOrName names:
+// an ARN as given, GROUP/VERSION as the package's ARN, a plain name as an
+// unversioned package's ARN.
+func (p sagemakerProtocol) packageRef(rc *reqCtx, v string) string {
+	if strings.HasPrefix(v, "arn:") {
+		return strings.ToLower(v)
 	}
-	pkg := p.s.sm.pk().packages[strings.ToLower(arn)]
+	if group, version, ok := strings.Cut(v, "/"); ok {
+		return strings.ToLower(p.arn(rc, "model-package", group) + "/" + version)
+	}
+	return strings.ToLower(p.arn(rc, "model-package", v))
+}
+
+// pkg finds the package a VersionedArnOrName parameter (field, for the
+// error) names: its ARN or GROUP/VERSION, in any case.
+func (p sagemakerProtocol) pkg(rc *reqCtx, field, name string) (*mpPackage, *apiError) {
+	if !versionedNameRE.MatchString(name) || strings.Contains(name, "-/") || strings.HasSuffix(name, "-") {
+		return nil, validationf("1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: Member must satisfy regular expression pattern: (arn:aws[a-z\\-]*:sagemaker:[a-z0-9\\-]*:[0-9]{12}:[a-z\\-]*\\/)?([a-zA-Z0-9]([a-zA-Z0-9-]){0,62})(?<!-)(\\/[0-9]{1,5})?$", name, field)
+	}
+	ref := p.packageRef(rc, name)
+	pkg := p.s.sm.pk().packages[ref]
 	if pkg == nil {
-		return nil, validationf("ModelPackage %s does not exist.", arn)
+		return nil, validationf("ModelPackage %s does not exist.", ref)
 	}
 	return pkg, nil
 }
@@ -243,9 +290,12 @@ func (p sagemakerProtocol) pkg(arn string) (*mpPackage, *apiError) {
 func (p sagemakerProtocol) createPackage(rc *reqCtx, req map[string]any, now time.Time) (any, *apiError) {
 	ps := p.s.sm.pk()
 	gname, _ := req["ModelPackageGroupName"].(string)
+	if n, _ := req["ModelPackageName"].(string); n != "" && gname != "" {
+		return nil, validationf("Both ModelPackageName and ModelPackageGroupName are provided in the input. Cannot determine which one to use.")
+	}
 	if gname == "" {
 		if n, _ := req["ModelPackageName"].(string); n != "" {
-			return nil, validationf("awsfake: unversioned model packages are not emulated; pass ModelPackageGroupName")
+			return p.createUnversioned(rc, n, req, now)
 		}
 		return nil, validationf("Either ModelPackageName or ModelPackageGroupName must be specified.")
 	}
@@ -279,7 +329,7 @@ func (p sagemakerProtocol) createPackage(rc *reqCtx, req map[string]any, now tim
 	}
 	g.lastVersion++
 	p.s.sm.seq++
-	pkg := &mpPackage{group: g.name, version: g.lastVersion, arn: p.packageARN(rc, g.name, g.lastVersion),
+	pkg := &mpPackage{name: g.name, group: g.name, version: g.lastVersion, arn: p.packageARN(rc, g.name, g.lastVersion),
 		approval: approval, created: now, modified: now, seq: p.s.sm.seq, inference: inf, metadata: meta, extra: extra}
 	pkg.desc, _ = req["ModelPackageDescription"].(string)
 	ps.packages[pkg.arn] = pkg
@@ -302,20 +352,26 @@ func checkInference(inf map[string]any) *apiError {
 	return nil
 }
 
-// metadata merges CustomerMetadataProperties into old (a copy).
+// metadata merges CustomerMetadataProperties into old (a copy). The map
+// given holds 1..50 entries; keys are 1..128 and values 1..256 characters
+// of letters, separators, numbers and _.:/=+-@ (CustomerMetadataKey,
+// CustomerMetadataValue): a comma, a quote or a parenthesis is refused.
 func metadata(v any, old map[string]string) (map[string]string, *apiError) {
 	out := map[string]string{}
 	for k, val := range old {
 		out[k] = val
 	}
-	m, _ := v.(map[string]any)
+	m, given := v.(map[string]any)
+	if given && len(m) == 0 {
+		return nil, validationf("1 validation error detected: Value '{}' at 'customerMetadataProperties' failed to satisfy constraint: Member must have length greater than or equal to 1")
+	}
 	for k, raw := range m {
 		s, _ := raw.(string)
 		if !metaKeyRE.MatchString(k) {
-			return nil, validationf("1 validation error detected: Value at 'customerMetadataProperties' failed to satisfy constraint: Map keys must satisfy constraints: [Member must have length less than or equal to 128, Member must have length greater than or equal to 1, Member must satisfy regular expression pattern: ^([\\p{L}\\p{Z}\\p{N}_.:\\/=+\\-@]*)$]")
+			return nil, validationf("1 validation error detected: Value at 'customerMetadataProperties' failed to satisfy constraint: Map keys must satisfy constraint: [Member must have length less than or equal to 128, Member must have length greater than or equal to 1, Member must satisfy regular expression pattern: ^([\\p{L}\\p{Z}\\p{N}_.:\\/=+\\-@]*)${1,128}]")
 		}
-		if len(s) > 256 {
-			return nil, validationf("1 validation error detected: Value at 'customerMetadataProperties' failed to satisfy constraint: Map value must satisfy constraint: [Member must have length less than or equal to 256]")
+		if !metaValueRE.MatchString(s) {
+			return nil, validationf("1 validation error detected: Value at 'customerMetadataProperties' failed to satisfy constraint: Map value must satisfy constraint: [Member must have length less than or equal to 256, Member must have length greater than or equal to 1, Member must satisfy regular expression pattern: ^([\\p{L}\\p{Z}\\p{N}_.:\\/=+\\-@]*)${1,256}]")
 		}
 		out[k] = s
 	}
@@ -325,9 +381,12 @@ func metadata(v any, old map[string]string) (map[string]string, *apiError) {
 	return out, nil
 }
 
-func (p sagemakerProtocol) updatePackage(req map[string]any, now time.Time) (any, *apiError) {
+func (p sagemakerProtocol) updatePackage(rc *reqCtx, req map[string]any, now time.Time) (any, *apiError) {
 	arn, _ := req["ModelPackageArn"].(string)
-	pkg, err := p.pkg(arn)
+	if !packageArnPatternRE.MatchString(arn) {
+		return nil, validationf("1 validation error detected: Value '%s' at 'modelPackageArn' failed to satisfy constraint: Member must satisfy regular expression pattern: arn:aws[a-z\\-]*:sagemaker:[a-z0-9\\-]*:[0-9]{12}:model-package/.*", arn)
+	}
+	pkg, err := p.pkg(rc, "modelPackageArn", arn)
 	if err != nil {
 		return nil, err
 	}
@@ -345,6 +404,9 @@ func (p sagemakerProtocol) updatePackage(req map[string]any, now time.Time) (any
 	added, _ := req["CustomerMetadataProperties"].(map[string]any)
 	for _, k := range remove {
 		s, _ := k.(string)
+		if !metaKeyRE.MatchString(s) {
+			return nil, validationf("1 validation error detected: Value '%s' at 'customerMetadataPropertiesToRemove' failed to satisfy constraint: Member must satisfy constraint: [Member must have length less than or equal to 128, Member must have length greater than or equal to 1, Member must satisfy regular expression pattern: ^([\\p{L}\\p{Z}\\p{N}_.:\\/=+\\-@]*)${1,128}]", s)
+		}
 		if _, set := added[s]; set {
 			return nil, validationf("The same key %s cannot be both added and removed.", s)
 		}
@@ -365,15 +427,17 @@ func (p sagemakerProtocol) describePackage(pkg *mpPackage) map[string]any {
 	for k, v := range pkg.extra {
 		out[k] = v
 	}
-	out["ModelPackageName"] = pkg.group
-	out["ModelPackageGroupName"] = pkg.group
-	out["ModelPackageVersion"] = pkg.version
+	out["ModelPackageName"] = pkg.name
+	if pkg.group != "" {
+		out["ModelPackageGroupName"] = pkg.group
+		out["ModelPackageVersion"] = pkg.version
+		out["ModelApprovalStatus"] = pkg.approval
+	}
 	out["ModelPackageArn"] = pkg.arn
 	out["CreationTime"] = epoch(pkg.created)
 	out["LastModifiedTime"] = epoch(pkg.modified)
 	out["ModelPackageStatus"] = "Completed"
 	out["ModelPackageStatusDetails"] = map[string]any{"ValidationStatuses": []any{}, "ImageScanStatuses": []any{}}
-	out["ModelApprovalStatus"] = pkg.approval
 	out["CertifyForMarketplace"] = false
 	if pkg.desc != "" {
 		out["ModelPackageDescription"] = pkg.desc
@@ -417,18 +481,30 @@ func (p sagemakerProtocol) listPackages(rc *reqCtx, req map[string]any, key stri
 	default:
 		return nil, validationf("1 validation error detected: Value '%s' at 'sortOrder' failed to satisfy constraint: Member must satisfy enum value set: [Ascending, Descending]", order)
 	}
-	if contains, set := req["NameContains"].(string); set {
-		if !nameContainsRE.MatchString(contains) {
-			return nil, validationf("1 validation error detected: Value '%s' at 'nameContains' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9-]+", contains)
-		}
-		kept := items[:0]
-		for _, it := range items {
-			if strings.Contains(strings.ToLower(it.name), strings.ToLower(contains)) {
-				kept = append(kept, it)
-			}
-		}
-		items = kept
+	contains, hasContains := req["NameContains"].(string)
+	if hasContains && !nameContainsRE.MatchString(contains) {
+		return nil, validationf("1 validation error detected: Value '%s' at 'nameContains' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9-]+", contains)
 	}
+	after, hasAfter := req["CreationTimeAfter"].(float64)
+	before, hasBefore := req["CreationTimeBefore"].(float64)
+	kept := items[:0]
+	for _, it := range items {
+		// NameContains matches the group's name, or the package's name
+		// (a versioned package's is its group's), not the version.
+		name, _ := it.row["ModelPackageName"].(string)
+		if name == "" {
+			name, _ = it.row["ModelPackageGroupName"].(string)
+		}
+		created := float64(it.created.UnixMilli()) / 1000
+		switch {
+		case hasContains && !strings.Contains(strings.ToLower(name), strings.ToLower(contains)):
+		case hasAfter && !(created > after):
+		case hasBefore && !(created < before):
+		default:
+			kept = append(kept, it)
+		}
+	}
+	items = kept
 	less := func(a, b listItem) bool {
 		if sortBy == "Name" && a.name != b.name {
 			return strings.ToLower(a.name) < strings.ToLower(b.name)
@@ -484,12 +560,12 @@ func (p sagemakerProtocol) listPackages(rc *reqCtx, req map[string]any, key stri
 // modelFromPackage resolves CreateModel's container that names a
 // ModelPackageName: the package must exist, be Approved and have an
 // inference specification; the model gets the package's first container.
-func (p sagemakerProtocol) modelFromPackage(name string) (map[string]any, string, *apiError) {
-	pkg, err := p.pkg(name)
+func (p sagemakerProtocol) modelFromPackage(rc *reqCtx, name string) (map[string]any, string, *apiError) {
+	pkg, err := p.pkg(rc, "containers.member.modelPackageName", name)
 	if err != nil {
 		return nil, "", err
 	}
-	if pkg.approval != ApprovalApproved {
+	if pkg.group != "" && pkg.approval != ApprovalApproved {
 		return nil, "", validationf("Model Package %s is not approved. Only Approved model packages can be used to create a model (ModelApprovalStatus is %s).", pkg.arn, pkg.approval)
 	}
 	cs, _ := pkg.inference["Containers"].([]any)
@@ -503,4 +579,33 @@ func (p sagemakerProtocol) modelFromPackage(name string) (map[string]any, string
 	}
 	c := map[string]any{"ModelPackageName": pkg.arn}
 	return c, image, nil
+}
+
+// createUnversioned creates an unversioned package (a Marketplace-style
+// package outside any group): ARN model-package/NAME, unique regardless of
+// case, without version or approval status.
+func (p sagemakerProtocol) createUnversioned(rc *reqCtx, name string, req map[string]any, now time.Time) (any, *apiError) {
+	if !smNameRE.MatchString(name) {
+		return nil, validationf("1 validation error detected: Value '%s' at 'modelPackageName' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$", name)
+	}
+	ps := p.s.sm.pk()
+	arn := p.arn(rc, "model-package", name)
+	if ps.packages[arn] != nil {
+		return nil, validationf("Model Package already exists: %s", arn)
+	}
+	inf, _ := req["InferenceSpecification"].(map[string]any)
+	if inf != nil {
+		if aerr := checkInference(inf); aerr != nil {
+			return nil, aerr
+		}
+	}
+	meta, aerr := metadata(req["CustomerMetadataProperties"], nil)
+	if aerr != nil {
+		return nil, aerr
+	}
+	p.s.sm.seq++
+	pkg := &mpPackage{name: name, arn: arn, created: now, modified: now, seq: p.s.sm.seq, inference: inf, metadata: meta, extra: map[string]any{}}
+	pkg.desc, _ = req["ModelPackageDescription"].(string)
+	ps.packages[arn] = pkg
+	return map[string]any{"ModelPackageArn": arn}, nil
 }

@@ -160,7 +160,6 @@ type pipelineState struct {
 	pipelines  map[string]*plPipeline // by lower-case name
 	executions map[string]*plExecution
 	tokens     map[string]string // start token -> execution ARN
-	packages   map[string]int    // model package group (lower case) -> versions registered
 	behaviour  PipelineBehaviour
 	seq        int
 }
@@ -169,7 +168,6 @@ func (st *pipelineState) init() {
 	st.pipelines = map[string]*plPipeline{}
 	st.executions = map[string]*plExecution{}
 	st.tokens = map[string]string{}
-	st.packages = map[string]int{}
 }
 
 // SetPipelineBehaviour changes how pipeline executions progress from now on.
@@ -775,6 +773,14 @@ func (st *pipelineState) finish(p sagemakerProtocol, ex *plExecution, s *plStep,
 			s.status, s.failure = StepFailed, reason
 			return
 		}
+		if s.typ == "RegisterModel" {
+			arn, reason := p.registerFromStep(ex, s, now)
+			if reason != "" {
+				s.status, s.failure = StepFailed, reason
+				return
+			}
+			s.metadata = map[string]any{"RegisterModel": map[string]any{"Arn": arn}}
+		}
 		s.status = StepSucceeded
 		if s.typ == "Condition" {
 			s.outcome = "True"
@@ -933,9 +939,13 @@ func (p sagemakerProtocol) stepMetadata(ex *plExecution, s *plStep) map[string]a
 		if group == "" {
 			group = "default"
 		}
-		group = strings.ToLower(group)
-		p.s.pl.packages[group]++
-		return map[string]any{"RegisterModel": map[string]any{"Arn": arn("model-package", group+"/"+strconv.Itoa(p.s.pl.packages[group]))}}
+		// The version the package will get (registerFromStep creates it
+		// when the step ends).
+		next := 1
+		if g := p.s.sm.pk().groups[strings.ToLower(groupName(group))]; g != nil {
+			next = g.lastVersion + 1
+		}
+		return map[string]any{"RegisterModel": map[string]any{"Arn": arn("model-package", strings.ToLower(groupName(group))+"/"+strconv.Itoa(next))}}
 	case "Lambda":
 		fn, _ := s.args["FunctionArn"].(string)
 		return map[string]any{"Lambda": map[string]any{"Arn": fn}}

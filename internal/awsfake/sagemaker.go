@@ -277,7 +277,7 @@ func (p sagemakerProtocol) createModel(rc *reqCtx, req map[string]any, now time.
 	image, _ := container["Image"].(string)
 	if pkgName, _ := container["ModelPackageName"].(string); pkgName != "" {
 		var aerr *apiError
-		if container, image, aerr = p.modelFromPackage(pkgName); aerr != nil {
+		if container, image, aerr = p.modelFromPackage(rc, pkgName); aerr != nil {
 			return nil, aerr
 		}
 	}

@@ -139,6 +139,14 @@ func TestSeedFlowOnLocalhost(t *testing.T) {
 		t.Fatalf("run with a missing group: %v\n%s", err, out)
 	}
 
+	// A misspelt registry kind is an error, not the MLflow default.
+	for _, args := range [][]string{{"models", "list"}, {"run", "--once"}} {
+		out, err := bridgeCmd(t, home, append(append([]string(nil), env...), "BRIDGE_REGISTRY=sagmaker"), args...).CombinedOutput()
+		if err == nil || !strings.Contains(string(out), `BRIDGE_REGISTRY="sagmaker": want embedded, mlflow or sagemaker`) {
+			t.Fatalf("%v with BRIDGE_REGISTRY=sagmaker: %v\n%s", args, err, out)
+		}
+	}
+
 	// bridge policy run adds the model package group statements.
 	out, err = bridgeCmd(t, home, env, "policy", "run", "--account", awsfake.DefaultAccount, "--region", "eu-west-1").CombinedOutput()
 	if err != nil || !strings.Contains(string(out), `"arn:aws:sagemaker:eu-west-1:123456789012:model-package/sts-package-group/*"`) ||
@@ -195,6 +203,17 @@ func TestSeedFlowOnLocalhost(t *testing.T) {
 		}
 	})
 
+	// The first pass serves the pending package on Staging and Latest;
+	// after it, only a pass woken by the hook can see the approval.
+	pythontest.WaitFor(t, "first pass (readyz)", 90*time.Second, func() bool {
+		resp, err := http.Get("http://" + addr + "/readyz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+
 	// Approving a version that does not exist fails clearly.
 	if out, err := bridgeCmd(t, home, env, "models", "approve", seedGroup, "9").CombinedOutput(); err == nil || !strings.Contains(string(out), "has no version 9") {
 		t.Fatalf("approve 9: %v\n%s", err, out)
@@ -208,7 +227,7 @@ func TestSeedFlowOnLocalhost(t *testing.T) {
 	endpoint := "http://" + addr + "/endpoints/brdg-" + seedGroup + "-production/invocations"
 	pythontest.WaitFor(t, "production endpoint", 90*time.Second, func() bool {
 		meta, _, _ := fake.PackageMetadata(arn)
-		return meta[model.TagDeployState] == model.StateDeployed && meta[model.TagDeployURL] != ""
+		return meta[model.TagDeployState] == model.StateDeployed && strings.Contains(meta[model.TagDeployURL], "/Production/")
 	})
 	meta, _, _ := fake.PackageMetadata(arn)
 	t.Logf("deploy state of %s: %v", arn, meta)

@@ -279,7 +279,7 @@ func (r *Reconciler) Preview(ctx context.Context) (Preview, error) {
 	r.mu.Lock()
 	failures := maps.Clone(r.failures)
 	r.mu.Unlock()
-	p.Tags = plan.Tags(p.Desired, p.Actual, failures, r.tgt.URL)
+	p.Tags = settled(plan.Tags(p.Desired, p.Actual, failures, r.tgt.URL), p.Desired.Versions, r.reg)
 	return p, nil
 }
 
@@ -354,7 +354,7 @@ func (r *Reconciler) runPass(ctx context.Context, res *Result) error {
 	res.Pending = countPending(actual)
 	res.Unserved = unserved(desired, actual)
 	desired.Versions = tags.desiredVersions(desired.Versions)
-	r.writeTags(ctx, plan.Tags(desired, actual, failures, r.tgt.URL), tags, res)
+	r.writeTags(ctx, settled(plan.Tags(desired, actual, failures, r.tgt.URL), desired.Versions, r.reg), tags, res)
 	for ref, t := range tags.current {
 		if t[model.TagDeployState] == model.StateFailed {
 			if _, ok := res.Failed[ref.Model]; !ok {

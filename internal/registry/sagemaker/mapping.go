@@ -28,12 +28,21 @@ type Summary struct {
 	Approval    string
 	Description string
 	Created     time.Time
+	// Status is the ModelPackageStatus: only Completed packages (or ones
+	// whose status is not reported) are served.
+	Status string
+}
+
+// servable reports whether a package may back an endpoint: not Rejected,
+// and not Pending, InProgress, Failed or Deleting.
+func servable(p Summary) bool {
+	return p.Approval != Rejected && (p.Status == "" || p.Status == "Completed")
 }
 
 // Versions maps one group's packages to registry versions: each slot rule
 // points its slot (as an alias) at the newest package whose approval status
-// matches ("*": any status but Rejected); Rejected packages are never
-// served. Every package comes out in stage Archived, so that only the slot
+// matches ("*": any status but Rejected); Rejected packages, and packages
+// whose ModelPackageStatus is not Completed, are never served. Every package comes out in stage Archived, so that only the slot
 // rules decide what is served. meta gives a package's
 // CustomerMetadataProperties (the deploy state tags).
 func Versions(pkgs []Summary, rules []config.SlotRule, meta func(arn string) map[string]string) []model.ModelVersion {
@@ -44,7 +53,7 @@ func Versions(pkgs []Summary, rules []config.SlotRule, meta func(arn string) map
 	slots := make(map[int][]string, len(rules))
 	for _, r := range rules {
 		for _, p := range sorted {
-			if p.Approval == Rejected {
+			if !servable(p) {
 				continue
 			}
 			if r.Status == "*" || r.Status == p.Approval {

@@ -2,6 +2,7 @@ package sagemaker
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/bridgeops/bridge/internal/config"
@@ -29,12 +30,16 @@ func TestVersionsMapping(t *testing.T) {
 		{"pending only", []string{Pending}, def, map[string]int{"Staging": 1, "Latest": 1}},
 		{"newest is approved", []string{Pending, Approved}, def, map[string]int{"Production": 2, "Staging": 1, "Latest": 2}},
 		{"custom slots", []string{Approved, Pending, Approved}, champion, map[string]int{"champion": 3, "challenger": 2}},
+		// APPROVAL/STATUS: a package that is not Completed is not served.
+		{"failed or deleting packages skipped", []string{Approved, Approved + "/Failed", Pending + "/Deleting", Pending + "/InProgress"}, def, map[string]int{"Production": 1, "Latest": 1}},
+		{"completed", []string{Approved + "/Completed"}, def, map[string]int{"Production": 1, "Latest": 1}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var pkgs []Summary
 			for i, a := range tc.approvals {
 				// Listed newest first, as the registry asks SageMaker to.
-				pkgs = append([]Summary{{Group: "g", Version: i + 1, ARN: fmt.Sprint("arn/", i+1), Approval: a}}, pkgs...)
+				approval, status, _ := strings.Cut(a, "/")
+				pkgs = append([]Summary{{Group: "g", Version: i + 1, ARN: fmt.Sprint("arn/", i+1), Approval: approval, Status: status}}, pkgs...)
 			}
 			vs := Versions(pkgs, tc.rules, nil)
 			got := map[string]int{}

@@ -21,7 +21,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	sm "github.com/aws/aws-sdk-go-v2/service/sagemaker"
@@ -50,6 +49,7 @@ type Registry struct {
 	mu    sync.Mutex
 	meta  map[string]map[string]string // package ARN -> CustomerMetadataProperties (as last read or written)
 	arns  map[model.VersionRef]string  // version -> package ARN, from the last listing
+	canon map[string]string            // named group (lower case) -> its name as created
 	wakes chan struct{}
 }
 
@@ -59,7 +59,7 @@ func New(api API, set config.RegistrySettings, log *slog.Logger) *Registry {
 		log = slog.Default()
 	}
 	return &Registry{api: api, set: set, log: log.With("component", "registry", "registry", "sagemaker"), page: 100,
-		meta: map[string]map[string]string{}, arns: map[model.VersionRef]string{}, wakes: make(chan struct{}, 1)}
+		meta: map[string]map[string]string{}, arns: map[model.VersionRef]string{}, canon: map[string]string{}, wakes: make(chan struct{}, 1)}
 }
 
 // Changes implements registry.Notifier: it fires after Approve and Reject
@@ -87,11 +87,44 @@ var ErrNoVersion = errors.New("model package version does not exist")
 // nothing.
 func (r *Registry) Check(ctx context.Context) error {
 	for _, g := range r.set.Groups {
-		if _, err := r.Group(ctx, g); err != nil {
+		info, err := r.Group(ctx, g)
+		if err != nil {
 			return fmt.Errorf("%w (check %s)", err, config.EnvPackageGroups)
 		}
+		r.mu.Lock()
+		r.canon[strings.ToLower(g)] = info.Name
+		r.mu.Unlock()
 	}
 	return nil
+}
+
+// groupNames returns the named groups as they were created: group names
+// are case-insensitive, and a group is the same model (the same endpoint
+// names) however BRIDGE_SAGEMAKER_MODEL_PACKAGE_GROUPS spells it. A group
+// not found keeps the name given (it lists no packages).
+func (r *Registry) groupNames(ctx context.Context) ([]string, error) {
+	out := make([]string, 0, len(r.set.Groups))
+	for _, g := range r.set.Groups {
+		r.mu.Lock()
+		name, ok := r.canon[strings.ToLower(g)]
+		r.mu.Unlock()
+		if !ok {
+			info, err := r.Group(ctx, g)
+			switch {
+			case errors.Is(err, ErrNoGroup):
+				name = g
+			case err != nil:
+				return nil, err
+			default:
+				name = info.Name
+				r.mu.Lock()
+				r.canon[strings.ToLower(g)] = name
+				r.mu.Unlock()
+			}
+		}
+		out = append(out, name)
+	}
+	return out, nil
 }
 
 // GroupInfo describes one model package group.
@@ -166,7 +199,8 @@ func (r *Registry) Packages(ctx context.Context, group string) ([]Summary, error
 				continue // unversioned
 			}
 			out = append(out, Summary{Group: group, Version: int(*p.ModelPackageVersion), ARN: aws.ToString(p.ModelPackageArn),
-				Approval: string(p.ModelApprovalStatus), Description: aws.ToString(p.ModelPackageDescription), Created: aws.ToTime(p.CreationTime)})
+				Approval: string(p.ModelApprovalStatus), Description: aws.ToString(p.ModelPackageDescription), Created: aws.ToTime(p.CreationTime),
+				Status: string(p.ModelPackageStatus)})
 		}
 		if aws.ToString(page.NextToken) == "" {
 			break
@@ -181,7 +215,10 @@ func (r *Registry) Packages(ctx context.Context, group string) ([]Summary, error
 func (r *Registry) Versions(ctx context.Context) ([]model.ModelVersion, error) {
 	// Named groups are listed directly (Check verified them at start; a
 	// group deleted since lists no packages); otherwise every group.
-	names := r.set.Groups
+	names, err := r.groupNames(ctx)
+	if err != nil {
+		return nil, err
+	}
 	if len(names) == 0 {
 		groups, err := r.Groups(ctx)
 		if err != nil {
@@ -288,30 +325,28 @@ func (r *Registry) DownloadURI(ctx context.Context, ref model.VersionRef) (strin
 	return r.ARN(ctx, ref)
 }
 
-// maxPropertyLen is SageMaker's limit on a CustomerMetadataProperties value.
-const maxPropertyLen = 256
-
 // SetVersionTag implements registry.Registry: the tag becomes a
-// CustomerMetadataProperties entry of the package.
+// CustomerMetadataProperties entry of the package, its value made valid
+// for SageMaker by MetadataValue (StoredTagValue), which later listings
+// report.
 func (r *Registry) SetVersionTag(ctx context.Context, ref model.VersionRef, key, value string) error {
 	arn, err := r.ARN(ctx, ref)
 	if err != nil {
 		return err
 	}
-	if len(value) > maxPropertyLen {
-		cut := maxPropertyLen - 3
-		for cut > 0 && !utf8.RuneStart(value[cut]) {
-			cut--
-		}
-		value = value[:cut] + "..."
-	}
+	stored := r.StoredTagValue(key, value)
 	if _, err := r.api.UpdateModelPackage(ctx, &sm.UpdateModelPackageInput{ModelPackageArn: aws.String(arn),
-		CustomerMetadataProperties: map[string]string{key: value}}); err != nil {
+		CustomerMetadataProperties: map[string]string{key: stored}}); err != nil {
 		return fmt.Errorf("set %s on model package %s: %w", key, arn, err)
 	}
-	r.remember(arn, key, &value)
+	r.remember(arn, key, &stored)
 	return nil
 }
+
+// StoredTagValue implements reconcile.TagStorer: a tag value is kept as
+// MetadataValue makes it, so the loop counts a package whose property
+// holds that form as tagged already (in this process or another).
+func (r *Registry) StoredTagValue(key, value string) string { return MetadataValue(value) }
 
 // DeleteVersionTag implements registry.Registry.
 func (r *Registry) DeleteVersionTag(ctx context.Context, ref model.VersionRef, key string) error {

@@ -36,8 +36,12 @@ type packageHarness struct {
 	rec   *reconcile.Reconciler
 }
 
-func newPackageHarness(t *testing.T) *packageHarness {
-	h := newHarness(t, harnessOpts{})
+func newPackageHarness(t *testing.T, env ...map[string]string) *packageHarness {
+	o := harnessOpts{}
+	if len(env) > 0 {
+		o.env = env[0]
+	}
+	h := newHarness(t, o)
 	if err := h.tgt.Init(h.ctx); err != nil {
 		t.Fatal(err)
 	}

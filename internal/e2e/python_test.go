@@ -114,7 +114,7 @@ func startPyBridgeWith(t testing.TB, py, envManager string, loader func(*runtime
 	}))
 	b.client = mlflow.NewClient(b.api.URL, "", nil)
 	cfg := config.Config{Home: b.home, ModelCache: filepath.Join(b.home, "cache")}
-	fetcher := artifact.New(artifact.Options{CacheDir: cfg.ModelCache, TrackingURI: b.api.URL})
+	fetcher := artifact.New(artifact.Options{CacheDir: cfg.ModelCache, TrackingURI: b.api.URL, S3: artifact.S3OptionsFrom(conf.AWS)})
 	tgt, err := target.New(ctx, local.Kind, target.Deps{Config: cfg, Fetcher: fetcher, Metrics: prometheus.NewRegistry(), Models: models})
 	if err != nil {
 		t.Fatal(err)
@@ -439,6 +439,14 @@ func pyRun(t *testing.T, py, script string, args ...string) {
 
 func TestPythonModelFromRunsModelsAndS3Sources(t *testing.T) {
 	py := pythontest.Interpreter(t)
+	// s3:// sources are read from an S3-protocol server (the AWS fake),
+	// configured as a user would: MLFLOW_S3_ENDPOINT_URL.
+	fake := awsfake.New(awsfake.Options{})
+	defer fake.Close()
+	for k, v := range fake.Env() {
+		t.Setenv(k, v)
+	}
+	t.Setenv("MLFLOW_S3_ENDPOINT_URL", fake.URL)
 	b := startPyBridge(t, py)
 	dir := t.TempDir()
 	sk := pythontest.TrainSklearn(t, py, filepath.Join(dir, "m"), pythontest.SklearnSpec{Seed: 31})
@@ -456,13 +464,7 @@ func TestPythonModelFromRunsModelsAndS3Sources(t *testing.T) {
 	// models:/ : a version whose source is another registered version.
 	mv := b.register(t, "from-model", "", "models:/from-run/"+strconv.Itoa(rv))
 
-	// s3:// : an S3-protocol server (the AWS fake) holding the model.
-	fake := awsfake.New(awsfake.Options{})
-	defer fake.Close()
-	for k, v := range fake.Env() {
-		t.Setenv(k, v)
-	}
-	t.Setenv("MLFLOW_S3_ENDPOINT_URL", fake.URL)
+	// s3:// : the AWS fake holds the model.
 	s3c := s3.New(s3.Options{
 		Region: fake.Env()["AWS_REGION"], BaseEndpoint: aws.String(fake.URL), UsePathStyle: true,
 		Credentials: credentials.NewStaticCredentialsProvider(fake.Env()["AWS_ACCESS_KEY_ID"], fake.Env()["AWS_SECRET_ACCESS_KEY"], ""),

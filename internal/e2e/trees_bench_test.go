@@ -17,9 +17,9 @@ import (
 	"github.com/bridgeops/bridge/internal/serving"
 	"github.com/bridgeops/bridge/internal/serving/python/pythontest"
 	"github.com/bridgeops/bridge/internal/serving/runtimes"
-	"github.com/bridgeops/bridge/internal/target"
 	"github.com/bridgeops/bridge/internal/serving/trees"
 	"github.com/bridgeops/bridge/internal/serving/trees/treestest"
+	"github.com/bridgeops/bridge/internal/target"
 )
 
 // BenchmarkTreeServing measures, in one run, a 100-tree scikit-learn

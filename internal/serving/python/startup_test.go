@@ -24,7 +24,7 @@ func TestRelativeHomeSecondModelOnPrestartedServer(t *testing.T) {
 	py := pythontest.Interpreter(t)
 	t.Chdir(t.TempDir())
 	rt := New(Options{Python: py, Server: ServerBridge})
-	t.Cleanup(rt.StopPrestarted)
+	t.Cleanup(func() { rt.Stop(context.Background()) })
 	first := pythontest.TrainSklearn(t, py, filepath.Join("models", "v1"), pythontest.SklearnSpec{Seed: 5})
 	second := pythontest.TrainSklearn(t, py, filepath.Join("models", "v2"), pythontest.SklearnSpec{Seed: 6})
 	load(t, rt, ".bridge", "churn", 1, first.Dir)

@@ -24,7 +24,7 @@ import (
 	"github.com/bridgeops/bridge/internal/registry"
 	"github.com/bridgeops/bridge/internal/registry/mlflowapi"
 	"github.com/bridgeops/bridge/internal/registry/store"
-	"github.com/bridgeops/bridge/internal/serving/python"
+	"github.com/bridgeops/bridge/internal/serving/runtimes"
 	"github.com/bridgeops/bridge/internal/status"
 	"github.com/bridgeops/bridge/internal/target"
 )
@@ -148,10 +148,12 @@ func newApp(ctx context.Context, c config.Config, o appOptions) (_ *app, err err
 		return nil, fmt.Errorf("start monitoring: %w", err)
 	}
 	a.parts.Add("monitoring", appmgr.Closer(func(context.Context) error { stopMonitoring(); return nil }))
-	// Idle pre-started Python servers stop after the target's models.
-	a.parts.Add("python runtime", appmgr.Closer(func(context.Context) error { python.Default().StopPrestarted(); return nil }))
+	// The model runtimes stop after the target has closed its models: no
+	// Python server (pre-started or left over) outlives them.
+	models := runtimes.New(runtimes.FromConfig(c))
+	a.parts.Add("model runtimes", models)
 
-	tgt, err := newTarget(ctx, c, newFetcher(c, st, reg), a.metrics, sink)
+	tgt, err := newTarget(ctx, c, newFetcher(c, st, reg), a.metrics, sink, models)
 	if err != nil {
 		return nil, err
 	}

@@ -85,7 +85,7 @@ var (
 // asked over HTTP at addr; errNotRunning means it did not answer. Other
 // targets are observed directly.
 func observe(ctx context.Context, c config.Config, addr string) (statusDoc, target.Target, error) {
-	t, err := newTarget(ctx, c, nil, nil, nil)
+	t, err := newTarget(ctx, c, nil, nil, nil, nil)
 	if err != nil {
 		return statusDoc{}, nil, err
 	}

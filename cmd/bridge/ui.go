@@ -84,7 +84,7 @@ func newReadOnlyUI(ctx context.Context, c config.Config, addr, bridge string) (*
 		return nil, nil, nil, err
 	}
 	closers = append(closers, closeReg)
-	t, err := newTarget(ctx, c, nil, nil, nil)
+	t, err := newTarget(ctx, c, nil, nil, nil, nil)
 	if err != nil {
 		closeAll()
 		return nil, nil, nil, err

@@ -72,9 +72,10 @@ func newMetrics() *prometheus.Registry {
 	return m
 }
 
-// newTarget builds the deploy target of BRIDGE_DEPLOY_KIND.
-func newTarget(ctx context.Context, c config.Config, fetcher target.Fetcher, metrics *prometheus.Registry, sink capture.Sink) (target.Target, error) {
-	t, err := target.New(ctx, c.DeployKind, target.Deps{Config: c, Fetcher: fetcher, Metrics: metrics, Capture: sink})
+// newTarget builds the deploy target of BRIDGE_DEPLOY_KIND; models (the
+// process's model runtimes) may be nil where no version is created.
+func newTarget(ctx context.Context, c config.Config, fetcher target.Fetcher, metrics *prometheus.Registry, sink capture.Sink, models target.ModelLoader) (target.Target, error) {
+	t, err := target.New(ctx, c.DeployKind, target.Deps{Config: c, Fetcher: fetcher, Metrics: metrics, Capture: sink, Models: models})
 	if err != nil {
 		if _, known := slices.BinarySearch(target.Kinds(), c.DeployKind); !known {
 			return nil, err

@@ -23,6 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/bridgeops/bridge/internal/config"
 	"github.com/bridgeops/bridge/internal/model"
 )
 
@@ -539,7 +540,12 @@ func TestFetchS3(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Setenv("MLFLOW_S3_ENDPOINT_URL", "")
 			t.Setenv(tt.env, srv.URL)
-			f := newFetcher(t, Options{})
+			t.Setenv("BRIDGE_ENV_FILE", filepath.Join(src, "none"))
+			c, err := config.Load() // as bridge run reads its settings
+			if err != nil {
+				t.Fatal(err)
+			}
+			f := newFetcher(t, Options{S3: S3OptionsFrom(c.AWS)})
 			dir, err := f.Fetch(context.Background(), model.VersionRef{Model: "iris", Version: 1}, tt.source)
 			if tt.want != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.want) {

@@ -17,19 +17,26 @@ import (
 	"github.com/bridgeops/bridge/internal/config"
 )
 
-// S3Options configure s3:// sources.
+// S3Options configure s3:// sources (S3OptionsFrom makes them from
+// Bridge's configuration).
 type S3Options struct {
-	// EndpointURL is an S3-compatible server (MinIO). Empty means
-	// MLFLOW_S3_ENDPOINT_URL, then AWS_ENDPOINT_URL_S3, then
-	// AWS_ENDPOINT_URL, then AWS itself. A custom endpoint uses path-style
-	// URLs (http://host/bucket/key).
+	// EndpointURL is an S3-compatible server (MinIO); empty means AWS
+	// itself. A custom endpoint uses path-style URLs
+	// (http://host/bucket/key).
 	EndpointURL string
-	// Region is the bucket's region; empty means the AWS configuration
-	// (AWS_REGION, AWS_DEFAULT_REGION, profile), else us-east-1.
+	// Region is the bucket's region; empty means the AWS SDK's
+	// configuration (profile), else us-east-1.
 	Region string
 	// Client, when set, is used as is instead of one built from the AWS
 	// configuration (credentials chain, profile, ...).
 	Client *s3.Client
+}
+
+// S3OptionsFrom returns the S3 options of the typed AWS section: the
+// endpoint is MLFLOW_S3_ENDPOINT_URL, else AWS_ENDPOINT_URL_S3, else
+// AWS_ENDPOINT_URL; the region AWS_REGION, else AWS_DEFAULT_REGION.
+func S3OptionsFrom(a config.AWSSettings) S3Options {
+	return S3Options{EndpointURL: firstNonEmpty(a.ArtifactS3EndpointURL, a.S3Endpoint()), Region: a.Region}
 }
 
 // s3API is what s3:// sources need from the S3 client.
@@ -52,11 +59,10 @@ func (f *Fetcher) s3Client(ctx context.Context) (s3API, error) {
 		if f.opts.S3.Region != "" {
 			cfg.Region = f.opts.S3.Region
 		}
-		env := config.AWSFromEnv()
 		if cfg.Region == "" {
-			cfg.Region = firstNonEmpty(env.Region, "us-east-1")
+			cfg.Region = "us-east-1"
 		}
-		endpoint := firstNonEmpty(f.opts.S3.EndpointURL, env.ArtifactS3EndpointURL, env.S3Endpoint())
+		endpoint := f.opts.S3.EndpointURL
 		f.s3 = s3.NewFromConfig(cfg, func(o *s3.Options) {
 			if endpoint != "" {
 				o.BaseEndpoint = aws.String(endpoint)

@@ -224,15 +224,36 @@ func CallerIdentity(ctx context.Context, cfg aws.Config) (Identity, error) {
 }
 
 // EndpointOverridden reports whether an endpoint override is configured
-// for the service (its AWS_ENDPOINT_URL_<SERVICE> or AWS_ENDPOINT_URL, or
-// the config's BaseEndpoint). Emulators need S3 path-style addressing then.
-func EndpointOverridden(cfg aws.Config, service string) bool {
+// for the service (sdkID as the SDK names it: "S3", "SageMaker"): the
+// config's BaseEndpoint (AWS_ENDPOINT_URL, endpoint_url of the profile) or
+// the service's own (AWS_ENDPOINT_URL_<SERVICE>, the profile's services
+// section), as the SDK resolves them when cfg was loaded, and unless
+// AWS_IGNORE_CONFIGURED_ENDPOINT_URLS is set. Emulators need S3 path-style
+// addressing then.
+func EndpointOverridden(cfg aws.Config, sdkID string) bool {
 	if cfg.BaseEndpoint != nil && *cfg.BaseEndpoint != "" {
 		return true
 	}
-	env := config.AWSFromEnv()
-	if strings.EqualFold(service, "S3") {
-		return env.S3Endpoint() != ""
+	ctx := context.Background()
+	type ignorer interface {
+		GetIgnoreConfiguredEndpoints(context.Context) (bool, bool, error)
 	}
-	return env.EndpointURL != ""
+	type serviceEndpoint interface {
+		GetServiceBaseEndpoint(ctx context.Context, sdkID string) (string, bool, error)
+	}
+	for _, src := range cfg.ConfigSources {
+		if ig, ok := src.(ignorer); ok {
+			if v, found, err := ig.GetIgnoreConfiguredEndpoints(ctx); err == nil && found && v {
+				return false
+			}
+		}
+	}
+	for _, src := range cfg.ConfigSources {
+		if se, ok := src.(serviceEndpoint); ok {
+			if v, found, err := se.GetServiceBaseEndpoint(ctx, sdkID); err == nil && found && v != "" {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -162,3 +162,53 @@ func TestProfileDotEnvRoleAndOverride(t *testing.T) {
 		t.Fatal("an STS-only override must not switch S3 to path-style")
 	}
 }
+
+// TestEndpointOverridden: S3 switches to path-style addressing exactly
+// when the SDK configuration overrides S3's endpoint (environment or
+// profile), and not when only another service's is overridden or the
+// overrides are to be ignored.
+func TestEndpointOverridden(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		env     map[string]string
+		profile string
+		s3, sm  bool
+	}{
+		{"none", nil, "", false, false},
+		{"every service", map[string]string{"AWS_ENDPOINT_URL": "http://127.0.0.1:9000"}, "", true, true},
+		{"S3 only", map[string]string{"AWS_ENDPOINT_URL_S3": "http://127.0.0.1:9000"}, "", true, false},
+		{"SageMaker only", map[string]string{"AWS_ENDPOINT_URL_SAGEMAKER": "http://127.0.0.1:9000"}, "", false, true},
+		{"ignored", map[string]string{"AWS_ENDPOINT_URL": "http://127.0.0.1:9000", "AWS_ENDPOINT_URL_S3": "http://127.0.0.1:9000", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "true"}, "", false, false},
+		{"profile", nil, "[default]\nregion = eu-west-1\nendpoint_url = http://127.0.0.1:9000\n", true, true},
+		{"profile services", nil, "[default]\nregion = eu-west-1\nservices = emu\n[services emu]\ns3 =\n  endpoint_url = http://127.0.0.1:9000\n", true, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			isolate(t)
+			for _, k := range []string{"AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL_SAGEMAKER", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"} {
+				t.Setenv(k, "")
+				os.Unsetenv(k)
+			}
+			for k, v := range tc.env {
+				t.Setenv(k, v)
+			}
+			if tc.profile != "" {
+				if err := os.WriteFile(os.Getenv("AWS_CONFIG_FILE"), []byte(tc.profile), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			t.Setenv("AWS_REGION", "eu-west-1")
+			t.Setenv("AWS_ACCESS_KEY_ID", awsfake.DefaultAccessKey)
+			t.Setenv("AWS_SECRET_ACCESS_KEY", awsfake.DefaultSecretKey)
+			cfg, err := awsauth.Load(context.Background(), awsauth.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := awsauth.EndpointOverridden(cfg, "S3"); got != tc.s3 {
+				t.Errorf("S3 overridden = %v, want %v", got, tc.s3)
+			}
+			if got := awsauth.EndpointOverridden(cfg, "SageMaker"); got != tc.sm {
+				t.Errorf("SageMaker overridden = %v, want %v", got, tc.sm)
+			}
+		})
+	}
+}

@@ -28,6 +28,7 @@ type Config struct {
 
 	// Typed sections, one per part.
 	Python     PythonSettings
+	Native     NativeMode // BRIDGE_NATIVE: off, auto (default) or require
 	Local      LocalSettings
 	AWS        AWSSettings
 	Monitoring MonitoringSettings

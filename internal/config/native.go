@@ -1,10 +1,6 @@
 package config
 
-import (
-	"fmt"
-	"os"
-	"strings"
-)
+import "strings"
 
 // NativeMode says when models of Python flavors (sklearn, xgboost,
 // lightgbm) are served in-process by Bridge's native tree runtime
@@ -22,16 +18,17 @@ const (
 	NativeRequire NativeMode = "require"
 )
 
-// Native reads BRIDGE_NATIVE from the environment (the .env file's values
-// are in it once Config.Export has run): off, auto (default) or require.
-func Native() (NativeMode, error) {
-	v, _ := os.LookupEnv("BRIDGE_NATIVE")
+// nativeMode reads BRIDGE_NATIVE: off, auto (default) or require, in any
+// case and with spaces around.
+func (c Config) nativeMode(errs *errList) NativeMode {
+	v := c.Get("BRIDGE_NATIVE", "")
 	switch m := NativeMode(strings.ToLower(strings.TrimSpace(v))); m {
 	case "":
-		return NativeAuto, nil
+		return NativeAuto
 	case NativeOff, NativeAuto, NativeRequire:
-		return m, nil
+		return m
 	default:
-		return "", fmt.Errorf("BRIDGE_NATIVE=%q: want off, auto or require", v)
+		errs.add("%s: want off, auto or require", c.label("BRIDGE_NATIVE", v))
+		return NativeAuto
 	}
 }

@@ -1,19 +1,9 @@
 package config
 
-// The functions below read the process environment (after Export has
-// copied the .env file into it) for packages that are also used without a
-// loaded Config: libraries and tests construct them directly. bridge's
-// wiring passes the typed sections of its Config instead.
-
-// PythonFromEnv returns the Python settings of the process environment.
-func PythonFromEnv() PythonSettings {
-	c := Config{}
-	var errs errList
-	c.loadSections(&errs) // invalid values fall back to defaults; Load reports them
-	return c.Python
-}
-
-// AWSFromEnv returns the AWS settings of the process environment.
+// AWSFromEnv returns the AWS settings of the process environment (after
+// Export has copied the .env file into it), for tests and tools that build
+// parts without a loaded Config. Bridge's own parts never call it: their
+// wiring passes them the typed sections of its Config at construction.
 func AWSFromEnv() AWSSettings {
 	c := Config{}
 	var errs errList

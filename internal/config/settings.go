@@ -74,6 +74,7 @@ var Settings = []Setting{
 	{Name: "BRIDGE_ENV_MANAGER", Default: "local", Help: "local or virtualenv"},
 	{Name: "BRIDGE_PYTHON_SERVER", Default: "auto", Help: "auto, mlflow or bridge"},
 	{Name: "BRIDGE_PYTHON_PRESTART", Default: "1", Help: "0: no pre-started Python servers"},
+	{Name: "BRIDGE_NATIVE", Default: "auto", Help: "off, auto or require: serve tree models in-process"},
 	{Name: "BRIDGE_CAPTURE", Flag: "run --capture", Default: "false", Help: "capture every endpoint's requests and responses"},
 	{Name: "BRIDGE_CAPTURE_SAMPLING", Flag: "run --capture-sampling", Default: "100", Help: "percentage of invocations captured"},
 	{Name: "BRIDGE_CAPTURE_MODE", Flag: "run --capture-mode", Default: "both", Help: "input, output or both"},
@@ -233,6 +234,7 @@ func (c *Config) loadSections(errs *errList) {
 		Server:      c.oneOf(errs, "BRIDGE_PYTHON_SERVER", "auto", "auto", "mlflow", "bridge"),
 		Prestart:    c.boolean(errs, "BRIDGE_PYTHON_PRESTART", true),
 	}
+	c.Native = c.nativeMode(errs)
 	c.Local = LocalSettings{ReadyTimeout: c.seconds(errs, "BRIDGE_MODEL_READY_TIMEOUT_S", 0)}
 	c.AWS = AWSSettings{
 		Region:                c.Get("AWS_REGION", c.Get("AWS_DEFAULT_REGION", "")),

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/bridgeops/bridge/internal/serving"
-	_ "github.com/bridgeops/bridge/internal/serving/native"
+	"github.com/bridgeops/bridge/internal/serving/native"
 )
 
 func TestIris(t *testing.T) {
@@ -94,7 +94,9 @@ func TestModelDirServes(t *testing.T) {
 	if err := WriteModelDir(dir, m); err != nil {
 		t.Fatal(err)
 	}
-	sm, err := serving.Load(context.Background(), serving.LoadSpec{Name: ModelName, Version: 1, Dir: dir})
+	var rts serving.Runtimes
+	rts.Register(native.Flavor, 0, native.Runtime{})
+	sm, err := rts.Load(context.Background(), serving.LoadSpec{Name: ModelName, Version: 1, Dir: dir})
 	if err != nil {
 		t.Fatalf("native runtime cannot load the demo model: %v", err)
 	}

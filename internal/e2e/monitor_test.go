@@ -45,7 +45,7 @@ import (
 	"github.com/bridgeops/bridge/internal/registry/mlflow"
 	"github.com/bridgeops/bridge/internal/registry/mlflowapi"
 	"github.com/bridgeops/bridge/internal/registry/store"
-	_ "github.com/bridgeops/bridge/internal/serving/native"
+	"github.com/bridgeops/bridge/internal/serving/runtimes"
 	"github.com/bridgeops/bridge/internal/target"
 	"github.com/bridgeops/bridge/internal/target/local"
 )
@@ -77,7 +77,7 @@ func startMonBridge(t *testing.T) *monBridge {
 	}
 	cfg := config.Config{Home: b.home, ModelCache: filepath.Join(b.home, "cache")}
 	fetcher := artifact.New(artifact.Options{CacheDir: cfg.ModelCache, TrackingURI: api.URL})
-	tgt, err := target.New(ctx, local.Kind, target.Deps{Config: cfg, Fetcher: fetcher, Metrics: b.metrics, Capture: b.capture})
+	tgt, err := target.New(ctx, local.Kind, target.Deps{Config: cfg, Fetcher: fetcher, Metrics: b.metrics, Capture: b.capture, Models: newModels(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -421,7 +421,7 @@ func monBenchRouter(b *testing.B, sink capture.Sink) (url string, stop func()) {
 	dir := b.TempDir()
 	os.WriteFile(filepath.Join(dir, "model.json"), []byte(`{"kind": "linear_regression", "coefficients": [2, -1, 0.5, 0.1], "intercept": 3}`), 0o644)
 	os.WriteFile(filepath.Join(dir, "MLmodel"), []byte("flavors:\n  bridge_linear:\n    data: model.json\n"), 0o644)
-	deps := target.Deps{Config: config.Config{Home: b.TempDir()}, Fetcher: monDirFetcher{}, Metrics: prometheus.NewRegistry()}
+	deps := target.Deps{Config: config.Config{Home: b.TempDir()}, Fetcher: monDirFetcher{}, Metrics: prometheus.NewRegistry(), Models: newModels(b)}
 	if sink != nil {
 		deps.Capture = sink
 	}
@@ -670,4 +670,17 @@ func BenchmarkCaptureOverheadHandler(b *testing.B) {
 		})
 		stop()
 	}
+}
+
+// newModels returns model runtimes with the default settings, stopped
+// when tb ends (after the targets built later: cleanups run last-in
+// first-out).
+func newModels(tb testing.TB) *runtimes.Set {
+	s := runtimes.New(runtimes.Options{})
+	tb.Cleanup(func() {
+		if err := s.Stop(context.Background()); err != nil {
+			tb.Errorf("stop the model runtimes: %v", err)
+		}
+	})
+	return s
 }

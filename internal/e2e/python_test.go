@@ -38,8 +38,10 @@ import (
 	"github.com/bridgeops/bridge/internal/registry/mlflow"
 	"github.com/bridgeops/bridge/internal/registry/mlflowapi"
 	"github.com/bridgeops/bridge/internal/registry/store"
+	"github.com/bridgeops/bridge/internal/serving"
 	"github.com/bridgeops/bridge/internal/serving/python"
 	"github.com/bridgeops/bridge/internal/serving/python/pythontest"
+	"github.com/bridgeops/bridge/internal/serving/runtimes"
 	"github.com/bridgeops/bridge/internal/target"
 	"github.com/bridgeops/bridge/internal/target/local"
 )
@@ -53,6 +55,7 @@ type pyBridge struct {
 	target *local.Target
 	router *httptest.Server
 	rec    *reconcile.Reconciler
+	models *runtimes.Set // the model runtimes, built from the configuration
 	runsMu sync.Mutex
 	runs   map[string]string // run id -> artifact_uri, for runs:/ sources
 }
@@ -65,12 +68,29 @@ func startPyBridge(t testing.TB, py string) *pyBridge {
 
 // startPyBridgeEnv is startPyBridge with an environment manager.
 func startPyBridgeEnv(t testing.TB, py, envManager string) *pyBridge {
+	return startPyBridgeWith(t, py, envManager, nil)
+}
+
+// startPyBridgeWith is startPyBridgeEnv whose target loads models with
+// loader(b.models) when loader is not nil (benchmarks comparing settings
+// side by side). The model runtimes are built from the configuration, as
+// bridge run builds them: BRIDGE_PYTHON, BRIDGE_ENV_MANAGER,
+// BRIDGE_PYTHON_PRESTART, BRIDGE_NATIVE, ... of the test's environment.
+func startPyBridgeWith(t testing.TB, py, envManager string, loader func(*runtimes.Set) target.ModelLoader) *pyBridge {
 	t.Helper()
 	t.Setenv("BRIDGE_PYTHON", py)
 	t.Setenv("BRIDGE_ENV_MANAGER", envManager)
+	t.Setenv("BRIDGE_ENV_FILE", filepath.Join(t.TempDir(), ".env"))
+	conf, err := config.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	b := &pyBridge{home: t.TempDir(), runs: map[string]string{}}
-	var err error
+	b := &pyBridge{home: t.TempDir(), runs: map[string]string{}, models: runtimes.New(runtimes.FromConfig(conf))}
+	var models target.ModelLoader = b.models
+	if loader != nil {
+		models = loader(b.models)
+	}
 	if b.store, err = store.Open(ctx, b.home); err != nil {
 		t.Fatal(err)
 	}
@@ -94,8 +114,8 @@ func startPyBridgeEnv(t testing.TB, py, envManager string) *pyBridge {
 	}))
 	b.client = mlflow.NewClient(b.api.URL, "", nil)
 	cfg := config.Config{Home: b.home, ModelCache: filepath.Join(b.home, "cache")}
-	fetcher := artifact.New(artifact.Options{CacheDir: cfg.ModelCache, TrackingURI: b.api.URL})
-	tgt, err := target.New(ctx, local.Kind, target.Deps{Config: cfg, Fetcher: fetcher, Metrics: prometheus.NewRegistry()})
+	fetcher := artifact.New(artifact.Options{CacheDir: cfg.ModelCache, TrackingURI: b.api.URL, S3: artifact.S3OptionsFrom(conf.AWS)})
+	tgt, err := target.New(ctx, local.Kind, target.Deps{Config: cfg, Fetcher: fetcher, Metrics: prometheus.NewRegistry(), Models: models})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,11 +139,20 @@ func startPyBridgeEnv(t testing.TB, py, envManager string) *pyBridge {
 		<-done
 		b.router.Close()
 		b.target.Close(context.Background())
-		python.Default().StopPrestarted()
+		if err := b.models.Stop(context.Background()); err != nil {
+			t.Errorf("stop the model runtimes: %v", err)
+		}
 		b.api.Close()
 		b.store.Close()
 	})
 	return b
+}
+
+// loaderFunc is a target.ModelLoader made of a function.
+type loaderFunc func(ctx context.Context, spec serving.LoadSpec) (serving.Model, error)
+
+func (f loaderFunc) Load(ctx context.Context, spec serving.LoadSpec) (serving.Model, error) {
+	return f(ctx, spec)
 }
 
 // register uploads dir to the registry's artifact store and registers it
@@ -410,6 +439,14 @@ func pyRun(t *testing.T, py, script string, args ...string) {
 
 func TestPythonModelFromRunsModelsAndS3Sources(t *testing.T) {
 	py := pythontest.Interpreter(t)
+	// s3:// sources are read from an S3-protocol server (the AWS fake),
+	// configured as a user would: MLFLOW_S3_ENDPOINT_URL.
+	fake := awsfake.New(awsfake.Options{})
+	defer fake.Close()
+	for k, v := range fake.Env() {
+		t.Setenv(k, v)
+	}
+	t.Setenv("MLFLOW_S3_ENDPOINT_URL", fake.URL)
 	b := startPyBridge(t, py)
 	dir := t.TempDir()
 	sk := pythontest.TrainSklearn(t, py, filepath.Join(dir, "m"), pythontest.SklearnSpec{Seed: 31})
@@ -427,13 +464,7 @@ func TestPythonModelFromRunsModelsAndS3Sources(t *testing.T) {
 	// models:/ : a version whose source is another registered version.
 	mv := b.register(t, "from-model", "", "models:/from-run/"+strconv.Itoa(rv))
 
-	// s3:// : an S3-protocol server (the AWS fake) holding the model.
-	fake := awsfake.New(awsfake.Options{})
-	defer fake.Close()
-	for k, v := range fake.Env() {
-		t.Setenv(k, v)
-	}
-	t.Setenv("MLFLOW_S3_ENDPOINT_URL", fake.URL)
+	// s3:// : the AWS fake holds the model.
 	s3c := s3.New(s3.Options{
 		Region: fake.Env()["AWS_REGION"], BaseEndpoint: aws.String(fake.URL), UsePathStyle: true,
 		Credentials: credentials.NewStaticCredentialsProvider(fake.Env()["AWS_ACCESS_KEY_ID"], fake.Env()["AWS_SECRET_ACCESS_KEY"], ""),
@@ -571,7 +602,19 @@ func BenchmarkPythonServing(b *testing.B) {
 		conc = 8
 	}
 	phase := time.Duration(secs) * time.Second
-	br := startPyBridgeEnv(b, py, "virtualenv")
+	// Cold promotions (below) load with a second Python runtime that
+	// pre-starts no server (BRIDGE_PYTHON_PRESTART=0).
+	coldRT := runtimes.New(runtimes.Options{Python: config.PythonSettings{Interpreter: py, EnvManager: python.EnvVirtualenv}})
+	b.Cleanup(func() { coldRT.Stop(context.Background()) })
+	var cold atomic.Bool
+	br := startPyBridgeWith(b, py, "virtualenv", func(warm *runtimes.Set) target.ModelLoader {
+		return loaderFunc(func(ctx context.Context, spec serving.LoadSpec) (serving.Model, error) {
+			if cold.Load() {
+				return coldRT.Load(ctx, spec)
+			}
+			return warm.Load(ctx, spec)
+		})
+	})
 	dir := b.TempDir()
 	sk := pythontest.TrainSklearn(b, py, filepath.Join(dir, "py"), pythontest.SklearnSpec{Seed: 51, TestRows: 1})
 	pyWriteNativeEquivalent(b, sk, filepath.Join(dir, "native"))
@@ -656,13 +699,19 @@ func BenchmarkPythonServing(b *testing.B) {
 		}
 		return took
 	}
-	pythontest.WaitFor(b, "a pre-started Python server", 2*time.Minute, func() bool { return python.Default().Prestarted() > 0 })
+	pythontest.WaitFor(b, "a pre-started Python server", 2*time.Minute, func() bool { return br.models.Python().Prestarted() > 0 })
 	prestarted := promote(0, model.StageProduction)
-	b.Setenv("BRIDGE_PYTHON_PRESTART", "0")
-	cold := promote(1, model.StageStaging)
+	// The cold runtime finds the cached environment first, as the warm one
+	// did when it loaded the first version.
+	if _, _, err := coldRT.Python().Interpreter(context.Background(), serving.LoadSpec{Dir: sks[1].Dir, LogDir: filepath.Join(br.home, "logs")}); err != nil {
+		b.Fatal(err)
+	}
+	cold.Store(true)
+	coldTook := promote(1, model.StageStaging)
+	cold.Store(false)
 	// Promotion of the version already loaded for Latest: a route change.
 	loaded := promote(2, model.StageProduction)
 	b.ReportMetric(float64(prestarted.Milliseconds()), "promote_prestarted_ms")
-	b.ReportMetric(float64(cold.Milliseconds()), "promote_cold_ms")
+	b.ReportMetric(float64(coldTook.Milliseconds()), "promote_cold_ms")
 	b.ReportMetric(float64(loaded.Milliseconds()), "promote_loaded_ms")
 }

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -11,10 +12,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bridgeops/bridge/internal/config"
 	"github.com/bridgeops/bridge/internal/model"
+	"github.com/bridgeops/bridge/internal/serving"
 	"github.com/bridgeops/bridge/internal/serving/python/pythontest"
+	"github.com/bridgeops/bridge/internal/serving/runtimes"
 	"github.com/bridgeops/bridge/internal/serving/trees"
 	"github.com/bridgeops/bridge/internal/serving/trees/treestest"
+	"github.com/bridgeops/bridge/internal/target"
 )
 
 // BenchmarkTreeServing measures, in one run, a 100-tree scikit-learn
@@ -37,15 +42,23 @@ func BenchmarkTreeServing(b *testing.B) {
 	}
 	phase := time.Duration(secs) * time.Second
 	b.Setenv("BRIDGE_PYTHON_PRESTART", "0")
-	br := startPyBridgeEnv(b, py, "local")
+	// Versions of the -py models load with BRIDGE_NATIVE=off (a second
+	// runtime set around the same Python runtime), the others with the
+	// default (auto).
+	br := startPyBridgeWith(b, py, "local", func(auto *runtimes.Set) target.ModelLoader {
+		off := runtimes.NewWith(auto.Python(), config.NativeOff, nil)
+		return loaderFunc(func(ctx context.Context, spec serving.LoadSpec) (serving.Model, error) {
+			if strings.HasSuffix(spec.Name, "-py") {
+				return off.Load(ctx, spec)
+			}
+			return auto.Load(ctx, spec)
+		})
+	})
 	models := treestest.Train(b, py, []treestest.Spec{
 		{Name: "rf", Kind: "RandomForestClassifier", Estimators: 100, Classes: 2, Features: 10, Rows: 2000, TestRows: 1, Seed: 7},
 		{Name: "gb", Kind: "GradientBoostingClassifier", Estimators: 100, MaxDepth: 3, Classes: 2, Features: 10, Rows: 2000, TestRows: 1, Seed: 8},
 	})
-	// The Python versions load with BRIDGE_NATIVE=off, the native ones with
-	// the default (auto).
-	serve := func(name, dir, mode string) []byte {
-		b.Setenv("BRIDGE_NATIVE", mode)
+	serve := func(name, dir string) []byte {
 		v := br.register(b, name, dir, "")
 		br.promote(b, name, v, model.StageProduction)
 		e := treestest.ReadExpect(b, dir)
@@ -61,8 +74,8 @@ func BenchmarkTreeServing(b *testing.B) {
 	bodies := map[string][]byte{}
 	for _, kind := range kinds {
 		dir := filepath.Join(models, kind)
-		bodies[kind] = serve(kind+"-py", dir, "off")
-		serve(kind+"-native", dir, "auto")
+		bodies[kind] = serve(kind+"-py", dir)
+		serve(kind+"-native", dir)
 	}
 	b.ResetTimer()
 	for _, kind := range kinds {

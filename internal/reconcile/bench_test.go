@@ -18,6 +18,7 @@ import (
 	"github.com/bridgeops/bridge/internal/model"
 	"github.com/bridgeops/bridge/internal/registry"
 	"github.com/bridgeops/bridge/internal/registry/store"
+	"github.com/bridgeops/bridge/internal/serving/runtimes"
 	"github.com/bridgeops/bridge/internal/target"
 	"github.com/bridgeops/bridge/internal/target/local"
 )
@@ -101,7 +102,9 @@ func benchNoChangePass(b *testing.B, models, perModel int) {
 		}
 	}
 	cfg := config.Config{Home: home, ModelCache: filepath.Join(home, "cache"), Port: 3000}
-	tgt, err := local.New(target.Deps{Config: cfg, Fetcher: artifact.New(artifact.Options{CacheDir: cfg.ModelCache})})
+	rts := runtimes.New(runtimes.Options{})
+	defer rts.Stop(ctx)
+	tgt, err := local.New(target.Deps{Config: cfg, Fetcher: artifact.New(artifact.Options{CacheDir: cfg.ModelCache}), Models: rts})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -1,7 +1,8 @@
 // Package serving defines model runtimes: how a model directory (an MLflow
 // model: a folder with an MLmodel file) becomes something that answers
 // invocations. Native flavors run in-process; Python flavors run in a
-// subprocess (serving/python). Runtimes register by flavor name.
+// subprocess (serving/python). A Runtimes set maps flavor names to
+// runtimes.
 package serving
 
 import (
@@ -10,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sort"
 	"sync"
 
 	"gopkg.in/yaml.v3"
@@ -76,43 +78,52 @@ type registration struct {
 	rt       Runtime
 }
 
-var (
-	mu       sync.Mutex
-	runtimes []registration
-)
+// Runtimes maps flavors to the runtimes that serve them. Each process (or
+// test) builds its own set (see package serving/runtimes): there is no
+// process-wide registry. The zero value is an empty set, safe for
+// concurrent use.
+type Runtimes struct {
+	mu   sync.Mutex
+	regs []registration
+}
 
 // Register makes a runtime available for a flavor. When a model has several
 // flavors, the runtime with the lowest priority number wins (native runtimes
 // register with 0, Python with 100).
-func Register(flavor string, priority int, rt Runtime) {
-	mu.Lock()
-	defer mu.Unlock()
-	runtimes = append(runtimes, registration{flavor, priority, rt})
+func (s *Runtimes) Register(flavor string, priority int, rt Runtime) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.regs = append(s.regs, registration{flavor, priority, rt})
 }
 
-// Load reads dir's MLmodel and loads it with the best registered runtime.
-func Load(ctx context.Context, spec LoadSpec) (Model, error) {
+// Load reads dir's MLmodel and loads it with the best runtime of the set.
+func (s *Runtimes) Load(ctx context.Context, spec LoadSpec) (Model, error) {
 	mm, err := ReadMLmodel(spec.Dir)
 	if err != nil {
 		return nil, err
 	}
-	mu.Lock()
+	s.mu.Lock()
 	var best *registration
-	for i := range runtimes {
-		r := &runtimes[i]
+	for i := range s.regs {
+		r := &s.regs[i]
 		if _, ok := mm.Flavors[r.flavor]; ok && (best == nil || r.priority < best.priority) {
 			best = r
 		}
 	}
-	mu.Unlock()
-	if best == nil {
+	var rt Runtime
+	if best != nil {
+		rt = best.rt
+	}
+	s.mu.Unlock()
+	if rt == nil {
 		names := make([]string, 0, len(mm.Flavors))
 		for f := range mm.Flavors {
 			names = append(names, f)
 		}
+		sort.Strings(names)
 		return nil, fmt.Errorf("no runtime for flavors %v of %s/%d", names, spec.Name, spec.Version)
 	}
-	return best.rt.Load(ctx, spec, mm)
+	return rt.Load(ctx, spec, mm)
 }
 
 // RuntimeNamer is implemented by models that say which runtime serves them

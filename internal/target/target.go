@@ -13,6 +13,7 @@ import (
 	"github.com/bridgeops/bridge/internal/capture"
 	"github.com/bridgeops/bridge/internal/config"
 	"github.com/bridgeops/bridge/internal/model"
+	"github.com/bridgeops/bridge/internal/serving"
 )
 
 // VersionSpec is everything a target needs to create a version's resources.
@@ -77,6 +78,17 @@ type Deps struct {
 	Metrics *prometheus.Registry
 	// Capture receives captured invocations; nil means capture is off.
 	Capture capture.Sink
+	// Models loads model versions into this process (the process's
+	// serving/runtimes.Set); targets that serve in-process (localhost)
+	// need it to create versions. The caller owns it and stops it after
+	// the target.
+	Models ModelLoader
+}
+
+// ModelLoader loads a model version into this process with the runtime
+// of its flavor (implemented by serving.Runtimes).
+type ModelLoader interface {
+	Load(ctx context.Context, spec serving.LoadSpec) (serving.Model, error)
 }
 
 // Factory builds a target from configuration.

@@ -47,9 +47,8 @@ const (
 // maxModelFile bounds model.json.
 const maxModelFile = 64 << 20
 
-func init() { serving.Register(Flavor, 0, Runtime{}) }
-
-// Runtime loads bridge_linear models.
+// Runtime loads bridge_linear models. It holds no state; serving/runtimes
+// registers it for Flavor with priority 0.
 type Runtime struct{}
 
 // Load implements serving.Runtime: it reads and validates model.json.

@@ -33,7 +33,7 @@ func writeModel(t *testing.T, modelJSON, signature string) string {
 
 func load(t *testing.T, modelJSON, signature string) serving.Model {
 	t.Helper()
-	m, err := serving.Load(context.Background(), serving.LoadSpec{Name: "m", Version: 1, Dir: writeModel(t, modelJSON, signature)})
+	m, err := loadSpec(context.Background(), serving.LoadSpec{Name: "m", Version: 1, Dir: writeModel(t, modelJSON, signature)})
 	if err != nil {
 		t.Fatalf("Load: %v", err)
 	}
@@ -197,7 +197,7 @@ func TestLoadErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := serving.Load(context.Background(), serving.LoadSpec{Name: "m", Version: 2, Dir: writeModel(t, tt.model, tt.sig)})
+			_, err := loadSpec(context.Background(), serving.LoadSpec{Name: "m", Version: 2, Dir: writeModel(t, tt.model, tt.sig)})
 			if err == nil || !strings.Contains(err.Error(), tt.msg) || !strings.Contains(err.Error(), "load m/2") {
 				t.Fatalf("Load error = %v, want one containing %q", err, tt.msg)
 			}
@@ -208,12 +208,12 @@ func TestLoadErrors(t *testing.T) {
 func TestLoadDataPath(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "MLmodel"), []byte("flavors:\n  bridge_linear:\n    data: ../model.json\n"), 0o644)
-	_, err := serving.Load(context.Background(), serving.LoadSpec{Name: "m", Version: 1, Dir: dir})
+	_, err := loadSpec(context.Background(), serving.LoadSpec{Name: "m", Version: 1, Dir: dir})
 	if err == nil || !strings.Contains(err.Error(), "relative path inside the model directory") {
 		t.Fatalf("err = %v", err)
 	}
 	os.WriteFile(filepath.Join(dir, "MLmodel"), []byte("flavors:\n  bridge_linear:\n    data: weights.json\n"), 0o644)
-	_, err = serving.Load(context.Background(), serving.LoadSpec{Name: "m", Version: 1, Dir: dir})
+	_, err = loadSpec(context.Background(), serving.LoadSpec{Name: "m", Version: 1, Dir: dir})
 	if err == nil || !strings.Contains(err.Error(), "weights.json") {
 		t.Fatalf("err = %v", err)
 	}
@@ -249,3 +249,10 @@ type discard struct{ h http.Header }
 func (d discard) Header() http.Header         { return d.h }
 func (d discard) Write(b []byte) (int, error) { return len(b), nil }
 func (d discard) WriteHeader(int)             {}
+
+// loadSpec loads a model with a Runtimes set holding this runtime only.
+func loadSpec(ctx context.Context, spec serving.LoadSpec) (serving.Model, error) {
+	var rts serving.Runtimes
+	rts.Register(Flavor, 0, Runtime{})
+	return rts.Load(ctx, spec)
+}

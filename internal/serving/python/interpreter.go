@@ -130,6 +130,11 @@ func (in *interpreters) remember(key, path string) {
 // one) and the extra environment variables it needs, so that other
 // runtimes can run helper scripts in the model's own environment.
 func (r *Runtime) Interpreter(ctx context.Context, spec serving.LoadSpec) (string, []string, error) {
+	ctx, done, err := r.life.enter(ctx)
+	if err != nil {
+		return "", nil, err
+	}
+	defer done()
 	opts, err := r.opts.resolved(spec)
 	if err != nil {
 		return "", nil, err

@@ -49,6 +49,7 @@ type proc struct {
 	state   string
 	cmd     *exec.Cmd
 	closing bool
+	forget  func() // set by the runtime that tracks this server; called by close
 }
 
 // State values.
@@ -487,6 +488,9 @@ func (p *proc) close(ctx context.Context) error {
 	p.cancel()
 	if !already && cmd != nil && cmd.Process != nil {
 		killGroup(cmd.Process.Pid, syscall.SIGTERM)
+	}
+	if !already && p.forget != nil {
+		defer p.forget()
 	}
 	grace := time.NewTimer(p.opts.StopGrace)
 	defer grace.Stop()

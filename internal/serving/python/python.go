@@ -2,10 +2,12 @@
 // flavors: one Python model server subprocess per loaded version, behind a
 // reverse proxy that implements serving.Model.
 //
-// Importing the package registers a runtime for both flavors with priority
-// 100 (native runtimes, priority 0, win when a model has both kinds of
-// flavor). The registered runtime reads its settings from the environment
-// each time it loads a model:
+// A Runtime is a value: each process builds its own from its typed
+// settings (New(OptionsFrom(cfg.Python)); serving/runtimes registers it for
+// the python_function, sklearn and sagemaker_sklearn flavors with priority
+// 100, behind the native runtimes) and stops it when it exits (Stop: every
+// server it started, pre-started or serving, is gone when Stop returns).
+// Two runtimes share nothing. The settings (config.PythonSettings) are:
 //
 //	BRIDGE_PYTHON         interpreter (default: the first of python3 and
 //	                      /usr/bin/python3 that imports what the model's
@@ -56,21 +58,12 @@ import (
 //go:embed bridge_scoring_server.py
 var serverScript []byte
 
-// Flavors served by this runtime and their priority (native runtimes use 0).
+// Priority is the registration priority of the runtime (native runtimes
+// use 0, so they win when a model has both kinds of flavor).
 const Priority = 100
 
-// defaultRuntime is the runtime registered for the Python flavors.
-var defaultRuntime = New(Options{})
-
-func init() {
-	serving.Register("python_function", Priority, defaultRuntime)
-	serving.Register("sklearn", Priority, defaultRuntime)
-	serving.Register("sagemaker_sklearn", Priority, defaultRuntime)
-}
-
-// Default returns the runtime this package registers (configured from the
-// environment at each Load).
-func Default() *Runtime { return defaultRuntime }
+// Flavors are the MLmodel flavors the runtime serves.
+var Flavors = []string{"python_function", "sklearn", "sagemaker_sklearn"}
 
 // Environment managers.
 const (
@@ -85,9 +78,8 @@ const (
 	ServerBridge = "bridge"
 )
 
-// Options configure a Runtime. Empty fields are read from the environment
-// at each Load (BRIDGE_PYTHON, BRIDGE_ENV_MANAGER, BRIDGE_PYTHON_SERVER),
-// then defaulted.
+// Options configure a Runtime; empty fields are defaulted. OptionsFrom
+// makes them from Bridge's configuration.
 type Options struct {
 	// Python is the interpreter (BRIDGE_PYTHON). Empty: the first of
 	// python3 and /usr/bin/python3 that imports what the model's flavor
@@ -122,22 +114,29 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-func (o Options) resolved(spec serving.LoadSpec) (Options, error) {
-	set := config.PythonFromEnv()
-	get := func(v, env, def string) string {
-		if v != "" {
-			return v
-		}
-		if env != "" {
-			return env
-		}
-		return def
+// OptionsFrom returns the options of the typed configuration section
+// (BRIDGE_PYTHON, BRIDGE_ENV_MANAGER, BRIDGE_PYTHON_SERVER,
+// BRIDGE_PYTHON_PRESTART).
+func OptionsFrom(s config.PythonSettings) Options {
+	return Options{Python: s.Interpreter, EnvManager: s.EnvManager, Server: s.Server, NoPrestart: !s.Prestart}
+}
+
+func (o Options) logger() *slog.Logger {
+	if o.Logger == nil {
+		return slog.Default()
 	}
+	return o.Logger
+}
+
+func (o Options) resolved(spec serving.LoadSpec) (Options, error) {
 	// An empty Python means: the first of config.PythonCandidates that
 	// imports what the model needs.
-	o.Python = get(o.Python, set.Interpreter, "")
-	o.EnvManager = get(o.EnvManager, set.EnvManager, EnvLocal)
-	o.Server = get(o.Server, set.Server, ServerAuto)
+	if o.EnvManager == "" {
+		o.EnvManager = EnvLocal
+	}
+	if o.Server == "" {
+		o.Server = ServerAuto
+	}
 	switch o.EnvManager {
 	case EnvLocal, EnvVirtualenv:
 	default:
@@ -147,9 +146,6 @@ func (o Options) resolved(spec serving.LoadSpec) (Options, error) {
 	case ServerAuto, ServerMLflow, ServerBridge:
 	default:
 		return o, fmt.Errorf("BRIDGE_PYTHON_SERVER=%q: want auto, mlflow or bridge", o.Server)
-	}
-	if !set.Prestart {
-		o.NoPrestart = true
 	}
 	if o.Home == "" {
 		if spec.LogDir == "" {
@@ -189,19 +185,25 @@ type Runtime struct {
 	envs   envBuilds
 	spares spares
 	pys    interpreters
+	life   lifecycle
 
 	scriptMu sync.Mutex
 }
 
-// New returns a Runtime. Register it with serving.Register to use it for
-// other flavors or settings; importing this package already registers one
-// configured from the environment.
+// New returns a Runtime; it serves until Stop.
 func New(opts Options) *Runtime {
-	return &Runtime{opts: opts}
+	r := &Runtime{opts: opts}
+	r.life.init()
+	return r
 }
 
 // Load starts a model server for spec and returns when it answers /ping.
 func (r *Runtime) Load(ctx context.Context, spec serving.LoadSpec, mm serving.MLmodel) (serving.Model, error) {
+	ctx, done, err := r.life.enter(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load %s/%d: %w", spec.Name, spec.Version, err)
+	}
+	defer done()
 	opts, err := r.opts.resolved(spec)
 	if err != nil {
 		return nil, err
@@ -244,6 +246,10 @@ func (r *Runtime) Load(ctx context.Context, spec serving.LoadSpec, mm serving.ML
 	startCtx, cancel := context.WithTimeout(ctx, opts.StartTimeout)
 	defer cancel()
 	if err := p.startFirst(startCtx, sp); err != nil {
+		return nil, fmt.Errorf("load %s: %w", ref, err)
+	}
+	if err := r.life.track(p); err != nil {
+		p.close(context.Background())
 		return nil, fmt.Errorf("load %s: %w", ref, err)
 	}
 	return newModel(p), nil

@@ -523,6 +523,7 @@ func TestPrestartedServerTakesTheNextModel(t *testing.T) {
 	py := pythontest.Interpreter(t)
 	home := t.TempDir()
 	rt := New(Options{Python: py, Server: ServerBridge, RestartBackoff: 50 * time.Millisecond})
+	t.Cleanup(func() { rt.Stop(context.Background()) })
 	first := pythontest.TrainSklearn(t, py, filepath.Join(home, "m1"), pythontest.SklearnSpec{Seed: 41})
 	second := pythontest.TrainSklearn(t, py, filepath.Join(home, "m2"), pythontest.SklearnSpec{Seed: 42, Format: "joblib"})
 	start := time.Now()

@@ -38,9 +38,11 @@ type spare struct {
 }
 
 type spares struct {
-	mu    sync.Mutex
-	idle  map[string]*spare
-	start map[string]bool // a spare is being started for the key
+	mu      sync.Mutex
+	idle    map[string]*spare
+	start   map[string]bool // a spare is being started for the key
+	stopped bool            // the runtime stopped: no more spares
+	wg      sync.WaitGroup  // spares being started
 }
 
 func spareKey(env environment, script, server string) string {
@@ -75,20 +77,27 @@ func (s *spares) refill(key string, env environment, script string, opts Options
 	if s.start == nil {
 		s.start = map[string]bool{}
 	}
-	if s.idle[key] != nil || s.start[key] {
+	if s.idle[key] != nil || s.start[key] || s.stopped {
 		s.mu.Unlock()
 		return
 	}
 	s.start[key] = true
+	s.wg.Add(1)
 	s.mu.Unlock()
 	go func() {
+		defer s.wg.Done()
 		sp, err := startSpare(env, script, opts)
 		s.mu.Lock()
 		delete(s.start, key)
-		if err == nil {
+		stopped := s.stopped
+		if err == nil && !stopped {
 			s.idle[key] = sp
 		}
 		s.mu.Unlock()
+		if err == nil && stopped {
+			sp.stop()
+			return
+		}
 		if err != nil {
 			opts.Logger.Warn("cannot pre-start a Python model server", "python", env.python, "err", err)
 		}
@@ -201,9 +210,27 @@ func (r *Runtime) StopPrestarted() {
 	r.spares.idle = map[string]*spare{}
 	r.spares.mu.Unlock()
 	for _, sp := range idle {
-		sp.control.Close() // EOF on the control pipe: the server exits
-		killGroup(sp.cmd.Process.Pid, syscall.SIGKILL)
-		<-sp.done
-		sp.release()
+		sp.stop()
 	}
+}
+
+// stop stops the spares for good: the idle ones and those being started.
+func (s *spares) stop() {
+	s.mu.Lock()
+	s.stopped = true
+	idle := s.idle
+	s.idle = map[string]*spare{}
+	s.mu.Unlock()
+	for _, sp := range idle {
+		sp.stop()
+	}
+	s.wg.Wait()
+}
+
+// stop ends an idle spare's process group and releases its files.
+func (sp *spare) stop() {
+	sp.control.Close() // EOF on the control pipe: the server exits
+	killGroup(sp.cmd.Process.Pid, syscall.SIGKILL)
+	<-sp.done
+	sp.release()
 }

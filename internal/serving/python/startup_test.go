@@ -24,7 +24,7 @@ func TestRelativeHomeSecondModelOnPrestartedServer(t *testing.T) {
 	py := pythontest.Interpreter(t)
 	t.Chdir(t.TempDir())
 	rt := New(Options{Python: py, Server: ServerBridge})
-	t.Cleanup(rt.StopPrestarted)
+	t.Cleanup(func() { rt.Stop(context.Background()) })
 	first := pythontest.TrainSklearn(t, py, filepath.Join("models", "v1"), pythontest.SklearnSpec{Seed: 5})
 	second := pythontest.TrainSklearn(t, py, filepath.Join("models", "v2"), pythontest.SklearnSpec{Seed: 6})
 	load(t, rt, ".bridge", "churn", 1, first.Dir)
@@ -112,7 +112,6 @@ func TestInterpreterIsTheFirstThatImportsTheFlavor(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
-	t.Setenv("BRIDGE_PYTHON", "")
 	model := pythontest.TrainSklearn(t, py, filepath.Join(home, "m"), pythontest.SklearnSpec{Seed: 9})
 	defer func(c []string) { config.PythonCandidates = c }(config.PythonCandidates)
 
@@ -128,10 +127,9 @@ func TestInterpreterIsTheFirstThatImportsTheFlavor(t *testing.T) {
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			t.Setenv("BRIDGE_PYTHON", tt.python)
 			config.PythonCandidates = tt.candidates
 			var logs bytes.Buffer
-			rt := New(Options{NoPrestart: true, Server: ServerBridge, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+			rt := New(Options{Python: tt.python, NoPrestart: true, Server: ServerBridge, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 			m, srv, err := tryLoad(t, rt, home, "pick", i+1, model.Dir)
 			if tt.want == "" {
 				if err != nil {

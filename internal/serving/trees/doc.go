@@ -12,7 +12,8 @@
 // evaluated with each library's own arithmetic, so that answers equal the
 // library's predict and predict_proba.
 //
-// The Runtime registers for the sklearn, xgboost and lightgbm flavors ahead
-// of the Python runtime and hands a model that does not convert to it
-// (config.Native: BRIDGE_NATIVE=off|auto|require).
+// The Runtime serves the sklearn, xgboost and lightgbm flavors ahead of the
+// Python runtime (serving/runtimes registers it with Priority) and hands a
+// model that does not convert to its Fallback, the Python runtime it was
+// built with (Mode: BRIDGE_NATIVE=off|auto|require).
 package trees

@@ -66,7 +66,7 @@ func TestLightGBMAgainstLightGBM(t *testing.T) {
 	if len(rows) != len(want) || len(rows) < 50 {
 		t.Fatalf("%d rows, %d predictions", len(rows), len(want))
 	}
-	rt := &Runtime{Mode: func() (config.NativeMode, error) { return config.NativeRequire, nil }}
+	rt := &Runtime{Mode: config.NativeRequire}
 	m, err := load(t, rt, t.TempDir(), lgbDir(t, model, nil), "lgb")
 	if err != nil {
 		t.Fatal(err)
@@ -159,7 +159,7 @@ end of parameters
 `
 
 func TestLightGBMMissingTypes(t *testing.T) {
-	rt := &Runtime{Mode: func() (config.NativeMode, error) { return config.NativeRequire, nil }}
+	rt := &Runtime{Mode: config.NativeRequire}
 	m, err := load(t, rt, t.TempDir(), lgbDir(t, []byte(lgbMulti), []string{"a", "b"}), "lgb")
 	if err != nil {
 		t.Fatal(err)
@@ -199,7 +199,7 @@ func TestLightGBMRefused(t *testing.T) {
 		{"not lightgbm", "hello", "not a LightGBM text model"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			rt := &Runtime{Mode: func() (config.NativeMode, error) { return config.NativeRequire, nil }}
+			rt := &Runtime{Mode: config.NativeRequire}
 			_, err := load(t, rt, t.TempDir(), lgbDir(t, []byte(c.model), nil), "lgb")
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("err = %v, want %q", err, c.want)

@@ -20,7 +20,6 @@ import (
 
 	"github.com/bridgeops/bridge/internal/config"
 	"github.com/bridgeops/bridge/internal/serving"
-	"github.com/bridgeops/bridge/internal/serving/python"
 	"github.com/bridgeops/bridge/internal/serving/scoring"
 )
 
@@ -48,20 +47,14 @@ type Interpreters interface {
 type Runtime struct {
 	Fallback serving.Runtime
 	Python   Interpreters
-	// Mode returns BRIDGE_NATIVE; nil means config.Native.
-	Mode func() (config.NativeMode, error)
+	// Mode is BRIDGE_NATIVE (config.Config.Native); empty means
+	// config.NativeAuto.
+	Mode config.NativeMode
 	// ExportTimeout bounds one run of the exporter (default 2m).
 	ExportTimeout time.Duration
 	Logger        *slog.Logger
 
 	locks sync.Map // cache key -> *sync.Mutex: one export per model at a time
-}
-
-func init() {
-	rt := &Runtime{Fallback: python.Default(), Python: python.Default()}
-	serving.Register(FlavorSklearn, Priority, rt)
-	serving.Register(FlavorXGBoost, Priority, rt)
-	serving.Register(FlavorLightGBM, Priority, rt)
 }
 
 // errNotNative says why a model cannot be served natively; it is not a
@@ -83,13 +76,13 @@ func (r *Runtime) log() *slog.Logger {
 
 // Load implements serving.Runtime.
 func (r *Runtime) Load(ctx context.Context, spec serving.LoadSpec, mm serving.MLmodel) (serving.Model, error) {
-	modeFn := r.Mode
-	if modeFn == nil {
-		modeFn = config.Native
-	}
-	mode, err := modeFn()
-	if err != nil {
-		return nil, err
+	mode := r.Mode
+	switch mode {
+	case "":
+		mode = config.NativeAuto
+	case config.NativeOff, config.NativeAuto, config.NativeRequire:
+	default:
+		return nil, fmt.Errorf("BRIDGE_NATIVE=%q: want off, auto or require", mode)
 	}
 	ref := fmt.Sprintf("%s/%d", spec.Name, spec.Version)
 	if mode == config.NativeOff {

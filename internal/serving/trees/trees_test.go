@@ -55,7 +55,7 @@ func newRuntime(py string, mode config.NativeMode, fb serving.Runtime) *Runtime 
 	return &Runtime{
 		Fallback: fb,
 		Python:   python.New(python.Options{Python: py, EnvManager: python.EnvLocal}),
-		Mode:     func() (config.NativeMode, error) { return mode, nil },
+		Mode:     mode,
 	}
 }
 

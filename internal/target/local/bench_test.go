@@ -96,7 +96,7 @@ func benchServers(b *testing.B) (plainURL, routerURL string) {
 	dir := b.TempDir()
 	os.WriteFile(filepath.Join(dir, "MLmodel"), []byte("flavors:\n  bridge_linear:\n    data: model.json\n"), 0o644)
 	os.WriteFile(filepath.Join(dir, "model.json"), []byte(irisJSON), 0o644)
-	m, err := serving.Load(context.Background(), serving.LoadSpec{Name: "iris", Version: 1, Dir: dir})
+	m, err := newModels(b).Load(context.Background(), serving.LoadSpec{Name: "iris", Version: 1, Dir: dir})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/bridgeops/bridge/internal/config"
 	"github.com/bridgeops/bridge/internal/model"
 	"github.com/bridgeops/bridge/internal/serving"
+	"github.com/bridgeops/bridge/internal/serving/runtimes"
 	"github.com/bridgeops/bridge/internal/target"
 )
 
@@ -141,6 +142,7 @@ func newEnv(tb testing.TB, s capture.Sink) *env {
 		Fetcher: e.f,
 		Metrics: e.reg,
 		Capture: sinkDep,
+		Models:  newModels(tb),
 	})
 	if err != nil {
 		tb.Fatal(err)
@@ -254,14 +256,21 @@ const (
 	flavorLate  = "bridge_test_panic_late"
 )
 
-func init() {
-	serving.Register(flavorGate, 0, testRuntime(flavorGate))
-	serving.Register(flavorError, 0, testRuntime(flavorError))
-	serving.Register(flavorPanic, 0, testRuntime(flavorPanic))
-	serving.Register(flavorState, 0, testRuntime(flavorState))
-	serving.Register(flavorSlow, 0, testRuntime(flavorSlow))
-	serving.Register(flavorEcho, 0, testRuntime(flavorEcho))
-	serving.Register(flavorLate, 0, testRuntime(flavorLate))
+// newModels returns the model runtimes of a test target: Bridge's own
+// plus the test flavors. They stop when tb ends, after the targets built
+// later (cleanups run last-in first-out).
+func newModels(tb testing.TB) *runtimes.Set {
+	tb.Helper()
+	s := runtimes.New(runtimes.Options{})
+	for _, f := range []string{flavorGate, flavorError, flavorPanic, flavorState, flavorSlow, flavorEcho, flavorLate} {
+		s.Register(f, 0, testRuntime(f))
+	}
+	tb.Cleanup(func() {
+		if err := s.Stop(context.Background()); err != nil {
+			tb.Errorf("stop the model runtimes: %v", err)
+		}
+	})
+	return s
 }
 
 type testRuntime string

@@ -34,13 +34,6 @@ import (
 	"github.com/bridgeops/bridge/internal/model"
 	"github.com/bridgeops/bridge/internal/netaddr"
 	"github.com/bridgeops/bridge/internal/target"
-
-	// The native runtime is always available on localhost.
-	// Model runtimes: native flavors in-process, Python flavors in model
-	// server subprocesses.
-	_ "github.com/bridgeops/bridge/internal/serving/native"
-	_ "github.com/bridgeops/bridge/internal/serving/python"
-	_ "github.com/bridgeops/bridge/internal/serving/trees"
 )
 
 // Kind is the target's name in BRIDGE_DEPLOY_KIND.
@@ -75,6 +68,7 @@ func init() {
 type Target struct {
 	cfg          config.Config
 	fetcher      target.Fetcher
+	models       target.ModelLoader
 	sink         capture.Sink
 	metrics      *metrics
 	readyTimeout time.Duration
@@ -93,8 +87,9 @@ type Target struct {
 	retiring sync.WaitGroup // versions draining and closing
 }
 
-// New builds a localhost target from deps. deps.Fetcher may be nil for
-// commands that only Init or Destroy.
+// New builds a localhost target from deps. deps.Fetcher and deps.Models
+// (the process's model runtimes, serving/runtimes) may be nil for commands
+// that only Init, Destroy or read state.
 func New(deps target.Deps) (*Target, error) {
 	timeout := DefaultReadyTimeout
 	if d := deps.Config.Local.ReadyTimeout; d > 0 {
@@ -107,6 +102,7 @@ func New(deps target.Deps) (*Target, error) {
 	t := &Target{
 		cfg:          deps.Config,
 		fetcher:      deps.Fetcher,
+		models:       deps.Models,
 		sink:         deps.Capture,
 		metrics:      m,
 		readyTimeout: timeout,

@@ -593,7 +593,7 @@ func TestReadyTimeout(t *testing.T) {
 	home := t.TempDir()
 	f := &fetcher{}
 	f.add(t, "slow", flavorSlow, "")
-	tgt, err := New(target.Deps{Config: config.Config{Home: home, Local: config.LocalSettings{ReadyTimeout: 200 * time.Millisecond}}, Fetcher: f})
+	tgt, err := New(target.Deps{Config: config.Config{Home: home, Local: config.LocalSettings{ReadyTimeout: 200 * time.Millisecond}}, Fetcher: f, Models: newModels(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -277,11 +277,14 @@ func (t *Target) open(ctx context.Context, spec target.VersionSpec) (serving.Mod
 	if t.fetcher == nil {
 		return nil, errors.New("no artifact fetcher configured")
 	}
+	if t.models == nil {
+		return nil, errors.New("no model runtimes configured")
+	}
 	dir, err := t.fetcher.Fetch(ctx, spec.Ref, spec.Source)
 	if err != nil {
 		return nil, err // the fetcher names the version and the source
 	}
-	m, err := serving.Load(ctx, serving.LoadSpec{
+	m, err := t.models.Load(ctx, serving.LoadSpec{
 		Name:    spec.Ref.Model,
 		Version: spec.Ref.Version,
 		Dir:     dir,

@@ -53,7 +53,7 @@ example model has none.`,
 }
 
 func init() {
-	demoCmd.Flags().StringVar(&demoFlags.addr, "addr", "", "address of the model router, host:port or :port (default :$PORT, PORT default 3000)")
+	demoCmd.Flags().StringVar(&demoFlags.addr, "addr", "", "address of the model router, host:port; :3000 listens on every interface (default 127.0.0.1:$PORT, PORT default 3000)")
 	demoCmd.Flags().StringVar(&demoFlags.registryAddr, "registry-addr", defaultRegistryAddr, "address the embedded registry's MLflow API listens on")
 	addMonitorRunFlags(demoCmd)
 	rootCmd.AddCommand(demoCmd)

@@ -12,9 +12,10 @@ import (
 )
 
 // TestDeployErrorsRootCauseFirst checks bridge_deploy_error as a user reads
-// it: one line, no prefix said twice, a Python exception's own last line
-// without traceback decoration or truncation, and the path of the log that
-// holds the whole output.
+// it: one line that starts with the root cause (not with the steps that only
+// name the version the tag is on), no prefix said twice, a Python
+// exception's own last line without traceback decoration or truncation, and
+// the path of the log that holds the whole output.
 func TestDeployErrorsRootCauseFirst(t *testing.T) {
 	py := pythontest.Interpreter(t)
 	b := startPyBridge(t, py)
@@ -27,10 +28,11 @@ func TestDeployErrorsRootCauseFirst(t *testing.T) {
 
 	tests := []struct {
 		name, dir, source string
-		want              []string // each in the tag, in this order
+		prefix            string   // the tag starts with it
+		want              []string // each in the tag, in this order, after prefix
 	}{
-		{"bad-path", "", "file:///nonexistent/bridge/model", []string{"create version bad-path/1: ", "fetch bad-path/1 from file:///nonexistent/bridge/model", "does not exist"}},
-		{"iris-sk", broken, "", []string{"create version iris-sk/1: ", "UnpicklingError: invalid load key", "exited before it was ready", "log /"}},
+		{"bad-path", "", "file:///nonexistent/bridge/model", "fetch bad-path/1 from file:///nonexistent/bridge/model", []string{"does not exist"}},
+		{"iris-sk", broken, "", "cannot load the model: UnpicklingError: invalid load key", []string{"exited before it was ready", "log /"}},
 	}
 	for _, tt := range tests {
 		v := b.register(t, tt.name, tt.dir, tt.source)
@@ -45,7 +47,10 @@ func TestDeployErrorsRootCauseFirst(t *testing.T) {
 				return tags[model.TagDeployState] == model.StateFailed
 			})
 			t.Logf("bridge_deploy_error: %s", msg)
-			rest := msg
+			rest, ok := strings.CutPrefix(msg, tt.prefix)
+			if !ok {
+				t.Fatalf("bridge_deploy_error %q does not start with the root cause %q", msg, tt.prefix)
+			}
 			for _, w := range tt.want {
 				i := strings.Index(rest, w)
 				if i < 0 {

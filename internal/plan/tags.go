@@ -140,7 +140,7 @@ func Tags(desired model.Desired, actual model.Actual, failures map[model.Version
 		state, reason := versionState(dv.Ref, wanted[dv.Ref], servedBy, actualV, actualE, failures)
 		want[model.TagDeployState] = state
 		if state == model.StateFailed {
-			want[model.TagDeployError] = OneLine(reason)
+			want[model.TagDeployError] = OneLine(failedReason(dv.Ref, reason))
 		}
 		if op := diff(dv.Ref, dv.Tags, want); !op.Empty() {
 			out = append(out, op)

@@ -263,17 +263,44 @@ def parse_csv(body, header="auto"):
     return _Table(None, [[_number(c) for c in r] for r in rows])
 
 
+def _named(names):
+    """Whether a frame's columns are names a client gave (not pandas'
+    0, 1, ... for unnamed data)."""
+    return names is not None and len(names) > 0 and all(isinstance(n, str) for n in names)
+
+
+def _check_columns(columns, names):
+    """A missing signature column is a 400 naming what the model expects, as
+    the native runtime says it (scoring.Frame.Select)."""
+    have = set(names)
+    for c in columns:
+        if c not in have:
+            raise BadRequest(
+                "missing column %s: the model expects columns %s, the input has %s"
+                % (json.dumps(c), _quote_list(columns), _quote_list(names))
+            )
+
+
+def _quote_list(names):
+    return "[" + ", ".join(json.dumps(str(n)) for n in names) + "]"
+
+
 def prepare(data, columns):
-    """Orders named columns as the model signature says."""
+    """Puts named columns in the order of the model signature, dropping
+    extra ones; a named column the signature has and the input lacks is a
+    400. Unnamed input is passed on as it is."""
     if isinstance(data, _Table):
-        if columns and data.columns and set(columns) <= set(data.columns):
+        if columns and _named(data.columns):
+            _check_columns(columns, data.columns)
             idx = [data.columns.index(c) for c in columns]
             data = _Table(columns, [[row[i] for i in idx] for row in data.data])
         return data.array()
     if pd is not None and isinstance(data, pd.DataFrame) and columns:
-        if list(data.columns) == columns:
+        names = list(data.columns)
+        if names == columns:
             return data  # already in order: no copy
-        if set(columns) <= set(data.columns):
+        if _named(names):
+            _check_columns(columns, names)
             return data[columns]
     return data
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -15,20 +16,56 @@ import (
 )
 
 // requiredModules returns the Python modules a model needs in the
-// interpreter that serves it: scikit-learn for the sklearn flavor (loaded by
-// Bridge's server or MLflow's), mlflow when MLflow's server is forced.
+// interpreter that serves it, so that the interpreter is picked by what the
+// model's flavor needs:
+//
+//   - scikit-learn for the sklearn flavor and for SageMaker scikit-learn
+//     layouts (Bridge's server loads both, as SageMaker's scikit-learn
+//     container would: joblib and numpy come with scikit-learn);
+//   - mlflow and the flavor's library (xgboost, torch, ...) for a
+//     python_function model whose mlflow.* loader only MLflow has, unless
+//     Bridge's server is forced (it then says what it cannot load);
+//   - mlflow when MLflow's server is forced.
+//
 // Models with a custom loader_module bring their code; nothing is required
 // up front.
 func requiredModules(mm serving.MLmodel, server string) []string {
 	var mods []string
+	need := func(m string) {
+		if m != "" && !slices.Contains(mods, m) {
+			mods = append(mods, m)
+		}
+	}
+	if _, ok := mm.Flavors[flavorSageMakerSklearn]; ok {
+		// MLflow's server cannot load these layouts: Bridge's always does.
+		need("sklearn")
+		return mods
+	}
 	if server == ServerMLflow {
-		mods = append(mods, "mlflow")
+		need("mlflow")
 	}
 	loader, _ := mm.Flavors["python_function"]["loader_module"].(string)
 	if _, ok := mm.Flavors["sklearn"]; ok && (loader == "" || loader == "mlflow.sklearn") {
-		mods = append(mods, "sklearn")
+		need("sklearn")
+		return mods
+	}
+	if flavor, ok := strings.CutPrefix(loader, "mlflow."); ok && server != ServerBridge {
+		need("mlflow")
+		need(flavorModules[flavor])
 	}
 	return mods
+}
+
+// flavorSageMakerSklearn is the flavor the artifact fetcher writes for a
+// SageMaker model package's scikit-learn layout (artifact.FlavorSageMakerSklearn).
+const flavorSageMakerSklearn = "sagemaker_sklearn"
+
+// flavorModules maps MLflow's loader modules (mlflow.<flavor>) to the
+// library their flavor imports.
+var flavorModules = map[string]string{
+	"sklearn": "sklearn", "xgboost": "xgboost", "lightgbm": "lightgbm", "catboost": "catboost",
+	"statsmodels": "statsmodels", "pytorch": "torch", "tensorflow": "tensorflow", "keras": "keras",
+	"onnx": "onnxruntime", "prophet": "prophet", "spacy": "spacy", "h2o": "h2o", "transformers": "transformers",
 }
 
 // interpreters picks and remembers the interpreter for each set of

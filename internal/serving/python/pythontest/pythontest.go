@@ -79,6 +79,10 @@ type SklearnSpec struct {
 	// PythonEnv is python_env.yaml (MLflow's, pointing at requirements.txt).
 	PythonEnv string `json:"python_env,omitempty"`
 	TestRows  int    `json:"test_rows,omitempty"` // 25
+	// ArrayFit fits on a numpy array, as scripts/train_churn.py does, so
+	// that the estimator knows no feature names (the default fits on a
+	// DataFrame with columns f0, f1, ...); the signature names them anyway.
+	ArrayFit bool `json:"array_fit,omitempty"`
 }
 
 // Sklearn is a trained model and scikit-learn's own answers for test rows.

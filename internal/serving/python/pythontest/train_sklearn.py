@@ -33,7 +33,7 @@ def main():
     )
     columns = ["f%d" % i for i in range(n_features)]
     frame = pd.DataFrame(X, columns=columns)
-    model = LogisticRegression(C=float(spec.get("C", 1.0)), max_iter=1000).fit(frame, y)
+    model = LogisticRegression(C=float(spec.get("C", 1.0)), max_iter=1000).fit(X if spec.get("array_fit") else frame, y)
 
     os.makedirs(out, exist_ok=True)
     fmt = spec.get("format", "pickle")
@@ -89,7 +89,7 @@ def main():
         {
             "columns": columns,
             "rows": test.values.tolist(),
-            "predictions": model.predict(test).tolist(),
+            "predictions": model.predict(test.values if spec.get("array_fit") else test).tolist(),
             "coef": model.coef_.tolist(),
             "intercept": model.intercept_.tolist(),
             "classes": model.classes_.tolist(),

@@ -96,16 +96,16 @@ func (h *packageHarness) converge(within time.Duration) model.Actual {
 	deadline := time.Now().Add(within)
 	var last string
 	for {
+		// Observe before the pass: a quiet pass over endpoints that were
+		// already ready has written their final deploy state.
+		actual, oerr := h.tgt.Observe(h.ctx)
+		ready := oerr == nil
+		for _, e := range actual.Endpoints {
+			ready = ready && e.Status == model.StatusReady
+		}
 		res, err := h.rec.RunOnce(h.ctx)
-		if err == nil && !res.Changed() && res.TagWrites == 0 && len(res.Failed) == 0 {
-			actual, oerr := h.tgt.Observe(h.ctx)
-			ready := oerr == nil
-			for _, e := range actual.Endpoints {
-				ready = ready && e.Status == model.StatusReady
-			}
-			if ready {
-				return actual
-			}
+		if ready && err == nil && !res.Changed() && res.TagWrites == 0 && len(res.Failed) == 0 {
+			return actual
 		}
 		last = fmt.Sprintf("%v %v", err, res.Failed)
 		if time.Now().After(deadline) {

@@ -18,15 +18,15 @@ import (
 	"github.com/bridgeops/bridge/internal/target/local"
 )
 
-var demoFlags struct {
-	addr         string
-	registryAddr string
-}
-
-var demoCmd = &cobra.Command{
-	Use:   "demo",
-	Short: "Seed an example model and serve it: the quickest way to see Bridge work",
-	Long: `Train an example model (an Iris species classifier: logistic regression
+func newDemoCmd(cl *bridgeCLI) *cobra.Command {
+	var demoFlags struct {
+		addr         string
+		registryAddr string
+	}
+	demoCmd := &cobra.Command{
+		Use:   "demo",
+		Short: "Seed an example model and serve it: the quickest way to see Bridge work",
+		Long: `Train an example model (an Iris species classifier: logistic regression
 trained in Go on the Iris dataset shipped with Bridge), register two versions
 in the registry (one in Production, one in Staging), then run the reconcile
 loop like bridge run and print curl commands to call the endpoints and to
@@ -34,29 +34,27 @@ promote the Staging version.
 
 Running it again reuses what is there: versions are added only when the
 example model has none.`,
-	Example: `  go run ./cmd/bridge demo
+		Example: `  go run ./cmd/bridge demo
   bridge demo --addr :8080 --registry-addr 127.0.0.1:5001`,
-	Args: cobra.NoArgs,
-	RunE: func(cmd *cobra.Command, args []string) error {
-		ctx := cmd.Context()
-		a, err := startApp(ctx, cfg, appOptions{Addr: demoFlags.addr, RegistryAddr: demoFlags.registryAddr})
-		if err != nil {
-			return err
-		}
-		if err := seedAndWait(ctx, a, cmd.OutOrStdout()); err != nil {
-			a.Stop()
-			a.Wait()
-			return err
-		}
-		return a.Wait()
-	},
-}
-
-func init() {
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			a, err := startApp(ctx, cl.cfg, appOptions{Addr: demoFlags.addr, RegistryAddr: demoFlags.registryAddr})
+			if err != nil {
+				return err
+			}
+			if err := seedAndWait(ctx, a, cmd.OutOrStdout()); err != nil {
+				a.Stop()
+				a.Wait()
+				return err
+			}
+			return a.Wait()
+		},
+	}
 	demoCmd.Flags().StringVar(&demoFlags.addr, "addr", "", "address of the model router, host:port or :port (default :$PORT, PORT default 3000)")
 	demoCmd.Flags().StringVar(&demoFlags.registryAddr, "registry-addr", defaultRegistryAddr, "address the embedded registry's MLflow API listens on")
 	addMonitorRunFlags(demoCmd)
-	rootCmd.AddCommand(demoCmd)
+	return demoCmd
 }
 
 // demoReadyTimeout bounds the wait for the example versions to be deployed.

@@ -7,17 +7,11 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/spf13/cobra"
-
 	"github.com/bridgeops/bridge/internal/config"
 	"github.com/bridgeops/bridge/internal/netaddr"
 	"github.com/bridgeops/bridge/internal/registry/mlflowapi"
 	"github.com/bridgeops/bridge/internal/registry/store"
 )
-
-// modelsLocal is the embedded registry bridge models opened in-process when
-// no registry server answered (nil otherwise).
-var modelsLocal *mlflowapi.InProcess
 
 // resolveModelsRegistry decides which registry the models commands talk to.
 // A server that answers is used as always. When none answers at the default
@@ -26,15 +20,15 @@ var modelsLocal *mlflowapi.InProcess
 // private loopback port for this one command: the commands work the same
 // whether or not bridge run is up. Otherwise the error says in one line
 // what to start.
-func resolveModelsRegistry(ctx context.Context) error {
-	closeModelsLocal()
-	if rs, err := cfg.Registry(); err == nil && rs.Kind == config.RegistrySageMaker {
+func (m *modelsCLI) resolveRegistry(ctx context.Context) error {
+	m.closeLocal()
+	if rs, err := m.cl.cfg.Registry(); err == nil && rs.Kind == config.RegistrySageMaker {
 		return nil // model package groups: no MLflow server involved
 	}
-	explicit := modelsFlags.registry != "" || cfg.MLflowURI != ""
-	u := modelsFlags.registry
+	explicit := m.registry != "" || m.cl.cfg.MLflowURI != ""
+	u := m.registry
 	if u == "" {
-		u = cfg.MLflowURI
+		u = m.cl.cfg.MLflowURI
 	}
 	if u == "" {
 		u = defaultRegistryURL
@@ -46,25 +40,21 @@ func resolveModelsRegistry(ctx context.Context) error {
 	if netaddr.Reachable(ctx, parsed) {
 		return nil
 	}
-	db := filepath.Join(cfg.Home, store.FileName)
+	db := filepath.Join(m.cl.cfg.Home, store.FileName)
 	if explicit {
 		return fmt.Errorf("no registry answers at %s: start it (bridge run, or bridge registry serve), or fix --registry / BRIDGE_MLFLOW_URI", u)
 	}
 	if _, err := os.Stat(db); err != nil {
-		return fmt.Errorf("no registry answers at %s and %s has no embedded registry: start one with `bridge run` (or `bridge registry serve`), or point --registry / BRIDGE_MLFLOW_URI at an MLflow server", u, cfg.Home)
+		return fmt.Errorf("no registry answers at %s and %s has no embedded registry: start one with `bridge run` (or `bridge registry serve`), or point --registry / BRIDGE_MLFLOW_URI at an MLflow server", u, m.cl.cfg.Home)
 	}
-	modelsLocal, err = mlflowapi.ServeInProcess(ctx, cfg.Home)
+	m.local, err = mlflowapi.ServeInProcess(ctx, m.cl.cfg.Home)
 	return err
 }
 
-// closeModelsLocal stops the in-process registry, if one was opened.
-func closeModelsLocal() {
-	if modelsLocal != nil {
-		modelsLocal.Close()
-		modelsLocal = nil
+// closeLocal stops the in-process registry, if one was opened.
+func (m *modelsCLI) closeLocal() {
+	if m.local != nil {
+		m.local.Close()
+		m.local = nil
 	}
-}
-
-func init() {
-	modelsCmd.PersistentPostRun = func(*cobra.Command, []string) { closeModelsLocal() }
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/bridgeops/bridge/internal/config"
+
 	regsm "github.com/bridgeops/bridge/internal/registry/sagemaker"
 )
 
@@ -14,7 +16,7 @@ import (
 // DriftCheckBaselines or ModelMetrics (DescribeModelPackage), read with
 // the SageMaker target's AWS settings. Files given with
 // --baseline-statistics/--baseline-constraints win.
-func (f *monitorJobFlags) resolvePackageBaseline(ctx context.Context) error {
+func (f *monitorJobFlags) resolvePackageBaseline(ctx context.Context, cfg config.Config) error {
 	if f.fromPackage == "" {
 		return nil
 	}

@@ -47,7 +47,7 @@ func monitorHome(c config.Config) string {
 
 // openMonitorDB opens <home>/registry.db for the monitor's tables when
 // bridge run has no embedded store (external registry).
-var openMonitorDB = store.OpenDB
+func openMonitorDB(home string) (*sql.DB, error) { return store.OpenDB(home) }
 
 // startMonitoring starts data capture and the monitoring schedules inside
 // bridge run. db is the embedded store's database (nil with an external

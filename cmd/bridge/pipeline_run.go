@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/bridgeops/bridge/internal/config"
 	"github.com/bridgeops/bridge/internal/objectstore"
 	"github.com/bridgeops/bridge/internal/pipeline"
 	"github.com/bridgeops/bridge/internal/pipeline/local"
@@ -20,8 +21,8 @@ import (
 // runPipelineLocally runs def on this machine with the embedded (or the
 // configured S3-compatible) object store, records it in the history and
 // prints its progress; the exit status says how it ended.
-func runPipelineLocally(ctx context.Context, def *pipeline.Definition, path string, params map[string]any, out io.Writer, jsonOut bool) error {
-	st, hist, err := openPipelineHistory(ctx)
+func runPipelineLocally(ctx context.Context, cfg config.Config, def *pipeline.Definition, path string, params map[string]any, out io.Writer, jsonOut bool, pipelineFlags pipelineOptions) error {
+	st, hist, err := openPipelineHistory(ctx, cfg)
 	if err != nil {
 		return err
 	}

@@ -82,7 +82,7 @@ func runPipelineOnSageMaker(ctx context.Context, c config.Config, definitionPath
 
 // fillPipelinePolicy names the configured role, pipeline and prefix in the
 // pipeline policy.
-func fillPipelinePolicy(doc string) (string, error) {
+func fillPipelinePolicy(cfg config.Config, doc string) (string, error) {
 	set, err := cfg.SageMakerPipeline()
 	if err != nil {
 		return "", err

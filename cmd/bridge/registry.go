@@ -11,54 +11,56 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/bridgeops/bridge/internal/config"
 	"github.com/bridgeops/bridge/internal/registry/mlflowapi"
 	"github.com/bridgeops/bridge/internal/registry/store"
 )
 
-var registryServeFlags struct {
+// registryServeFlags are bridge registry serve's flags.
+type registryServeFlags struct {
 	addr         string
 	maxBodyBytes int64
 	maxArtifact  int64
 }
 
-var registryCmd = &cobra.Command{
-	Use:   "registry",
-	Short: "Bridge's embedded model registry (MLflow REST API)",
-	Long: `Bridge's embedded model registry keeps registered models, versions, stages,
+func newRegistryCmd(cl *bridgeCLI) *cobra.Command {
+	var flags registryServeFlags
+	registryCmd := &cobra.Command{
+		Use:   "registry",
+		Short: "Bridge's embedded model registry (MLflow REST API)",
+		Long: `Bridge's embedded model registry keeps registered models, versions, stages,
 aliases and tags in $BRIDGE_HOME/registry.db (SQLite) and artifacts in
 $BRIDGE_HOME/artifacts, and serves them over MLflow's REST API.`,
-	Example: `  bridge registry serve --addr 127.0.0.1:5000
+		Example: `  bridge registry serve --addr 127.0.0.1:5000
   MLFLOW_TRACKING_URI=http://127.0.0.1:5000 python train.py`,
-}
-
-var registryServeCmd = &cobra.Command{
-	Use:   "serve",
-	Short: "Serve the embedded registry over MLflow's REST API until interrupted",
-	Long: `Serve the embedded registry in --home (BRIDGE_HOME) over MLflow's REST API:
+	}
+	registryServeCmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve the embedded registry over MLflow's REST API until interrupted",
+		Long: `Serve the embedded registry in --home (BRIDGE_HOME) over MLflow's REST API:
 the model registry under /api/2.0/mlflow/ and the artifact store under
 /api/2.0/mlflow-artifacts/artifacts. MLflow clients use it with
 MLFLOW_TRACKING_URI=http://ADDR. When BRIDGE_REGISTRY_TOKEN is set, every request
 needs "Authorization: Bearer <token>" (MLFLOW_TRACKING_TOKEN) or HTTP Basic auth
 with the token as password. Stops gracefully on SIGINT or SIGTERM.`,
-	Example: `  bridge registry serve                                  # http://127.0.0.1:5000, home ./.bridge
+		Example: `  bridge registry serve                                  # http://127.0.0.1:5000, home ./.bridge
   BRIDGE_REGISTRY_TOKEN=s3cret bridge --home /var/lib/bridge registry serve --addr 0.0.0.0:5000`,
-	Args: cobra.NoArgs,
-	RunE: func(cmd *cobra.Command, args []string) error {
-		return serveRegistry(cmd.Context(), cmd, registryServeFlags.addr)
-	},
-}
-
-func init() {
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return serveRegistry(cmd.Context(), cmd, cl.cfg, flags)
+		},
+	}
 	f := registryServeCmd.Flags()
-	f.StringVar(&registryServeFlags.addr, "addr", defaultRegistryAddr, "address to listen on (host:port)")
-	f.Int64Var(&registryServeFlags.maxBodyBytes, "max-body-bytes", mlflowapi.DefaultMaxBodyBytes, "largest JSON request body accepted")
-	f.Int64Var(&registryServeFlags.maxArtifact, "max-artifact-bytes", mlflowapi.DefaultMaxArtifactBytes, "largest artifact file accepted by an upload")
+	f.StringVar(&flags.addr, "addr", defaultRegistryAddr, "address to listen on (host:port)")
+	f.Int64Var(&flags.maxBodyBytes, "max-body-bytes", mlflowapi.DefaultMaxBodyBytes, "largest JSON request body accepted")
+	f.Int64Var(&flags.maxArtifact, "max-artifact-bytes", mlflowapi.DefaultMaxArtifactBytes, "largest artifact file accepted by an upload")
 	registryCmd.AddCommand(registryServeCmd)
-	rootCmd.AddCommand(registryCmd)
+	return registryCmd
 }
 
-// serveRegistry serves the registry in cfg.Home on addr until ctx ends.
-func serveRegistry(ctx context.Context, cmd *cobra.Command, addr string) error {
+// serveRegistry serves the registry in cfg.Home on f.addr until ctx ends.
+func serveRegistry(ctx context.Context, cmd *cobra.Command, cfg config.Config, f registryServeFlags) error {
+	addr := f.addr
 	st, err := store.Open(ctx, cfg.Home)
 	if err != nil {
 		return fmt.Errorf("%w (set --home or BRIDGE_HOME to a writable directory)", err)
@@ -73,7 +75,7 @@ func serveRegistry(ctx context.Context, cmd *cobra.Command, addr string) error {
 	}
 	srv := &http.Server{
 		Handler: mlflowapi.New(st, mlflowapi.Options{
-			Token: cfg.RegistryToken, MaxBodyBytes: registryServeFlags.maxBodyBytes, MaxArtifactBytes: registryServeFlags.maxArtifact,
+			Token: cfg.RegistryToken, MaxBodyBytes: f.maxBodyBytes, MaxArtifactBytes: f.maxArtifact,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,

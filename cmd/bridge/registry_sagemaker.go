@@ -45,7 +45,7 @@ func newPackageRegistry(ctx context.Context, c config.Config, rs config.Registry
 
 // withPackageGroupStatements adds the model package group statements to
 // the run policy when BRIDGE_REGISTRY=sagemaker.
-func withPackageGroupStatements(doc, command, account, region string) (string, error) {
+func withPackageGroupStatements(cfg config.Config, doc, command, account, region string) (string, error) {
 	if command != iampolicy.Run {
 		return doc, nil
 	}

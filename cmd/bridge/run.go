@@ -36,16 +36,16 @@ const defaultRegistryAddr = "127.0.0.1:5000"
 // maxRegistryBody bounds request bodies of the embedded registry API.
 const maxRegistryBody = 16 << 20
 
-var runFlags struct {
-	once         bool
-	addr         string
-	registryAddr string
-}
-
-var runCmd = &cobra.Command{
-	Use:   "run",
-	Short: "Make the deploy target serve what the registry says, and keep it so",
-	Long: `Run the reconcile loop: read the registry (desired state) and the deploy
+func newRunCmd(cl *bridgeCLI) *cobra.Command {
+	var runFlags struct {
+		once         bool
+		addr         string
+		registryAddr string
+	}
+	runCmd := &cobra.Command{
+		Use:   "run",
+		Short: "Make the deploy target serve what the registry says, and keep it so",
+		Long: `Run the reconcile loop: read the registry (desired state) and the deploy
 target (actual state), apply the difference model by model, and write the
 outcome back to each version as tags (bridge_deploy_state, bridge_deploy_url,
 bridge_deploy_error).
@@ -70,31 +70,29 @@ SIGINT or SIGTERM stops it cleanly: requests in flight finish, models drain,
 captured data is flushed, all within BRIDGE_DRAIN_TIMEOUT_S (30). Versions
 served on localhost are then tagged bridge_deploy_state=STOPPED; SageMaker
 endpoints outlive bridge run and keep their tags.`,
-	Example: `  bridge run
+		Example: `  bridge run
   bridge run --addr :8080 --registry-addr 127.0.0.1:5001   # open to the network
   BRIDGE_MLFLOW_URI=http://mlflow:5000 bridge run
   bridge run --once            # one pass; exit status 1 if a model failed`,
-	Args: cobra.NoArgs,
-	RunE: func(cmd *cobra.Command, args []string) error {
-		opts := appOptions{Addr: runFlags.addr, RegistryAddr: runFlags.registryAddr}
-		if runFlags.once {
-			return runOnce(cmd.Context(), cfg, opts, cmd)
-		}
-		a, err := startApp(cmd.Context(), cfg, opts)
-		if err != nil {
-			return err
-		}
-		slog.Info("bridge run serving", "target", a.target.Name(), "addr", a.RouterAddr(), "registry", a.RegistryURL())
-		return a.Wait()
-	},
-}
-
-func init() {
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts := appOptions{Addr: runFlags.addr, RegistryAddr: runFlags.registryAddr}
+			if runFlags.once {
+				return runOnce(cmd.Context(), cl.cfg, opts, cmd)
+			}
+			a, err := startApp(cmd.Context(), cl.cfg, opts)
+			if err != nil {
+				return err
+			}
+			slog.Info("bridge run serving", "target", a.target.Name(), "addr", a.RouterAddr(), "registry", a.RegistryURL())
+			return a.Wait()
+		},
+	}
 	runCmd.Flags().BoolVar(&runFlags.once, "once", false, "run one reconcile pass and exit (status 1 if any model failed)")
 	runCmd.Flags().StringVar(&runFlags.addr, "addr", "", "address of the front door (invocations, /healthz, /readyz, /metrics, /status, hooks), host:port; :3000 listens on every interface (default 127.0.0.1:$PORT, PORT default 3000)")
 	runCmd.Flags().StringVar(&runFlags.registryAddr, "registry-addr", defaultRegistryAddr, "address the embedded registry's MLflow API listens on (unused with BRIDGE_MLFLOW_URI)")
 	addMonitorRunFlags(runCmd)
-	rootCmd.AddCommand(runCmd)
+	return runCmd
 }
 
 // appOptions configure the parts of bridge run.

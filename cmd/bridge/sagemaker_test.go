@@ -21,14 +21,12 @@ import (
 // cli runs a bridge command line in-process and returns its output.
 func cli(t *testing.T, args ...string) (string, error) {
 	t.Helper()
-	resetCLI()
-	defer resetCLI()
 	var out bytes.Buffer
-	rootCmd.SetOut(&out)
-	rootCmd.SetErr(&out)
-	rootCmd.SetArgs(args)
-	defer rootCmd.SetArgs(nil)
-	err := rootCmd.ExecuteContext(context.Background())
+	root := newRootCmd()
+	root.SetOut(&out)
+	root.SetErr(&out)
+	root.SetArgs(args)
+	err := root.ExecuteContext(context.Background())
 	return out.String(), err
 }
 

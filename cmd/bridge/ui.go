@@ -17,15 +17,15 @@ import (
 	"github.com/bridgeops/bridge/internal/ui/bridgeapp"
 )
 
-var uiFlags struct {
-	addr   string
-	bridge string
-}
-
-var uiCmd = &cobra.Command{
-	Use:   "ui",
-	Short: "Serve the dashboard, read-only, for a running Bridge or a home folder",
-	Long: `Serve Bridge's web dashboard on its own, read-only: what is served, the
+func newUICmd(cl *bridgeCLI) *cobra.Command {
+	var uiFlags struct {
+		addr   string
+		bridge string
+	}
+	uiCmd := &cobra.Command{
+		Use:   "ui",
+		Short: "Serve the dashboard, read-only, for a running Bridge or a home folder",
+		Long: `Serve Bridge's web dashboard on its own, read-only: what is served, the
 traffic, error and latency history, captured requests, the registry's
 models, monitoring schedules and executions.
 
@@ -35,35 +35,33 @@ set. bridge ui never writes: it reads the serving state from the running
 bridge run at --bridge (GET /status), or, when none answers, from the
 registry's deploy tags; the registry, the time series, captures and
 monitoring history from BRIDGE_HOME (or BRIDGE_MLFLOW_URI's registry).`,
-	Example: `  bridge ui                                   # http://127.0.0.1:8080/ui/
+		Example: `  bridge ui                                   # http://127.0.0.1:8080/ui/
   bridge ui --addr 127.0.0.1:9000 --bridge 127.0.0.1:3000
   bridge ui --home /srv/bridge/.bridge`,
-	Args: cobra.NoArgs,
-	RunE: func(cmd *cobra.Command, args []string) error {
-		srv, ln, closeAll, err := newReadOnlyUI(cmd.Context(), cfg, uiFlags.addr, uiFlags.bridge)
-		if err != nil {
-			return err
-		}
-		defer closeAll()
-		fmt.Fprintf(cmd.OutOrStdout(), "dashboard (read-only): http://%s/ui/\n", netaddr.Dialable(ln.Addr().String()))
-		errc := make(chan error, 1)
-		go func() { errc <- srv.Serve(ln) }()
-		select {
-		case err := <-errc:
-			return err
-		case <-cmd.Context().Done():
-			sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			srv.Shutdown(sctx)
-			return nil
-		}
-	},
-}
-
-func init() {
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			srv, ln, closeAll, err := newReadOnlyUI(cmd.Context(), cl.cfg, uiFlags.addr, uiFlags.bridge)
+			if err != nil {
+				return err
+			}
+			defer closeAll()
+			fmt.Fprintf(cmd.OutOrStdout(), "dashboard (read-only): http://%s/ui/\n", netaddr.Dialable(ln.Addr().String()))
+			errc := make(chan error, 1)
+			go func() { errc <- srv.Serve(ln) }()
+			select {
+			case err := <-errc:
+				return err
+			case <-cmd.Context().Done():
+				sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				srv.Shutdown(sctx)
+				return nil
+			}
+		},
+	}
 	uiCmd.Flags().StringVar(&uiFlags.addr, "addr", "127.0.0.1:8080", "address the dashboard listens on")
 	uiCmd.Flags().StringVar(&uiFlags.bridge, "bridge", "", "address or URL of the running bridge run (default 127.0.0.1:$PORT)")
-	rootCmd.AddCommand(uiCmd)
+	return uiCmd
 }
 
 // newReadOnlyUI builds bridge ui's server and listener.

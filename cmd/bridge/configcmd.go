@@ -5,6 +5,8 @@ import (
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
+
+	"github.com/bridgeops/bridge/internal/cliout"
 )
 
 func newConfigCmd(cl *bridgeCLI) *cobra.Command {
@@ -23,12 +25,12 @@ Every invalid value is reported at once, before any command runs.`,
   LOG_LEVEL=debug bridge config`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkOutput(configFlags.output); err != nil {
+			if err := cliout.Check(configFlags.output); err != nil {
 				return err
 			}
 			eff := cl.cfg.Effective()
 			if configFlags.output == "json" {
-				return emitJSON(cmd.OutOrStdout(), eff)
+				return cliout.JSON(cmd.OutOrStdout(), eff)
 			}
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "SETTING\tVALUE\tSOURCE\tMEANING")

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/bridgeops/bridge/internal/cliout"
 	"github.com/bridgeops/bridge/internal/model"
 	"github.com/bridgeops/bridge/internal/registry/mlflow"
 	"github.com/bridgeops/bridge/internal/registry/mlflowapi"
@@ -124,7 +125,7 @@ func (m *modelsCLI) createCmd() *cobra.Command {
 				return err
 			}
 			if m.output == "json" {
-				return emitJSON(cmd.OutOrStdout(), mlflow.RegisteredModelResponse{RegisteredModel: rm})
+				return cliout.JSON(cmd.OutOrStdout(), mlflow.RegisteredModelResponse{RegisteredModel: rm})
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "Created model %s\n", rm.Name)
 			return nil
@@ -161,7 +162,7 @@ runs:/, models:/ ...) is registered as it is. Prints the new version number.`,
 				return withRegistryHint(err, name)
 			}
 			if m.output == "json" {
-				return emitJSON(cmd.OutOrStdout(), mlflow.ModelVersionResponse{ModelVersion: v})
+				return cliout.JSON(cmd.OutOrStdout(), mlflow.ModelVersionResponse{ModelVersion: v})
 			}
 			fmt.Fprintln(cmd.OutOrStdout(), v.Version)
 			return nil
@@ -187,7 +188,7 @@ func (m *modelsCLI) transitionCmd() *cobra.Command {
 				return withRegistryHint(err, args[0])
 			}
 			if m.output == "json" {
-				return emitJSON(cmd.OutOrStdout(), mlflow.ModelVersionResponse{ModelVersion: mv})
+				return cliout.JSON(cmd.OutOrStdout(), mlflow.ModelVersionResponse{ModelVersion: mv})
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%s version %s is now in stage %s\n", mv.Name, mv.Version, mv.CurrentStage)
 			return nil
@@ -286,7 +287,7 @@ func (m *modelsCLI) listCmd() *cobra.Command {
 				if ms == nil {
 					ms = []mlflow.RegisteredModel{}
 				}
-				return emitJSON(cmd.OutOrStdout(), mlflow.SearchRegisteredModelsResponse{RegisteredModels: ms})
+				return cliout.JSON(cmd.OutOrStdout(), mlflow.SearchRegisteredModelsResponse{RegisteredModels: ms})
 			}
 			return mlflow.WriteModelTable(cmd.OutOrStdout(), ms)
 		},
@@ -322,7 +323,7 @@ func (m *modelsCLI) showCmd() *cobra.Command {
 				if vs == nil {
 					vs = []mlflow.ModelVersion{}
 				}
-				return emitJSON(cmd.OutOrStdout(), struct {
+				return cliout.JSON(cmd.OutOrStdout(), struct {
 					RegisteredModel mlflow.RegisteredModel `json:"registered_model"`
 					ModelVersions   []mlflow.ModelVersion  `json:"model_versions"`
 				}{rm, vs})
@@ -342,8 +343,8 @@ func newModelsCmd(cl *bridgeCLI) *cobra.Command {
 		if err := cl.load(cmd, args); err != nil {
 			return err
 		}
-		if m.output != "table" && m.output != "json" {
-			return fmt.Errorf("-o %q: want table or json", m.output)
+		if err := cliout.Check(m.output); err != nil {
+			return err
 		}
 		return m.resolveRegistry(cmd.Context())
 	}

@@ -5,6 +5,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/bridgeops/bridge/internal/bridgerun"
+	"github.com/bridgeops/bridge/internal/cliout"
 	"github.com/bridgeops/bridge/internal/config"
 	"github.com/bridgeops/bridge/internal/model"
 	regsm "github.com/bridgeops/bridge/internal/registry/sagemaker"
@@ -46,7 +48,7 @@ func (m *modelsCLI) packageRegistry(cmd *cobra.Command) (*regsm.Registry, bool, 
 		return nil, false, nil
 	}
 	m.cl.cfg.Export() // the AWS SDK reads AWS_* from the process environment
-	r, err := newPackageRegistry(cmd.Context(), m.cl.cfg, rs)
+	r, err := bridgerun.NewPackageRegistry(cmd.Context(), m.cl.cfg, rs)
 	return r, true, err
 }
 
@@ -79,7 +81,7 @@ func (m *modelsCLI) listPackageGroups(cmd *cobra.Command, r *regsm.Registry) err
 		return err
 	}
 	if m.output == "json" {
-		return emitJSON(cmd.OutOrStdout(), map[string]any{"model_package_groups": rows})
+		return cliout.JSON(cmd.OutOrStdout(), map[string]any{"model_package_groups": rows})
 	}
 	return regsm.WriteGroupTable(cmd.OutOrStdout(), rows, rs.Slots)
 }
@@ -97,7 +99,7 @@ func (m *modelsCLI) showPackageGroup(cmd *cobra.Command, r *regsm.Registry, grou
 	}
 	rows := regsm.PackageRows(pkgs, rs.Slots)
 	if m.output == "json" {
-		return emitJSON(cmd.OutOrStdout(), map[string]any{"group": group, "packages": rows})
+		return cliout.JSON(cmd.OutOrStdout(), map[string]any{"group": group, "packages": rows})
 	}
 	return regsm.WritePackageTable(cmd.OutOrStdout(), group, rows)
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"io"
 
 	"github.com/spf13/cobra"
 
@@ -68,13 +67,4 @@ func (f *monitorJobFlags) resolve(ctx context.Context, cfg config.Config) error 
 		return err
 	}
 	return f.resolvePackageBaseline(ctx, cfg)
-}
-
-// writeMonitorList writes list as indented JSON, an empty list as [] rather
-// than null.
-func writeMonitorList[T any](w io.Writer, list []T) error {
-	if list == nil {
-		list = []T{}
-	}
-	return emitJSON(w, list)
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/bridgeops/bridge/internal/cliout"
 	"github.com/bridgeops/bridge/internal/monitor"
 )
 
@@ -65,7 +66,7 @@ only when the run itself fails. Malformed lines are counted, never fatal.`,
 				return err
 			}
 			if f.format == "json" {
-				return emitJSON(cmd.OutOrStdout(), rep)
+				return cliout.JSON(cmd.OutOrStdout(), rep)
 			}
 			rep.WriteText(cmd.OutOrStdout())
 			return nil

@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/bridgeops/bridge/internal/bridgerun"
 	"github.com/bridgeops/bridge/internal/config"
-
 	regsm "github.com/bridgeops/bridge/internal/registry/sagemaker"
 )
 
@@ -30,7 +30,7 @@ func (f *monitorJobFlags) resolvePackageBaseline(ctx context.Context, cfg config
 	if err != nil {
 		return err
 	}
-	r, err := newPackageRegistry(ctx, cfg, rs)
+	r, err := bridgerun.NewPackageRegistry(ctx, cfg, rs)
 	if err != nil {
 		return err
 	}

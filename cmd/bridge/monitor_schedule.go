@@ -7,6 +7,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/bridgeops/bridge/internal/bridgerun"
+	"github.com/bridgeops/bridge/internal/cliout"
 	"github.com/bridgeops/bridge/internal/config"
 	"github.com/bridgeops/bridge/internal/monitor"
 	"github.com/bridgeops/bridge/internal/monitor/schedule"
@@ -16,7 +18,7 @@ import (
 // openSchedules opens the schedule store in $BRIDGE_HOME's registry
 // database.
 func openSchedules(cmd *cobra.Command, cfg config.Config) (*schedule.Store, func(), error) {
-	st, err := store.Open(cmd.Context(), monitorHome(cfg))
+	st, err := store.Open(cmd.Context(), bridgerun.MonitorHome(cfg))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -113,7 +115,7 @@ The endpoint must have captures already (a typo would monitor nothing);
 				return err
 			}
 			if scheduleListFormat == "json" {
-				return writeMonitorList(cmd.OutOrStdout(), all)
+				return cliout.List(cmd.OutOrStdout(), all)
 			}
 			return schedule.WriteSchedules(cmd.OutOrStdout(), all)
 		}),
@@ -191,7 +193,7 @@ func newExecutionsCmd(cl *bridgeCLI) *cobra.Command {
 				return err
 			}
 			if executionsFlags.format == "json" {
-				return writeMonitorList(cmd.OutOrStdout(), ex)
+				return cliout.List(cmd.OutOrStdout(), ex)
 			}
 			return schedule.WriteExecutions(cmd.OutOrStdout(), ex)
 		}),

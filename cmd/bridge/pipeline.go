@@ -1,22 +1,17 @@
 package main
 
 import (
-	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"strings"
-	"syscall"
-	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/bridgeops/bridge/internal/config"
+	"github.com/bridgeops/bridge/internal/cliout"
 	"github.com/bridgeops/bridge/internal/pipeline"
+	"github.com/bridgeops/bridge/internal/pipeline/launch"
 	"github.com/bridgeops/bridge/internal/pipeline/local"
-	"github.com/bridgeops/bridge/internal/registry/store"
 )
 
 type pipelineOptions struct {
@@ -44,24 +39,10 @@ func splitParams(kvs []string) (map[string]string, error) {
 	return out, nil
 }
 
-// openPipelineHistory opens the embedded store's database for history.
-func openPipelineHistory(ctx context.Context, cfg config.Config) (*store.Store, *local.History, error) {
-	st, err := store.Open(ctx, cfg.Home)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%w (set BRIDGE_HOME or --home to a writable directory)", err)
-	}
-	h, err := local.OpenHistory(ctx, st.DB())
-	if err != nil {
-		st.Close()
-		return nil, nil, err
-	}
-	return st, h, nil
-}
-
 // withPipelineHistory runs fn with the pipeline history open.
 func withPipelineHistory(cl *bridgeCLI, fn func(cmd *cobra.Command, args []string, hist *local.History) error) func(*cobra.Command, []string) error {
 	return func(cmd *cobra.Command, args []string) error {
-		st, hist, err := openPipelineHistory(cmd.Context(), cl.cfg)
+		st, hist, err := launch.OpenHistory(cmd.Context(), cl.cfg)
 		if err != nil {
 			return err
 		}
@@ -144,16 +125,10 @@ store under $BRIDGE_HOME/s3), or on SageMaker with --on sagemaker.`,
   bridge pipeline compile pipeline.yaml --out pipeline.json`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			_, data, err := pipeline.Load(args[0])
+			b, err := pipeline.Compile(args[0])
 			if err != nil {
 				return err
 			}
-			var pretty map[string]any
-			if err := json.Unmarshal(data, &pretty); err != nil {
-				return err
-			}
-			b, _ := json.MarshalIndent(pretty, "", "  ")
-			b = append(b, '\n')
 			if pipelineFlags.out != "" {
 				return os.WriteFile(pipelineFlags.out, b, 0o644)
 			}
@@ -192,14 +167,22 @@ unchanged. Exit status: 0 Succeeded, 1 Failed, 2 Stopped.`,
 			}
 			out := cmd.OutOrStdout()
 			jsonOut := pipelineFlags.output == "json"
+			var end launch.Outcome
 			switch pipelineFlags.on {
 			case "sagemaker":
-				return runPipelineOnSageMaker(ctx, cl.cfg, args[0], data, raw, out, jsonOut)
+				end, err = launch.SageMaker(ctx, cl.cfg, args[0], data, raw, out, jsonOut)
 			case "local", "":
+				end, err = launch.Local(ctx, cl.cfg, def, args[0], params, out, launch.LocalOptions{
+					Name: pipelineFlags.name, Parallelism: pipelineFlags.parallelism, NoCache: pipelineFlags.noCache,
+					ApprovedStage: pipelineFlags.approvedStage, JSON: jsonOut,
+				})
 			default:
 				return fmt.Errorf("--on %q: want local or sagemaker", pipelineFlags.on)
 			}
-			return runPipelineLocally(ctx, cl.cfg, def, args[0], params, out, jsonOut, pipelineFlags)
+			if err != nil {
+				return err
+			}
+			return pipelineExit(end, jsonOut)
 		},
 	}
 
@@ -217,10 +200,7 @@ unchanged. Exit status: 0 Succeeded, 1 Failed, 2 Stopped.`,
 				local.CloseAbandoned(cmd.Context(), hist, &list[i])
 			}
 			if pipelineFlags.output == "json" {
-				if list == nil {
-					list = []local.Execution{}
-				}
-				return emitJSON(cmd.OutOrStdout(), list)
+				return cliout.List(cmd.OutOrStdout(), list)
 			}
 			return local.WriteExecutions(cmd.OutOrStdout(), list)
 		}),
@@ -239,7 +219,7 @@ unchanged. Exit status: 0 Succeeded, 1 Failed, 2 Stopped.`,
 				}
 			}
 			if pipelineFlags.output == "json" {
-				return emitJSON(cmd.OutOrStdout(), e)
+				return cliout.JSON(cmd.OutOrStdout(), e)
 			}
 			return local.WriteExecution(cmd.OutOrStdout(), e)
 		}),
@@ -271,37 +251,16 @@ unchanged. Exit status: 0 Succeeded, 1 Failed, 2 Stopped.`,
 		Example: "  bridge pipeline stop 3k9x0q1m2abc",
 		Args:    cobra.ExactArgs(1),
 		RunE: withExecution(cl, func(cmd *cobra.Command, args []string, hist *local.History, e local.Execution) error {
-			ctx := cmd.Context()
-			if e.Status != local.StatusExecuting && e.Status != local.StatusStopping {
-				return fmt.Errorf("execution %s is %s, not running", e.ID, e.Status)
-			}
-			if !local.ProcessAlive(e.PID) {
-				if err := hist.MarkAbandoned(ctx, e.ID, "the process running it is gone"); err != nil {
-					return err
-				}
-				fmt.Fprintf(cmd.OutOrStdout(), "Execution %s: its process is gone; marked Stopped\n", e.ID)
-				return nil
-			}
-			if err := hist.MarkStopping(ctx, e.ID); err != nil {
+			st, gone, err := launch.Stop(cmd.Context(), hist, e)
+			switch {
+			case err != nil:
 				return err
+			case gone:
+				fmt.Fprintf(cmd.OutOrStdout(), "Execution %s: its process is gone; marked Stopped\n", e.ID)
+			default:
+				fmt.Fprintf(cmd.OutOrStdout(), "Execution %s %s\n", e.ID, st)
 			}
-			if err := syscall.Kill(e.PID, syscall.SIGTERM); err != nil {
-				return fmt.Errorf("stop execution %s (pid %d): %w", e.ID, e.PID, err)
-			}
-			deadline := time.Now().Add(30 * time.Second)
-			for time.Now().Before(deadline) {
-				cur, err := hist.Execution(ctx, e.ID)
-				if err == nil && cur.Status != local.StatusExecuting && cur.Status != local.StatusStopping {
-					fmt.Fprintf(cmd.OutOrStdout(), "Execution %s %s\n", e.ID, cur.Status)
-					return nil
-				}
-				select {
-				case <-ctx.Done():
-					return ctx.Err()
-				case <-time.After(100 * time.Millisecond):
-				}
-			}
-			return errors.New("the execution did not stop within 30s")
+			return nil
 		}),
 	}
 
@@ -320,4 +279,23 @@ unchanged. Exit status: 0 Succeeded, 1 Failed, 2 Stopped.`,
 	pipelineCmd.AddCommand(pipelineValidateCmd, pipelineGraphCmd, pipelineCompileCmd, pipelineRunCmd,
 		pipelineExecutionsCmd, pipelineDescribeCmd, pipelineLogsCmd, pipelineStopCmd)
 	return pipelineCmd
+}
+
+// pipelineExit turns how an execution ended into the exit status (0
+// Succeeded, 1 Failed, 2 Stopped). With -o json, where no summary line is
+// printed, the end is also said on stderr.
+func pipelineExit(end launch.Outcome, jsonOut bool) error {
+	code := pipeline.ExitCode(end.Status)
+	if code == 0 {
+		return nil
+	}
+	ee := &exitError{code: code}
+	if jsonOut {
+		ee.err = fmt.Errorf("execution %s %s", end.ID, end.Status)
+		if end.Reason != "" {
+			first, _, _ := strings.Cut(end.Reason, "\n")
+			ee.err = fmt.Errorf("execution %s %s: %s", end.ID, end.Status, first)
+		}
+	}
+	return ee
 }

@@ -1,19 +1,10 @@
 package main
 
 import (
-	"context"
-	"errors"
-	"fmt"
-	"io"
-
 	"github.com/spf13/cobra"
 
-	"github.com/bridgeops/bridge/internal/config"
-	"github.com/bridgeops/bridge/internal/model"
-	"github.com/bridgeops/bridge/internal/plan"
-	"github.com/bridgeops/bridge/internal/reconcile"
-	"github.com/bridgeops/bridge/internal/status"
-	"github.com/bridgeops/bridge/internal/target"
+	"github.com/bridgeops/bridge/internal/bridgerun"
+	"github.com/bridgeops/bridge/internal/cliout"
 )
 
 func newPlanCmd(cl *bridgeCLI) *cobra.Command {
@@ -40,15 +31,15 @@ running, the plan is against a target that serves nothing.`,
   bridge plan && echo "in sync"`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkOutput(planFlags.output); err != nil {
+			if err := cliout.Check(planFlags.output); err != nil {
 				return err
 			}
-			p, err := computePlan(cmd.Context(), cl.cfg, planFlags.addr, cmd.ErrOrStderr())
+			p, err := bridgerun.Plan(cmd.Context(), cl.cfg, planFlags.addr, cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}
 			if planFlags.output == "json" {
-				err = emitJSON(cmd.OutOrStdout(), p)
+				err = cliout.JSON(cmd.OutOrStdout(), p)
 			} else {
 				err = p.WriteText(cmd.OutOrStdout())
 			}
@@ -65,40 +56,3 @@ running, the plan is against a target that serves nothing.`,
 	planCmd.Flags().StringVar(&planFlags.addr, "addr", "", "address of the running bridge run, for the localhost target (default 127.0.0.1:$PORT)")
 	return planCmd
 }
-
-// computePlan reads the registry and the target and plans, changing
-// nothing.
-func computePlan(ctx context.Context, c config.Config, addr string, warn io.Writer) (plan.Report, error) {
-	doc, t, err := observe(ctx, c, addr)
-	switch {
-	case errors.Is(err, status.ErrNotRunning):
-		fmt.Fprintf(warn, "%v: planning against a %s target that serves nothing\n", err, t.Name())
-		doc = statusDoc{}
-	case err != nil:
-		return plan.Report{}, err
-	}
-	reg, _, closeReg, err := openRegistry(ctx, c)
-	if err != nil {
-		return plan.Report{}, err
-	}
-	defer closeReg()
-	// The same engine as bridge run's loop, on what the target serves.
-	loop, err := reconcile.New(reconcile.Options{Registry: reg, Target: observed{t, doc.Actual()}})
-	if err != nil {
-		return plan.Report{}, err
-	}
-	pv, err := loop.Preview(ctx)
-	if err != nil {
-		return plan.Report{}, err
-	}
-	return plan.NewReport(t.Name(), pv.Actions, pv.Tags), nil
-}
-
-// observed is a target seen through what it reported (GET /status of the
-// bridge run that holds it, or one Observe): planning changes nothing.
-type observed struct {
-	target.Target
-	actual model.Actual
-}
-
-func (o observed) Observe(context.Context) (model.Actual, error) { return o.actual, nil }

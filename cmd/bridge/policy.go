@@ -5,8 +5,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/bridgeops/bridge/internal/awsauth"
-	"github.com/bridgeops/bridge/internal/config"
 	"github.com/bridgeops/bridge/internal/iampolicy"
 )
 
@@ -54,7 +52,12 @@ is made.`,
 			Example: fmt.Sprintf("  bridge policy %s --account 123456789012 --region eu-west-1\n  bridge policy %s > bridge-%s-policy.json", name, name, name),
 			Args:    cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, args []string) error {
-				return printPolicy(cmd, cl.cfg, name, policyFlags.account, policyFlags.region)
+				doc, err := iampolicy.ForConfig(cmd.Context(), cl.cfg, name, policyFlags.account, policyFlags.region)
+				if err != nil {
+					return err
+				}
+				_, err = fmt.Fprint(cmd.OutOrStdout(), doc)
+				return err
 			},
 		})
 	}
@@ -85,41 +88,4 @@ execution role. It is the same policy as bridge init sagemaker's.`},
 PIPELINE_NAME and its executions, pass AWS_ROLE to SageMaker, and write the
 pipeline's code under BASE_JOB_PREFIX in the default bucket
 sagemaker-<region>-<account> (created when missing).`},
-}
-
-func printPolicy(cmd *cobra.Command, cfg config.Config, name, account, region string) error {
-	if account == "" || region == "" {
-		opts, err := awsauth.FromConfig(cfg)
-		if err != nil {
-			return err
-		}
-		if region != "" {
-			opts.Region = region
-		}
-		if account == "" {
-			awsCfg, err := awsauth.Load(cmd.Context(), opts)
-			if err != nil {
-				return fmt.Errorf("%w (or pass --account and --region)", err)
-			}
-			id, err := awsauth.CallerIdentity(cmd.Context(), awsCfg)
-			if err != nil {
-				return fmt.Errorf("%w (or pass --account)", err)
-			}
-			account, region = id.Account, awsCfg.Region
-		} else if region = opts.Region; region == "" {
-			return fmt.Errorf("no AWS region: pass --region or set AWS_REGION")
-		}
-	}
-	doc, err := iampolicy.Render(name, account, region)
-	if err == nil && name == iampolicy.Pipeline {
-		doc, err = fillPipelinePolicy(cfg, doc)
-	}
-	if err != nil {
-		return err
-	}
-	if doc, err = withPackageGroupStatements(cfg, doc, name, account, region); err != nil {
-		return err
-	}
-	_, err = fmt.Fprint(cmd.OutOrStdout(), doc)
-	return err
 }

@@ -2,16 +2,16 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/bridgeops/bridge/internal/bridgerun"
 	"github.com/bridgeops/bridge/internal/config"
+	"github.com/bridgeops/bridge/internal/netaddr"
 	"github.com/bridgeops/bridge/internal/registry/mlflowapi"
 	"github.com/bridgeops/bridge/internal/registry/store"
 )
@@ -51,7 +51,7 @@ with the token as password. Stops gracefully on SIGINT or SIGTERM.`,
 		},
 	}
 	f := registryServeCmd.Flags()
-	f.StringVar(&flags.addr, "addr", defaultRegistryAddr, "address to listen on (host:port)")
+	f.StringVar(&flags.addr, "addr", bridgerun.DefaultRegistryAddr, "address to listen on (host:port)")
 	f.Int64Var(&flags.maxBodyBytes, "max-body-bytes", mlflowapi.DefaultMaxBodyBytes, "largest JSON request body accepted")
 	f.Int64Var(&flags.maxArtifact, "max-artifact-bytes", mlflowapi.DefaultMaxArtifactBytes, "largest artifact file accepted by an upload")
 	registryCmd.AddCommand(registryServeCmd)
@@ -60,51 +60,24 @@ with the token as password. Stops gracefully on SIGINT or SIGTERM.`,
 
 // serveRegistry serves the registry in cfg.Home on f.addr until ctx ends.
 func serveRegistry(ctx context.Context, cmd *cobra.Command, cfg config.Config, f registryServeFlags) error {
-	addr := f.addr
 	st, err := store.Open(ctx, cfg.Home)
 	if err != nil {
 		return fmt.Errorf("%w (set --home or BRIDGE_HOME to a writable directory)", err)
 	}
 	defer st.Close()
-	ln, err := net.Listen("tcp", addr)
+	ln, err := net.Listen("tcp", f.addr)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w (pick another address with --addr)", addr, err)
+		return fmt.Errorf("listen on %s: %w (pick another address with --addr)", f.addr, err)
 	}
-	if host, _, _ := net.SplitHostPort(addr); cfg.RegistryToken == "" && !isLoopbackHost(host) {
-		slog.Warn("the registry listens beyond this machine without authentication: set BRIDGE_REGISTRY_TOKEN", "addr", addr)
+	if host, _, _ := net.SplitHostPort(f.addr); cfg.RegistryToken == "" && !netaddr.IsLoopbackHost(host) {
+		slog.Warn("the registry listens beyond this machine without authentication: set BRIDGE_REGISTRY_TOKEN", "addr", f.addr)
 	}
-	srv := &http.Server{
-		Handler: mlflowapi.New(st, mlflowapi.Options{
-			Token: cfg.RegistryToken, MaxBodyBytes: f.maxBodyBytes, MaxArtifactBytes: f.maxArtifact,
-		}),
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	api := mlflowapi.New(st, mlflowapi.Options{Token: cfg.RegistryToken, MaxBodyBytes: f.maxBodyBytes, MaxArtifactBytes: f.maxArtifact})
 	fmt.Fprintf(cmd.OutOrStdout(), "Bridge registry serving MLflow's REST API on http://%s (home %s)\n", ln.Addr(), st.Home())
 	fmt.Fprintf(cmd.OutOrStdout(), "Point MLflow clients at it: MLFLOW_TRACKING_URI=http://%s\n", ln.Addr())
-	select {
-	case err := <-errc:
-		return fmt.Errorf("registry server: %w", err)
-	case <-ctx.Done():
-	}
-	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		return fmt.Errorf("stop registry server: %w", err)
-	}
-	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+	if err := bridgerun.Serve(ctx, ln, api, 15*time.Second); err != nil {
 		return fmt.Errorf("registry server: %w", err)
 	}
 	slog.Info("registry stopped")
 	return nil
-}
-
-func isLoopbackHost(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"cmp"
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
@@ -9,14 +11,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/bridgeops/bridge/internal/cliout"
+	"github.com/bridgeops/bridge/internal/config"
 	"github.com/bridgeops/bridge/internal/model"
 	"github.com/bridgeops/bridge/internal/registry/mlflow"
 	"github.com/bridgeops/bridge/internal/registry/mlflowapi"
 )
-
-// defaultRegistryURL is where bridge models looks for a registry when
-// neither --registry nor BRIDGE_MLFLOW_URI says.
-const defaultRegistryURL = "http://127.0.0.1:5000"
 
 // modelsCLI is the state of one bridge models command tree: its flag
 // values and the embedded registry opened in-process when no server
@@ -35,8 +34,10 @@ type modelsCLI struct {
 
 	approvalDescription string // approve, reject
 
-	// local is the embedded registry opened in-process when no registry
-	// server answered (nil otherwise).
+	// url is the registry the commands talk to; local is the home's
+	// embedded registry, opened in-process when no server answered (nil
+	// otherwise).
+	url   string
 	local *mlflowapi.InProcess
 }
 
@@ -47,7 +48,7 @@ func (m *modelsCLI) rootCmd() *cobra.Command {
 		Long: `Manage registered models, versions, stages, aliases and tags over MLflow's
 REST API: Bridge's embedded registry (bridge registry serve, bridge run) or any
 MLflow server. The registry is --registry, else BRIDGE_MLFLOW_URI, else
-` + defaultRegistryURL + `; the token is BRIDGE_REGISTRY_TOKEN, else
+` + mlflowapi.DefaultURL + `; the token is BRIDGE_REGISTRY_TOKEN, else
 MLFLOW_TRACKING_TOKEN. When no server answers at the default address and the
 home (--home, BRIDGE_HOME, default ./.bridge) holds an embedded registry, the
 commands use it directly, so they also work while bridge run is stopped.`,
@@ -58,30 +59,39 @@ commands use it directly, so they also work while bridge run is stopped.`,
 	}
 }
 
+// resolveRegistry decides which registry the commands talk to
+// (mlflowapi.Resolve); model package groups involve no MLflow server.
+func (m *modelsCLI) resolveRegistry(ctx context.Context) (err error) {
+	m.closeLocal()
+	if rs, err := m.cl.cfg.Registry(); err == nil && rs.Kind == config.RegistrySageMaker {
+		return nil
+	}
+	m.url, m.local, err = mlflowapi.Resolve(ctx, m.registry, m.cl.cfg.MLflowURI, m.cl.cfg.Home)
+	return err
+}
+
+// closeLocal stops the in-process registry, if one was opened.
+func (m *modelsCLI) closeLocal() {
+	if m.local != nil {
+		m.local.Close()
+		m.local = nil
+	}
+}
+
 func (m *modelsCLI) client() *mlflow.Client {
-	u := m.registry
-	if u == "" {
-		u = m.cl.cfg.MLflowURI
-	}
-	if u == "" {
-		u = defaultRegistryURL
-	}
-	if m.local != nil { // no server answered: the home's embedded registry
-		u = m.local.URL
-	}
-	tok := m.cl.cfg.RegistryToken
-	if tok == "" {
-		tok = m.cl.cfg.Get("MLFLOW_TRACKING_TOKEN", "")
-	}
+	u := cmp.Or(m.url, m.registry, m.cl.cfg.MLflowURI, mlflowapi.DefaultURL)
+	tok := cmp.Or(m.cl.cfg.RegistryToken, m.cl.cfg.Get("MLFLOW_TRACKING_TOKEN", ""))
 	return mlflow.NewClient(u, tok, &http.Client{Timeout: 10 * time.Minute})
 }
 
-func parseTagFlags(tags []string) (map[string]string, error) {
+// keyValues parses repeated KEY=VALUE flag values; flag and want name them
+// in the error.
+func keyValues(kvs []string, flag, want string) (map[string]string, error) {
 	out := map[string]string{}
-	for _, t := range tags {
-		k, v, ok := strings.Cut(t, "=")
+	for _, kv := range kvs {
+		k, v, ok := strings.Cut(kv, "=")
 		if !ok || k == "" {
-			return nil, fmt.Errorf("--tag %q: want KEY=VALUE", t)
+			return nil, fmt.Errorf("%s %q: want %s", flag, kv, want)
 		}
 		out[k] = v
 	}
@@ -112,7 +122,7 @@ func (m *modelsCLI) createCmd() *cobra.Command {
   bridge models create iris --description "Iris classifier" --tag team=ml`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			tags, err := parseTagFlags(m.tags)
+			tags, err := keyValues(m.tags, "--tag", "KEY=VALUE")
 			if err != nil {
 				return err
 			}
@@ -148,7 +158,7 @@ runs:/, models:/ ...) is registered as it is. Prints the new version number.`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name, src := args[0], args[1]
-			tags, err := parseTagFlags(m.tags)
+			tags, err := keyValues(m.tags, "--tag", "KEY=VALUE")
 			if err != nil {
 				return err
 			}
@@ -276,20 +286,10 @@ func (m *modelsCLI) listCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				return m.listPackageGroups(cmd, r)
+				rs, _ := m.cl.cfg.Registry()
+				return r.List(cmd.Context(), cmd.OutOrStdout(), rs.Slots, m.output == "json")
 			}
-			c := m.client()
-			ms, err := c.AllRegisteredModels(cmd.Context(), mlflow.SearchOptions{Filter: m.filter, MaxResults: 1000})
-			if err != nil {
-				return err
-			}
-			if m.output == "json" {
-				if ms == nil {
-					ms = []mlflow.RegisteredModel{}
-				}
-				return cliout.JSON(cmd.OutOrStdout(), mlflow.SearchRegisteredModelsResponse{RegisteredModels: ms})
-			}
-			return mlflow.WriteModelTable(cmd.OutOrStdout(), ms)
+			return m.client().ListModels(cmd.Context(), cmd.OutOrStdout(), m.filter, m.output == "json")
 		},
 	}
 }
@@ -306,29 +306,10 @@ func (m *modelsCLI) showCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				return m.showPackageGroup(cmd, r, args[0])
+				rs, _ := m.cl.cfg.Registry()
+				return r.Show(cmd.Context(), cmd.OutOrStdout(), args[0], rs.Slots, m.output == "json")
 			}
-			ctx := cmd.Context()
-			c := m.client()
-			rm, err := c.GetRegisteredModel(ctx, args[0])
-			if err != nil {
-				return withRegistryHint(err, args[0])
-			}
-			vs, err := c.VersionsOf(ctx, args[0])
-			if err != nil {
-				return err
-			}
-			mlflow.SortVersions(vs)
-			if m.output == "json" {
-				if vs == nil {
-					vs = []mlflow.ModelVersion{}
-				}
-				return cliout.JSON(cmd.OutOrStdout(), struct {
-					RegisteredModel mlflow.RegisteredModel `json:"registered_model"`
-					ModelVersions   []mlflow.ModelVersion  `json:"model_versions"`
-				}{rm, vs})
-			}
-			return mlflow.WriteModelDetail(cmd.OutOrStdout(), rm, vs)
+			return withRegistryHint(m.client().ShowModel(cmd.Context(), cmd.OutOrStdout(), args[0], m.output == "json"), args[0])
 		},
 	}
 }
@@ -337,7 +318,7 @@ func newModelsCmd(cl *bridgeCLI) *cobra.Command {
 	m := &modelsCLI{cl: cl}
 	modelsCmd := m.rootCmd()
 	pf := modelsCmd.PersistentFlags()
-	pf.StringVar(&m.registry, "registry", "", "registry URL (default $BRIDGE_MLFLOW_URI, else "+defaultRegistryURL+")")
+	pf.StringVar(&m.registry, "registry", "", "registry URL (default $BRIDGE_MLFLOW_URI, else "+mlflowapi.DefaultURL+")")
 	pf.StringVarP(&m.output, "output", "o", "table", "output format: table or json")
 	modelsCmd.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
 		if err := cl.load(cmd, args); err != nil {

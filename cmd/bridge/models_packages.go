@@ -6,7 +6,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/bridgeops/bridge/internal/bridgerun"
-	"github.com/bridgeops/bridge/internal/cliout"
 	"github.com/bridgeops/bridge/internal/config"
 	"github.com/bridgeops/bridge/internal/model"
 	regsm "github.com/bridgeops/bridge/internal/registry/sagemaker"
@@ -70,36 +69,4 @@ func (m *modelsCLI) setApproval(cmd *cobra.Command, args []string, status string
 	}
 	fmt.Fprintf(cmd.OutOrStdout(), "%s %s version %d (%s)\n", status, args[0], v, arn)
 	return nil
-}
-
-// listPackageGroups is bridge models list with BRIDGE_REGISTRY=sagemaker:
-// each group with the version every slot serves.
-func (m *modelsCLI) listPackageGroups(cmd *cobra.Command, r *regsm.Registry) error {
-	rs, _ := m.cl.cfg.Registry()
-	rows, err := r.Overview(cmd.Context(), rs.Slots)
-	if err != nil {
-		return err
-	}
-	if m.output == "json" {
-		return cliout.JSON(cmd.OutOrStdout(), map[string]any{"model_package_groups": rows})
-	}
-	return regsm.WriteGroupTable(cmd.OutOrStdout(), rows, rs.Slots)
-}
-
-// showPackageGroup is bridge models show GROUP with
-// BRIDGE_REGISTRY=sagemaker: every package version, newest first.
-func (m *modelsCLI) showPackageGroup(cmd *cobra.Command, r *regsm.Registry, group string) error {
-	rs, _ := m.cl.cfg.Registry()
-	if _, err := r.Group(cmd.Context(), group); err != nil {
-		return err
-	}
-	pkgs, err := r.Packages(cmd.Context(), group)
-	if err != nil {
-		return err
-	}
-	rows := regsm.PackageRows(pkgs, rs.Slots)
-	if m.output == "json" {
-		return cliout.JSON(cmd.OutOrStdout(), map[string]any{"group": group, "packages": rows})
-	}
-	return regsm.WritePackageTable(cmd.OutOrStdout(), group, rows)
 }

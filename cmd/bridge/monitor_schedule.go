@@ -9,32 +9,15 @@ import (
 
 	"github.com/bridgeops/bridge/internal/bridgerun"
 	"github.com/bridgeops/bridge/internal/cliout"
-	"github.com/bridgeops/bridge/internal/config"
 	"github.com/bridgeops/bridge/internal/monitor"
 	"github.com/bridgeops/bridge/internal/monitor/schedule"
-	"github.com/bridgeops/bridge/internal/registry/store"
 )
-
-// openSchedules opens the schedule store in $BRIDGE_HOME's registry
-// database.
-func openSchedules(cmd *cobra.Command, cfg config.Config) (*schedule.Store, func(), error) {
-	st, err := store.Open(cmd.Context(), bridgerun.MonitorHome(cfg))
-	if err != nil {
-		return nil, nil, err
-	}
-	s, err := schedule.OpenStore(cmd.Context(), st.DB())
-	if err != nil {
-		st.Close()
-		return nil, nil, err
-	}
-	return s, func() { st.Close() }, nil
-}
 
 // withSchedules returns a command's RunE that calls run with the schedule
 // store open, and closes it after.
 func withSchedules(cl *bridgeCLI, run func(cmd *cobra.Command, args []string, s *schedule.Store) error) func(*cobra.Command, []string) error {
 	return func(cmd *cobra.Command, args []string) error {
-		s, closeDB, err := openSchedules(cmd, cl.cfg)
+		s, closeDB, err := bridgerun.OpenSchedules(cmd.Context(), cl.cfg)
 		if err != nil {
 			return err
 		}
@@ -85,7 +68,7 @@ The endpoint must have captures already (a typo would monitor nothing);
 			if f.cron == "" {
 				return errors.New(`pass --cron, e.g. --cron "0 * * * *" for hourly`)
 			}
-			s, closeDB, err := openSchedules(cmd, cl.cfg)
+			s, closeDB, err := bridgerun.OpenSchedules(cmd.Context(), cl.cfg)
 			if err != nil {
 				return err
 			}
@@ -114,10 +97,7 @@ The endpoint must have captures already (a typo would monitor nothing);
 			if err != nil {
 				return err
 			}
-			if scheduleListFormat == "json" {
-				return cliout.List(cmd.OutOrStdout(), all)
-			}
-			return schedule.WriteSchedules(cmd.OutOrStdout(), all)
+			return cliout.PrintList(cmd.OutOrStdout(), scheduleListFormat == "json", all, schedule.WriteSchedules)
 		}),
 	}
 
@@ -192,10 +172,7 @@ func newExecutionsCmd(cl *bridgeCLI) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if executionsFlags.format == "json" {
-				return cliout.List(cmd.OutOrStdout(), ex)
-			}
-			return schedule.WriteExecutions(cmd.OutOrStdout(), ex)
+			return cliout.PrintList(cmd.OutOrStdout(), executionsFlags.format == "json", ex, schedule.WriteExecutions)
 		}),
 	}
 

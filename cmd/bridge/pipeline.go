@@ -27,39 +27,16 @@ type pipelineOptions struct {
 	limit         int
 }
 
-func splitParams(kvs []string) (map[string]string, error) {
-	out := map[string]string{}
-	for _, kv := range kvs {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok || k == "" {
-			return nil, fmt.Errorf("-p %q: want Name=Value", kv)
-		}
-		out[k] = v
-	}
-	return out, nil
-}
-
-// withPipelineHistory runs fn with the pipeline history open.
-func withPipelineHistory(cl *bridgeCLI, fn func(cmd *cobra.Command, args []string, hist *local.History) error) func(*cobra.Command, []string) error {
+// withHistory runs fn with the pipeline history open.
+func withHistory(cl *bridgeCLI, fn func(cmd *cobra.Command, args []string, h *launch.History) error) func(*cobra.Command, []string) error {
 	return func(cmd *cobra.Command, args []string) error {
-		st, hist, err := launch.OpenHistory(cmd.Context(), cl.cfg)
+		h, err := launch.OpenHistory(cmd.Context(), cl.cfg)
 		if err != nil {
 			return err
 		}
-		defer st.Close()
-		return fn(cmd, args, hist)
+		defer h.Close()
+		return fn(cmd, args, h)
 	}
-}
-
-// withExecution runs fn with the execution args[0] names.
-func withExecution(cl *bridgeCLI, fn func(cmd *cobra.Command, args []string, hist *local.History, e local.Execution) error) func(*cobra.Command, []string) error {
-	return withPipelineHistory(cl, func(cmd *cobra.Command, args []string, hist *local.History) error {
-		e, err := hist.Execution(cmd.Context(), args[0])
-		if err != nil {
-			return err
-		}
-		return fn(cmd, args, hist, e)
-	})
 }
 
 func newPipelineCmd(cl *bridgeCLI) *cobra.Command {
@@ -157,7 +134,7 @@ unchanged. Exit status: 0 Succeeded, 1 Failed, 2 Stopped.`,
 			if err != nil {
 				return err
 			}
-			raw, err := splitParams(pipelineFlags.params)
+			raw, err := keyValues(pipelineFlags.params, "-p", "Name=Value")
 			if err != nil {
 				return err
 			}
@@ -191,18 +168,12 @@ unchanged. Exit status: 0 Succeeded, 1 Failed, 2 Stopped.`,
 		Short:   "List pipeline executions, newest first",
 		Example: "  bridge pipeline executions\n  bridge pipeline executions -o json --limit 5",
 		Args:    cobra.NoArgs,
-		RunE: withPipelineHistory(cl, func(cmd *cobra.Command, args []string, hist *local.History) error {
-			list, err := hist.Executions(cmd.Context(), pipelineFlags.limit)
+		RunE: withHistory(cl, func(cmd *cobra.Command, args []string, h *launch.History) error {
+			list, err := h.List(cmd.Context(), pipelineFlags.limit)
 			if err != nil {
 				return err
 			}
-			for i := range list {
-				local.CloseAbandoned(cmd.Context(), hist, &list[i])
-			}
-			if pipelineFlags.output == "json" {
-				return cliout.List(cmd.OutOrStdout(), list)
-			}
-			return local.WriteExecutions(cmd.OutOrStdout(), list)
+			return cliout.PrintList(cmd.OutOrStdout(), pipelineFlags.output == "json", list, local.WriteExecutions)
 		}),
 	}
 
@@ -211,17 +182,12 @@ unchanged. Exit status: 0 Succeeded, 1 Failed, 2 Stopped.`,
 		Short:   "Show an execution: parameters, steps, statuses, cache hits, outcomes, failures",
 		Example: "  bridge pipeline describe 3k9x0q1m2abc\n  bridge pipeline describe 3k9x0q1m2abc -o json",
 		Args:    cobra.ExactArgs(1),
-		RunE: withExecution(cl, func(cmd *cobra.Command, args []string, hist *local.History, e local.Execution) error {
-			if local.CloseAbandoned(cmd.Context(), hist, &e) {
-				var err error
-				if e, err = hist.Execution(cmd.Context(), args[0]); err != nil {
-					return err
-				}
+		RunE: withHistory(cl, func(cmd *cobra.Command, args []string, h *launch.History) error {
+			e, err := h.Describe(cmd.Context(), args[0])
+			if err != nil {
+				return err
 			}
-			if pipelineFlags.output == "json" {
-				return cliout.JSON(cmd.OutOrStdout(), e)
-			}
-			return local.WriteExecution(cmd.OutOrStdout(), e)
+			return cliout.Print(cmd.OutOrStdout(), pipelineFlags.output == "json", e, local.WriteExecution)
 		}),
 	}
 
@@ -230,18 +196,8 @@ unchanged. Exit status: 0 Succeeded, 1 Failed, 2 Stopped.`,
 		Short:   "Print a step's log",
 		Example: "  bridge pipeline logs 3k9x0q1m2abc TrainSTSModel",
 		Args:    cobra.ExactArgs(2),
-		RunE: withExecution(cl, func(cmd *cobra.Command, args []string, _ *local.History, e local.Execution) error {
-			path, err := local.StepLogPath(e, args[1])
-			if err != nil {
-				return err
-			}
-			f, err := os.Open(path)
-			if err != nil {
-				return err
-			}
-			defer f.Close()
-			_, err = io.Copy(cmd.OutOrStdout(), f)
-			return err
+		RunE: withHistory(cl, func(cmd *cobra.Command, args []string, h *launch.History) error {
+			return h.CopyLog(cmd.Context(), cmd.OutOrStdout(), args[0], args[1])
 		}),
 	}
 
@@ -250,15 +206,15 @@ unchanged. Exit status: 0 Succeeded, 1 Failed, 2 Stopped.`,
 		Short:   "Stop a running execution: its steps' processes are killed and it ends Stopped",
 		Example: "  bridge pipeline stop 3k9x0q1m2abc",
 		Args:    cobra.ExactArgs(1),
-		RunE: withExecution(cl, func(cmd *cobra.Command, args []string, hist *local.History, e local.Execution) error {
-			st, gone, err := launch.Stop(cmd.Context(), hist, e)
+		RunE: withHistory(cl, func(cmd *cobra.Command, args []string, h *launch.History) error {
+			st, gone, err := h.Stop(cmd.Context(), args[0])
 			switch {
 			case err != nil:
 				return err
 			case gone:
-				fmt.Fprintf(cmd.OutOrStdout(), "Execution %s: its process is gone; marked Stopped\n", e.ID)
+				fmt.Fprintf(cmd.OutOrStdout(), "Execution %s: its process is gone; marked Stopped\n", args[0])
 			default:
-				fmt.Fprintf(cmd.OutOrStdout(), "Execution %s %s\n", e.ID, st)
+				fmt.Fprintf(cmd.OutOrStdout(), "Execution %s %s\n", args[0], st)
 			}
 			return nil
 		}),

@@ -1,10 +1,13 @@
 package main
 
 import (
+	"io"
+
 	"github.com/spf13/cobra"
 
 	"github.com/bridgeops/bridge/internal/bridgerun"
 	"github.com/bridgeops/bridge/internal/cliout"
+	"github.com/bridgeops/bridge/internal/plan"
 )
 
 func newPlanCmd(cl *bridgeCLI) *cobra.Command {
@@ -38,12 +41,7 @@ running, the plan is against a target that serves nothing.`,
 			if err != nil {
 				return err
 			}
-			if planFlags.output == "json" {
-				err = cliout.JSON(cmd.OutOrStdout(), p)
-			} else {
-				err = p.WriteText(cmd.OutOrStdout())
-			}
-			if err != nil {
+			if err := cliout.Print(cmd.OutOrStdout(), planFlags.output == "json", p, func(w io.Writer, r plan.Report) error { return r.WriteText(w) }); err != nil {
 				return err
 			}
 			if p.Changes() {

@@ -41,12 +41,7 @@ version is tagged FAILED), 1 otherwise.`,
 			if err != nil {
 				return err
 			}
-			if statusFlags.output == "json" {
-				err = cliout.JSON(cmd.OutOrStdout(), doc)
-			} else {
-				err = status.Print(cmd.OutOrStdout(), doc)
-			}
-			if err != nil {
+			if err := cliout.Print(cmd.OutOrStdout(), statusFlags.output == "json", doc, status.Print); err != nil {
 				return err
 			}
 			if why := doc.Failing(); why != "" {

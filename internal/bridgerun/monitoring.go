@@ -103,3 +103,19 @@ func startMonitoring(ctx context.Context, c config.Config, db *sql.DB, metrics *
 	stops = append(stops, func() { cancel(); runner.Stop() })
 	return sink, stop, nil
 }
+
+// OpenSchedules opens the monitoring schedules in the home's registry.db
+// (what bridge monitor schedule edits and bridge run executes); close
+// releases the database.
+func OpenSchedules(ctx context.Context, c config.Config) (_ *schedule.Store, close func(), err error) {
+	st, err := store.Open(ctx, MonitorHome(c))
+	if err != nil {
+		return nil, nil, err
+	}
+	s, err := schedule.OpenStore(ctx, st.DB())
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	return s, func() { st.Close() }, nil
+}

@@ -31,3 +31,19 @@ func List[T any](w io.Writer, list []T) error {
 	}
 	return JSON(w, list)
 }
+
+// Print writes v as JSON when asJSON, else with table (for people).
+func Print[T any](w io.Writer, asJSON bool, v T, table func(io.Writer, T) error) error {
+	if asJSON {
+		return JSON(w, v)
+	}
+	return table(w, v)
+}
+
+// PrintList is Print for a list: as JSON an empty list is [].
+func PrintList[T any](w io.Writer, asJSON bool, list []T, table func(io.Writer, []T) error) error {
+	if asJSON {
+		return List(w, list)
+	}
+	return table(w, list)
+}

@@ -24,7 +24,6 @@ import (
 	"github.com/bridgeops/bridge/internal/pipeline/local"
 	"github.com/bridgeops/bridge/internal/pipeline/registrar"
 	"github.com/bridgeops/bridge/internal/registry/mlflow"
-	"github.com/bridgeops/bridge/internal/registry/store"
 )
 
 // registryTimeout bounds one call to an external MLflow registry.
@@ -44,31 +43,16 @@ type LocalOptions struct {
 	JSON          bool // print the execution as JSON at the end instead of progress
 }
 
-// OpenHistory opens the embedded store's database for the pipeline
-// history; close the store after.
-func OpenHistory(ctx context.Context, c config.Config) (*store.Store, *local.History, error) {
-	st, err := store.Open(ctx, c.Home)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%w (set BRIDGE_HOME or --home to a writable directory)", err)
-	}
-	h, err := local.OpenHistory(ctx, st.DB())
-	if err != nil {
-		st.Close()
-		return nil, nil, err
-	}
-	return st, h, nil
-}
-
 // Local runs def on this machine with the embedded (or the configured
 // S3-compatible) object store, records it in the history and prints its
 // progress (or, with o.JSON, the execution) on out.
 func Local(ctx context.Context, c config.Config, def *pipeline.Definition, path string, params map[string]any, out io.Writer, o LocalOptions) (Outcome, error) {
-	st, hist, err := OpenHistory(ctx, c)
+	hist, err := OpenHistory(ctx, c)
 	if err != nil {
 		return Outcome{}, err
 	}
-	defer st.Close()
-	var reg local.Registrar = registrar.Store{St: st}
+	defer hist.Close()
+	var reg local.Registrar = registrar.Store{St: hist.st}
 	if c.MLflowURI != "" {
 		reg = registrar.MLflow{C: mlflow.NewClient(c.MLflowURI, c.RegistryToken, &http.Client{Timeout: registryTimeout})}
 	}
@@ -113,7 +97,7 @@ func Local(ctx context.Context, c config.Config, def *pipeline.Definition, path 
 	exec, err := local.Run(ctx, def, params, local.Options{
 		Home: c.Home, Python: pyOnce, DefinitionDir: filepath.Dir(abs), PipelineName: name,
 		Parallelism: o.Parallelism, NoCache: o.NoCache, ApprovedStage: o.ApprovedStage,
-		Registrar: reg, History: hist, Objects: objects, S3Endpoint: endpoint, RemoteS3: remote,
+		Registrar: reg, History: hist.History, Objects: objects, S3Endpoint: endpoint, RemoteS3: remote,
 		Region: region, BaseEnv: os.Environ(), Events: events,
 		Started: func(id string) {
 			if !o.JSON {

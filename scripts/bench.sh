@@ -20,7 +20,7 @@ suite=(
   "./internal/plan/|^BenchmarkPlan$|2s"
   "./internal/model/|^BenchmarkDesiredFrom$|2s"
   "./internal/reconcile/|^BenchmarkNoChangePass$|30x"
-  "./cmd/bridge/|^BenchmarkRegistryChangeToServing$|1x"
+  "./internal/bridgerun/|^BenchmarkRegistryChangeToServing$|1x"
   "./internal/e2e/|^BenchmarkRSS100Models$|1x"
   "./internal/target/local/|^BenchmarkRouterVsPlain$|1x"
   "./internal/registry/store/|^BenchmarkCreateModelVersion$|5000x"

@@ -7,25 +7,26 @@ import (
 	"errors"
 	"net/url"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/bridgeops/bridge/internal/bridgerun/runtest"
 	"github.com/bridgeops/bridge/internal/model"
 	"github.com/bridgeops/bridge/internal/registry/store"
+	"github.com/bridgeops/bridge/internal/status"
 )
 
 // execute runs the bridge command line in-process, as main does, and
 // returns its output and exit status.
 func execute(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
-	resetCLI()
-	defer resetCLI()
 	var out, errOut bytes.Buffer
-	rootCmd.SetOut(&out)
-	rootCmd.SetErr(&errOut)
-	rootCmd.SetArgs(args)
-	defer rootCmd.SetArgs(nil)
-	err := rootCmd.ExecuteContext(context.Background())
+	root := newRootCmd()
+	root.SetOut(&out)
+	root.SetErr(&errOut)
+	root.SetArgs(args)
+	err := root.ExecuteContext(context.Background())
 	var ee *exitError
 	switch {
 	case err == nil:
@@ -70,12 +71,12 @@ func TestPlanStatusAndOnceCommands(t *testing.T) {
 	t.Setenv("BRIDGE_MLFLOW_URI", "")
 	t.Setenv("BRIDGE_DEPLOY_KIND", "localhost")
 	t.Setenv("BRIDGE_ENV_FILE", filepath.Join(home, "none.env"))
-	seedStore(t, home, map[string]string{"iris": linearModel(t, []float64{1, 1}, 0)})
+	seedStore(t, home, map[string]string{"iris": runtest.LinearModel(t, []float64{1, 1}, 0)})
 	nobody := "127.0.0.1:1" // no bridge run there
 
 	// Nothing serves yet: the plan has changes (exit 2) and changes nothing.
 	out, errOut, code := execute(t, "plan", "--addr", nobody)
-	if code != 2 || !contains(out, "create version iris/1") || !contains(out, "route iris/Production") || !contains(errOut, "not answering") {
+	if code != 2 || !strings.Contains(out, "create version iris/1") || !strings.Contains(out, "route iris/Production") || !strings.Contains(errOut, "not answering") {
 		t.Fatalf("plan: exit %d\n%s\n%s", code, out, errOut)
 	}
 	out, _, code = execute(t, "plan", "--addr", nobody, "-o", "json")
@@ -91,41 +92,41 @@ func TestPlanStatusAndOnceCommands(t *testing.T) {
 
 	// status falls back to the registry's tags when bridge run is not there.
 	out, errOut, code = execute(t, "status", "--addr", nobody)
-	if code != 0 || !contains(out, "iris/Production") || !contains(errOut, "registry") {
+	if code != 0 || !strings.Contains(out, "iris/Production") || !strings.Contains(errOut, "registry") {
 		t.Fatalf("status without bridge run: exit %d\n%s\n%s", code, out, errOut)
 	}
 
 	// run --once: one pass, exit 0, tags written.
 	out, errOut, code = execute(t, "run", "--once")
-	if code != 0 || !contains(out, "done     route iris/Production") {
+	if code != 0 || !strings.Contains(out, "done     route iris/Production") {
 		t.Fatalf("run --once: exit %d\n%s\n%s", code, out, errOut)
 	}
 	// What run --once loaded stopped with it: the tags say so.
 	out, errOut, code = execute(t, "status", "--addr", nobody)
-	if code != 0 || !contains(out, model.StateStopped) {
+	if code != 0 || !strings.Contains(out, model.StateStopped) {
 		t.Fatalf("status after run --once: exit %d\n%s\n%s", code, out, errOut)
 	}
 
 	// A running bridge run serving the same home: plan says no changes.
-	c := testConfig(t)
+	c := runtest.Config(t)
 	c.Home, c.ModelCache = home, filepath.Join(home, "cache")
-	a := startTestApp(t, c)
-	eventually(t, 20*time.Second, "deployed", func() bool {
-		res, err, at := a.loop.Last()
+	a := runtest.Start(t, c)
+	runtest.Eventually(t, 20*time.Second, "deployed", func() bool {
+		res, err, at := a.Loop.Last()
 		return err == nil && !at.IsZero() && len(res.Failed) == 0 && !res.Changed()
 	})
 	out, errOut, code = execute(t, "plan", "--addr", a.RouterAddr())
-	if code != 0 || !contains(out, "No changes") {
+	if code != 0 || !strings.Contains(out, "No changes") {
 		t.Fatalf("plan in sync: exit %d\n%s\n%s", code, out, errOut)
 	}
 	out, _, code = execute(t, "status", "--addr", a.RouterAddr(), "-o", "json")
-	var doc statusDoc
+	var doc status.Doc
 	if code != 0 || json.Unmarshal([]byte(out), &doc) != nil || doc.Source != "target" || len(doc.Endpoints) != 1 ||
 		doc.Endpoints[0].URL != a.RouterURL()+"/iris/Production/invocations" || doc.Endpoints[0].State != "Ready" {
 		t.Fatalf("status -o json: exit %d: %s", code, out)
 	}
 	out, _, code = execute(t, "status", "--addr", a.RouterAddr())
-	if code != 0 || !contains(out, "iris/Production") || !contains(out, "v1 100%") || !contains(out, "Ready") {
+	if code != 0 || !strings.Contains(out, "iris/Production") || !strings.Contains(out, "v1 100%") || !strings.Contains(out, "Ready") {
 		t.Fatalf("status: exit %d: %s", code, out)
 	}
 }
@@ -139,24 +140,24 @@ func TestRunOnceFailsOnBadModel(t *testing.T) {
 	empty := t.TempDir() // no MLmodel
 	seedStore(t, home, map[string]string{
 		"broken": (&url.URL{Scheme: "file", Path: empty}).String(),
-		"fine":   linearModel(t, []float64{1}, 0),
+		"fine":   runtest.LinearModel(t, []float64{1}, 0),
 	})
 	out, errOut, code := execute(t, "run", "--once")
-	if code != 1 || !contains(errOut, "broken") || contains(errOut, "fine:") || !contains(out, "done     route fine/Production") {
+	if code != 1 || !strings.Contains(errOut, "broken") || strings.Contains(errOut, "fine:") || !strings.Contains(out, "done     route fine/Production") {
 		t.Fatalf("run --once with a broken model: exit %d\n%s\n%s", code, out, errOut)
 	}
 	// bridge status fails too: from the registry's tags...
 	out, errOut, code = execute(t, "status", "--addr", "127.0.0.1:1")
-	if code != 1 || !contains(out, "broken/Production") || !contains(errOut, "1 version(s) failed") {
+	if code != 1 || !strings.Contains(out, "broken/Production") || !strings.Contains(errOut, "1 version(s) failed") {
 		t.Fatalf("status after the failed pass: exit %d\n%s\n%s", code, out, errOut)
 	}
 	// ...and from a running bridge run whose last pass failed for a model.
-	c := testConfig(t)
+	c := runtest.Config(t)
 	c.Home, c.ModelCache = home, filepath.Join(home, "cache")
-	a := startTestApp(t, c)
-	eventually(t, 20*time.Second, "a pass", func() bool { res, err, _ := a.loop.Last(); return err == nil && len(res.Failed) > 0 })
+	a := runtest.Start(t, c)
+	runtest.Eventually(t, 20*time.Second, "a pass", func() bool { res, err, _ := a.Loop.Last(); return err == nil && len(res.Failed) > 0 })
 	out, errOut, code = execute(t, "status", "--addr", a.RouterAddr())
-	if code != 1 || !contains(errOut, "last reconcile pass failed for 1 model") {
+	if code != 1 || !strings.Contains(errOut, "last reconcile pass failed for 1 model") {
 		t.Fatalf("status with a failing model: exit %d\n%s\n%s", code, out, errOut)
 	}
 }

@@ -5,45 +5,45 @@ import (
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
+
+	"github.com/bridgeops/bridge/internal/cliout"
 )
 
-var configFlags struct{ output string }
-
-var configCmd = &cobra.Command{
-	Use:   "config",
-	Short: "Print the effective configuration and where each value comes from",
-	Long: `Print every setting Bridge reads with its effective value and its source:
+func newConfigCmd(cl *bridgeCLI) *cobra.Command {
+	var configFlags struct{ output string }
+	configCmd := &cobra.Command{
+		Use:   "config",
+		Short: "Print the effective configuration and where each value comes from",
+		Long: `Print every setting Bridge reads with its effective value and its source:
 flag, env (the process environment), .env (the file named by BRIDGE_ENV_FILE,
 default ./.env) or default. Flags override the environment, which overrides
 the .env file, which overrides defaults. Secrets (tokens) are masked.
 
 Every invalid value is reported at once, before any command runs.`,
-	Example: `  bridge config
+		Example: `  bridge config
   bridge --home /srv/bridge config -o json
   LOG_LEVEL=debug bridge config`,
-	Args: cobra.NoArgs,
-	RunE: func(cmd *cobra.Command, args []string) error {
-		if err := checkOutput(configFlags.output); err != nil {
-			return err
-		}
-		eff := cfg.Effective()
-		if configFlags.output == "json" {
-			return emitJSON(cmd.OutOrStdout(), eff)
-		}
-		tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "SETTING\tVALUE\tSOURCE\tMEANING")
-		for _, e := range eff {
-			v := e.Value
-			if v == "" {
-				v = "(unset)"
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := cliout.Check(configFlags.output); err != nil {
+				return err
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", e.Name, v, e.Source, e.Help)
-		}
-		return tw.Flush()
-	},
-}
-
-func init() {
+			eff := cl.cfg.Effective()
+			if configFlags.output == "json" {
+				return cliout.JSON(cmd.OutOrStdout(), eff)
+			}
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "SETTING\tVALUE\tSOURCE\tMEANING")
+			for _, e := range eff {
+				v := e.Value
+				if v == "" {
+					v = "(unset)"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", e.Name, v, e.Source, e.Help)
+			}
+			return tw.Flush()
+		},
+	}
 	configCmd.Flags().StringVarP(&configFlags.output, "output", "o", "table", "output format: table or json")
-	rootCmd.AddCommand(configCmd)
+	return configCmd
 }

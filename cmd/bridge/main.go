@@ -1,7 +1,8 @@
 // Command bridge makes deployed model endpoints match the model registry.
 //
-// Every subcommand lives in its own file of this package and adds itself to
-// the root command in an init function. This package is wiring only: flags,
+// Every subcommand lives in its own file of this package as a constructor
+// (newXxxCmd) that newRootCmd calls: each call builds a fresh command tree
+// with its own flag values. This package is wiring only: flags,
 // environment and configuration, then calls into internal/.
 package main
 
@@ -25,61 +26,77 @@ import (
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
 
-// cfg is the loaded configuration; flags of the root command override it.
-var cfg config.Config
-
-var rootFlags struct {
-	home     string
-	logLevel string
+// bridgeCLI is what the commands of one command tree share: the configuration
+// the root command loads (flags > env > .env > defaults) before any
+// subcommand runs.
+type bridgeCLI struct {
+	cfg config.Config
 }
 
-var rootCmd = &cobra.Command{
-	Use:   "bridge",
-	Short: "RegistryOps for machine-learning models: endpoints that follow the model registry",
-	Long: `Bridge makes deployed model endpoints match the model registry.
+// load loads the configuration with cmd's setting flags and sets up
+// logging; the root command runs it before every subcommand.
+func (cl *bridgeCLI) load(cmd *cobra.Command, args []string) error {
+	c, err := config.LoadWithFlags(settingFlags(cmd))
+	if err != nil {
+		return err
+	}
+	c.Export()
+	cl.cfg = c
+	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: c.LogLevel})))
+	return nil
+}
+
+// newRootCmd builds the whole command tree, fresh: flag values and the
+// loaded configuration belong to this tree only.
+func newRootCmd() *cobra.Command {
+	cl := &bridgeCLI{}
+	var home, logLevel string
+	root := &cobra.Command{
+		Use:   "bridge",
+		Short: "RegistryOps for machine-learning models: endpoints that follow the model registry",
+		Long: `Bridge makes deployed model endpoints match the model registry.
 
 The registry (embedded, or any MLflow server) is the source of truth: for every
 (model, stage) and (model, alias) Bridge keeps one stable endpoint serving exactly
 the versions the registry names, on localhost or on AWS SageMaker, writes the
 outcome back to the registry as version tags, and monitors what it serves.`,
-	Example: `  bridge demo                       # seed an example model and serve it
+		Example: `  bridge demo                       # seed an example model and serve it
   bridge run                        # reconcile forever (embedded registry)
   bridge plan                       # what the next pass would change
   bridge models list --registry http://127.0.0.1:5000`,
-	SilenceUsage:  true,
-	SilenceErrors: true,
-	PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
-		c, err := config.LoadWithFlags(settingFlags(cmd))
-		if err != nil {
-			return err
-		}
-		c.Export()
-		cfg = c
-		slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: c.LogLevel})))
-		return nil
-	},
+		SilenceUsage:      true,
+		SilenceErrors:     true,
+		PersistentPreRunE: cl.load,
+	}
+	root.PersistentFlags().StringVar(&home, "home", "", "Bridge's state directory (env BRIDGE_HOME, default ./.bridge)")
+	root.PersistentFlags().StringVar(&logLevel, "log-level", "", "debug, info, warn or error (env LOG_LEVEL, default info)")
+	overridesSetting(root.PersistentFlags(), "home", "BRIDGE_HOME")
+	overridesSetting(root.PersistentFlags(), "log-level", "LOG_LEVEL")
+	root.AddCommand(
+		newVersionCmd(),
+		newConfigCmd(cl),
+		newRunCmd(cl), newPlanCmd(cl), newStatusCmd(cl), newDemoCmd(cl),
+		newInitCmd(cl), newDestroyCmd(cl), newPolicyCmd(cl),
+		newRegistryCmd(cl), newModelsCmd(cl), newMonitorCmd(cl),
+		newPipelineCmd(cl), newUICmd(cl),
+	)
+	return root
 }
 
-var versionCmd = &cobra.Command{
-	Use:     "version",
-	Short:   "Print Bridge's version",
-	Example: "  bridge version",
-	Args:    cobra.NoArgs,
-	Run: func(cmd *cobra.Command, args []string) {
-		v := version
-		if bi, ok := debug.ReadBuildInfo(); ok && v == "dev" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-			v = bi.Main.Version
-		}
-		fmt.Fprintf(cmd.OutOrStdout(), "bridge %s\n", v)
-	},
-}
-
-func init() {
-	rootCmd.PersistentFlags().StringVar(&rootFlags.home, "home", "", "Bridge's state directory (env BRIDGE_HOME, default ./.bridge)")
-	rootCmd.PersistentFlags().StringVar(&rootFlags.logLevel, "log-level", "", "debug, info, warn or error (env LOG_LEVEL, default info)")
-	overridesSetting(rootCmd.PersistentFlags(), "home", "BRIDGE_HOME")
-	overridesSetting(rootCmd.PersistentFlags(), "log-level", "LOG_LEVEL")
-	rootCmd.AddCommand(versionCmd)
+func newVersionCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:     "version",
+		Short:   "Print Bridge's version",
+		Example: "  bridge version",
+		Args:    cobra.NoArgs,
+		Run: func(cmd *cobra.Command, args []string) {
+			v := version
+			if bi, ok := debug.ReadBuildInfo(); ok && v == "dev" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+				v = bi.Main.Version
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "bridge %s\n", v)
+		},
+	}
 }
 
 // settingAnnotation marks a flag that overrides a configuration variable
@@ -126,7 +143,7 @@ func (e *exitError) Error() string {
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := rootCmd.ExecuteContext(ctx)
+	err := newRootCmd().ExecuteContext(ctx)
 	stop()
 	if err != nil {
 		var ee *exitError

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"cmp"
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
@@ -8,15 +10,18 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/bridgeops/bridge/internal/cliout"
+	"github.com/bridgeops/bridge/internal/config"
 	"github.com/bridgeops/bridge/internal/model"
 	"github.com/bridgeops/bridge/internal/registry/mlflow"
+	"github.com/bridgeops/bridge/internal/registry/mlflowapi"
 )
 
-// defaultRegistryURL is where bridge models looks for a registry when
-// neither --registry nor BRIDGE_MLFLOW_URI says.
-const defaultRegistryURL = "http://127.0.0.1:5000"
-
-var modelsFlags struct {
+// modelsCLI is the state of one bridge models command tree: its flag
+// values and the embedded registry opened in-process when no server
+// answered.
+type modelsCLI struct {
+	cl          *bridgeCLI
 	registry    string
 	output      string
 	description string
@@ -25,48 +30,72 @@ var modelsFlags struct {
 	archive     bool
 	del         bool
 	filter      string
+	force       bool // delete, delete-version
+
+	approvalDescription string // approve, reject
+
+	// url is the registry the commands talk to; local is the home's
+	// embedded registry, opened in-process when no server answered (nil
+	// otherwise).
+	url   string
+	local *mlflowapi.InProcess
 }
 
-var modelsCmd = &cobra.Command{
-	Use:   "models",
-	Short: "Manage registered models and versions in any MLflow-compatible registry",
-	Long: `Manage registered models, versions, stages, aliases and tags over MLflow's
+func (m *modelsCLI) rootCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "models",
+		Short: "Manage registered models and versions in any MLflow-compatible registry",
+		Long: `Manage registered models, versions, stages, aliases and tags over MLflow's
 REST API: Bridge's embedded registry (bridge registry serve, bridge run) or any
 MLflow server. The registry is --registry, else BRIDGE_MLFLOW_URI, else
-` + defaultRegistryURL + `; the token is BRIDGE_REGISTRY_TOKEN, else
+` + mlflowapi.DefaultURL + `; the token is BRIDGE_REGISTRY_TOKEN, else
 MLFLOW_TRACKING_TOKEN. When no server answers at the default address and the
 home (--home, BRIDGE_HOME, default ./.bridge) holds an embedded registry, the
 commands use it directly, so they also work while bridge run is stopped.`,
-	Example: `  bridge models create iris
+		Example: `  bridge models create iris
   bridge models add-version iris ./iris-model        # upload a local MLflow model dir
   bridge models transition iris 1 Production --archive-existing
   bridge models show iris -o json`,
+	}
 }
 
-func modelsClient() *mlflow.Client {
-	u := modelsFlags.registry
-	if u == "" {
-		u = cfg.MLflowURI
+// resolveRegistry decides which registry the commands talk to
+// (mlflowapi.Resolve); model package groups involve no MLflow server.
+func (m *modelsCLI) resolveRegistry(ctx context.Context) (err error) {
+	m.closeLocal()
+	rs, err := m.cl.cfg.Registry()
+	if err != nil && m.registry == "" {
+		return err // a misspelt BRIDGE_REGISTRY is not the MLflow default
 	}
-	if u == "" {
-		u = defaultRegistryURL
+	if err == nil && rs.Kind == config.RegistrySageMaker {
+		return nil // model package groups: no MLflow server involved
 	}
-	if modelsLocal != nil { // no server answered: the home's embedded registry
-		u = modelsLocal.URL
+	m.url, m.local, err = mlflowapi.Resolve(ctx, m.registry, m.cl.cfg.MLflowURI, m.cl.cfg.Home)
+	return err
+}
+
+// closeLocal stops the in-process registry, if one was opened.
+func (m *modelsCLI) closeLocal() {
+	if m.local != nil {
+		m.local.Close()
+		m.local = nil
 	}
-	tok := cfg.RegistryToken
-	if tok == "" {
-		tok = cfg.Get("MLFLOW_TRACKING_TOKEN", "")
-	}
+}
+
+func (m *modelsCLI) client() *mlflow.Client {
+	u := cmp.Or(m.url, m.registry, m.cl.cfg.MLflowURI, mlflowapi.DefaultURL)
+	tok := cmp.Or(m.cl.cfg.RegistryToken, m.cl.cfg.Get("MLFLOW_TRACKING_TOKEN", ""))
 	return mlflow.NewClient(u, tok, &http.Client{Timeout: 10 * time.Minute})
 }
 
-func parseTagFlags(tags []string) (map[string]string, error) {
+// keyValues parses repeated KEY=VALUE flag values; flag and want name them
+// in the error.
+func keyValues(kvs []string, flag, want string) (map[string]string, error) {
 	out := map[string]string{}
-	for _, t := range tags {
-		k, v, ok := strings.Cut(t, "=")
+	for _, kv := range kvs {
+		k, v, ok := strings.Cut(kv, "=")
 		if !ok || k == "" {
-			return nil, fmt.Errorf("--tag %q: want KEY=VALUE", t)
+			return nil, fmt.Errorf("%s %q: want %s", flag, kv, want)
 		}
 		out[k] = v
 	}
@@ -89,243 +118,239 @@ func withRegistryHint(err error, name string) error {
 	return err
 }
 
-var modelsCreateCmd = &cobra.Command{
-	Use:   "create NAME",
-	Short: "Create a registered model",
-	Example: `  bridge models create iris
+func (m *modelsCLI) createCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "create NAME",
+		Short: "Create a registered model",
+		Example: `  bridge models create iris
   bridge models create iris --description "Iris classifier" --tag team=ml`,
-	Args: cobra.ExactArgs(1),
-	RunE: func(cmd *cobra.Command, args []string) error {
-		tags, err := parseTagFlags(modelsFlags.tags)
-		if err != nil {
-			return err
-		}
-		c := modelsClient()
-		m, err := c.CreateRegisteredModel(cmd.Context(), args[0], modelsFlags.description, tags)
-		if err != nil {
-			if mlflow.IsAlreadyExists(err) {
-				return fmt.Errorf("%w (add versions with: bridge models add-version %s PATH_OR_URI)", err, args[0])
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			tags, err := keyValues(m.tags, "--tag", "KEY=VALUE")
+			if err != nil {
+				return err
 			}
-			return err
-		}
-		if modelsFlags.output == "json" {
-			return emitJSON(cmd.OutOrStdout(), mlflow.RegisteredModelResponse{RegisteredModel: m})
-		}
-		fmt.Fprintf(cmd.OutOrStdout(), "Created model %s\n", m.Name)
-		return nil
-	},
+			c := m.client()
+			rm, err := c.CreateRegisteredModel(cmd.Context(), args[0], m.description, tags)
+			if err != nil {
+				if mlflow.IsAlreadyExists(err) {
+					return fmt.Errorf("%w (add versions with: bridge models add-version %s PATH_OR_URI)", err, args[0])
+				}
+				return err
+			}
+			if m.output == "json" {
+				return cliout.JSON(cmd.OutOrStdout(), mlflow.RegisteredModelResponse{RegisteredModel: rm})
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "Created model %s\n", rm.Name)
+			return nil
+		},
+	}
 }
 
-var modelsAddVersionCmd = &cobra.Command{
-	Use:   "add-version NAME PATH_OR_URI",
-	Short: "Register a new model version from a local model directory or an artifact URI; prints its number",
-	Long: `Register a new version of model NAME. A local directory (an MLflow model
+func (m *modelsCLI) addVersionCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "add-version NAME PATH_OR_URI",
+		Short: "Register a new model version from a local model directory or an artifact URI; prints its number",
+		Long: `Register a new version of model NAME. A local directory (an MLflow model
 directory with an MLmodel file, as mlflow.<flavor>.save_model writes it) is
 uploaded whole to the registry's artifact store first, under
 mlflow-artifacts:/NAME/<random id>/; a URI (s3://, file://, mlflow-artifacts:/,
 runs:/, models:/ ...) is registered as it is. Prints the new version number.`,
-	Example: `  bridge models add-version iris ./iris-model
+		Example: `  bridge models add-version iris ./iris-model
   V=$(bridge models add-version iris s3://my-bucket/models/iris/3)
   bridge models add-version iris ./iris-model --run-id 4f2c... --tag owner=ana -o json`,
-	Args: cobra.ExactArgs(2),
-	RunE: func(cmd *cobra.Command, args []string) error {
-		name, src := args[0], args[1]
-		tags, err := parseTagFlags(modelsFlags.tags)
-		if err != nil {
-			return err
-		}
-		ctx := cmd.Context()
-		c := modelsClient()
-		if _, err := c.GetRegisteredModel(ctx, name); err != nil {
-			return withRegistryHint(err, name)
-		}
-		v, err := c.AddVersion(ctx, src, mlflow.VersionSpec{Name: name, RunID: modelsFlags.runID, Description: modelsFlags.description, Tags: tags})
-		if err != nil {
-			return withRegistryHint(err, name)
-		}
-		if modelsFlags.output == "json" {
-			return emitJSON(cmd.OutOrStdout(), mlflow.ModelVersionResponse{ModelVersion: v})
-		}
-		fmt.Fprintln(cmd.OutOrStdout(), v.Version)
-		return nil
-	},
+		Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			name, src := args[0], args[1]
+			tags, err := keyValues(m.tags, "--tag", "KEY=VALUE")
+			if err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			c := m.client()
+			if _, err := c.GetRegisteredModel(ctx, name); err != nil {
+				return withRegistryHint(err, name)
+			}
+			v, err := c.AddVersion(ctx, src, mlflow.VersionSpec{Name: name, RunID: m.runID, Description: m.description, Tags: tags})
+			if err != nil {
+				return withRegistryHint(err, name)
+			}
+			if m.output == "json" {
+				return cliout.JSON(cmd.OutOrStdout(), mlflow.ModelVersionResponse{ModelVersion: v})
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), v.Version)
+			return nil
+		},
+	}
 }
 
-var modelsTransitionCmd = &cobra.Command{
-	Use:   "transition NAME VERSION STAGE",
-	Short: "Move a version to a stage (None, Staging, Production, Archived)",
-	Example: `  bridge models transition iris 3 Staging
+func (m *modelsCLI) transitionCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "transition NAME VERSION STAGE",
+		Short: "Move a version to a stage (None, Staging, Production, Archived)",
+		Example: `  bridge models transition iris 3 Staging
   bridge models transition iris 3 production --archive-existing   # archive the current Production versions`,
-	Args: cobra.ExactArgs(3),
-	RunE: func(cmd *cobra.Command, args []string) error {
-		v, err := parseVersionArg(args[1])
-		if err != nil {
-			return err
-		}
-		c := modelsClient()
-		mv, err := c.TransitionStage(cmd.Context(), args[0], v, args[2], modelsFlags.archive)
-		if err != nil {
-			return withRegistryHint(err, args[0])
-		}
-		if modelsFlags.output == "json" {
-			return emitJSON(cmd.OutOrStdout(), mlflow.ModelVersionResponse{ModelVersion: mv})
-		}
-		fmt.Fprintf(cmd.OutOrStdout(), "%s version %s is now in stage %s\n", mv.Name, mv.Version, mv.CurrentStage)
-		return nil
-	},
+		Args: cobra.ExactArgs(3),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			v, err := parseVersionArg(args[1])
+			if err != nil {
+				return err
+			}
+			c := m.client()
+			mv, err := c.TransitionStage(cmd.Context(), args[0], v, args[2], m.archive)
+			if err != nil {
+				return withRegistryHint(err, args[0])
+			}
+			if m.output == "json" {
+				return cliout.JSON(cmd.OutOrStdout(), mlflow.ModelVersionResponse{ModelVersion: mv})
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s version %s is now in stage %s\n", mv.Name, mv.Version, mv.CurrentStage)
+			return nil
+		},
+	}
 }
 
-var modelsAliasCmd = &cobra.Command{
-	Use:   "alias NAME ALIAS [VERSION]",
-	Short: "Point an alias (champion, challenger, ...) at a version, or remove it with --delete",
-	Example: `  bridge models alias iris champion 3
+func (m *modelsCLI) aliasCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "alias NAME ALIAS [VERSION]",
+		Short: "Point an alias (champion, challenger, ...) at a version, or remove it with --delete",
+		Example: `  bridge models alias iris champion 3
   bridge models alias iris challenger --delete`,
-	Args: func(cmd *cobra.Command, args []string) error {
-		if modelsFlags.del {
-			return cobra.ExactArgs(2)(cmd, args)
-		}
-		return cobra.ExactArgs(3)(cmd, args)
-	},
-	RunE: func(cmd *cobra.Command, args []string) error {
-		c := modelsClient()
-		if modelsFlags.del {
-			if err := c.DeleteAlias(cmd.Context(), args[0], args[1]); err != nil {
-				return withRegistryHint(err, args[0])
+		Args: func(cmd *cobra.Command, args []string) error {
+			if m.del {
+				return cobra.ExactArgs(2)(cmd, args)
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "Removed alias %s of %s\n", args[1], args[0])
-			return nil
-		}
-		v, err := parseVersionArg(args[2])
-		if err != nil {
-			return err
-		}
-		if err := c.SetAlias(cmd.Context(), args[0], args[1], v); err != nil {
-			return withRegistryHint(err, args[0])
-		}
-		fmt.Fprintf(cmd.OutOrStdout(), "%s@%s → version %d\n", args[0], args[1], v)
-		return nil
-	},
-}
-
-var modelsTagCmd = &cobra.Command{
-	Use:   "tag NAME VERSION KEY [VALUE]",
-	Short: "Set a tag on a version, or remove it with --delete",
-	Example: `  bridge models tag iris 3 validated true
-  bridge models tag iris 3 validated --delete`,
-	Args: func(cmd *cobra.Command, args []string) error {
-		if modelsFlags.del {
 			return cobra.ExactArgs(3)(cmd, args)
-		}
-		return cobra.ExactArgs(4)(cmd, args)
-	},
-	RunE: func(cmd *cobra.Command, args []string) error {
-		v, err := parseVersionArg(args[1])
-		if err != nil {
-			return err
-		}
-		c := modelsClient()
-		if modelsFlags.del {
-			if err := c.DeleteModelVersionTag(cmd.Context(), args[0], v, args[2]); err != nil {
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c := m.client()
+			if m.del {
+				if err := c.DeleteAlias(cmd.Context(), args[0], args[1]); err != nil {
+					return withRegistryHint(err, args[0])
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "Removed alias %s of %s\n", args[1], args[0])
+				return nil
+			}
+			v, err := parseVersionArg(args[2])
+			if err != nil {
+				return err
+			}
+			if err := c.SetAlias(cmd.Context(), args[0], args[1], v); err != nil {
 				return withRegistryHint(err, args[0])
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "Removed tag %s from %s version %d\n", args[2], args[0], v)
+			fmt.Fprintf(cmd.OutOrStdout(), "%s@%s → version %d\n", args[0], args[1], v)
 			return nil
-		}
-		if err := c.SetModelVersionTag(cmd.Context(), args[0], v, args[2], args[3]); err != nil {
-			return withRegistryHint(err, args[0])
-		}
-		fmt.Fprintf(cmd.OutOrStdout(), "Tagged %s version %d: %s=%s\n", args[0], v, args[2], args[3])
-		return nil
-	},
+		},
+	}
 }
 
-var modelsListCmd = &cobra.Command{
-	Use:   "list",
-	Short: "List registered models with their latest version per stage and their aliases",
-	Example: `  bridge models list
+func (m *modelsCLI) tagCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "tag NAME VERSION KEY [VALUE]",
+		Short: "Set a tag on a version, or remove it with --delete",
+		Example: `  bridge models tag iris 3 validated true
+  bridge models tag iris 3 validated --delete`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if m.del {
+				return cobra.ExactArgs(3)(cmd, args)
+			}
+			return cobra.ExactArgs(4)(cmd, args)
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			v, err := parseVersionArg(args[1])
+			if err != nil {
+				return err
+			}
+			c := m.client()
+			if m.del {
+				if err := c.DeleteModelVersionTag(cmd.Context(), args[0], v, args[2]); err != nil {
+					return withRegistryHint(err, args[0])
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "Removed tag %s from %s version %d\n", args[2], args[0], v)
+				return nil
+			}
+			if err := c.SetModelVersionTag(cmd.Context(), args[0], v, args[2], args[3]); err != nil {
+				return withRegistryHint(err, args[0])
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "Tagged %s version %d: %s=%s\n", args[0], v, args[2], args[3])
+			return nil
+		},
+	}
+}
+
+func (m *modelsCLI) listCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "list",
+		Short: "List registered models with their latest version per stage and their aliases",
+		Example: `  bridge models list
   bridge models list --filter "name LIKE 'iris%'" -o json`,
-	Args: cobra.NoArgs,
-	RunE: func(cmd *cobra.Command, args []string) error {
-		if r, ok, err := packageRegistry(cmd); ok || err != nil {
-			if err != nil {
-				return err
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if r, ok, err := m.packageRegistry(cmd); ok || err != nil {
+				if err != nil {
+					return err
+				}
+				rs, _ := m.cl.cfg.Registry()
+				return r.List(cmd.Context(), cmd.OutOrStdout(), rs.Slots, m.output == "json")
 			}
-			return listPackageGroups(cmd, r)
-		}
-		c := modelsClient()
-		ms, err := c.AllRegisteredModels(cmd.Context(), mlflow.SearchOptions{Filter: modelsFlags.filter, MaxResults: 1000})
-		if err != nil {
-			return err
-		}
-		if modelsFlags.output == "json" {
-			if ms == nil {
-				ms = []mlflow.RegisteredModel{}
-			}
-			return emitJSON(cmd.OutOrStdout(), mlflow.SearchRegisteredModelsResponse{RegisteredModels: ms})
-		}
-		return mlflow.WriteModelTable(cmd.OutOrStdout(), ms)
-	},
+			return m.client().ListModels(cmd.Context(), cmd.OutOrStdout(), m.filter, m.output == "json")
+		},
+	}
 }
 
-var modelsShowCmd = &cobra.Command{
-	Use:   "show NAME",
-	Short: "Show a model's versions with stages, aliases, tags and sources",
-	Example: `  bridge models show iris
+func (m *modelsCLI) showCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "show NAME",
+		Short: "Show a model's versions with stages, aliases, tags and sources",
+		Example: `  bridge models show iris
   bridge models show iris -o json | jq '.model_versions[] | select(.current_stage == "Production")'`,
-	Args: cobra.ExactArgs(1),
-	RunE: func(cmd *cobra.Command, args []string) error {
-		if r, ok, err := packageRegistry(cmd); ok || err != nil {
-			if err != nil {
-				return err
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if r, ok, err := m.packageRegistry(cmd); ok || err != nil {
+				if err != nil {
+					return err
+				}
+				rs, _ := m.cl.cfg.Registry()
+				return r.Show(cmd.Context(), cmd.OutOrStdout(), args[0], rs.Slots, m.output == "json")
 			}
-			return showPackageGroup(cmd, r, args[0])
-		}
-		ctx := cmd.Context()
-		c := modelsClient()
-		m, err := c.GetRegisteredModel(ctx, args[0])
-		if err != nil {
-			return withRegistryHint(err, args[0])
-		}
-		vs, err := c.VersionsOf(ctx, args[0])
-		if err != nil {
-			return err
-		}
-		mlflow.SortVersions(vs)
-		if modelsFlags.output == "json" {
-			if vs == nil {
-				vs = []mlflow.ModelVersion{}
-			}
-			return emitJSON(cmd.OutOrStdout(), struct {
-				RegisteredModel mlflow.RegisteredModel `json:"registered_model"`
-				ModelVersions   []mlflow.ModelVersion  `json:"model_versions"`
-			}{m, vs})
-		}
-		return mlflow.WriteModelDetail(cmd.OutOrStdout(), m, vs)
-	},
+			return withRegistryHint(m.client().ShowModel(cmd.Context(), cmd.OutOrStdout(), args[0], m.output == "json"), args[0])
+		},
+	}
 }
 
-func init() {
+func newModelsCmd(cl *bridgeCLI) *cobra.Command {
+	m := &modelsCLI{cl: cl}
+	modelsCmd := m.rootCmd()
 	pf := modelsCmd.PersistentFlags()
-	pf.StringVar(&modelsFlags.registry, "registry", "", "registry URL (default $BRIDGE_MLFLOW_URI, else "+defaultRegistryURL+")")
-	pf.StringVarP(&modelsFlags.output, "output", "o", "table", "output format: table or json")
+	pf.StringVar(&m.registry, "registry", "", "registry URL (default $BRIDGE_MLFLOW_URI, else "+mlflowapi.DefaultURL+")")
+	pf.StringVarP(&m.output, "output", "o", "table", "output format: table or json")
 	modelsCmd.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
-		if err := rootCmd.PersistentPreRunE(cmd, args); err != nil {
+		if err := cl.load(cmd, args); err != nil {
 			return err
 		}
-		if modelsFlags.output != "table" && modelsFlags.output != "json" {
-			return fmt.Errorf("-o %q: want table or json", modelsFlags.output)
+		if err := cliout.Check(m.output); err != nil {
+			return err
 		}
-		return resolveModelsRegistry(cmd.Context())
+		return m.resolveRegistry(cmd.Context())
 	}
-	for _, c := range []*cobra.Command{modelsCreateCmd, modelsAddVersionCmd} {
-		c.Flags().StringVar(&modelsFlags.description, "description", "", "description")
-		c.Flags().StringArrayVar(&modelsFlags.tags, "tag", nil, "tag KEY=VALUE (repeatable)")
+	modelsCmd.PersistentPostRun = func(*cobra.Command, []string) { m.closeLocal() }
+	create, addVersion, transition, alias, tag, list := m.createCmd(), m.addVersionCmd(), m.transitionCmd(), m.aliasCmd(), m.tagCmd(), m.listCmd()
+	for _, c := range []*cobra.Command{create, addVersion} {
+		c.Flags().StringVar(&m.description, "description", "", "description")
+		c.Flags().StringArrayVar(&m.tags, "tag", nil, "tag KEY=VALUE (repeatable)")
 	}
-	modelsAddVersionCmd.Flags().StringVar(&modelsFlags.runID, "run-id", "", "MLflow run that produced the model")
-	modelsTransitionCmd.Flags().BoolVar(&modelsFlags.archive, "archive-existing", false, "archive the versions currently in the target stage (Staging and Production only)")
-	modelsAliasCmd.Flags().BoolVar(&modelsFlags.del, "delete", false, "remove the alias instead")
-	modelsTagCmd.Flags().BoolVar(&modelsFlags.del, "delete", false, "remove the tag instead")
-	modelsListCmd.Flags().StringVar(&modelsFlags.filter, "filter", "", `MLflow filter, e.g. "name LIKE 'iris%'"`)
-	modelsCmd.AddCommand(modelsCreateCmd, modelsAddVersionCmd, modelsTransitionCmd, modelsAliasCmd, modelsTagCmd, modelsListCmd, modelsShowCmd)
-	rootCmd.AddCommand(modelsCmd)
+	addVersion.Flags().StringVar(&m.runID, "run-id", "", "MLflow run that produced the model")
+	transition.Flags().BoolVar(&m.archive, "archive-existing", false, "archive the versions currently in the target stage (Staging and Production only)")
+	alias.Flags().BoolVar(&m.del, "delete", false, "remove the alias instead")
+	tag.Flags().BoolVar(&m.del, "delete", false, "remove the tag instead")
+	list.Flags().StringVar(&m.filter, "filter", "", `MLflow filter, e.g. "name LIKE 'iris%'"`)
+	del, delVersion := m.deleteCmd(), m.deleteVersionCmd()
+	del.Flags().BoolVar(&m.force, "force", false, "delete even when versions are in Staging or Production or have aliases")
+	delVersion.Flags().BoolVar(&m.force, "force", false, "delete even when the version is in Staging or Production or has an alias")
+	approve, reject := m.approveCmd(), m.rejectCmd()
+	for _, c := range []*cobra.Command{approve, reject} {
+		c.Flags().StringVar(&m.approvalDescription, "description", "", "approval description (why)")
+	}
+	modelsCmd.AddCommand(create, addVersion, transition, alias, tag, list, m.showCmd(), del, delVersion, approve, reject)
+	return modelsCmd
 }

@@ -5,58 +5,54 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/bridgeops/bridge/internal/bridgerun"
 	"github.com/bridgeops/bridge/internal/config"
 	"github.com/bridgeops/bridge/internal/model"
 	regsm "github.com/bridgeops/bridge/internal/registry/sagemaker"
 )
 
-var modelsApproveCmd = &cobra.Command{
-	Use:   "approve GROUP VERSION",
-	Short: "Approve a SageMaker model package version (BRIDGE_REGISTRY=sagemaker)",
-	Long: `Set a model package version's approval status to Approved. With the default
+func (m *modelsCLI) approveCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "approve GROUP VERSION",
+		Short: "Approve a SageMaker model package version (BRIDGE_REGISTRY=sagemaker)",
+		Long: `Set a model package version's approval status to Approved. With the default
 slot rules its endpoint brdg-<group>-production then serves it, from the next
 reconcile pass of bridge run on.`,
-	Example: `  BRIDGE_REGISTRY=sagemaker bridge models approve stsPackageGroup 3 --description "AUC 0.91 on holdout"`,
-	Args:    cobra.ExactArgs(2),
-	RunE:    func(cmd *cobra.Command, args []string) error { return setApproval(cmd, args, regsm.Approved) },
+		Example: `  BRIDGE_REGISTRY=sagemaker bridge models approve stsPackageGroup 3 --description "AUC 0.91 on holdout"`,
+		Args:    cobra.ExactArgs(2),
+		RunE:    func(cmd *cobra.Command, args []string) error { return m.setApproval(cmd, args, regsm.Approved) },
+	}
 }
 
-var modelsRejectCmd = &cobra.Command{
-	Use:   "reject GROUP VERSION",
-	Short: "Reject a SageMaker model package version (BRIDGE_REGISTRY=sagemaker)",
-	Long: `Set a model package version's approval status to Rejected. Rejected versions
+func (m *modelsCLI) rejectCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "reject GROUP VERSION",
+		Short: "Reject a SageMaker model package version (BRIDGE_REGISTRY=sagemaker)",
+		Long: `Set a model package version's approval status to Rejected. Rejected versions
 are never served: endpoints move off it at the next reconcile pass.`,
-	Example: `  BRIDGE_REGISTRY=sagemaker bridge models reject stsPackageGroup 3 --description "drift on segment B"`,
-	Args:    cobra.ExactArgs(2),
-	RunE:    func(cmd *cobra.Command, args []string) error { return setApproval(cmd, args, regsm.Rejected) },
-}
-
-var approvalDescription string
-
-func init() {
-	for _, c := range []*cobra.Command{modelsApproveCmd, modelsRejectCmd} {
-		c.Flags().StringVar(&approvalDescription, "description", "", "approval description (why)")
-		modelsCmd.AddCommand(c)
+		Example: `  BRIDGE_REGISTRY=sagemaker bridge models reject stsPackageGroup 3 --description "drift on segment B"`,
+		Args:    cobra.ExactArgs(2),
+		RunE:    func(cmd *cobra.Command, args []string) error { return m.setApproval(cmd, args, regsm.Rejected) },
 	}
 }
 
 // packageRegistry opens the model package group registry, or reports
 // false when BRIDGE_REGISTRY is not sagemaker.
-func packageRegistry(cmd *cobra.Command) (*regsm.Registry, bool, error) {
-	rs, err := cfg.Registry()
+func (m *modelsCLI) packageRegistry(cmd *cobra.Command) (*regsm.Registry, bool, error) {
+	rs, err := m.cl.cfg.Registry()
 	if err != nil {
 		return nil, false, err
 	}
 	if rs.Kind != config.RegistrySageMaker {
 		return nil, false, nil
 	}
-	cfg.Export() // the AWS SDK reads AWS_* from the process environment
-	r, err := newPackageRegistry(cmd.Context(), cfg, rs)
+	m.cl.cfg.Export() // the AWS SDK reads AWS_* from the process environment
+	r, err := bridgerun.NewPackageRegistry(cmd.Context(), m.cl.cfg, rs)
 	return r, true, err
 }
 
-func setApproval(cmd *cobra.Command, args []string, status string) error {
-	r, ok, err := packageRegistry(cmd)
+func (m *modelsCLI) setApproval(cmd *cobra.Command, args []string, status string) error {
+	r, ok, err := m.packageRegistry(cmd)
 	if err != nil {
 		return err
 	}
@@ -67,42 +63,10 @@ func setApproval(cmd *cobra.Command, args []string, status string) error {
 	if err != nil {
 		return err
 	}
-	arn, err := r.SetApproval(cmd.Context(), model.VersionRef{Model: args[0], Version: v}, status, approvalDescription)
+	arn, err := r.SetApproval(cmd.Context(), model.VersionRef{Model: args[0], Version: v}, status, m.approvalDescription)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(cmd.OutOrStdout(), "%s %s version %d (%s)\n", status, args[0], v, arn)
 	return nil
-}
-
-// listPackageGroups is bridge models list with BRIDGE_REGISTRY=sagemaker:
-// each group with the version every slot serves.
-func listPackageGroups(cmd *cobra.Command, r *regsm.Registry) error {
-	rs, _ := cfg.Registry()
-	rows, err := r.Overview(cmd.Context(), rs.Slots)
-	if err != nil {
-		return err
-	}
-	if modelsFlags.output == "json" {
-		return emitJSON(cmd.OutOrStdout(), map[string]any{"model_package_groups": rows})
-	}
-	return regsm.WriteGroupTable(cmd.OutOrStdout(), rows, rs.Slots)
-}
-
-// showPackageGroup is bridge models show GROUP with
-// BRIDGE_REGISTRY=sagemaker: every package version, newest first.
-func showPackageGroup(cmd *cobra.Command, r *regsm.Registry, group string) error {
-	rs, _ := cfg.Registry()
-	if _, err := r.Group(cmd.Context(), group); err != nil {
-		return err
-	}
-	pkgs, err := r.Packages(cmd.Context(), group)
-	if err != nil {
-		return err
-	}
-	rows := regsm.PackageRows(pkgs, rs.Slots)
-	if modelsFlags.output == "json" {
-		return emitJSON(cmd.OutOrStdout(), map[string]any{"group": group, "packages": rows})
-	}
-	return regsm.WritePackageTable(cmd.OutOrStdout(), group, rows)
 }

@@ -13,6 +13,7 @@ import (
 	smtypes "github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
 
 	"github.com/bridgeops/bridge/internal/awsfake"
+	"github.com/bridgeops/bridge/internal/bridgerun/runtest"
 	"github.com/bridgeops/bridge/internal/iampolicy"
 	"github.com/bridgeops/bridge/internal/model"
 )
@@ -74,11 +75,11 @@ func TestSageMakerPackageCommands(t *testing.T) {
 	if out, err := cli(t, "models", "approve", "churn", "1", "--description", "good"); err != nil || !strings.Contains(out, "Approved churn version 1") {
 		t.Fatalf("approve: %v\n%s", err, out)
 	}
-	c := testConfig(t)
+	c := runtest.Config(t)
 	c.Home, c.DeployKind, c.ModelCache = home, "sagemaker", filepath.Join(home, "cache")
 	c.ScanInterval = 20 * time.Millisecond
-	a := startTestApp(t, c)
-	eventually(t, 30*time.Second, "brdg-churn-production from the package", func() bool {
+	a := runtest.Start(t, c)
+	runtest.Eventually(t, 30*time.Second, "brdg-churn-production from the package", func() bool {
 		meta, _, _ := f.PackageMetadata(arn)
 		eps := f.Endpoints()
 		// Converged: deployed, both endpoints in service, and the URL tag

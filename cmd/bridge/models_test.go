@@ -46,15 +46,13 @@ func runRegistryCLI(ctx context.Context, t *testing.T, args ...string) (stdout, 
 }
 
 func runRegistryCLIInto(ctx context.Context, out, errOut *syncBuffer, args ...string) error {
-	// Flag values live in package variables: start from the defaults, and
-	// leave the defaults behind for the commands other tests run.
-	resetCLI()
-	defer resetCLI()
-	rootCmd.SetOut(out)
-	rootCmd.SetErr(errOut)
-	rootCmd.SetArgs(args)
-	defer rootCmd.SetArgs(nil)
-	return rootCmd.ExecuteContext(ctx)
+	// Every run builds a fresh command tree: flag values start from the
+	// defaults.
+	root := newRootCmd()
+	root.SetOut(out)
+	root.SetErr(errOut)
+	root.SetArgs(args)
+	return root.ExecuteContext(ctx)
 }
 
 // registryUnderTest serves a fresh embedded registry requiring token.
@@ -218,8 +216,14 @@ func TestRegistryCommandsHaveHelpAndExamples(t *testing.T) {
 			walk(sub)
 		}
 	}
-	walk(modelsCmd)
-	walk(registryCmd)
+	root := newRootCmd()
+	for _, name := range []string{"models", "registry"} {
+		c, _, err := root.Find([]string{name})
+		if err != nil || c.Name() != name {
+			t.Fatalf("no %s command: %v", name, err)
+		}
+		walk(c)
+	}
 	out, _, err := runRegistryCLI(context.Background(), t, "models", "add-version", "--help")
 	if err != nil || !strings.Contains(out, "Examples:") || !strings.Contains(out, "bridge models add-version iris ./iris-model") {
 		t.Fatalf("help: %v\n%s", err, out)

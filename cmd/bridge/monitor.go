@@ -2,17 +2,18 @@ package main
 
 import (
 	"context"
-	"io"
 
 	"github.com/spf13/cobra"
 
+	"github.com/bridgeops/bridge/internal/config"
 	"github.com/bridgeops/bridge/internal/monitor/schedule"
 )
 
-var monitorCmd = &cobra.Command{
-	Use:   "monitor",
-	Short: "Baselines, monitoring runs and schedules over captured traffic",
-	Long: `Watch what endpoints serve, with SageMaker Model Monitor's file formats.
+func newMonitorCmd(cl *bridgeCLI) *cobra.Command {
+	monitorCmd := &cobra.Command{
+		Use:   "monitor",
+		Short: "Baselines, monitoring runs and schedules over captured traffic",
+		Long: `Watch what endpoints serve, with SageMaker Model Monitor's file formats.
 
 bridge run --capture writes every invocation to
 $BRIDGE_HOME/datacapture/<endpoint>/<variant>/YYYY/MM/DD/HH/*.jsonl. From a
@@ -21,11 +22,14 @@ constraints.json; "monitor run" checks one window of captured traffic (merged
 with ground truth for model quality) against a baseline and writes
 statistics.json and constraint_violations.json; "monitor schedule" runs that
 on a cron schedule inside bridge run and keeps a history of executions.`,
-	Example: `  bridge monitor baseline data-quality --dataset train.csv --output baseline/
+		Example: `  bridge monitor baseline data-quality --dataset train.csv --output baseline/
   bridge monitor run --type data-quality --endpoint brdg-churn-Production \
       --capture .bridge/datacapture --baseline baseline/ --output report/
   bridge monitor schedule create churn-drift --cron "0 * * * *" --type data-quality \
       --endpoint brdg-churn-Production --capture .bridge/datacapture --baseline baseline/ --output reports/`,
+	}
+	monitorCmd.AddCommand(newBaselineCmd(), newMonitorRunCmd(cl), newGroundTruthCmd(cl), newScheduleCmd(cl), newExecutionsCmd(cl))
+	return monitorCmd
 }
 
 // monitorJobFlags are the flags describing a monitoring job, shared by monitor run
@@ -58,23 +62,9 @@ func addMonitorJobFlags(cmd *cobra.Command, f *monitorJobFlags) {
 	fl.Float64Var(&f.spec.ProbabilityThreshold, "probability-threshold", 0.5, "binary classification: probability at or above which the prediction is positive")
 }
 
-func (f *monitorJobFlags) resolve(ctx context.Context) error {
+func (f *monitorJobFlags) resolve(ctx context.Context, cfg config.Config) error {
 	if err := f.spec.Resolve(cfg.Monitoring.CaptureDir); err != nil {
 		return err
 	}
-	return f.resolvePackageBaseline(ctx)
-}
-
-// writeMonitorList writes list as indented JSON, an empty list as [] rather
-// than null.
-func writeMonitorList[T any](w io.Writer, list []T) error {
-	if list == nil {
-		list = []T{}
-	}
-	return emitJSON(w, list)
-}
-
-func init() {
-	monitorCmd.AddCommand(baselineCmd, monitorRunCmd, groundTruthCmd, scheduleCmd, executionsCmd)
-	rootCmd.AddCommand(monitorCmd)
+	return f.resolvePackageBaseline(ctx, cfg)
 }

@@ -11,20 +11,21 @@ import (
 	"github.com/bridgeops/bridge/internal/monitor/schema"
 )
 
-var baselineCmd = &cobra.Command{
-	Use:   "baseline",
-	Short: "Build a baseline (statistics.json and suggested constraints.json) from a dataset",
-}
+func newBaselineCmd() *cobra.Command {
+	baselineCmd := &cobra.Command{
+		Use:   "baseline",
+		Short: "Build a baseline (statistics.json and suggested constraints.json) from a dataset",
+	}
 
-var baselineDQFlags struct {
-	dataset, output, groundTruth string
-	exclude                      []string
-}
+	var baselineDQFlags struct {
+		dataset, output, groundTruth string
+		exclude                      []string
+	}
 
-var baselineDQCmd = &cobra.Command{
-	Use:   "data-quality",
-	Short: "Profile a training dataset: per-feature statistics and suggested constraints",
-	Long: `Profile a CSV (with a header row) or JSON Lines dataset into SageMaker Model
+	baselineDQCmd := &cobra.Command{
+		Use:   "data-quality",
+		Short: "Profile a training dataset: per-feature statistics and suggested constraints",
+		Long: `Profile a CSV (with a header row) or JSON Lines dataset into SageMaker Model
 Monitor's statistics.json (inferred type, completeness, count, mean, sum,
 std_dev, min, max, KLL quantile sketch; distinct count and top values for
 strings) and suggested constraints.json (type, completeness, non-negativity,
@@ -36,64 +37,63 @@ label (or ids) must name those columns in --exclude-columns, or pass the
 label as --ground-truth-attribute, which is left out the same way. Otherwise
 every window of captured requests, which lack the label, fails
 missing_column_check and completeness_check on it.`,
-	Example: `  bridge monitor baseline data-quality --dataset train.csv --output baseline/
+		Example: `  bridge monitor baseline data-quality --dataset train.csv --output baseline/
   bridge monitor baseline data-quality --dataset train.csv --ground-truth-attribute churned \
       --exclude-columns customer_id --output baseline/`,
-	Args: cobra.NoArgs,
-	RunE: func(cmd *cobra.Command, args []string) error {
-		if baselineDQFlags.dataset == "" || baselineDQFlags.output == "" {
-			return errors.New("pass --dataset FILE and --output DIR")
-		}
-		exclude := baselineDQFlags.exclude
-		if baselineDQFlags.groundTruth != "" {
-			exclude = append(exclude, baselineDQFlags.groundTruth)
-		}
-		res, err := monitor.BaselineDataQuality(cmd.Context(), baselineDQFlags.dataset, baselineDQFlags.output, exclude...)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(cmd.OutOrStdout(), "baseline of %d rows written to %s (%s, %s)\n", res.Rows, res.Dir, schema.StatisticsFile, schema.ConstraintsFile)
-		if res.Malformed > 0 {
-			fmt.Fprintf(cmd.ErrOrStderr(), "warning: %d malformed rows skipped\n", res.Malformed)
-		}
-		return nil
-	},
-}
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if baselineDQFlags.dataset == "" || baselineDQFlags.output == "" {
+				return errors.New("pass --dataset FILE and --output DIR")
+			}
+			exclude := baselineDQFlags.exclude
+			if baselineDQFlags.groundTruth != "" {
+				exclude = append(exclude, baselineDQFlags.groundTruth)
+			}
+			res, err := monitor.BaselineDataQuality(cmd.Context(), baselineDQFlags.dataset, baselineDQFlags.output, exclude...)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "baseline of %d rows written to %s (%s, %s)\n", res.Rows, res.Dir, schema.StatisticsFile, schema.ConstraintsFile)
+			if res.Malformed > 0 {
+				fmt.Fprintf(cmd.ErrOrStderr(), "warning: %d malformed rows skipped\n", res.Malformed)
+			}
+			return nil
+		},
+	}
 
-var baselineMQFlags monitor.ModelQualityBaseline
+	var baselineMQFlags monitor.ModelQualityBaseline
 
-var baselineMQCmd = &cobra.Command{
-	Use:   "model-quality",
-	Short: "Compute a model's quality metrics on a labelled dataset and suggest thresholds",
-	Long: `Compute model-quality metrics from a CSV dataset holding predictions and labels
+	baselineMQCmd := &cobra.Command{
+		Use:   "model-quality",
+		Short: "Compute a model's quality metrics on a labelled dataset and suggest thresholds",
+		Long: `Compute model-quality metrics from a CSV dataset holding predictions and labels
 (Regression: mae, mse, rmse, r2; BinaryClassification: accuracy, precision,
 recall, f0.5/f1/f2, rates, auc (needs --probability-attribute), confusion
 matrix; MulticlassClassification: accuracy and weighted precision, recall and
 F-scores) into statistics.json, and constraints.json with a threshold and a
 comparison operator per metric (the baseline value moved by --tolerance in
 the degrading direction).`,
-	Example: `  bridge monitor baseline model-quality --dataset baseline.csv --problem-type BinaryClassification \
+		Example: `  bridge monitor baseline model-quality --dataset baseline.csv --problem-type BinaryClassification \
       --inference-attribute prediction --probability-attribute probability \
       --ground-truth-attribute label --output baseline-mq/`,
-	Args: cobra.NoArgs,
-	RunE: func(cmd *cobra.Command, args []string) error {
-		b := baselineMQFlags
-		if b.Dataset == "" || b.Output == "" {
-			return errors.New("pass --dataset FILE and --output DIR")
-		}
-		res, err := monitor.BaselineModelQuality(cmd.Context(), b)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(cmd.OutOrStdout(), "model-quality baseline of %d rows written to %s\n", res.Rows, res.Dir)
-		if res.Malformed+res.Skipped > 0 {
-			fmt.Fprintf(cmd.ErrOrStderr(), "warning: %d malformed rows and %d rows with unparseable values skipped\n", res.Malformed, res.Skipped)
-		}
-		return nil
-	},
-}
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			b := baselineMQFlags
+			if b.Dataset == "" || b.Output == "" {
+				return errors.New("pass --dataset FILE and --output DIR")
+			}
+			res, err := monitor.BaselineModelQuality(cmd.Context(), b)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "model-quality baseline of %d rows written to %s\n", res.Rows, res.Dir)
+			if res.Malformed+res.Skipped > 0 {
+				fmt.Fprintf(cmd.ErrOrStderr(), "warning: %d malformed rows and %d rows with unparseable values skipped\n", res.Malformed, res.Skipped)
+			}
+			return nil
+		},
+	}
 
-func init() {
 	baselineDQCmd.Flags().StringVar(&baselineDQFlags.dataset, "dataset", "", "training dataset: CSV with a header row, or .jsonl")
 	baselineDQCmd.Flags().StringVar(&baselineDQFlags.output, "output", "", "directory for statistics.json and constraints.json")
 	baselineDQCmd.Flags().StringSliceVar(&baselineDQFlags.exclude, "exclude-columns", nil, "columns left out of the baseline (comma-separated or repeated): the label, ids, anything requests do not carry")
@@ -110,4 +110,5 @@ func init() {
 	f.Float64Var(&baselineMQFlags.Tolerance, "tolerance", modelquality.DefaultTolerance, "relative slack between each baseline metric and its suggested threshold")
 	f.StringVar(&baselineMQFlags.Output, "output", "", "directory for statistics.json and constraints.json")
 	baselineCmd.AddCommand(baselineDQCmd, baselineMQCmd)
+	return baselineCmd
 }

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"flag"
-
 	"fmt"
 	"net"
 	"net/http"
@@ -20,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bridgeops/bridge/internal/bridgerun/runtest"
 	"github.com/bridgeops/bridge/internal/model"
 	"github.com/bridgeops/bridge/internal/registry/store"
 )
@@ -71,7 +71,7 @@ func freeAddr(tb testing.TB) string {
 func startBridgeServer(tb testing.TB, bin string, extra ...string) *bridgeServer {
 	tb.Helper()
 	home := tb.TempDir()
-	seedNative(tb, home, "churn", linearModel(tb, []float64{0.5, -0.25, 0.125}, 0.1))
+	seedNative(tb, home, "churn", runtest.LinearModel(tb, []float64{0.5, -0.25, 0.125}, 0.1))
 	addr := freeAddr(tb)
 	args := append([]string{"--home", home, "--log-level", "warn", "run", "--addr", addr, "--registry-addr", freeAddr(tb), "--monitor-schedules=false"}, extra...)
 	cmd := exec.Command(bin, args...)
@@ -185,7 +185,7 @@ func BenchmarkCaptureUnderLoad(b *testing.B) {
 	round := *captureRound
 	bin := benchBinary(b)
 	script := filepath.Join(b.TempDir(), "post.lua")
-	writeTestFile(b, script, `wrk.method = "POST"
+	runtest.WriteFile(b, script, `wrk.method = "POST"
 wrk.body = "0.5,1.25,3"
 wrk.headers["Content-Type"] = "text/csv"
 local n = 0

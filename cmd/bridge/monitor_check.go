@@ -5,19 +5,21 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/bridgeops/bridge/internal/cliout"
 	"github.com/bridgeops/bridge/internal/monitor"
 )
 
-var runMonitorFlags struct {
-	monitorJobFlags
-	start, end, now string
-	format          string
-}
+func newMonitorRunCmd(cl *bridgeCLI) *cobra.Command {
+	var runMonitorFlags struct {
+		monitorJobFlags
+		start, end, now string
+		format          string
+	}
 
-var monitorRunCmd = &cobra.Command{
-	Use:   "run",
-	Short: "Check one window of captured traffic against a baseline",
-	Long: `Evaluate the captured traffic of one endpoint in [--start, --end) (default: all
+	monitorRunCmd := &cobra.Command{
+		Use:   "run",
+		Short: "Check one window of captured traffic against a baseline",
+		Long: `Evaluate the captured traffic of one endpoint in [--start, --end) (default: all
 of it) against a baseline and write statistics.json and
 constraint_violations.json (SageMaker Model Monitor's schemas) plus
 bridge_report.json to --output.
@@ -41,40 +43,40 @@ location has never held is an error that lists the ones it has.
 
 The exit status is 0 whether or not violations were found; it is non-zero
 only when the run itself fails. Malformed lines are counted, never fatal.`,
-	Example: `  bridge monitor run --type data-quality --endpoint brdg-churn-Production \
+		Example: `  bridge monitor run --type data-quality --endpoint brdg-churn-Production \
       --capture .bridge/datacapture --baseline baseline/ --output report/ \
       --start 2026-05-01T10:00:00Z --end 2026-05-01T11:00:00Z
   bridge monitor run --type model-quality --endpoint brdg-churn-Production \
       --capture s3://my-bucket/datacapture --ground-truth s3://my-bucket/ground-truth \
       --probability-attribute 0 --baseline baseline-mq/ --output report-mq/`,
-	Args: cobra.NoArgs,
-	RunE: func(cmd *cobra.Command, args []string) error {
-		f := &runMonitorFlags
-		if err := f.resolve(cmd.Context()); err != nil {
-			return err
-		}
-		start, end, err := f.spec.OneOffWindow(f.start, f.end, f.now, time.Now())
-		if err != nil {
-			return err
-		}
-		job := f.spec.Job(start, end, f.spec.Output)
-		job.AWS = cfg.AWS
-		rep, err := monitor.Run(cmd.Context(), job)
-		if err != nil {
-			return err
-		}
-		if f.format == "json" {
-			return emitJSON(cmd.OutOrStdout(), rep)
-		}
-		rep.WriteText(cmd.OutOrStdout())
-		return nil
-	},
-}
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			f := &runMonitorFlags
+			if err := f.resolve(cmd.Context(), cl.cfg); err != nil {
+				return err
+			}
+			start, end, err := f.spec.OneOffWindow(f.start, f.end, f.now, time.Now())
+			if err != nil {
+				return err
+			}
+			job := f.spec.Job(start, end, f.spec.Output)
+			job.AWS = cl.cfg.AWS
+			rep, err := monitor.Run(cmd.Context(), job)
+			if err != nil {
+				return err
+			}
+			if f.format == "json" {
+				return cliout.JSON(cmd.OutOrStdout(), rep)
+			}
+			rep.WriteText(cmd.OutOrStdout())
+			return nil
+		},
+	}
 
-func init() {
 	addMonitorJobFlags(monitorRunCmd, &runMonitorFlags.monitorJobFlags)
 	monitorRunCmd.Flags().StringVar(&runMonitorFlags.start, "start", "", "window start, RFC 3339 (default: open)")
 	monitorRunCmd.Flags().StringVar(&runMonitorFlags.end, "end", "", "window end (exclusive), RFC 3339 (default: open)")
 	monitorRunCmd.Flags().StringVar(&runMonitorFlags.now, "now", "", "the time --start-offset/--end-offset are relative to, RFC 3339 (default now)")
 	monitorRunCmd.Flags().StringVarP(&runMonitorFlags.format, "output-format", "o", "text", "text or json")
+	return monitorRunCmd
 }

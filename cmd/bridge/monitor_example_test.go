@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bridgeops/bridge/internal/bridgerun/runtest"
 	"github.com/bridgeops/bridge/internal/serving/python/pythontest"
 )
 
@@ -61,7 +62,7 @@ func TestExampleSTSMonitorScript(t *testing.T) {
 		v, _ := strconv.Atoi(r[1])
 		fmt.Fprintf(&b, "%s,%d\n", r[0], 5-v)
 	}
-	writeTestFile(t, filepath.Join(wd, "true.csv"), b.String())
+	runtest.WriteFile(t, filepath.Join(wd, "true.csv"), b.String())
 	start, err := time.Parse(time.RFC3339, windowStart)
 	if err != nil {
 		t.Fatal(err)

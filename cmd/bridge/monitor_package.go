@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/bridgeops/bridge/internal/bridgerun"
+	"github.com/bridgeops/bridge/internal/config"
 	regsm "github.com/bridgeops/bridge/internal/registry/sagemaker"
 )
 
@@ -14,7 +16,7 @@ import (
 // DriftCheckBaselines or ModelMetrics (DescribeModelPackage), read with
 // the SageMaker target's AWS settings. Files given with
 // --baseline-statistics/--baseline-constraints win.
-func (f *monitorJobFlags) resolvePackageBaseline(ctx context.Context) error {
+func (f *monitorJobFlags) resolvePackageBaseline(ctx context.Context, cfg config.Config) error {
 	if f.fromPackage == "" {
 		return nil
 	}
@@ -28,7 +30,7 @@ func (f *monitorJobFlags) resolvePackageBaseline(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	r, err := newPackageRegistry(ctx, cfg, rs)
+	r, err := bridgerun.NewPackageRegistry(ctx, cfg, rs)
 	if err != nil {
 		return err
 	}
@@ -36,24 +38,8 @@ func (f *monitorJobFlags) resolvePackageBaseline(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if f.spec.BaselineConstraints == "" {
-		f.spec.BaselineConstraints = b.Constraints
-	}
-	if f.spec.BaselineStatistics == "" {
-		f.spec.BaselineStatistics = b.Statistics
-	}
-	if f.spec.Type == "data-quality" && f.spec.BaselineStatistics == "" {
-		return fmt.Errorf("model package %s registered no data-quality statistics (DriftCheckBaselines.ModelDataQuality.Statistics or ModelMetrics.ModelDataQuality.Statistics): pass --baseline-statistics", b.PackageARN)
-	}
-	f.pkgNote = fmt.Sprintf("baseline of model package %s: constraints %s", b.PackageARN, f.spec.BaselineConstraints)
-	if f.spec.BaselineConstraints == b.Constraints {
-		f.pkgNote += " (" + b.ConstraintsFrom + ")"
-	}
-	if f.spec.BaselineStatistics != "" {
-		f.pkgNote += ", statistics " + f.spec.BaselineStatistics
-		if f.spec.BaselineStatistics == b.Statistics {
-			f.pkgNote += " (" + b.StatisticsFrom + ")"
-		}
+	if f.pkgNote, err = b.Fill(f.spec.Type, &f.spec.BaselineStatistics, &f.spec.BaselineConstraints); err != nil {
+		return err
 	}
 	slog.Debug("baseline from model package", "package", b.PackageARN, "constraints", f.spec.BaselineConstraints, "constraints_from", b.ConstraintsFrom,
 		"statistics", f.spec.BaselineStatistics, "statistics_from", b.StatisticsFrom)

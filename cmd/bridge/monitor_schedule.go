@@ -7,31 +7,17 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/bridgeops/bridge/internal/bridgerun"
+	"github.com/bridgeops/bridge/internal/cliout"
 	"github.com/bridgeops/bridge/internal/monitor"
 	"github.com/bridgeops/bridge/internal/monitor/schedule"
-	"github.com/bridgeops/bridge/internal/registry/store"
 )
-
-// openSchedules opens the schedule store in $BRIDGE_HOME's registry
-// database.
-func openSchedules(cmd *cobra.Command) (*schedule.Store, func(), error) {
-	st, err := store.Open(cmd.Context(), monitorHome(cfg))
-	if err != nil {
-		return nil, nil, err
-	}
-	s, err := schedule.OpenStore(cmd.Context(), st.DB())
-	if err != nil {
-		st.Close()
-		return nil, nil, err
-	}
-	return s, func() { st.Close() }, nil
-}
 
 // withSchedules returns a command's RunE that calls run with the schedule
 // store open, and closes it after.
-func withSchedules(run func(cmd *cobra.Command, args []string, s *schedule.Store) error) func(*cobra.Command, []string) error {
+func withSchedules(cl *bridgeCLI, run func(cmd *cobra.Command, args []string, s *schedule.Store) error) func(*cobra.Command, []string) error {
 	return func(cmd *cobra.Command, args []string) error {
-		s, closeDB, err := openSchedules(cmd)
+		s, closeDB, err := bridgerun.OpenSchedules(cmd.Context(), cl.cfg)
 		if err != nil {
 			return err
 		}
@@ -40,20 +26,21 @@ func withSchedules(run func(cmd *cobra.Command, args []string, s *schedule.Store
 	}
 }
 
-var scheduleCmd = &cobra.Command{
-	Use:   "schedule",
-	Short: "Create, list and delete monitoring schedules (run by bridge run)",
-}
+func newScheduleCmd(cl *bridgeCLI) *cobra.Command {
+	scheduleCmd := &cobra.Command{
+		Use:   "schedule",
+		Short: "Create, list and delete monitoring schedules (run by bridge run)",
+	}
 
-var schedCreateFlags struct {
-	monitorJobFlags
-	cron string
-}
+	var schedCreateFlags struct {
+		monitorJobFlags
+		cron string
+	}
 
-var scheduleCreateCmd = &cobra.Command{
-	Use:   "create NAME",
-	Short: "Create a monitoring schedule",
-	Long: `Store a schedule in $BRIDGE_HOME's registry database. bridge run executes it on
+	scheduleCreateCmd := &cobra.Command{
+		Use:   "create NAME",
+		Short: "Create a monitoring schedule",
+		Long: `Store a schedule in $BRIDGE_HOME's registry database. bridge run executes it on
 its cron expression (five fields; a sixth leading field gives seconds for
 schedules finer than a minute; descriptors such as @hourly work too; AWS's
 cron(0 * ? * * *) and rate(1 hour) as SageMaker schedules spell them), each
@@ -63,7 +50,7 @@ writing to --output/YYYY/MM/DD/HH-MM-SS/ and recording the execution.
 
 The endpoint must have captures already (a typo would monitor nothing);
 --allow-missing accepts an endpoint that is not deployed yet.`,
-	Example: `  bridge monitor schedule create churn-drift --cron "0 * * * *" --type data-quality \
+		Example: `  bridge monitor schedule create churn-drift --cron "0 * * * *" --type data-quality \
       --endpoint brdg-churn-Production --baseline baseline/ --output reports/drift
   bridge monitor schedule create churn-quality --cron "*/10 * * * *" --type model-quality \
       --endpoint brdg-churn-Production --ground-truth .bridge/ground-truth \
@@ -72,127 +59,124 @@ The endpoint must have captures already (a typo would monitor nothing);
       --endpoint brdg-churn-production --capture s3://my-bucket/datacapture \
       --ground-truth s3://my-bucket/ground-truth --start-offset -PT2H --end-offset -PT1H \
       --baseline-constraints s3://my-bucket/baselines/constraints.json --output reports/quality`,
-	Args: cobra.ExactArgs(1),
-	RunE: func(cmd *cobra.Command, args []string) error {
-		f := &schedCreateFlags
-		if err := f.resolve(cmd.Context()); err != nil {
-			return err
-		}
-		if f.cron == "" {
-			return errors.New(`pass --cron, e.g. --cron "0 * * * *" for hourly`)
-		}
-		s, closeDB, err := openSchedules(cmd)
-		if err != nil {
-			return err
-		}
-		defer closeDB()
-		sc, err := s.CreateChecked(cmd.Context(), schedule.Schedule{Name: args[0], Cron: f.cron, Spec: f.spec}, cfg.AWS)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(cmd.OutOrStdout(), "schedule %s created (%s); bridge run executes it\n", sc.Name, sc.Cron)
-		if f.pkgNote != "" {
-			fmt.Fprintln(cmd.OutOrStdout(), f.pkgNote)
-		}
-		return nil
-	},
-}
-
-var scheduleListFormat string
-
-var scheduleListCmd = &cobra.Command{
-	Use:     "list",
-	Short:   "List monitoring schedules",
-	Example: "  bridge monitor schedule list\n  bridge monitor schedule list -o json",
-	Args:    cobra.NoArgs,
-	RunE: withSchedules(func(cmd *cobra.Command, args []string, s *schedule.Store) error {
-		all, err := s.List(cmd.Context())
-		if err != nil {
-			return err
-		}
-		if scheduleListFormat == "json" {
-			return writeMonitorList(cmd.OutOrStdout(), all)
-		}
-		return schedule.WriteSchedules(cmd.OutOrStdout(), all)
-	}),
-}
-
-var scheduleDeleteCmd = &cobra.Command{
-	Use:     "delete NAME",
-	Short:   "Delete a monitoring schedule and its execution history",
-	Example: "  bridge monitor schedule delete churn-drift",
-	Args:    cobra.ExactArgs(1),
-	RunE: withSchedules(func(cmd *cobra.Command, args []string, s *schedule.Store) error {
-		if err := s.Delete(cmd.Context(), args[0]); err != nil {
-			return err
-		}
-		fmt.Fprintf(cmd.OutOrStdout(), "schedule %s deleted\n", args[0])
-		return nil
-	}),
-}
-
-var scheduleRunNow string
-
-var scheduleRunCmd = &cobra.Command{
-	Use:   "run NAME",
-	Short: "Execute a schedule once now, over the interval that just ended",
-	Long: `Execute a schedule once, as bridge run would at its latest activation (or the
-latest activation at or before --now), record the execution and print it.
-The exit status is 0 with or without violations, 1 if the execution failed.`,
-	Example: "  bridge monitor schedule run churn-drift\n  bridge monitor schedule run churn-drift --now 2026-05-01T11:00:00Z",
-	Args:    cobra.ExactArgs(1),
-	RunE: withSchedules(func(cmd *cobra.Command, args []string, s *schedule.Store) error {
-		sc, err := s.Get(cmd.Context(), args[0])
-		if err != nil {
-			return err
-		}
-		now := time.Now()
-		if scheduleRunNow != "" {
-			if now, err = monitor.ParseTime("now", scheduleRunNow); err != nil {
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			f := &schedCreateFlags
+			if err := f.resolve(cmd.Context(), cl.cfg); err != nil {
 				return err
 			}
-		}
-		r := &schedule.Runner{Store: s, AWS: cfg.AWS}
-		e, err := r.Execute(cmd.Context(), sc, now)
-		if e != nil {
-			schedule.WriteExecutions(cmd.OutOrStdout(), []schedule.Execution{*e})
-		}
-		return err
-	}),
-}
+			if f.cron == "" {
+				return errors.New(`pass --cron, e.g. --cron "0 * * * *" for hourly`)
+			}
+			s, closeDB, err := bridgerun.OpenSchedules(cmd.Context(), cl.cfg)
+			if err != nil {
+				return err
+			}
+			defer closeDB()
+			sc, err := s.CreateChecked(cmd.Context(), schedule.Schedule{Name: args[0], Cron: f.cron, Spec: f.spec}, cl.cfg.AWS)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "schedule %s created (%s); bridge run executes it\n", sc.Name, sc.Cron)
+			if f.pkgNote != "" {
+				fmt.Fprintln(cmd.OutOrStdout(), f.pkgNote)
+			}
+			return nil
+		},
+	}
 
-var executionsFlags struct {
-	format string
-	limit  int
-}
+	var scheduleListFormat string
 
-var executionsCmd = &cobra.Command{
-	Use:     "executions NAME",
-	Short:   "Show a schedule's executions, newest first",
-	Example: "  bridge monitor executions churn-drift\n  bridge monitor executions churn-drift -o json --limit 5",
-	Args:    cobra.ExactArgs(1),
-	RunE: withSchedules(func(cmd *cobra.Command, args []string, s *schedule.Store) error {
-		if _, err := s.Get(cmd.Context(), args[0]); err != nil {
+	scheduleListCmd := &cobra.Command{
+		Use:     "list",
+		Short:   "List monitoring schedules",
+		Example: "  bridge monitor schedule list\n  bridge monitor schedule list -o json",
+		Args:    cobra.NoArgs,
+		RunE: withSchedules(cl, func(cmd *cobra.Command, args []string, s *schedule.Store) error {
+			all, err := s.List(cmd.Context())
+			if err != nil {
+				return err
+			}
+			return cliout.PrintList(cmd.OutOrStdout(), scheduleListFormat == "json", all, schedule.WriteSchedules)
+		}),
+	}
+
+	scheduleDeleteCmd := &cobra.Command{
+		Use:     "delete NAME",
+		Short:   "Delete a monitoring schedule and its execution history",
+		Example: "  bridge monitor schedule delete churn-drift",
+		Args:    cobra.ExactArgs(1),
+		RunE: withSchedules(cl, func(cmd *cobra.Command, args []string, s *schedule.Store) error {
+			if err := s.Delete(cmd.Context(), args[0]); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "schedule %s deleted\n", args[0])
+			return nil
+		}),
+	}
+
+	var scheduleRunNow string
+
+	scheduleRunCmd := &cobra.Command{
+		Use:   "run NAME",
+		Short: "Execute a schedule once now, over the interval that just ended",
+		Long: `Execute a schedule once, as bridge run would at its latest activation (or the
+latest activation at or before --now), record the execution and print it.
+The exit status is 0 with or without violations, 1 if the execution failed.`,
+		Example: "  bridge monitor schedule run churn-drift\n  bridge monitor schedule run churn-drift --now 2026-05-01T11:00:00Z",
+		Args:    cobra.ExactArgs(1),
+		RunE: withSchedules(cl, func(cmd *cobra.Command, args []string, s *schedule.Store) error {
+			sc, err := s.Get(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			now := time.Now()
+			if scheduleRunNow != "" {
+				if now, err = monitor.ParseTime("now", scheduleRunNow); err != nil {
+					return err
+				}
+			}
+			r := &schedule.Runner{Store: s, AWS: cl.cfg.AWS}
+			e, err := r.Execute(cmd.Context(), sc, now)
+			if e != nil {
+				schedule.WriteExecutions(cmd.OutOrStdout(), []schedule.Execution{*e})
+			}
 			return err
-		}
-		ex, err := s.Executions(cmd.Context(), args[0], executionsFlags.limit)
-		if err != nil {
-			return err
-		}
-		if executionsFlags.format == "json" {
-			return writeMonitorList(cmd.OutOrStdout(), ex)
-		}
-		return schedule.WriteExecutions(cmd.OutOrStdout(), ex)
-	}),
-}
+		}),
+	}
 
-func init() {
 	addMonitorJobFlags(scheduleCreateCmd, &schedCreateFlags.monitorJobFlags)
 	scheduleCreateCmd.Flags().StringVar(&schedCreateFlags.cron, "cron", "", `cron expression, e.g. "0 * * * *" or SageMaker's "cron(0 * ? * * *)" (hourly), "rate(10 minutes)", "*/30 * * * * *" (every 30 s)`)
 	scheduleListCmd.Flags().StringVarP(&scheduleListFormat, "output-format", "o", "text", "text or json")
 	scheduleRunCmd.Flags().StringVar(&scheduleRunNow, "now", "", "run as if at this RFC 3339 time")
 	scheduleCmd.AddCommand(scheduleCreateCmd, scheduleListCmd, scheduleDeleteCmd, scheduleRunCmd)
+	return scheduleCmd
+}
+
+func newExecutionsCmd(cl *bridgeCLI) *cobra.Command {
+	var executionsFlags struct {
+		format string
+		limit  int
+	}
+
+	executionsCmd := &cobra.Command{
+		Use:     "executions NAME",
+		Short:   "Show a schedule's executions, newest first",
+		Example: "  bridge monitor executions churn-drift\n  bridge monitor executions churn-drift -o json --limit 5",
+		Args:    cobra.ExactArgs(1),
+		RunE: withSchedules(cl, func(cmd *cobra.Command, args []string, s *schedule.Store) error {
+			if _, err := s.Get(cmd.Context(), args[0]); err != nil {
+				return err
+			}
+			ex, err := s.Executions(cmd.Context(), args[0], executionsFlags.limit)
+			if err != nil {
+				return err
+			}
+			return cliout.PrintList(cmd.OutOrStdout(), executionsFlags.format == "json", ex, schedule.WriteExecutions)
+		}),
+	}
 
 	executionsCmd.Flags().StringVarP(&executionsFlags.format, "output-format", "o", "text", "text or json")
 	executionsCmd.Flags().IntVar(&executionsFlags.limit, "limit", 0, "show at most this many (default all)")
+	return executionsCmd
 }

@@ -19,17 +19,15 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/spf13/cobra"
 
 	"github.com/bridgeops/bridge/internal/awsfake"
+	"github.com/bridgeops/bridge/internal/bridgerun/runtest"
 	"github.com/bridgeops/bridge/internal/capture"
 	"github.com/bridgeops/bridge/internal/config"
 	"github.com/bridgeops/bridge/internal/monitor"
 	"github.com/bridgeops/bridge/internal/monitor/schedule"
 	"github.com/bridgeops/bridge/internal/monitor/schema"
 	"github.com/bridgeops/bridge/internal/monitor/source"
-	"github.com/bridgeops/bridge/internal/registry/store"
 )
 
 // monitorTestBinary builds the bridge command into the test's temporary
@@ -102,8 +100,8 @@ func monitorChurnData(t *testing.T, dir string) (train, preds string) {
 		fmt.Fprintf(&pr, "%d,%.4f,%d\n", pred, p, label)
 	}
 	train, preds = filepath.Join(dir, "train.csv"), filepath.Join(dir, "preds.csv")
-	writeTestFile(t, train, tr.String())
-	writeTestFile(t, preds, pr.String())
+	runtest.WriteFile(t, train, tr.String())
+	runtest.WriteFile(t, preds, pr.String())
 	return train, preds
 }
 
@@ -141,7 +139,7 @@ func TestMonitorCLIWorkflow(t *testing.T) {
 	if err := w.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	writeTestFile(t, filepath.Join(home, "labels.csv"), labels.String())
+	runtest.WriteFile(t, filepath.Join(home, "labels.csv"), labels.String())
 	_, errOut, code := monitorCLI(t, home, "monitor", "ground-truth", "add", "--csv", filepath.Join(home, "labels.csv"),
 		"--output", filepath.Join(home, "ground-truth"), "--time", "2026-05-01T11:30:00Z")
 	if code != 0 || !strings.Contains(errOut, "1 malformed rows") {
@@ -226,163 +224,6 @@ func TestMonitorCLIErrors(t *testing.T) {
 	}
 }
 
-// monitorRunConfig is the configuration bridge run loads with these
-// monitoring flags (and the test's environment).
-func monitorRunConfig(t *testing.T, args ...string) (config.Config, error) {
-	t.Helper()
-	c := &cobra.Command{Use: "run"}
-	addMonitorRunFlags(c)
-	if err := c.ParseFlags(args); err != nil {
-		t.Fatal(err)
-	}
-	return config.LoadWithFlags(settingFlags(c))
-}
-
-// mustMonitorRunConfig is monitorRunConfig for valid flags.
-func mustMonitorRunConfig(t *testing.T, args ...string) config.Config {
-	t.Helper()
-	c, err := monitorRunConfig(t, args...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
-func TestStartMonitoringCapture(t *testing.T) {
-	home := t.TempDir()
-	capDir := filepath.Join(home, "cap")
-	cases := []struct {
-		name     string
-		args     []string
-		env      map[string]string
-		wantSink bool
-		want     map[string][2]bool // endpoint -> Want()
-	}{
-		{"off by default", nil, nil, false, nil},
-		{"flag on", []string{"--capture", "--capture-dir", capDir}, nil, true, map[string][2]bool{"brdg-a-Production": {true, true}}},
-		{"env on, input only", []string{"--capture-dir", capDir}, map[string]string{"BRIDGE_CAPTURE": "true", "BRIDGE_CAPTURE_MODE": "input"}, true,
-			map[string][2]bool{"brdg-a-Production": {true, false}}},
-		{"one endpoint only", []string{"--capture-dir", capDir, "--capture-endpoint", "brdg-a-Production=100"}, nil, true,
-			map[string][2]bool{"brdg-a-Production": {true, true}, "brdg-b-Production": {false, false}}},
-		{"env overrides", []string{"--capture", "--capture-dir", capDir}, map[string]string{"BRIDGE_CAPTURE_ENDPOINTS": "brdg-a-Production=off;brdg-b-Staging=output"}, true,
-			map[string][2]bool{"brdg-a-Production": {false, false}, "brdg-b-Staging": {false, true}, "brdg-c-Latest": {true, true}}},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			for k, v := range tc.env {
-				t.Setenv(k, v)
-			}
-			c := mustMonitorRunConfig(t, append(tc.args, "--monitor-schedules=false")...)
-			sink, stop, err := startMonitoring(context.Background(), c, nil, prometheus.NewRegistry())
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer stop()
-			if (sink != nil) != tc.wantSink {
-				t.Fatalf("sink %v, want one: %v", sink, tc.wantSink)
-			}
-			for ep, w := range tc.want {
-				in, out := sink.Want(ep)
-				if in != w[0] || out != w[1] {
-					t.Errorf("Want(%s) = %v,%v, want %v,%v", ep, in, out, w[0], w[1])
-				}
-			}
-		})
-	}
-	for _, bad := range [][]string{{"--capture", "--capture-mode", "sideways"}, {"--capture", "--capture-endpoint", "x"}, {"--capture", "--capture-sampling", "120"}} {
-		// Bad values fail when the configuration loads, or, for an
-		// override's spec, when capture starts.
-		c, err := monitorRunConfig(t, append(bad, "--capture-dir", capDir, "--monitor-schedules=false")...)
-		if err == nil {
-			_, _, err = startMonitoring(context.Background(), c, nil, nil)
-		}
-		if err == nil {
-			t.Errorf("%v accepted", bad)
-		}
-	}
-}
-
-func TestStartMonitoringCaptureFlushesOnStop(t *testing.T) {
-	capDir := filepath.Join(t.TempDir(), "cap")
-	reg := prometheus.NewRegistry()
-	c := mustMonitorRunConfig(t, "--capture", "--capture-dir", capDir, "--monitor-schedules=false")
-	sink, stop, err := startMonitoring(context.Background(), c, nil, reg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i < 10; i++ {
-		if in, _ := sink.Want("brdg-a-Production"); !in {
-			t.Fatal("capture on but input not wanted")
-		}
-		sink.Capture(capture.Record{Endpoint: "brdg-a-Production", Time: time.Now(), InputContentType: "text/csv", Input: []byte("1,2")})
-	}
-	stop()
-	var n int
-	filepath.WalkDir(capDir, func(p string, d os.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
-			b, _ := os.ReadFile(p)
-			n += bytes.Count(b, []byte("\n"))
-		}
-		return nil
-	})
-	if n != 10 {
-		t.Errorf("%d captured lines on disk after stop, want 10", n)
-	}
-	mfs, _ := reg.Gather()
-	names := map[string]bool{}
-	for _, mf := range mfs {
-		names[mf.GetName()] = true
-	}
-	if !names["bridge_capture_records_total"] || !names["bridge_capture_dropped_total"] {
-		t.Errorf("capture metrics not registered: %v", names)
-	}
-}
-
-func TestStartMonitoringRunsStoredSchedules(t *testing.T) {
-	home := t.TempDir()
-	st, err := store.Open(context.Background(), home)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	ss, err := schedule.OpenStore(context.Background(), st.DB())
-	if err != nil {
-		t.Fatal(err)
-	}
-	train, _ := monitorChurnData(t, home)
-	dq := filepath.Join(home, "dq")
-	if _, err := monitor.BaselineDataQuality(context.Background(), train, dq); err != nil {
-		t.Fatal(err)
-	}
-	if err := ss.Create(context.Background(), schedule.Schedule{Name: "fast", Cron: "* * * * * *", Spec: schedule.Spec{
-		Type: monitor.DataQuality, Endpoint: "brdg-a-Production", Capture: filepath.Join(home, "cap"), Baseline: dq, Output: filepath.Join(home, "out"), AllowMissing: true}}); err != nil {
-		t.Fatal(err)
-	}
-	reg := prometheus.NewRegistry()
-	_, stop, err := startMonitoring(context.Background(), mustMonitorRunConfig(t), st.DB(), reg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stop()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		ex, err := ss.Executions(context.Background(), "fast", 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(ex) > 0 {
-			if ex[0].Status != schedule.StatusNoData || ex[0].WindowEnd.Sub(ex[0].WindowStart) != time.Second {
-				t.Errorf("execution %+v", ex[0])
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the schedule did not execute inside bridge run's monitoring within 10 s")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 func TestMonitorCLIGroundTruthOnS3(t *testing.T) {
 	fake := awsfake.New(awsfake.Options{})
 	defer fake.Close()
@@ -398,7 +239,7 @@ func TestMonitorCLIGroundTruthOnS3(t *testing.T) {
 		t.Fatal(err)
 	}
 	home := t.TempDir()
-	writeTestFile(t, filepath.Join(home, "labels.csv"), "inference_id,label\nreq-1,1\nreq-2,0\n")
+	runtest.WriteFile(t, filepath.Join(home, "labels.csv"), "inference_id,label\nreq-1,1\nreq-2,0\n")
 	out := mustMonitorCLI(t, home, "monitor", "ground-truth", "add", "--csv", filepath.Join(home, "labels.csv"),
 		"--output", "s3://bridge-gt/labels", "--time", "2026-05-01T11:30:00Z")
 	if !strings.Contains(out, "2 ground-truth records written to s3://bridge-gt/labels/2026/05/01/11/") {

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bridgeops/bridge/internal/bridgerun/runtest"
 	"github.com/bridgeops/bridge/internal/capture"
 	"github.com/bridgeops/bridge/internal/monitor"
 	"github.com/bridgeops/bridge/internal/monitor/schedule"
@@ -69,8 +70,8 @@ func TestMonitorCLIFreshDirDefaults(t *testing.T) {
 		fmt.Fprintf(&train, "%d,%.2f,%s,%d\n", 18+rng.IntN(60), income, []string{"basic", "plus", "gold"}[rng.IntN(3)], churn)
 		fmt.Fprintf(&preds, "%d,%d\n", churn, churn^btoi(rng.IntN(10) == 0))
 	}
-	writeTestFile(t, filepath.Join(wd, "train.csv"), train.String())
-	writeTestFile(t, filepath.Join(wd, "preds.csv"), preds.String())
+	runtest.WriteFile(t, filepath.Join(wd, "train.csv"), train.String())
+	runtest.WriteFile(t, filepath.Join(wd, "preds.csv"), preds.String())
 
 	// One hour of traffic like the training data, captured where bridge
 	// run --capture writes by default; labels for it arrive an hour later.
@@ -94,7 +95,7 @@ func TestMonitorCLIFreshDirDefaults(t *testing.T) {
 	if err := w.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	writeTestFile(t, filepath.Join(wd, "labels.csv"), labels.String())
+	runtest.WriteFile(t, filepath.Join(wd, "labels.csv"), labels.String())
 
 	mustBridgeInDir(t, wd, "monitor", "baseline", "data-quality", "--dataset", "train.csv", "--ground-truth-attribute", "churned", "--output", "baseline-dq")
 	mustBridgeInDir(t, wd, "monitor", "baseline", "model-quality", "--dataset", "preds.csv", "--problem-type", "BinaryClassification",
@@ -149,7 +150,7 @@ func TestMonitorCLIFreshDirDefaults(t *testing.T) {
 	for i := 0; i < 500; i++ {
 		fmt.Fprintf(&flipped, `{"groundTruthData":{"data":"%d","encoding":"CSV"},"eventMetadata":{"eventId":"req-%d"},"eventVersion":"0"}`+"\n", 1-labelOf(labels.String(), i), i)
 	}
-	writeTestFile(t, filepath.Join(wd, "flipped", "2026", "05", "01", "11", "5f0c6a5e-3a51-4c1b-9b1e-6e0d2f4c8a10.jsonl"), flipped.String())
+	runtest.WriteFile(t, filepath.Join(wd, "flipped", "2026", "05", "01", "11", "5f0c6a5e-3a51-4c1b-9b1e-6e0d2f4c8a10.jsonl"), flipped.String())
 	out = mustBridgeInDir(t, wd, "monitor", "run", "--type", "model-quality", "--endpoint", "brdg-churn-Production", "--baseline", "baseline-mq",
 		"--ground-truth", "flipped", "--output", "r4", "--start-offset", "-PT2H", "--end-offset", "-PT1H", "--now", "2026-05-01T12:00:00Z")
 	if !strings.Contains(out, "500 rows evaluated") || !strings.Contains(out, "accuracy LessThanThreshold") {
@@ -243,7 +244,7 @@ func TestMonitorCLIMulticlassExample(t *testing.T) {
 		}
 		fmt.Fprintf(&val, "5.1,3.5,1.4,0.2,%s,%s\n", classes[p], classes[y])
 	}
-	writeTestFile(t, filepath.Join(wd, "validation.csv"), val.String())
+	runtest.WriteFile(t, filepath.Join(wd, "validation.csv"), val.String())
 	hour := time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
 	w, err := capture.NewWriter(capture.WriterConfig{Root: filepath.Join(wd, ".bridge", "datacapture"), Default: capture.DefaultEndpointConfig()})
 	if err != nil {
@@ -265,7 +266,7 @@ func TestMonitorCLIMulticlassExample(t *testing.T) {
 	if err := w.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	writeTestFile(t, filepath.Join(wd, "labels.csv"), labels.String())
+	runtest.WriteFile(t, filepath.Join(wd, "labels.csv"), labels.String())
 	mustBridgeInDir(t, wd, "monitor", "baseline", "model-quality", "--dataset", "validation.csv", "--problem-type", "MulticlassClassification",
 		"--inference-attribute", "predicted", "--ground-truth-attribute", "species", "--output", "baselines/iris-quality")
 	mustBridgeInDir(t, wd, "monitor", "ground-truth", "add", "--csv", "labels.csv", "--output", ".bridge/ground-truth", "--time", "2026-05-01T11:40:00Z")

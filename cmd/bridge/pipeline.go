@@ -1,24 +1,20 @@
 package main
 
 import (
-	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"strings"
-	"syscall"
-	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/bridgeops/bridge/internal/cliout"
 	"github.com/bridgeops/bridge/internal/pipeline"
+	"github.com/bridgeops/bridge/internal/pipeline/launch"
 	"github.com/bridgeops/bridge/internal/pipeline/local"
-	"github.com/bridgeops/bridge/internal/registry/store"
 )
 
-var pipelineFlags struct {
+type pipelineOptions struct {
 	params        []string
 	parallelism   int
 	noCache       bool
@@ -31,278 +27,199 @@ var pipelineFlags struct {
 	limit         int
 }
 
-var pipelineCmd = &cobra.Command{
-	Use:   "pipeline",
-	Short: "Run SageMaker Pipelines definitions on this machine or on SageMaker",
-	Long: `Read SageMaker Pipelines definitions (the JSON the SageMaker Python SDK's
+// withHistory runs fn with the pipeline history open.
+func withHistory(cl *bridgeCLI, fn func(cmd *cobra.Command, args []string, h *launch.History) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		h, err := launch.OpenHistory(cmd.Context(), cl.cfg)
+		if err != nil {
+			return err
+		}
+		defer h.Close()
+		return fn(cmd, args, h)
+	}
+}
+
+func newPipelineCmd(cl *bridgeCLI) *cobra.Command {
+	var pipelineFlags pipelineOptions
+	pipelineCmd := &cobra.Command{
+		Use:   "pipeline",
+		Short: "Run SageMaker Pipelines definitions on this machine or on SageMaker",
+		Long: `Read SageMaker Pipelines definitions (the JSON the SageMaker Python SDK's
 pipeline.definition() writes, or Bridge's small YAML authoring form), check them,
 draw their DAG, and run them: on this machine by default (each step in a private
 mount namespace where /opt/ml/... are real paths, s3:// in the embedded object
 store under $BRIDGE_HOME/s3), or on SageMaker with --on sagemaker.`,
-	Example: `  bridge pipeline validate examples/sts/pipeline.json
+		Example: `  bridge pipeline validate examples/sts/pipeline.json
   bridge pipeline graph examples/sts/pipeline.json --format mermaid
   bridge pipeline run examples/sts/pipeline.json -p MseThreshold=4.5
   bridge pipeline executions
   bridge pipeline describe EXECUTION_ID
   bridge pipeline logs EXECUTION_ID TrainSTSModel`,
-}
-
-func splitParams(kvs []string) (map[string]string, error) {
-	out := map[string]string{}
-	for _, kv := range kvs {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok || k == "" {
-			return nil, fmt.Errorf("-p %q: want Name=Value", kv)
-		}
-		out[k] = v
 	}
-	return out, nil
-}
 
-var pipelineValidateCmd = &cobra.Command{
-	Use:     "validate FILE",
-	Short:   "Check a definition: schema, step types, references, cycles",
-	Example: "  bridge pipeline validate examples/sts/pipeline.json",
-	Args:    cobra.ExactArgs(1),
-	RunE: func(cmd *cobra.Command, args []string) error {
-		def, _, err := pipeline.Load(args[0])
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(cmd.OutOrStdout(), "%s: valid (%d steps, %d parameters)\n", args[0], len(def.Steps), len(def.Parameters))
-		if err := def.CheckLocal(); err != nil {
-			fmt.Fprintf(cmd.OutOrStdout(), "not runnable locally: %v\n", err)
-		}
-		return nil
-	},
-}
+	pipelineValidateCmd := &cobra.Command{
+		Use:     "validate FILE",
+		Short:   "Check a definition: schema, step types, references, cycles",
+		Example: "  bridge pipeline validate examples/sts/pipeline.json",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			def, _, err := pipeline.Load(args[0])
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: valid (%d steps, %d parameters)\n", args[0], len(def.Steps), len(def.Parameters))
+			if err := def.CheckLocal(); err != nil {
+				fmt.Fprintf(cmd.OutOrStdout(), "not runnable locally: %v\n", err)
+			}
+			return nil
+		},
+	}
 
-var pipelineGraphCmd = &cobra.Command{
-	Use:   "graph FILE",
-	Short: "Print a definition's DAG as text, DOT or Mermaid",
-	Example: `  bridge pipeline graph examples/sts/pipeline.json
+	pipelineGraphCmd := &cobra.Command{
+		Use:   "graph FILE",
+		Short: "Print a definition's DAG as text, DOT or Mermaid",
+		Example: `  bridge pipeline graph examples/sts/pipeline.json
   bridge pipeline graph examples/sts/pipeline.json --format dot | dot -Tsvg > dag.svg`,
-	Args: cobra.ExactArgs(1),
-	RunE: func(cmd *cobra.Command, args []string) error {
-		def, _, err := pipeline.Load(args[0])
-		if err != nil {
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			def, _, err := pipeline.Load(args[0])
+			if err != nil {
+				return err
+			}
+			out, err := pipeline.Render(def, pipelineFlags.format)
+			if err != nil {
+				return err
+			}
+			_, err = io.WriteString(cmd.OutOrStdout(), out)
 			return err
-		}
-		out, err := pipeline.Render(def, pipelineFlags.format)
-		if err != nil {
-			return err
-		}
-		_, err = io.WriteString(cmd.OutOrStdout(), out)
-		return err
-	},
-}
+		},
+	}
 
-var pipelineCompileCmd = &cobra.Command{
-	Use:   "compile FILE",
-	Short: "Turn a definition (YAML authoring form or JSON) into SageMaker's JSON",
-	Example: `  bridge pipeline compile pipeline.yaml > pipeline.json
+	pipelineCompileCmd := &cobra.Command{
+		Use:   "compile FILE",
+		Short: "Turn a definition (YAML authoring form or JSON) into SageMaker's JSON",
+		Example: `  bridge pipeline compile pipeline.yaml > pipeline.json
   bridge pipeline compile pipeline.yaml --out pipeline.json`,
-	Args: cobra.ExactArgs(1),
-	RunE: func(cmd *cobra.Command, args []string) error {
-		_, data, err := pipeline.Load(args[0])
-		if err != nil {
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			b, err := pipeline.Compile(args[0])
+			if err != nil {
+				return err
+			}
+			if pipelineFlags.out != "" {
+				return os.WriteFile(pipelineFlags.out, b, 0o644)
+			}
+			_, err = cmd.OutOrStdout().Write(b)
 			return err
-		}
-		var pretty map[string]any
-		if err := json.Unmarshal(data, &pretty); err != nil {
-			return err
-		}
-		b, _ := json.MarshalIndent(pretty, "", "  ")
-		b = append(b, '\n')
-		if pipelineFlags.out != "" {
-			return os.WriteFile(pipelineFlags.out, b, 0o644)
-		}
-		_, err = cmd.OutOrStdout().Write(b)
-		return err
-	},
-}
-
-// openPipelineHistory opens the embedded store's database for history.
-func openPipelineHistory(ctx context.Context) (*store.Store, *local.History, error) {
-	st, err := store.Open(ctx, cfg.Home)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%w (set BRIDGE_HOME or --home to a writable directory)", err)
+		},
 	}
-	h, err := local.OpenHistory(ctx, st.DB())
-	if err != nil {
-		st.Close()
-		return nil, nil, err
-	}
-	return st, h, nil
-}
 
-// withPipelineHistory runs fn with the pipeline history open.
-func withPipelineHistory(fn func(cmd *cobra.Command, args []string, hist *local.History) error) func(*cobra.Command, []string) error {
-	return func(cmd *cobra.Command, args []string) error {
-		st, hist, err := openPipelineHistory(cmd.Context())
-		if err != nil {
-			return err
-		}
-		defer st.Close()
-		return fn(cmd, args, hist)
-	}
-}
-
-// withExecution runs fn with the execution args[0] names.
-func withExecution(fn func(cmd *cobra.Command, args []string, hist *local.History, e local.Execution) error) func(*cobra.Command, []string) error {
-	return withPipelineHistory(func(cmd *cobra.Command, args []string, hist *local.History) error {
-		e, err := hist.Execution(cmd.Context(), args[0])
-		if err != nil {
-			return err
-		}
-		return fn(cmd, args, hist, e)
-	})
-}
-
-var pipelineRunCmd = &cobra.Command{
-	Use:   "run FILE",
-	Short: "Run a pipeline definition (locally by default, or --on sagemaker)",
-	Long: `Run the definition's DAG. Locally, independent steps run in parallel (at most
+	pipelineRunCmd := &cobra.Command{
+		Use:   "run FILE",
+		Short: "Run a pipeline definition (locally by default, or --on sagemaker)",
+		Long: `Run the definition's DAG. Locally, independent steps run in parallel (at most
 --parallelism), Processing and Training scripts run unchanged with /opt/ml/...
 paths, s3:// URIs resolve to the embedded object store, RegisterModel creates a
 version in Bridge's registry (Approved → --approved-stage), and steps with
 CacheConfig.Enabled are not re-run when their resolved arguments and inputs are
 unchanged. Exit status: 0 Succeeded, 1 Failed, 2 Stopped.`,
-	Example: `  bridge pipeline run examples/sts/pipeline.json
+		Example: `  bridge pipeline run examples/sts/pipeline.json
   bridge pipeline run examples/sts/pipeline.json -p ModelApprovalStatus=PendingManualApproval --no-cache
   bridge pipeline run pipeline.yaml -o json
   bridge pipeline run examples/sts/pipeline.json --on sagemaker`,
-	Args: cobra.ExactArgs(1),
-	RunE: func(cmd *cobra.Command, args []string) error {
-		ctx := cmd.Context()
-		def, data, err := pipeline.Load(args[0])
-		if err != nil {
-			return err
-		}
-		raw, err := splitParams(pipelineFlags.params)
-		if err != nil {
-			return err
-		}
-		params, err := def.ParamValues(raw)
-		if err != nil {
-			return err
-		}
-		out := cmd.OutOrStdout()
-		jsonOut := pipelineFlags.output == "json"
-		switch pipelineFlags.on {
-		case "sagemaker":
-			return runPipelineOnSageMaker(ctx, cfg, args[0], data, raw, out, jsonOut)
-		case "local", "":
-		default:
-			return fmt.Errorf("--on %q: want local or sagemaker", pipelineFlags.on)
-		}
-		return runPipelineLocally(ctx, def, args[0], params, out, jsonOut)
-	},
-}
-
-var pipelineExecutionsCmd = &cobra.Command{
-	Use:     "executions",
-	Short:   "List pipeline executions, newest first",
-	Example: "  bridge pipeline executions\n  bridge pipeline executions -o json --limit 5",
-	Args:    cobra.NoArgs,
-	RunE: withPipelineHistory(func(cmd *cobra.Command, args []string, hist *local.History) error {
-		list, err := hist.Executions(cmd.Context(), pipelineFlags.limit)
-		if err != nil {
-			return err
-		}
-		for i := range list {
-			local.CloseAbandoned(cmd.Context(), hist, &list[i])
-		}
-		if pipelineFlags.output == "json" {
-			if list == nil {
-				list = []local.Execution{}
-			}
-			return emitJSON(cmd.OutOrStdout(), list)
-		}
-		return local.WriteExecutions(cmd.OutOrStdout(), list)
-	}),
-}
-
-var pipelineDescribeCmd = &cobra.Command{
-	Use:     "describe EXECUTION",
-	Short:   "Show an execution: parameters, steps, statuses, cache hits, outcomes, failures",
-	Example: "  bridge pipeline describe 3k9x0q1m2abc\n  bridge pipeline describe 3k9x0q1m2abc -o json",
-	Args:    cobra.ExactArgs(1),
-	RunE: withExecution(func(cmd *cobra.Command, args []string, hist *local.History, e local.Execution) error {
-		if local.CloseAbandoned(cmd.Context(), hist, &e) {
-			var err error
-			if e, err = hist.Execution(cmd.Context(), args[0]); err != nil {
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			def, data, err := pipeline.Load(args[0])
+			if err != nil {
 				return err
 			}
-		}
-		if pipelineFlags.output == "json" {
-			return emitJSON(cmd.OutOrStdout(), e)
-		}
-		return local.WriteExecution(cmd.OutOrStdout(), e)
-	}),
-}
-
-var pipelineLogsCmd = &cobra.Command{
-	Use:     "logs EXECUTION STEP",
-	Short:   "Print a step's log",
-	Example: "  bridge pipeline logs 3k9x0q1m2abc TrainSTSModel",
-	Args:    cobra.ExactArgs(2),
-	RunE: withExecution(func(cmd *cobra.Command, args []string, _ *local.History, e local.Execution) error {
-		path, err := local.StepLogPath(e, args[1])
-		if err != nil {
-			return err
-		}
-		f, err := os.Open(path)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		_, err = io.Copy(cmd.OutOrStdout(), f)
-		return err
-	}),
-}
-
-var pipelineStopCmd = &cobra.Command{
-	Use:     "stop EXECUTION",
-	Short:   "Stop a running execution: its steps' processes are killed and it ends Stopped",
-	Example: "  bridge pipeline stop 3k9x0q1m2abc",
-	Args:    cobra.ExactArgs(1),
-	RunE: withExecution(func(cmd *cobra.Command, args []string, hist *local.History, e local.Execution) error {
-		ctx := cmd.Context()
-		if e.Status != local.StatusExecuting && e.Status != local.StatusStopping {
-			return fmt.Errorf("execution %s is %s, not running", e.ID, e.Status)
-		}
-		if !local.ProcessAlive(e.PID) {
-			if err := hist.MarkAbandoned(ctx, e.ID, "the process running it is gone"); err != nil {
+			raw, err := keyValues(pipelineFlags.params, "-p", "Name=Value")
+			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "Execution %s: its process is gone; marked Stopped\n", e.ID)
+			params, err := def.ParamValues(raw)
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			jsonOut := pipelineFlags.output == "json"
+			var end launch.Outcome
+			switch pipelineFlags.on {
+			case "sagemaker":
+				end, err = launch.SageMaker(ctx, cl.cfg, args[0], data, raw, out, jsonOut)
+			case "local", "":
+				end, err = launch.Local(ctx, cl.cfg, def, args[0], params, out, launch.LocalOptions{
+					Name: pipelineFlags.name, Parallelism: pipelineFlags.parallelism, NoCache: pipelineFlags.noCache,
+					ApprovedStage: pipelineFlags.approvedStage, JSON: jsonOut,
+				})
+			default:
+				return fmt.Errorf("--on %q: want local or sagemaker", pipelineFlags.on)
+			}
+			if err != nil {
+				return err
+			}
+			return pipelineExit(end, jsonOut)
+		},
+	}
+
+	pipelineExecutionsCmd := &cobra.Command{
+		Use:     "executions",
+		Short:   "List pipeline executions, newest first",
+		Example: "  bridge pipeline executions\n  bridge pipeline executions -o json --limit 5",
+		Args:    cobra.NoArgs,
+		RunE: withHistory(cl, func(cmd *cobra.Command, args []string, h *launch.History) error {
+			list, err := h.List(cmd.Context(), pipelineFlags.limit)
+			if err != nil {
+				return err
+			}
+			return cliout.PrintList(cmd.OutOrStdout(), pipelineFlags.output == "json", list, local.WriteExecutions)
+		}),
+	}
+
+	pipelineDescribeCmd := &cobra.Command{
+		Use:     "describe EXECUTION",
+		Short:   "Show an execution: parameters, steps, statuses, cache hits, outcomes, failures",
+		Example: "  bridge pipeline describe 3k9x0q1m2abc\n  bridge pipeline describe 3k9x0q1m2abc -o json",
+		Args:    cobra.ExactArgs(1),
+		RunE: withHistory(cl, func(cmd *cobra.Command, args []string, h *launch.History) error {
+			e, err := h.Describe(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			return cliout.Print(cmd.OutOrStdout(), pipelineFlags.output == "json", e, local.WriteExecution)
+		}),
+	}
+
+	pipelineLogsCmd := &cobra.Command{
+		Use:     "logs EXECUTION STEP",
+		Short:   "Print a step's log",
+		Example: "  bridge pipeline logs 3k9x0q1m2abc TrainSTSModel",
+		Args:    cobra.ExactArgs(2),
+		RunE: withHistory(cl, func(cmd *cobra.Command, args []string, h *launch.History) error {
+			return h.CopyLog(cmd.Context(), cmd.OutOrStdout(), args[0], args[1])
+		}),
+	}
+
+	pipelineStopCmd := &cobra.Command{
+		Use:     "stop EXECUTION",
+		Short:   "Stop a running execution: its steps' processes are killed and it ends Stopped",
+		Example: "  bridge pipeline stop 3k9x0q1m2abc",
+		Args:    cobra.ExactArgs(1),
+		RunE: withHistory(cl, func(cmd *cobra.Command, args []string, h *launch.History) error {
+			st, gone, err := h.Stop(cmd.Context(), args[0])
+			switch {
+			case err != nil:
+				return err
+			case gone:
+				fmt.Fprintf(cmd.OutOrStdout(), "Execution %s: its process is gone; marked Stopped\n", args[0])
+			default:
+				fmt.Fprintf(cmd.OutOrStdout(), "Execution %s %s\n", args[0], st)
+			}
 			return nil
-		}
-		if err := hist.MarkStopping(ctx, e.ID); err != nil {
-			return err
-		}
-		if err := syscall.Kill(e.PID, syscall.SIGTERM); err != nil {
-			return fmt.Errorf("stop execution %s (pid %d): %w", e.ID, e.PID, err)
-		}
-		deadline := time.Now().Add(30 * time.Second)
-		for time.Now().Before(deadline) {
-			cur, err := hist.Execution(ctx, e.ID)
-			if err == nil && cur.Status != local.StatusExecuting && cur.Status != local.StatusStopping {
-				fmt.Fprintf(cmd.OutOrStdout(), "Execution %s %s\n", e.ID, cur.Status)
-				return nil
-			}
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(100 * time.Millisecond):
-			}
-		}
-		return errors.New("the execution did not stop within 30s")
-	}),
-}
+		}),
+	}
 
-func init() {
 	for _, c := range []*cobra.Command{pipelineRunCmd, pipelineExecutionsCmd, pipelineDescribeCmd} {
 		c.Flags().StringVarP(&pipelineFlags.output, "output", "o", "table", "table or json")
 	}
@@ -317,5 +234,24 @@ func init() {
 	pipelineExecutionsCmd.Flags().IntVar(&pipelineFlags.limit, "limit", 50, "at most this many (0: all)")
 	pipelineCmd.AddCommand(pipelineValidateCmd, pipelineGraphCmd, pipelineCompileCmd, pipelineRunCmd,
 		pipelineExecutionsCmd, pipelineDescribeCmd, pipelineLogsCmd, pipelineStopCmd)
-	rootCmd.AddCommand(pipelineCmd)
+	return pipelineCmd
+}
+
+// pipelineExit turns how an execution ended into the exit status (0
+// Succeeded, 1 Failed, 2 Stopped). With -o json, where no summary line is
+// printed, the end is also said on stderr.
+func pipelineExit(end launch.Outcome, jsonOut bool) error {
+	code := pipeline.ExitCode(end.Status)
+	if code == 0 {
+		return nil
+	}
+	ee := &exitError{code: code}
+	if jsonOut {
+		ee.err = fmt.Errorf("execution %s %s", end.ID, end.Status)
+		if end.Reason != "" {
+			first, _, _ := strings.Cut(end.Reason, "\n")
+			ee.err = fmt.Errorf("execution %s %s: %s", end.ID, end.Status, first)
+		}
+	}
+	return ee
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/bridgeops/bridge/internal/awsfake"
 	"github.com/bridgeops/bridge/internal/config"
 	"github.com/bridgeops/bridge/internal/iampolicy"
+	"github.com/bridgeops/bridge/internal/pipeline/launch"
 	pipesm "github.com/bridgeops/bridge/internal/pipeline/sagemaker"
 )
 
@@ -88,7 +89,15 @@ func TestPipelineOnSageMakerPolicy(t *testing.T) {
 	def, _ := os.ReadFile(defn)
 
 	var out bytes.Buffer
-	if err := runPipelineOnSageMaker(context.Background(), c, defn, def, map[string]string{"TrainSize": "0.75"}, &out, false); err != nil {
+	// As bridge pipeline run --on sagemaker does: run, then the exit status.
+	runPipeline := func(params map[string]string, jsonOut bool) error {
+		end, err := launch.SageMaker(context.Background(), c, defn, def, params, &out, jsonOut)
+		if err != nil {
+			return err
+		}
+		return pipelineExit(end, jsonOut)
+	}
+	if err := runPipeline(map[string]string{"TrainSize": "0.75"}, false); err != nil {
 		t.Fatalf("run: %v\n%s", err, out.String())
 	}
 	if !strings.Contains(out.String(), "created pipeline arn:aws:sagemaker:eu-west-1:123456789012:pipeline/stspipeline") ||
@@ -104,7 +113,7 @@ func TestPipelineOnSageMakerPolicy(t *testing.T) {
 		return awsfake.StepOutcome{}
 	}})
 	out.Reset()
-	err = runPipelineOnSageMaker(context.Background(), c, defn, def, nil, &out, true)
+	err = runPipeline(nil, true)
 	var ee *exitError
 	if !errors.As(err, &ee) || ee.code != 1 || ee.err == nil || !strings.Contains(ee.err.Error(), "step EvaluateSTSModel: AlgorithmError: evaluation.json not written") {
 		t.Fatalf("failing run: %v", err)

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bridgeops/bridge/internal/bridgerun/runtest"
 	"github.com/bridgeops/bridge/internal/pipeline/local"
 	"github.com/bridgeops/bridge/internal/serving/python/pythontest"
 )
@@ -126,7 +127,7 @@ func TestPipelineCLIRunsTheExampleFromAFreshDirectory(t *testing.T) {
 			t.Logf("last answer: %s", answer)
 		}
 	}()
-	eventually(t, 60*time.Second, "the pipeline's model to answer on its Production endpoint", func() bool {
+	runtest.Eventually(t, 60*time.Second, "the pipeline's model to answer on its Production endpoint", func() bool {
 		resp, err := http.Post("http://"+routerAddr+"/stsPackageGroup/Production/invocations", "application/json",
 			strings.NewReader(`{"instances": [[0.05, 0.05, 0.0, 0.1], [0.95, 0.9, 0.3, 0.9]]}`))
 		if err != nil {
@@ -143,11 +144,11 @@ func TestPipelineCLIRunsTheExampleFromAFreshDirectory(t *testing.T) {
 	}
 
 	// Bad input: clear errors, exit 1, nothing run.
-	writeTestFile(t, filepath.Join(wd, "tune.json"), `{"Version": "2020-12-01", "Steps": [{"Name": "Tune", "Type": "Tuning", "Arguments": {}}]}`)
-	writeTestFile(t, filepath.Join(wd, "cycle.json"), `{"Version": "2020-12-01", "Steps": [
+	runtest.WriteFile(t, filepath.Join(wd, "tune.json"), `{"Version": "2020-12-01", "Steps": [{"Name": "Tune", "Type": "Tuning", "Arguments": {}}]}`)
+	runtest.WriteFile(t, filepath.Join(wd, "cycle.json"), `{"Version": "2020-12-01", "Steps": [
 		{"Name": "A", "Type": "Fail", "DependsOn": ["B"]}, {"Name": "B", "Type": "Fail", "DependsOn": ["A"]}]}`)
-	writeTestFile(t, filepath.Join(wd, "broken.yaml"), "steps:\n  - name: [\n")
-	writeTestFile(t, filepath.Join(wd, "broken.json"), "{\"Version\": \"2020-12-01\",\n \"Steps\": [}")
+	runtest.WriteFile(t, filepath.Join(wd, "broken.yaml"), "steps:\n  - name: [\n")
+	runtest.WriteFile(t, filepath.Join(wd, "broken.json"), "{\"Version\": \"2020-12-01\",\n \"Steps\": [}")
 	for _, tc := range []struct {
 		args []string
 		want string
@@ -177,8 +178,8 @@ func TestPipelineCLIRunsTheExampleFromAFreshDirectory(t *testing.T) {
 func TestPipelineCLIStop(t *testing.T) {
 	skipWithoutSandbox(t)
 	wd := t.TempDir()
-	writeTestFile(t, filepath.Join(wd, "code", "sleep.py"), "import time\nprint('sleeping', flush=True)\ntime.sleep(300)\n")
-	writeTestFile(t, filepath.Join(wd, "sleep.yaml"), `
+	runtest.WriteFile(t, filepath.Join(wd, "code", "sleep.py"), "import time\nprint('sleeping', flush=True)\ntime.sleep(300)\n")
+	runtest.WriteFile(t, filepath.Join(wd, "sleep.yaml"), `
 steps:
   - name: Sleep
     type: Processing
@@ -199,7 +200,7 @@ steps:
 	}
 	defer run.Process.Kill()
 	var id string
-	eventually(t, 20*time.Second, "the step to execute", func() bool {
+	runtest.Eventually(t, 20*time.Second, "the step to execute", func() bool {
 		out, _, _ := pipelineCLI(t, wd, "pipeline", "executions", "-o", "json")
 		var execs []map[string]any
 		if json.Unmarshal([]byte(out), &execs) != nil || len(execs) == 0 {
@@ -235,7 +236,7 @@ steps:
 		t.Fatal(err)
 	}
 	var second string
-	eventually(t, 20*time.Second, "the second run's step to execute", func() bool {
+	runtest.Eventually(t, 20*time.Second, "the second run's step to execute", func() bool {
 		out, _, _ := pipelineCLI(t, wd, "pipeline", "executions", "-o", "json")
 		var execs []map[string]any
 		if json.Unmarshal([]byte(out), &execs) != nil || len(execs) < 2 {
@@ -271,11 +272,11 @@ func TestPipelineCLIUnprivileged(t *testing.T) {
 	const nobody = 65534
 	bin := monitorTestBinary(t)
 	wd := t.TempDir()
-	writeTestFile(t, filepath.Join(wd, "code", "who.py"), `import os
+	runtest.WriteFile(t, filepath.Join(wd, "code", "who.py"), `import os
 os.makedirs("/opt/ml/processing/out", exist_ok=True)
 open("/opt/ml/processing/out/who.txt", "w").write(str(sorted(os.listdir("/opt/ml/processing/input/code"))))
 `)
-	writeTestFile(t, filepath.Join(wd, "who.yaml"), `
+	runtest.WriteFile(t, filepath.Join(wd, "who.yaml"), `
 steps:
   - name: Who
     type: Processing

@@ -5,19 +5,18 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/bridgeops/bridge/internal/awsauth"
 	"github.com/bridgeops/bridge/internal/iampolicy"
 )
 
-var policyFlags struct {
-	account string
-	region  string
-}
-
-var policyCmd = &cobra.Command{
-	Use:   "policy init|run|destroy|pipeline",
-	Short: "Print the least-privilege IAM policy a command needs on the sagemaker target",
-	Long: `Print the IAM policy document that a restricted AWS user needs for one
+func newPolicyCmd(cl *bridgeCLI) *cobra.Command {
+	var policyFlags struct {
+		account string
+		region  string
+	}
+	policyCmd := &cobra.Command{
+		Use:   "policy init|run|destroy|pipeline",
+		Short: "Print the least-privilege IAM policy a command needs on the sagemaker target",
+		Long: `Print the IAM policy document that a restricted AWS user needs for one
 Bridge command on the sagemaker target, with the account id and region filled
 in. Paste it into the IAM console's JSON editor, or pipe it to
 aws iam create-policy --policy-document file:///dev/stdin.
@@ -26,16 +25,43 @@ Without --account the account id is asked from AWS (sts get-caller-identity,
 which needs no permission) with the usual credentials; without --region the
 region comes from AWS_REGION, AWS_DEFAULT_REGION or the AWS profile. With both
 flags no AWS call is made.`,
-	Example: `  bridge policy init --account 123456789012 --region eu-west-1
+		Example: `  bridge policy init --account 123456789012 --region eu-west-1
   bridge policy run > bridge-run-policy.json
   aws iam create-policy --policy-name BridgeRun --policy-document "$(bridge policy run)"`,
-	Args: cobra.ArbitraryArgs,
-	RunE: func(cmd *cobra.Command, args []string) error {
-		if len(args) == 0 {
-			return fmt.Errorf("name the command whose policy to print: %s, %s, %s or %s", iampolicy.Init, iampolicy.Run, iampolicy.Destroy, iampolicy.Pipeline)
-		}
-		return fmt.Errorf("unknown command %q: want %s, %s, %s or %s", args[0], iampolicy.Init, iampolicy.Run, iampolicy.Destroy, iampolicy.Pipeline)
-	},
+		Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return fmt.Errorf("name the command whose policy to print: %s, %s, %s or %s", iampolicy.Init, iampolicy.Run, iampolicy.Destroy, iampolicy.Pipeline)
+			}
+			return fmt.Errorf("unknown command %q: want %s, %s, %s or %s", args[0], iampolicy.Init, iampolicy.Run, iampolicy.Destroy, iampolicy.Pipeline)
+		},
+	}
+	policyCmd.PersistentFlags().StringVar(&policyFlags.account, "account", "", "AWS account id (default: from sts get-caller-identity)")
+	policyCmd.PersistentFlags().StringVar(&policyFlags.region, "region", "", "AWS region (default: AWS_REGION, AWS_DEFAULT_REGION or the profile's region)")
+	for _, p := range policySubcommands {
+		name := p.name
+		policyCmd.AddCommand(&cobra.Command{
+			Use:   name,
+			Short: p.short,
+			Long: p.long + `
+
+Without --account the account id is asked from AWS (sts get-caller-identity,
+which needs no permission); without --region the region comes from
+AWS_REGION, AWS_DEFAULT_REGION or the AWS profile. With both flags no AWS call
+is made.`,
+			Example: fmt.Sprintf("  bridge policy %s --account 123456789012 --region eu-west-1\n  bridge policy %s > bridge-%s-policy.json", name, name, name),
+			Args:    cobra.NoArgs,
+			RunE: func(cmd *cobra.Command, args []string) error {
+				doc, err := iampolicy.ForConfig(cmd.Context(), cl.cfg, name, policyFlags.account, policyFlags.region)
+				if err != nil {
+					return err
+				}
+				_, err = fmt.Fprint(cmd.OutOrStdout(), doc)
+				return err
+			},
+		})
+	}
+	return policyCmd
 }
 
 // policySubcommands describe each policy in its own --help.
@@ -62,64 +88,4 @@ execution role. It is the same policy as bridge init sagemaker's.`},
 PIPELINE_NAME and its executions, pass AWS_ROLE to SageMaker, and write the
 pipeline's code under BASE_JOB_PREFIX in the default bucket
 sagemaker-<region>-<account> (created when missing).`},
-}
-
-func init() {
-	policyCmd.PersistentFlags().StringVar(&policyFlags.account, "account", "", "AWS account id (default: from sts get-caller-identity)")
-	policyCmd.PersistentFlags().StringVar(&policyFlags.region, "region", "", "AWS region (default: AWS_REGION, AWS_DEFAULT_REGION or the profile's region)")
-	for _, p := range policySubcommands {
-		name := p.name
-		policyCmd.AddCommand(&cobra.Command{
-			Use:   name,
-			Short: p.short,
-			Long: p.long + `
-
-Without --account the account id is asked from AWS (sts get-caller-identity,
-which needs no permission); without --region the region comes from
-AWS_REGION, AWS_DEFAULT_REGION or the AWS profile. With both flags no AWS call
-is made.`,
-			Example: fmt.Sprintf("  bridge policy %s --account 123456789012 --region eu-west-1\n  bridge policy %s > bridge-%s-policy.json", name, name, name),
-			Args:    cobra.NoArgs,
-			RunE:    func(cmd *cobra.Command, args []string) error { return printPolicy(cmd, name) },
-		})
-	}
-	rootCmd.AddCommand(policyCmd)
-}
-
-func printPolicy(cmd *cobra.Command, name string) error {
-	account, region := policyFlags.account, policyFlags.region
-	if account == "" || region == "" {
-		opts, err := awsauth.FromConfig(cfg)
-		if err != nil {
-			return err
-		}
-		if region != "" {
-			opts.Region = region
-		}
-		if account == "" {
-			awsCfg, err := awsauth.Load(cmd.Context(), opts)
-			if err != nil {
-				return fmt.Errorf("%w (or pass --account and --region)", err)
-			}
-			id, err := awsauth.CallerIdentity(cmd.Context(), awsCfg)
-			if err != nil {
-				return fmt.Errorf("%w (or pass --account)", err)
-			}
-			account, region = id.Account, awsCfg.Region
-		} else if region = opts.Region; region == "" {
-			return fmt.Errorf("no AWS region: pass --region or set AWS_REGION")
-		}
-	}
-	doc, err := iampolicy.Render(name, account, region)
-	if err == nil && name == iampolicy.Pipeline {
-		doc, err = fillPipelinePolicy(doc)
-	}
-	if err != nil {
-		return err
-	}
-	if doc, err = withPackageGroupStatements(doc, name, account, region); err != nil {
-		return err
-	}
-	_, err = fmt.Fprint(cmd.OutOrStdout(), doc)
-	return err
 }

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bridgeops/bridge/internal/bridgerun/runtest"
 	"github.com/bridgeops/bridge/internal/serving/python/pythontest"
 )
 
@@ -83,8 +84,8 @@ func TestRunServesSecondVersionOfTheSameModelOnAPrestartedServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	writeTestFile(t, filepath.Join(broken, "MLmodel"), string(mlmodel))
-	writeTestFile(t, filepath.Join(broken, "model.pkl"), "not a pickle")
+	runtest.WriteFile(t, filepath.Join(broken, "MLmodel"), string(mlmodel))
+	runtest.WriteFile(t, filepath.Join(broken, "model.pkl"), "not a pickle")
 
 	routerAddr, registryAddr := startServeIn(t, wd)
 	reg := "http://" + registryAddr
@@ -96,7 +97,7 @@ func TestRunServesSecondVersionOfTheSameModelOnAPrestartedServer(t *testing.T) {
 			}
 		}
 	}()
-	eventually(t, 30*time.Second, "the registry to answer", func() bool {
+	runtest.Eventually(t, 30*time.Second, "the registry to answer", func() bool {
 		resp, err := http.Get(reg + "/health")
 		if err != nil {
 			return false
@@ -130,7 +131,7 @@ func TestRunServesSecondVersionOfTheSameModelOnAPrestartedServer(t *testing.T) {
 		t.Fatalf("first version %q", v)
 	}
 	cli("models", "transition", "churn", "1", "Production")
-	eventually(t, 90*time.Second, "churn/1 DEPLOYED", func() bool { return deployState("1") == "DEPLOYED" })
+	runtest.Eventually(t, 90*time.Second, "churn/1 DEPLOYED", func() bool { return deployState("1") == "DEPLOYED" })
 
 	// The same directory again: the second version gets the server that
 	// was pre-started once the first loaded.
@@ -138,7 +139,7 @@ func TestRunServesSecondVersionOfTheSameModelOnAPrestartedServer(t *testing.T) {
 		t.Fatalf("second version %q", v)
 	}
 	cli("models", "transition", "churn", "2", "Staging")
-	eventually(t, 90*time.Second, "churn/2 DEPLOYED", func() bool {
+	runtest.Eventually(t, 90*time.Second, "churn/2 DEPLOYED", func() bool {
 		tags := versionTags(t, wd, reg, "churn")["2"]
 		if tags["bridge_deploy_state"] == "FAILED" {
 			t.Fatalf("churn/2 FAILED: %s", tags["bridge_deploy_error"])
@@ -146,7 +147,7 @@ func TestRunServesSecondVersionOfTheSameModelOnAPrestartedServer(t *testing.T) {
 		return tags["bridge_deploy_state"] == "DEPLOYED"
 	})
 	for _, stage := range []string{"Production", "Staging"} {
-		eventually(t, 30*time.Second, "churn/"+stage+" to answer", func() bool { code, _ := invoke(stage); return code == 200 })
+		runtest.Eventually(t, 30*time.Second, "churn/"+stage+" to answer", func() bool { code, _ := invoke(stage); return code == 200 })
 		if _, got := invoke(stage); !slices.Equal(got, sk.Predictions) {
 			t.Errorf("churn/%s predicts %v, scikit-learn %v", stage, got, sk.Predictions)
 		}
@@ -163,7 +164,7 @@ func TestRunServesSecondVersionOfTheSameModelOnAPrestartedServer(t *testing.T) {
 	}
 	cli("models", "transition", "churn", "3", "Staging")
 	var msg string
-	eventually(t, 90*time.Second, "churn/3 FAILED", func() bool {
+	runtest.Eventually(t, 90*time.Second, "churn/3 FAILED", func() bool {
 		tags := versionTags(t, wd, reg, "churn")["3"]
 		msg = tags["bridge_deploy_error"]
 		return tags["bridge_deploy_state"] == "FAILED"

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/bridgeops/bridge/internal/awsfake"
+	"github.com/bridgeops/bridge/internal/bridgerun/runtest"
 	"github.com/bridgeops/bridge/internal/iampolicy"
 	"github.com/bridgeops/bridge/internal/model"
 	"github.com/bridgeops/bridge/internal/registry/store"
@@ -21,14 +22,12 @@ import (
 // cli runs a bridge command line in-process and returns its output.
 func cli(t *testing.T, args ...string) (string, error) {
 	t.Helper()
-	resetCLI()
-	defer resetCLI()
 	var out bytes.Buffer
-	rootCmd.SetOut(&out)
-	rootCmd.SetErr(&out)
-	rootCmd.SetArgs(args)
-	defer rootCmd.SetArgs(nil)
-	err := rootCmd.ExecuteContext(context.Background())
+	root := newRootCmd()
+	root.SetOut(&out)
+	root.SetErr(&out)
+	root.SetArgs(args)
+	err := root.ExecuteContext(context.Background())
 	return out.String(), err
 }
 
@@ -137,18 +136,18 @@ func TestSageMakerCommands(t *testing.T) {
 	assertCallsAllowed(t, f, mark, "init-destroy-policy", "bridge init sagemaker")
 
 	mark = f.Mark()
-	c := testConfig(t)
+	c := runtest.Config(t)
 	c.Home, c.DeployKind, c.ModelCache = home, "sagemaker", filepath.Join(home, "cache")
 	c.ScanInterval = 20 * time.Millisecond // SageMaker endpoints become InService between passes
-	a := startTestApp(t, c)
-	reg := mlflowREST{t, a.RegistryURL()}
-	reg.createModel("reg")
-	v1 := reg.createVersion("reg", linearModel(t, []float64{1, 2}, 0))
-	reg.transition("reg", v1, model.StageProduction, false)
+	a := runtest.Start(t, c)
+	reg := runtest.MLflowREST{T: t, Base: a.RegistryURL()}
+	reg.CreateModel("reg")
+	v1 := reg.CreateVersion("reg", runtest.LinearModel(t, []float64{1, 2}, 0))
+	reg.Transition("reg", v1, model.StageProduction, false)
 	// v1 is first served by the Latest endpoint, then by Production.
 	const url = "https://runtime.sagemaker.us-east-1.amazonaws.com/endpoints/brdg-reg-production/invocations"
-	eventually(t, 30*time.Second, "v1 DEPLOYED on SageMaker's Production endpoint", func() bool {
-		tags := reg.tags("reg", v1)
+	runtest.Eventually(t, 30*time.Second, "v1 DEPLOYED on SageMaker's Production endpoint", func() bool {
+		tags := reg.Tags("reg", v1)
 		eps := f.Endpoints()
 		return tags[model.TagDeployState] == model.StateDeployed && tags[model.TagDeployURL] == url &&
 			len(eps) == 1 && eps[0].Name == "brdg-reg-production" && eps[0].Status == awsfake.StatusInService
@@ -156,7 +155,7 @@ func TestSageMakerCommands(t *testing.T) {
 	// The front door means the same as on localhost: alive, and ready once
 	// every desired endpoint is InService.
 	for path, want := range map[string]string{"/healthz": `"status":"alive"`, "/readyz": `"status":"ready"`} {
-		eventually(t, 20*time.Second, path+" 200", func() bool {
+		runtest.Eventually(t, 20*time.Second, path+" 200", func() bool {
 			resp, err := http.Get(a.RouterURL() + path)
 			if err != nil {
 				return false
@@ -189,7 +188,7 @@ func TestSageMakerCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	if _, err := st.CreateModelVersion(context.Background(), store.VersionSpec{Name: "reg", Source: linearModel(t, []float64{3, 4}, 0)}); err != nil {
+	if _, err := st.CreateModelVersion(context.Background(), store.VersionSpec{Name: "reg", Source: runtest.LinearModel(t, []float64{3, 4}, 0)}); err != nil {
 		t.Fatal(err)
 	}
 	out, err = cli(t, "plan")

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bridgeops/bridge/internal/bridgerun/runtest"
 	"github.com/bridgeops/bridge/internal/model"
 	"github.com/bridgeops/bridge/internal/registry/store"
 	"github.com/bridgeops/bridge/internal/serving/python/pythontest"
@@ -142,7 +143,7 @@ func TestShutdownUnderLoad(t *testing.T) {
 	}()
 	base := "http://" + addr
 	hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
-	eventually(t, 90*time.Second, "/readyz 200 with churn/Production served", func() bool {
+	runtest.Eventually(t, 90*time.Second, "/readyz 200 with churn/Production served", func() bool {
 		resp, err := hc.Get(base + "/readyz")
 		if err != nil {
 			return false
@@ -197,7 +198,7 @@ func TestShutdownUnderLoad(t *testing.T) {
 			}
 		}()
 	}
-	eventually(t, 30*time.Second, "load running", func() bool {
+	runtest.Eventually(t, 30*time.Second, "load running", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		return len(outcomes) >= 50
@@ -306,7 +307,7 @@ func TestRunListensOnLoopbackByDefault(t *testing.T) {
 			t.Errorf("bridge run exited with %v\n%s", err, logs.String())
 		}
 	}()
-	eventually(t, 30*time.Second, "/healthz on 127.0.0.1:"+port, func() bool {
+	runtest.Eventually(t, 30*time.Second, "/healthz on 127.0.0.1:"+port, func() bool {
 		resp, err := http.Get("http://127.0.0.1:" + port + "/healthz")
 		if err != nil {
 			return false

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/bridgeops/bridge/internal/bridgerun/runtest"
 )
 
 // TestUIPipelinesPageShowsRuns runs a small pipeline (testdata/pipeline-tiny)
@@ -40,9 +42,9 @@ func TestUIPipelinesPageShowsRuns(t *testing.T) {
 	second := execID.FindStringSubmatch(out)[1]
 
 	// bridge run's dashboard on the same home shows them too.
-	c := testConfig(t)
+	c := runtest.Config(t)
 	c.Home, c.ModelCache = filepath.Join(wd, ".bridge"), filepath.Join(t.TempDir(), "cache")
-	a := startTestApp(t, c)
+	a := runtest.Start(t, c)
 	if page := getPage(t, a.RouterURL()+"/ui/pipelines"); !strings.Contains(page, first) || !strings.Contains(page, second) {
 		t.Fatalf("bridge run's pipelines page lacks the executions %s and %s:\n%s", first, second, page)
 	}

@@ -109,7 +109,7 @@ func TestEveryErrorAtOnce(t *testing.T) {
 func TestNoGetenvOutsideConfig(t *testing.T) {
 	root := filepath.Join("..", "..")
 	environOK := map[string]bool{
-		"cmd/bridge/pipeline_run.go":         true, // pipeline steps' base environment
+		"internal/pipeline/launch/local.go":  true, // pipeline steps' base environment
 		"internal/pipeline/local/sandbox.go": true, // re-exec into the step sandbox
 		"internal/serving/python/env.go":     true, // model server processes
 		"internal/serving/trees/runtime.go":  true, // tree runtime helper processes

@@ -1,4 +1,4 @@
-package main
+package bridgerun_test
 
 import (
 	"bytes"
@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bridgeops/bridge/internal/bridgerun/runtest"
 	"github.com/bridgeops/bridge/internal/demo"
 	"github.com/bridgeops/bridge/internal/model"
 )
@@ -18,24 +19,24 @@ import (
 // endpoints answer, promotes the Staging version as printed, and that a
 // second start on the same home adds nothing and offers no promotion.
 func TestDemo(t *testing.T) {
-	c := testConfig(t)
+	c := runtest.Config(t)
 	for run := 1; run <= 2; run++ {
-		a := startTestApp(t, c)
+		a := runtest.Start(t, c)
 		var out bytes.Buffer
-		if err := seedAndWait(t.Context(), a, &out); err != nil {
+		if err := a.SeedDemo(t.Context(), &out); err != nil {
 			t.Fatalf("run %d: %v", run, err)
 		}
-		reg := mlflowREST{t, a.RegistryURL()}
+		reg := runtest.MLflowREST{T: t, Base: a.RegistryURL()}
 		want := map[int]string{1: model.StageProduction, 2: model.StageStaging}
 		if run == 2 {
 			want = map[int]string{2: model.StageProduction}
 		}
 		for v, stage := range want {
-			if got := reg.tags(demo.ModelName, v)[model.TagDeployState]; got != model.StateDeployed {
+			if got := reg.Tags(demo.ModelName, v)[model.TagDeployState]; got != model.StateDeployed {
 				t.Fatalf("run %d: version %d (%s) is %q", run, v, stage, got)
 			}
 		}
-		if _, res := reg.call("GET", "model-versions/get?name=iris&version=3", nil); res["model_version"] != nil {
+		if _, res := reg.Call("GET", "model-versions/get?name=iris&version=3", nil); res["model_version"] != nil {
 			t.Fatalf("run %d added a version: %v", run, res)
 		}
 		promote := regexp.MustCompile(`transition-stage .*\n\s*-d '(\{.*\})'`).FindStringSubmatch(out.String())
@@ -72,9 +73,9 @@ func TestDemo(t *testing.T) {
 			if err := json.Unmarshal([]byte(promote[1]), &in); err != nil || in["version"] != "2" {
 				t.Fatalf("promotion body %s: %v", promote[1], err)
 			}
-			reg.must("POST", "model-versions/transition-stage", in)
-			eventually(t, 20*time.Second, "v2 DEPLOYED on Production", func() bool {
-				tags := reg.tags(demo.ModelName, 2)
+			reg.Must("POST", "model-versions/transition-stage", in)
+			runtest.Eventually(t, 20*time.Second, "v2 DEPLOYED on Production", func() bool {
+				tags := reg.Tags(demo.ModelName, 2)
 				return tags[model.TagDeployState] == model.StateDeployed && strings.Contains(tags[model.TagDeployURL], "/Production/")
 			})
 		}

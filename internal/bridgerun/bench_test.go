@@ -1,4 +1,4 @@
-package main
+package bridgerun_test
 
 import (
 	"fmt"
@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bridgeops/bridge/internal/bridgerun/runtest"
 	"github.com/bridgeops/bridge/internal/model"
 )
 
@@ -29,23 +30,23 @@ func BenchmarkRegistryChangeToServing(b *testing.B) {
 	slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil)))
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
-		c := testConfig(b)
-		a := startTestApp(b, c)
-		reg := mlflowREST{b, a.RegistryURL()}
+		c := runtest.Config(b)
+		a := runtest.Start(b, c)
+		reg := runtest.MLflowREST{T: b, Base: a.RegistryURL()}
 		hc := &http.Client{Timeout: 10 * time.Second}
 		u := a.RouterURL() + "/swap/Production/invocations"
-		reg.createModel("swap")
-		v := reg.createVersion("swap", linearModel(b, []float64{1}, 0))
-		reg.transition("swap", v, model.StageProduction, true)
+		reg.CreateModel("swap")
+		v := reg.CreateVersion("swap", runtest.LinearModel(b, []float64{1}, 0))
+		reg.Transition("swap", v, model.StageProduction, true)
 		waitVersion(b, hc, u, v)
 		var full, promote []time.Duration
 		b.StartTimer()
 		for s := 0; s < swaps; s++ {
-			src := linearModel(b, []float64{float64(s + 2)}, 0)
+			src := runtest.LinearModel(b, []float64{float64(s + 2)}, 0)
 			start := time.Now()
-			v = reg.createVersion("swap", src)
+			v = reg.CreateVersion("swap", src)
 			promoted := time.Now()
-			reg.transition("swap", v, model.StageProduction, true)
+			reg.Transition("swap", v, model.StageProduction, true)
 			waitVersion(b, hc, u, v)
 			full = append(full, time.Since(start))
 			promote = append(promote, time.Since(promoted))
@@ -67,7 +68,7 @@ func waitVersion(b *testing.B, hc *http.Client, u string, v int) {
 	want := fmt.Sprint(v)
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		code, _, got, err := invoke(hc, u, [][]float64{{1}})
+		code, _, got, err := runtest.Invoke(hc, u, [][]float64{{1}})
 		if err == nil && code == 200 && got == want {
 			return
 		}

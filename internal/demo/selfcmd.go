@@ -1,10 +1,19 @@
-package main
+package demo
 
 import (
 	"os"
 	"path/filepath"
 	"strings"
 )
+
+// BridgeCommand is how to call bridge again with the same home, for the
+// commands the guide prints.
+func BridgeCommand(home string) string {
+	if home == ".bridge" {
+		return selfCommand()
+	}
+	return selfCommand() + " --home " + shellQuote(home)
+}
 
 // selfCommand is how to run this same bridge again from the current
 // directory, as commands Bridge prints must work when pasted: `go run
@@ -30,4 +39,13 @@ func selfCommandFor(exe string) string {
 		return "go run ./cmd/bridge"
 	}
 	return shellQuote(exe)
+}
+
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:@", r))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

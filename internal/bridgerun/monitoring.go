@@ -1,4 +1,4 @@
-package main
+package bridgerun
 
 import (
 	"context"
@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/spf13/cobra"
 	_ "modernc.org/sqlite"
 
 	"github.com/bridgeops/bridge/internal/capture"
@@ -17,37 +16,17 @@ import (
 	"github.com/bridgeops/bridge/internal/registry/store"
 )
 
-// addMonitorRunFlags adds the data-capture and monitoring flags of bridge
-// run; each overrides its variable (config.MonitoringSettings).
-func addMonitorRunFlags(cmd *cobra.Command) {
-	f := cmd.Flags()
-	f.Bool("capture", false, "capture every endpoint's requests and responses in SageMaker's data-capture format (env BRIDGE_CAPTURE)")
-	f.Float64("capture-sampling", 100, "percentage of invocations captured, 0-100 (env BRIDGE_CAPTURE_SAMPLING)")
-	f.String("capture-mode", "both", "which halves to capture: input, output or both (env BRIDGE_CAPTURE_MODE)")
-	f.String("capture-dir", "", "capture directory (env BRIDGE_CAPTURE_DIR, default $BRIDGE_HOME/datacapture)")
-	f.StringArray("capture-endpoint", nil, "per-endpoint capture override NAME=SPEC, SPEC a comma list of a percentage, on, off, input, output, both; repeatable (env BRIDGE_CAPTURE_ENDPOINTS, overrides separated by ';')")
-	f.Int("capture-queue", 8192, "captured invocations buffered before new ones are dropped and counted (env BRIDGE_CAPTURE_QUEUE)")
-	f.Bool("monitor-schedules", true, "run the monitoring schedules (bridge monitor schedule create) (env BRIDGE_MONITOR_SCHEDULES)")
-	f.String("alert-webhook", "", "URL that receives a JSON POST when a monitoring execution finds violations (env BRIDGE_ALERT_WEBHOOK)")
-	for flag, setting := range map[string]string{
-		"capture": "BRIDGE_CAPTURE", "capture-sampling": "BRIDGE_CAPTURE_SAMPLING", "capture-mode": "BRIDGE_CAPTURE_MODE",
-		"capture-dir": "BRIDGE_CAPTURE_DIR", "capture-endpoint": "BRIDGE_CAPTURE_ENDPOINTS", "capture-queue": "BRIDGE_CAPTURE_QUEUE",
-		"monitor-schedules": "BRIDGE_MONITOR_SCHEDULES", "alert-webhook": "BRIDGE_ALERT_WEBHOOK",
-	} {
-		overridesSetting(f, flag, setting)
-	}
-}
-
-func monitorHome(c config.Config) string {
+// MonitorHome is the home whose registry.db holds the monitoring tables.
+func MonitorHome(c config.Config) string {
 	if c.Home != "" {
 		return c.Home
 	}
 	return c.Get("BRIDGE_HOME", ".bridge")
 }
 
-// openMonitorDB opens <home>/registry.db for the monitor's tables when
-// bridge run has no embedded store (external registry).
-var openMonitorDB = store.OpenDB
+// OpenMonitorDB opens <home>/registry.db for the monitor's tables when
+// there is no embedded store (external registry).
+func OpenMonitorDB(home string) (*sql.DB, error) { return store.OpenDB(home) }
 
 // startMonitoring starts data capture and the monitoring schedules inside
 // bridge run. db is the embedded store's database (nil with an external
@@ -96,7 +75,7 @@ func startMonitoring(ctx context.Context, c config.Config, db *sql.DB, metrics *
 		return sink, stop, nil
 	}
 	if db == nil {
-		own, err := openMonitorDB(monitorHome(c))
+		own, err := OpenMonitorDB(MonitorHome(c))
 		if err != nil {
 			return sink, stop, fmt.Errorf("monitoring schedules: %w", err)
 		}
@@ -123,4 +102,20 @@ func startMonitoring(ctx context.Context, c config.Config, db *sql.DB, metrics *
 	}
 	stops = append(stops, func() { cancel(); runner.Stop() })
 	return sink, stop, nil
+}
+
+// OpenSchedules opens the monitoring schedules in the home's registry.db
+// (what bridge monitor schedule edits and bridge run executes); close
+// releases the database.
+func OpenSchedules(ctx context.Context, c config.Config) (_ *schedule.Store, close func(), err error) {
+	st, err := store.Open(ctx, MonitorHome(c))
+	if err != nil {
+		return nil, nil, err
+	}
+	s, err := schedule.OpenStore(ctx, st.DB())
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	return s, func() { st.Close() }, nil
 }

@@ -1,4 +1,4 @@
-package main
+package bridgerun_test
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bridgeops/bridge/internal/bridgerun/runtest"
 	"github.com/bridgeops/bridge/internal/model"
 	"github.com/bridgeops/bridge/internal/target/local"
 )
@@ -20,29 +21,29 @@ import (
 // registry and its MLflow API, reconcile loop, localhost target and native
 // runtime.
 func TestRunEndToEnd(t *testing.T) {
-	a := startTestApp(t, testConfig(t))
-	reg := mlflowREST{t, a.RegistryURL()}
+	a := runtest.Start(t, runtest.Config(t))
+	reg := runtest.MLflowREST{T: t, Base: a.RegistryURL()}
 	hc := &http.Client{Timeout: 10 * time.Second}
 	prodURL := a.RouterURL() + "/reg/Production/invocations"
 	rows := [][]float64{{1, 1}, {2, 0}}
 
 	// v1: y = x1 + 2·x2.
-	reg.createModel("reg")
-	v1 := reg.createVersion("reg", linearModel(t, []float64{1, 2}, 0))
-	reg.transition("reg", v1, model.StageProduction, false)
+	reg.CreateModel("reg")
+	v1 := reg.CreateVersion("reg", runtest.LinearModel(t, []float64{1, 2}, 0))
+	reg.Transition("reg", v1, model.StageProduction, false)
 	// Registered, the version first serves Latest; moved, it serves
 	// Production only.
-	eventually(t, 20*time.Second, "v1 DEPLOYED on Production", func() bool {
-		tags := reg.tags("reg", v1)
+	runtest.Eventually(t, 20*time.Second, "v1 DEPLOYED on Production", func() bool {
+		tags := reg.Tags("reg", v1)
 		return tags[model.TagDeployState] == model.StateDeployed && tags[model.TagDeployURL] == prodURL
 	})
-	code, preds, ver, err := invoke(hc, prodURL, rows)
+	code, preds, ver, err := runtest.Invoke(hc, prodURL, rows)
 	if err != nil || code != 200 || !reflect.DeepEqual(preds, []float64{3, 2}) || ver != "1" {
 		t.Fatalf("v1 answered %d %v version %q err %v; want 200 [3 2] version 1", code, preds, ver, err)
 	}
 	// The SageMaker-style URL reaches the same endpoint.
 	sgURL := a.RouterURL() + "/endpoints/" + local.EndpointName(model.EndpointKey{Model: "reg", Slot: model.StageProduction}) + "/invocations"
-	if code, preds, _, err := invoke(hc, sgURL, rows); err != nil || code != 200 || !reflect.DeepEqual(preds, []float64{3, 2}) {
+	if code, preds, _, err := runtest.Invoke(hc, sgURL, rows); err != nil || code != 200 || !reflect.DeepEqual(preds, []float64{3, 2}) {
 		t.Fatalf("SageMaker-style URL answered %d %v %v", code, preds, err)
 	}
 
@@ -61,7 +62,7 @@ func TestRunEndToEnd(t *testing.T) {
 			defer wg.Done()
 			sawV2 := false
 			for i := 0; !stop.Load() && i < 200000; i++ {
-				code, preds, ver, err := invoke(hc, prodURL, rows)
+				code, preds, ver, err := runtest.Invoke(hc, prodURL, rows)
 				total.Add(1)
 				ok := err == nil && code == 200
 				switch {
@@ -80,11 +81,11 @@ func TestRunEndToEnd(t *testing.T) {
 			}
 		}()
 	}
-	eventually(t, 10*time.Second, "clients running", func() bool { return total.Load() > 50 })
-	v2 := reg.createVersion("reg", linearModel(t, []float64{10, 20}, 1))
+	runtest.Eventually(t, 10*time.Second, "clients running", func() bool { return total.Load() > 50 })
+	v2 := reg.CreateVersion("reg", runtest.LinearModel(t, []float64{10, 20}, 1))
 	swapStart := time.Now()
-	reg.transition("reg", v2, model.StageProduction, true)
-	eventually(t, 20*time.Second, "answers from v2", func() bool { return v2s.Load() > 50 })
+	reg.Transition("reg", v2, model.StageProduction, true)
+	runtest.Eventually(t, 20*time.Second, "answers from v2", func() bool { return v2s.Load() > 50 })
 	t.Logf("registry change to v2 answering: %s", time.Since(swapStart))
 	stop.Store(true)
 	wg.Wait()
@@ -92,8 +93,8 @@ func TestRunEndToEnd(t *testing.T) {
 		t.Fatalf("%d of %d requests failed during the swap; first: %s", failed.Load(), total.Load(), firstErr)
 	}
 	t.Logf("%d requests during the swap, none failed", total.Load())
-	eventually(t, 10*time.Second, "v2 DEPLOYED and v1 untagged", func() bool {
-		return reg.tags("reg", v2)[model.TagDeployState] == model.StateDeployed && len(reg.tags("reg", v1)) == 0
+	runtest.Eventually(t, 10*time.Second, "v2 DEPLOYED and v1 untagged", func() bool {
+		return reg.Tags("reg", v2)[model.TagDeployState] == model.StateDeployed && len(reg.Tags("reg", v1)) == 0
 	})
 
 	// The loop's metrics are on the router's /metrics, next to the router's.
@@ -111,14 +112,14 @@ func TestRunEndToEnd(t *testing.T) {
 	}
 
 	// Archive everything: the endpoint goes, tags go, no model stays loaded.
-	reg.transition("reg", v2, model.StageArchived, false)
-	eventually(t, 10*time.Second, "endpoint gone", func() bool {
-		code, _, _, err := invoke(hc, prodURL, rows)
+	reg.Transition("reg", v2, model.StageArchived, false)
+	runtest.Eventually(t, 10*time.Second, "endpoint gone", func() bool {
+		code, _, _, err := runtest.Invoke(hc, prodURL, rows)
 		return err == nil && code == http.StatusNotFound
 	})
-	eventually(t, 10*time.Second, "tags removed", func() bool { return len(reg.tags("reg", v2)) == 0 })
-	eventually(t, 10*time.Second, "no model loaded", func() bool {
-		act, err := a.target.Observe(context.Background())
+	runtest.Eventually(t, 10*time.Second, "tags removed", func() bool { return len(reg.Tags("reg", v2)) == 0 })
+	runtest.Eventually(t, 10*time.Second, "no model loaded", func() bool {
+		act, err := a.Target.Observe(context.Background())
 		return err == nil && len(act.Versions) == 0 && len(act.Endpoints) == 0
 	})
 }

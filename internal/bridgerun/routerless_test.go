@@ -1,4 +1,4 @@
-package main
+package bridgerun_test
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bridgeops/bridge/internal/bridgerun"
+	"github.com/bridgeops/bridge/internal/bridgerun/runtest"
 	"github.com/bridgeops/bridge/internal/model"
 	"github.com/bridgeops/bridge/internal/target"
 	"github.com/bridgeops/bridge/internal/target/local"
@@ -19,7 +21,7 @@ import (
 // same meaning as for the localhost target.
 type routerless struct{ target.Target }
 
-func (r routerless) Close(ctx context.Context) error { return closeTarget(ctx, r.Target) }
+func (r routerless) Close(ctx context.Context) error { return bridgerun.CloseTarget(ctx, r.Target) }
 
 func init() {
 	target.Register("test-routerless", func(ctx context.Context, deps target.Deps) (target.Target, error) {
@@ -33,10 +35,10 @@ func init() {
 
 func TestRouterlessTargetEndpoints(t *testing.T) {
 	rs := newRegistryServer(t)
-	c := testConfig(t)
+	c := runtest.Config(t)
 	c.DeployKind, c.MLflowURI = "test-routerless", rs.url()
-	a := startTestApp(t, c)
-	reg := mlflowREST{t, rs.url()}
+	a := runtest.Start(t, c)
+	reg := runtest.MLflowREST{T: t, Base: rs.url()}
 	get := func(path string) (int, string) {
 		resp, err := http.Get(a.RouterURL() + path)
 		if err != nil {
@@ -46,16 +48,16 @@ func TestRouterlessTargetEndpoints(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(b)
 	}
-	eventually(t, 10*time.Second, "first pass", func() bool { _, _, at := a.loop.Last(); return !at.IsZero() })
+	runtest.Eventually(t, 10*time.Second, "first pass", func() bool { _, _, at := a.Loop.Last(); return !at.IsZero() })
 	if code, body := get("/healthz"); code != 200 || !strings.Contains(body, `"status":"alive"`) || !strings.Contains(body, `"target":"localhost"`) {
 		t.Fatalf("/healthz: %d %s", code, body)
 	}
 	if code, body := get("/readyz"); code != 200 || !strings.Contains(body, `"status":"ready"`) {
 		t.Fatalf("/readyz with nothing to serve: %d %s", code, body)
 	}
-	reg.createModel("rl")
-	v := reg.createVersion("rl", linearModel(t, []float64{1}, 0))
-	reg.transition("rl", v, model.StageProduction, false)
+	reg.CreateModel("rl")
+	v := reg.CreateVersion("rl", runtest.LinearModel(t, []float64{1}, 0))
+	reg.Transition("rl", v, model.StageProduction, false)
 	resp, err := http.Post(a.RouterURL()+"/hooks/registry", "", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -64,10 +66,10 @@ func TestRouterlessTargetEndpoints(t *testing.T) {
 	if resp.StatusCode != http.StatusAccepted {
 		t.Fatalf("hook: %d", resp.StatusCode)
 	}
-	eventually(t, 20*time.Second, "deployed", func() bool {
-		return reg.tags("rl", v)[model.TagDeployState] == model.StateDeployed
+	runtest.Eventually(t, 20*time.Second, "deployed", func() bool {
+		return reg.Tags("rl", v)[model.TagDeployState] == model.StateDeployed
 	})
-	eventually(t, 10*time.Second, "/readyz 200 once rl/Production is served", func() bool {
+	runtest.Eventually(t, 10*time.Second, "/readyz 200 once rl/Production is served", func() bool {
 		code, _ := get("/readyz")
 		return code == 200
 	})
@@ -83,8 +85,8 @@ func TestRouterlessTargetEndpoints(t *testing.T) {
 	}
 
 	rs.stop()
-	a.loop.Wake()
-	eventually(t, 10*time.Second, "/readyz 503 while the registry is down", func() bool {
+	a.Loop.Wake()
+	runtest.Eventually(t, 10*time.Second, "/readyz 503 while the registry is down", func() bool {
 		code, body := get("/readyz")
 		return code == http.StatusServiceUnavailable && strings.Contains(body, "registry")
 	})

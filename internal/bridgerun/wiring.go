@@ -1,20 +1,30 @@
-package main
+// Package bridgerun assembles Bridge's parts from the configuration:
+// bridge run itself (registry, monitoring, Python runtime, deploy target,
+// reconcile loop, registry API, front door, dashboard, run by an
+// app.Manager), and the wiring other commands share: the registry and the
+// target the configuration names, what the target serves, and the plan.
+package bridgerun
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"slices"
 	"time"
 
+	sm "github.com/aws/aws-sdk-go-v2/service/sagemaker"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/bridgeops/bridge/internal/artifact"
+	"github.com/bridgeops/bridge/internal/awsauth"
 	"github.com/bridgeops/bridge/internal/capture"
 	"github.com/bridgeops/bridge/internal/config"
 	"github.com/bridgeops/bridge/internal/registry"
 	"github.com/bridgeops/bridge/internal/registry/mlflow"
+	regsm "github.com/bridgeops/bridge/internal/registry/sagemaker"
 	"github.com/bridgeops/bridge/internal/registry/store"
 	"github.com/bridgeops/bridge/internal/target"
 
@@ -23,27 +33,55 @@ import (
 	_ "github.com/bridgeops/bridge/internal/target/sagemaker"
 )
 
-// registryTimeout bounds one call to an external MLflow registry.
-const registryTimeout = 30 * time.Second
+// RegistryTimeout bounds one call to an external MLflow registry.
+const RegistryTimeout = 30 * time.Second
 
-// openRegistry returns the registry the configuration names: the MLflow
+// OpenRegistry returns the registry the configuration names: the MLflow
 // server at BRIDGE_MLFLOW_URI, or, when it is unset, the embedded store in
 // BRIDGE_HOME (returned as st too, so callers can serve its API; nil
 // otherwise). close releases it.
-func openRegistry(ctx context.Context, c config.Config) (reg registry.Registry, st *store.Store, close func(), err error) {
+func OpenRegistry(ctx context.Context, c config.Config) (reg registry.Registry, st *store.Store, close func(), err error) {
 	if rs, err := c.Registry(); err != nil {
 		return nil, nil, nil, err
 	} else if rs.Kind == config.RegistrySageMaker {
 		return openPackageRegistry(ctx, c, rs)
 	}
 	if c.MLflowURI != "" {
-		return mlflow.NewClient(c.MLflowURI, c.RegistryToken, &http.Client{Timeout: registryTimeout}), nil, func() {}, nil
+		return mlflow.NewClient(c.MLflowURI, c.RegistryToken, &http.Client{Timeout: RegistryTimeout}), nil, func() {}, nil
 	}
 	st, err = store.Open(ctx, c.Home)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("%w (set BRIDGE_HOME or --home to a writable directory, or BRIDGE_MLFLOW_URI to use an MLflow server)", err)
 	}
 	return st, st, func() { st.Close() }, nil
+}
+
+// openPackageRegistry opens SageMaker model package groups as the registry
+// (BRIDGE_REGISTRY=sagemaker), with the AWS settings of the SageMaker
+// target (profile, region, role, retries). Named groups must exist.
+func openPackageRegistry(ctx context.Context, c config.Config, rs config.RegistrySettings) (registry.Registry, *store.Store, func(), error) {
+	r, err := NewPackageRegistry(ctx, c, rs)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if err := r.Check(ctx); err != nil {
+		return nil, nil, nil, err
+	}
+	return r, nil, func() {}, nil
+}
+
+// NewPackageRegistry builds the SageMaker registry client without checking
+// the groups.
+func NewPackageRegistry(ctx context.Context, c config.Config, rs config.RegistrySettings) (*regsm.Registry, error) {
+	opts, err := awsauth.FromConfig(c)
+	if err != nil {
+		return nil, err
+	}
+	awsCfg, err := awsauth.Load(ctx, opts)
+	if err != nil {
+		return nil, fmt.Errorf("BRIDGE_REGISTRY=sagemaker: %w", err)
+	}
+	return regsm.New(sm.NewFromConfig(awsCfg), rs, slog.Default()), nil
 }
 
 // newFetcher returns the artifact fetcher for the configuration: the model
@@ -72,9 +110,10 @@ func newMetrics() *prometheus.Registry {
 	return m
 }
 
-// newTarget builds the deploy target of BRIDGE_DEPLOY_KIND; models (the
-// process's model runtimes) may be nil where no version is created.
-func newTarget(ctx context.Context, c config.Config, fetcher target.Fetcher, metrics *prometheus.Registry, sink capture.Sink, models target.ModelLoader) (target.Target, error) {
+// NewTarget builds the deploy target of BRIDGE_DEPLOY_KIND; fetcher,
+// metrics, sink and models (the process's model runtimes) may be nil for a
+// target that is only observed.
+func NewTarget(ctx context.Context, c config.Config, fetcher target.Fetcher, metrics *prometheus.Registry, sink capture.Sink, models target.ModelLoader) (target.Target, error) {
 	t, err := target.New(ctx, c.DeployKind, target.Deps{Config: c, Fetcher: fetcher, Metrics: metrics, Capture: sink, Models: models})
 	if err != nil {
 		if _, known := slices.BinarySearch(target.Kinds(), c.DeployKind); !known {
@@ -98,4 +137,12 @@ func closeTarget(ctx context.Context, t target.Target) error {
 		return c.Close()
 	}
 	return nil
+}
+
+// StoreDB is the embedded store's database, nil without one.
+func StoreDB(st *store.Store) *sql.DB {
+	if st == nil {
+		return nil
+	}
+	return st.DB()
 }

@@ -1,4 +1,4 @@
-package main
+package launch
 
 import (
 	"context"
@@ -11,27 +11,29 @@ import (
 	sm "github.com/aws/aws-sdk-go-v2/service/sagemaker"
 
 	"github.com/bridgeops/bridge/internal/awsauth"
+	"github.com/bridgeops/bridge/internal/cliout"
 	"github.com/bridgeops/bridge/internal/config"
-	"github.com/bridgeops/bridge/internal/iampolicy"
 	pipesm "github.com/bridgeops/bridge/internal/pipeline/sagemaker"
 )
 
-// runPipelineOnSageMaker submits a compiled definition to SageMaker Pipelines and follows it.
-func runPipelineOnSageMaker(ctx context.Context, c config.Config, definitionPath string, definition []byte, params map[string]string, out io.Writer, jsonOutput bool) error {
+// SageMaker submits a compiled definition to SageMaker Pipelines and
+// follows it, printing progress (or, with jsonOut, the result) on out. An
+// execution that ended Failed or Stopped is an Outcome, not an error.
+func SageMaker(ctx context.Context, c config.Config, definitionPath string, definition []byte, params map[string]string, out io.Writer, jsonOut bool) (Outcome, error) {
 	set, err := c.SageMakerPipeline()
 	if err != nil {
-		return err
+		return Outcome{}, err
 	}
 	// Bad parameters and definitions are reported before any AWS call.
 	if _, _, err := pipesm.Prepare(definition, params, set.ModelPackageGroup); err != nil {
-		return fmt.Errorf("%s: %w", definitionPath, err)
+		return Outcome{}, fmt.Errorf("%s: %w", definitionPath, err)
 	}
 	if set.Role == "" {
-		return errors.New("AWS_ROLE is not set: SageMaker Pipelines runs the steps with an execution role; set AWS_ROLE to its ARN (environment or .env)")
+		return Outcome{}, errors.New("AWS_ROLE is not set: SageMaker Pipelines runs the steps with an execution role; set AWS_ROLE to its ARN (environment or .env)")
 	}
 	auth, err := awsauth.FromConfig(c)
 	if err != nil {
-		return err
+		return Outcome{}, err
 	}
 	auth.Region, auth.Role = set.Region, set.Role
 	if auth.Profile == "" {
@@ -41,11 +43,11 @@ func runPipelineOnSageMaker(ctx context.Context, c config.Config, definitionPath
 	auth.SessionTags["Pipeline"] = set.PipelineName
 	awsCfg, err := awsauth.Load(ctx, auth)
 	if err != nil {
-		return err
+		return Outcome{}, err
 	}
 	id, err := awsauth.CallerIdentity(ctx, awsCfg)
 	if err != nil {
-		return err
+		return Outcome{}, err
 	}
 	pathStyle := awsauth.EndpointOverridden(awsCfg, "S3")
 	r := &pipesm.Runner{
@@ -56,7 +58,7 @@ func runPipelineOnSageMaker(ctx context.Context, c config.Config, definitionPath
 			PollInterval: set.PollInterval, StopTimeout: set.StopTimeout},
 		Log: slog.Default().With("pipeline", set.PipelineName),
 	}
-	if jsonOutput {
+	if jsonOut {
 		r.Progress = func(e pipesm.Event) {
 			if e.Kind == pipesm.EventStep {
 				slog.Debug("pipeline step", "step", e.Step.Name, "status", e.Step.Status, "reason", e.Step.FailureReason)
@@ -66,26 +68,19 @@ func runPipelineOnSageMaker(ctx context.Context, c config.Config, definitionPath
 		r.Progress = pipesm.TextProgress(out, definitionPath)
 	}
 	res, runErr := r.Run(ctx, definitionPath, definition, params)
-	if jsonOutput && res != nil {
-		if err := emitJSON(out, res); err != nil && runErr == nil {
+	if jsonOut && res != nil {
+		if err := cliout.JSON(out, res); err != nil && runErr == nil {
 			runErr = err
 		}
 	}
-	// An execution that ended Failed or Stopped exits 1 or 2 like a local
-	// run; the summary line (or, with -o json, stderr) says why.
+	// An execution that ended Failed or Stopped ends like a local run; the
+	// summary line (or, with -o json, the caller) says why.
 	var ee *pipesm.ExecutionError
 	if errors.As(runErr, &ee) {
-		return pipelineExit(pipesm.ExecutionID(ee.Arn), ee.Status, ee.Reason, jsonOutput)
+		return Outcome{ID: pipesm.ExecutionID(ee.Arn), Status: ee.Status, Reason: ee.Reason}, nil
 	}
-	return runErr
-}
-
-// fillPipelinePolicy names the configured role, pipeline and prefix in the
-// pipeline policy.
-func fillPipelinePolicy(doc string) (string, error) {
-	set, err := cfg.SageMakerPipeline()
-	if err != nil {
-		return "", err
+	if runErr != nil {
+		return Outcome{}, runErr
 	}
-	return iampolicy.FillPipeline(doc, set.Role, set.PipelineName, set.BaseJobPrefix)
+	return Outcome{Status: "Succeeded"}, nil
 }

@@ -1,4 +1,7 @@
-package main
+// Package runtest helps tests drive bridge run in-process: a configuration
+// in a fresh home, a started App on loopback ports, small model
+// directories, an MLflow REST client and polling with a deadline.
+package runtest
 
 import (
 	"bytes"
@@ -12,16 +15,16 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
+	"github.com/bridgeops/bridge/internal/bridgerun"
 	"github.com/bridgeops/bridge/internal/config"
 	"github.com/bridgeops/bridge/internal/reconcile"
 )
 
-// testConfig is a configuration rooted in a fresh temporary home.
-func testConfig(t testing.TB) config.Config {
+// Config is a configuration rooted in a fresh temporary home.
+func Config(t testing.TB) config.Config {
 	t.Helper()
 	home := t.TempDir()
 	return config.Config{
@@ -34,11 +37,11 @@ func testConfig(t testing.TB) config.Config {
 	}
 }
 
-// startTestApp starts bridge run's parts on loopback ports and stops them
+// Start starts bridge run's parts on loopback ports and stops them
 // when the test ends.
-func startTestApp(t testing.TB, c config.Config) *app {
+func Start(t testing.TB, c config.Config) *bridgerun.App {
 	t.Helper()
-	a, err := startApp(context.Background(), c, appOptions{
+	a, err := bridgerun.Start(context.Background(), c, bridgerun.Options{
 		Addr: "127.0.0.1:0", RegistryAddr: "127.0.0.1:0",
 		Reconcile: reconcile.Options{BackoffBase: 100 * time.Millisecond, BackoffMax: 500 * time.Millisecond},
 	})
@@ -54,18 +57,18 @@ func startTestApp(t testing.TB, c config.Config) *app {
 	return a
 }
 
-// linearModel writes a bridge_linear linear-regression model directory
+// LinearModel writes a bridge_linear linear-regression model directory
 // predicting intercept + Σ coef·x and returns its file:// URI.
-func linearModel(t testing.TB, coef []float64, intercept float64) string {
+func LinearModel(t testing.TB, coef []float64, intercept float64) string {
 	t.Helper()
 	dir := t.TempDir()
 	mj, _ := json.Marshal(map[string]any{"kind": "linear_regression", "coefficients": coef, "intercept": intercept})
-	writeTestFile(t, filepath.Join(dir, "model.json"), string(mj))
-	writeTestFile(t, filepath.Join(dir, "MLmodel"), "flavors:\n  bridge_linear:\n    data: model.json\n")
+	WriteFile(t, filepath.Join(dir, "model.json"), string(mj))
+	WriteFile(t, filepath.Join(dir, "MLmodel"), "flavors:\n  bridge_linear:\n    data: model.json\n")
 	return (&url.URL{Scheme: "file", Path: dir}).String()
 }
 
-func writeTestFile(t testing.TB, path, body string) {
+func WriteFile(t testing.TB, path, body string) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		t.Fatal(err)
@@ -75,22 +78,23 @@ func writeTestFile(t testing.TB, path, body string) {
 	}
 }
 
-// mlflowREST is a test client of the MLflow REST API.
-type mlflowREST struct {
-	t    testing.TB
-	base string
+// MLflowREST is a test client of the MLflow REST API.
+type MLflowREST struct {
+	T    testing.TB
+	Base string
 }
 
-func (c mlflowREST) call(method, path string, in any) (int, map[string]any) {
-	c.t.Helper()
+// Call sends one request and returns the status and the decoded answer.
+func (c MLflowREST) Call(method, path string, in any) (int, map[string]any) {
+	c.T.Helper()
 	var body io.Reader
 	if in != nil {
 		b, _ := json.Marshal(in)
 		body = bytes.NewReader(b)
 	}
-	req, err := http.NewRequest(method, c.base+"/api/2.0/mlflow/"+path, body)
+	req, err := http.NewRequest(method, c.Base+"/api/2.0/mlflow/"+path, body)
 	if err != nil {
-		c.t.Fatal(err)
+		c.T.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
@@ -104,43 +108,46 @@ func (c mlflowREST) call(method, path string, in any) (int, map[string]any) {
 	return resp.StatusCode, out
 }
 
-func (c mlflowREST) must(method, path string, in any) map[string]any {
-	c.t.Helper()
-	code, out := c.call(method, path, in)
+// Must is Call that fails the test unless the answer is 200.
+func (c MLflowREST) Must(method, path string, in any) map[string]any {
+	c.T.Helper()
+	code, out := c.Call(method, path, in)
 	if code != http.StatusOK {
-		c.t.Fatalf("%s %s: %d %v", method, path, code, out)
+		c.T.Fatalf("%s %s: %d %v", method, path, code, out)
 	}
 	return out
 }
 
-func (c mlflowREST) createModel(name string) {
-	c.t.Helper()
-	c.must("POST", "registered-models/create", map[string]any{"name": name})
+// CreateModel registers a model.
+func (c MLflowREST) CreateModel(name string) {
+	c.T.Helper()
+	c.Must("POST", "registered-models/create", map[string]any{"name": name})
 }
 
-// createVersion registers a version and returns its number.
-func (c mlflowREST) createVersion(name, source string) int {
-	c.t.Helper()
-	out := c.must("POST", "model-versions/create", map[string]any{"name": name, "source": source})
+// CreateVersion registers a version and returns its number.
+func (c MLflowREST) CreateVersion(name, source string) int {
+	c.T.Helper()
+	out := c.Must("POST", "model-versions/create", map[string]any{"name": name, "source": source})
 	mv, _ := out["model_version"].(map[string]any)
 	v, err := strconv.Atoi(fmt.Sprint(mv["version"]))
 	if err != nil {
-		c.t.Fatalf("create version answered %v", out)
+		c.T.Fatalf("create version answered %v", out)
 	}
 	return v
 }
 
-func (c mlflowREST) transition(name string, version int, stage string, archive bool) {
-	c.t.Helper()
-	c.must("POST", "model-versions/transition-stage", map[string]any{
+// Transition moves a version to a stage.
+func (c MLflowREST) Transition(name string, version int, stage string, archive bool) {
+	c.T.Helper()
+	c.Must("POST", "model-versions/transition-stage", map[string]any{
 		"name": name, "version": strconv.Itoa(version), "stage": stage, "archive_existing_versions": archive,
 	})
 }
 
-// tags returns a version's tags.
-func (c mlflowREST) tags(name string, version int) map[string]string {
-	c.t.Helper()
-	out := c.must("GET", "model-versions/get?name="+url.QueryEscape(name)+"&version="+strconv.Itoa(version), nil)
+// Tags returns a version's tags.
+func (c MLflowREST) Tags(name string, version int) map[string]string {
+	c.T.Helper()
+	out := c.Must("GET", "model-versions/get?name="+url.QueryEscape(name)+"&version="+strconv.Itoa(version), nil)
 	mv, _ := out["model_version"].(map[string]any)
 	tags := map[string]string{}
 	list, _ := mv["tags"].([]any)
@@ -151,9 +158,9 @@ func (c mlflowREST) tags(name string, version int) map[string]string {
 	return tags
 }
 
-// invoke posts rows to an invocation URL and returns the status, the
+// Invoke posts rows to an invocation URL and returns the status, the
 // predictions and the version that answered.
-func invoke(hc *http.Client, u string, rows [][]float64) (int, []float64, string, error) {
+func Invoke(hc *http.Client, u string, rows [][]float64) (int, []float64, string, error) {
 	b, _ := json.Marshal(map[string]any{"inputs": rows})
 	resp, err := hc.Post(u, "application/json", bytes.NewReader(b))
 	if err != nil {
@@ -175,8 +182,8 @@ func invoke(hc *http.Client, u string, rows [][]float64) (int, []float64, string
 	return resp.StatusCode, out.Predictions, resp.Header.Get("X-Bridge-Model-Version"), nil
 }
 
-// eventually polls cond until it holds or the deadline passes.
-func eventually(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+// Eventually polls cond until it holds or the deadline passes.
+func Eventually(t testing.TB, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for !cond() {
@@ -186,5 +193,3 @@ func eventually(t testing.TB, timeout time.Duration, what string, cond func() bo
 		time.Sleep(10 * time.Millisecond)
 	}
 }
-
-func contains(s, sub string) bool { return strings.Contains(s, sub) }

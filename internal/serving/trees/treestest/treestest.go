@@ -37,6 +37,10 @@ type Spec struct {
 	Loss        string   `json:"loss,omitempty"`
 	Format      string   `json:"format,omitempty"`
 	BaseScore   *float64 `json:"base_score,omitempty"`
+	Objective   string   `json:"objective,omitempty"`
+	EarlyStop   int      `json:"early_stopping,omitempty"`
+	Missing     *float64 `json:"missing,omitempty"`
+	ModelClass  string   `json:"model_class,omitempty"`
 }
 
 // Expect is what the library answered for the test rows.

@@ -222,7 +222,7 @@ func TestSklearnRandomised(t *testing.T) {
 	rt := newRuntime(py, config.NativeRequire, nil)
 	home := t.TempDir()
 	for _, s := range randomSpecs() {
-		t.Run(fmt.Sprintf("%s-%s-d%d-n%d-f%d-c%d", s.Name, s.Kind, s.MaxDepth, s.Estimators, s.Features, s.Classes), func(t *testing.T) {
+		t.Run(fmt.Sprintf("%s-%s-d%d-n%d-f%d-c%d-%s", s.Name, s.Kind, s.MaxDepth, s.Estimators, s.Features, s.Classes, strings.Join(s.Steps, "+")), func(t *testing.T) {
 			t.Parallel()
 			dir := filepath.Join(root, s.Name)
 			m, err := load(t, rt, home, dir, s.Name)
@@ -361,16 +361,51 @@ var fallbackSpecs = []spec{
 // classes, missing values.
 func randomSpecs() []spec {
 	rng := rand.New(rand.NewPCG(14, 1))
-	kinds := []string{"DecisionTreeClassifier", "RandomForestClassifier", "ExtraTreesRegressor", "GradientBoostingClassifier", "GradientBoostingRegressor", "HistGradientBoostingClassifier", "HistGradientBoostingRegressor", "RandomForestRegressor"}
+	kinds := []string{"DecisionTreeClassifier", "RandomForestClassifier", "ExtraTreesRegressor", "GradientBoostingClassifier", "GradientBoostingRegressor",
+		"HistGradientBoostingClassifier", "HistGradientBoostingRegressor", "RandomForestRegressor", "ExtraTreesClassifier", "DecisionTreeRegressor"}
+	stepChoices := [][]string{nil, {"StandardScaler"}, {"SimpleImputer", "MinMaxScaler"}, {"SimpleImputerMedian", "StandardScaler"}}
 	var specs []spec
-	for i := range 10 {
+	for i := range 14 {
 		k := kinds[i%len(kinds)]
 		s := spec{Name: fmt.Sprintf("r%d", i), Kind: k, Seed: 100 + i, Estimators: 1 + rng.IntN(40), MaxDepth: 1 + rng.IntN(12), Features: 1 + rng.IntN(20), Rows: 200 + rng.IntN(800), TestRows: 1000}
 		if strings.HasSuffix(k, "Classifier") {
 			s.Classes = 2 + rng.IntN(4)
 		}
-		if strings.HasPrefix(k, "Hist") {
+		if rng.IntN(3) == 0 {
+			s.OneHot = 2 + rng.IntN(4)
+		}
+		s.Steps = stepChoices[rng.IntN(len(stepChoices))]
+		switch {
+		case strings.HasPrefix(k, "Hist"):
 			s.NaN = rng.Float64() * 0.3
+			if rng.IntN(2) == 0 {
+				s.Categorical = 1 + rng.IntN(3)
+			}
+			s.Steps = nil // the categorical columns' indices are the model's
+		case len(s.Steps) > 0 && strings.HasPrefix(s.Steps[0], "SimpleImputer"):
+			s.NaN = rng.Float64() * 0.2
+		}
+		specs = append(specs, s)
+	}
+	return specs
+}
+
+// randomXGBSpecs are random XGBoost shapes: depth, rounds, features,
+// classes, missing values, base_score.
+func randomXGBSpecs() []spec {
+	rng := rand.New(rand.NewPCG(14, 2))
+	kinds := []string{"XGBClassifier", "XGBRegressor", "XGBClassifier", "XGBRFRegressor"}
+	var specs []spec
+	for i := range 6 {
+		k := kinds[i%len(kinds)]
+		s := spec{Name: fmt.Sprintf("xr%d", i), Kind: k, Seed: 200 + i, Estimators: 1 + rng.IntN(40), MaxDepth: 1 + rng.IntN(10),
+			Features: 1 + rng.IntN(20), Rows: 200 + rng.IntN(800), TestRows: 1000, NaN: rng.Float64() * 0.3}
+		if strings.HasSuffix(k, "Classifier") {
+			s.Classes = 2 + rng.IntN(3)
+		}
+		if rng.IntN(2) == 0 {
+			b := 0.1 + 0.8*rng.Float64()
+			s.BaseScore = &b
 		}
 		specs = append(specs, s)
 	}
@@ -441,10 +476,11 @@ func TestXGBoostExact(t *testing.T) {
 		{Name: "xgb-cat", Kind: "XGBClassifier", Estimators: 20, MaxDepth: 4, Classes: 2, NaN: 0.05, Categorical: 2},
 		{Name: "xgb-cat-multi", Kind: "XGBClassifier", Estimators: 10, MaxDepth: 3, Classes: 3, Categorical: 1, Format: "ubj"},
 	}
+	specs = append(specs, randomXGBSpecs()...)
 	root := train(t, py, specs)
 	rt := newRuntime(py, config.NativeRequire, nil)
 	for _, s := range specs {
-		t.Run(s.Name, func(t *testing.T) {
+		t.Run(fmt.Sprintf("%s-d%d-n%d-f%d-c%d", s.Name, s.MaxDepth, s.Estimators, s.Features, s.Classes), func(t *testing.T) {
 			dir := filepath.Join(root, s.Name)
 			m, err := load(t, rt, t.TempDir(), dir, s.Name)
 			if err != nil {

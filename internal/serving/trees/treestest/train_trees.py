@@ -139,7 +139,7 @@ def main():
             import xgboost as xgb
 
             kind = spec["kind"]
-            params = dict(n_estimators=spec.get("n_estimators", 10), max_depth=spec.get("max_depth", 4), random_state=spec.get("seed", 0), tree_method="hist")
+            params = dict(n_estimators=spec.get("n_estimators", 10), max_depth=spec.get("max_depth", 4), random_state=spec.get("seed", 0), tree_method="hist", n_jobs=1)
             if spec.get("base_score") is not None:
                 params["base_score"] = spec["base_score"]
             if spec.get("objective"):

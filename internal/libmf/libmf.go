@@ -12,10 +12,12 @@
 //
 // On x86-64 glibc picks, by CPU, one of two builds of the same C code: one
 // compiled with FMA contraction (chosen when the CPU has FMA and AVX2) and
-// one without; the two round some inputs differently. FMA reports the same
-// choice, and Expf and Logf follow it. On arm64 the C code is always
-// compiled with contraction. The package's tests compare both builds with
-// the system's libm (through cgo, when a C compiler is present).
+// one without. Their intermediate results differ in the last bits of a
+// float64; FMA reports the same choice, and Expf and Logf follow it. On
+// arm64 the C code is always compiled with contraction. The package's tests
+// compare with the system's libm: through cgo when a C compiler is present
+// (a 17-million-input sample, or all 2^32 inputs with -libmf.all), and
+// through Python's ctypes on the inputs nearest a rounding boundary.
 package libmf
 
 import (

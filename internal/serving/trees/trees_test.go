@@ -113,13 +113,13 @@ func checkExactFn(t *testing.T, m *Model, e expect, predictFn string) {
 				maxProba = max(maxProba, math.Abs(p[k]-e.Proba[i][k]))
 			}
 		}
-		t.Logf("%d rows: max |native - library| %.3g for predict_proba", len(e.Rows), maxProba)
+		t.Logf("%s: %d rows: max |native - library| %.3g for predict_proba", t.Name(), len(e.Rows), maxProba)
 		return
 	}
 	bad := 0
 	maxValue, maxProba := 0.0, 0.0
 	defer func() {
-		t.Logf("%d rows: max |native - library| %.3g for predict, %.3g for predict_proba", len(e.Rows), maxValue, maxProba)
+		t.Logf("%s: %d rows: max |native - library| %.3g for predict, %.3g for predict_proba", t.Name(), len(e.Rows), maxValue, maxProba)
 	}()
 	for i, raw := range got.Predictions {
 		want := e.Predict[i]

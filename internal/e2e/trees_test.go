@@ -166,8 +166,9 @@ func TestBinaryServesRandomForestNatively(t *testing.T) {
 }
 
 // TestNativeRequireFailsAlone: with BRIDGE_NATIVE=require a model that
-// cannot convert fails with the reason in bridge_deploy_error, and a
-// random forest next to it is served natively.
+// cannot convert, and one whose pickle fails to load in the exporter, fail
+// with the reason in bridge_deploy_error, and a random forest next to
+// them is served natively.
 func TestNativeRequireFailsAlone(t *testing.T) {
 	py := pythontest.Interpreter(t)
 	t.Setenv("BRIDGE_NATIVE", "require")
@@ -176,8 +177,17 @@ func TestNativeRequireFailsAlone(t *testing.T) {
 		{Name: "forest", Kind: "RandomForestClassifier", Estimators: 10, Classes: 2, TestRows: 20},
 		{Name: "custom", Kind: "RandomForestClassifier", Classes: 2, TestRows: 5, Steps: []string{"FunctionTransformer"}},
 	})
+	// A pickle that names a tree module but does not load.
+	broken := filepath.Join(t.TempDir(), "broken")
+	if err := os.CopyFS(broken, os.DirFS(filepath.Join(models, "forest"))); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(broken, "model.pkl"), []byte("sklearn.ensemble, but not a pickle"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	fv := br.register(t, "forest", filepath.Join(models, "forest"), "")
 	cv := br.register(t, "custom", filepath.Join(models, "custom"), "")
+	bv := br.register(t, "broken", broken, "")
 	e := treestest.ReadExpect(t, filepath.Join(models, "forest"))
 	a := br.waitServing(t, "forest", model.SlotLatest, fv, e.SplitBody())
 	var got struct{ Predictions []json.RawMessage }
@@ -194,6 +204,13 @@ func TestNativeRequireFailsAlone(t *testing.T) {
 		return tags["bridge_deploy_state"] == "FAILED" &&
 			strings.Contains(tags["bridge_deploy_error"], "BRIDGE_NATIVE=require") &&
 			strings.Contains(tags["bridge_deploy_error"], "pipeline step FunctionTransformer")
+	})
+	pythontest.WaitFor(t, "broken FAILED with the exporter's error", 90*time.Second, func() bool {
+		tags := br.tags(t, "broken", bv)
+		return tags["bridge_deploy_state"] == "FAILED" &&
+			strings.Contains(tags["bridge_deploy_error"], "BRIDGE_NATIVE=require") &&
+			strings.Contains(tags["bridge_deploy_error"], "exporter failed") &&
+			strings.Contains(tags["bridge_deploy_error"], "UnpicklingError")
 	})
 	if tags := br.tags(t, "forest", fv); tags["bridge_deploy_state"] != "DEPLOYED" {
 		t.Fatalf("forest tags %v", tags)

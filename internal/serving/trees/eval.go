@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math"
 
+	"github.com/bridgeops/bridge/internal/libmf"
 	"github.com/bridgeops/bridge/internal/serving/scoring"
 )
 
@@ -22,6 +23,9 @@ type Ensemble struct {
 	outputs  int
 	link     string
 	float32  bool // XGBoost: float32 arithmetic
+	// missVal is a value that counts as missing besides NaN (hasMissVal).
+	missVal    float64
+	hasMissVal bool
 
 	// trees
 	split, combine string
@@ -75,6 +79,7 @@ const (
 type nodeExtra struct {
 	cat         int32
 	categorical bool
+	catRight    bool
 	zeroMissing bool
 }
 
@@ -166,10 +171,16 @@ func (e *Ensemble) rawRow(x []float64, out []float64, s *scratch) {
 		}
 		return
 	}
-	if e.f32 {
+	if e.f32 || e.hasMissVal {
 		r := s.b32[:0]
 		for _, v := range x {
-			r = append(r, float64(float32(v)))
+			if e.f32 {
+				v = float64(float32(v))
+			}
+			if e.hasMissVal && v == e.missVal {
+				v = math.NaN()
+			}
+			r = append(r, v)
 		}
 		s.b32, x = r, r
 	}
@@ -258,6 +269,13 @@ func (t *tree) specialLeft(i int32, nd *node, v float64, e *Ensemble) bool {
 	if !ex.categorical {
 		return v <= nd.threshold
 	}
+	if ex.catRight {
+		// XGBoost (common::Decision): right only for a listed category.
+		if v < 0 || v >= 1<<24 {
+			return true
+		}
+		return !in(t.cats[ex.cat], int(v))
+	}
 	if v < 0 || v >= 1<<16 {
 		return missingLeft
 	}
@@ -288,6 +306,10 @@ func (e *Ensemble) predictRow(x []float64, proba []float64, s *scratch) (int, fl
 		return 0, math.Exp(raw[0])
 	case LinkLogistic:
 		return 0, expit(raw[0])
+	case LinkLogistic32:
+		return 0, float64(sigmoid32(float32(raw[0])))
+	case LinkExp32:
+		return 0, float64(expf(float32(raw[0])))
 	case LinkSigmoid, LinkSigmoid2:
 		r := raw[0]
 		if e.link == LinkSigmoid2 {
@@ -387,14 +409,10 @@ func (e *Ensemble) predictRow(x []float64, proba []float64, s *scratch) (int, fl
 
 func expit(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
 
-// expf is float32 exp: the float64 result rounded, which is what a
-// correctly rounded expf returns.
-func expf(x float32) float32 { return float32(math.Exp(float64(x))) }
+// expf is the C library's float32 exp, as XGBoost calls it.
+func expf(x float32) float32 { return libmf.Expf(x) }
 
-// sigmoid32 is XGBoost's float32 logistic transform, 1/(1+expf(-x)).
-// XGBoost's builds use their platform's float32 exp, which is not always
-// correctly rounded: the result may differ from XGBoost's in the last
-// float32 bit (relative 6e-8) for a few inputs in a thousand.
+// sigmoid32 is XGBoost's float32 logistic transform (common::Sigmoid).
 func sigmoid32(x float32) float32 {
 	const eps = float32(1e-16)
 	e := expf(min(-x, 88.7))

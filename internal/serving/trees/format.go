@@ -63,6 +63,10 @@ type EnsembleSpec struct {
 	// Missing says whether NaN inputs are meaningful: true when every
 	// split routes them (missing_left), false when a NaN is refused.
 	Missing bool `json:"missing,omitempty"`
+	// MissingValue, when set, is a value that counts as missing besides
+	// NaN (XGBoost's missing parameter), compared after the split's
+	// float32 rounding.
+	MissingValue *float64 `json:"missing_value,omitempty"`
 	// Outputs is the number of raw outputs (1 for regression and binary
 	// boosting, one per class otherwise); LeafWidth the number of values
 	// per leaf (the class count for a forest classifier, else 1).
@@ -102,6 +106,11 @@ type Tree struct {
 	// CatLeft, when present, holds per node the categories that go left
 	// (null for numeric splits).
 	CatLeft [][]int `json:"cat_left,omitempty"`
+	// CatRight, when present, holds per node the categories that go right
+	// (null for numeric splits), as XGBoost's categorical splits do: any
+	// other value, including negative ones and categories of 2^24 or more,
+	// goes left; the value is truncated to an integer first.
+	CatRight [][]int `json:"cat_right,omitempty"`
 }
 
 // Links.
@@ -115,6 +124,11 @@ const (
 	LinkSigmoid32 = "sigmoid32"
 	LinkSoftmax32 = "softmax32"
 	LinkLogistic  = "logistic" // a regressor's output 1/(1+exp(-raw)) (LightGBM's binary Booster)
+	// XGBoost regressors' float32 transforms: the logistic (reg:logistic, a
+	// binary:logistic Booster) and expf (count:poisson, reg:gamma,
+	// reg:tweedie, survival:cox).
+	LinkLogistic32 = "logistic32"
+	LinkExp32      = "exp32"
 )
 
 // Parse reads and validates a tree file and compiles it for evaluation.
@@ -178,7 +192,7 @@ func Compile(f *File) (*Ensemble, error) {
 	e.outputs = m.Outputs
 	e.link = m.Link
 	switch m.Link {
-	case LinkIdentity, LinkExp, LinkLogistic:
+	case LinkIdentity, LinkExp, LinkLogistic, LinkLogistic32, LinkExp32:
 		if len(e.classes) > 0 || m.Outputs != 1 {
 			return nil, fmt.Errorf("link %s is for single-output regressors", m.Link)
 		}
@@ -312,6 +326,15 @@ func (e *Ensemble) compileTrees(m *EnsembleSpec) error {
 		e.scale = *m.Scale
 	}
 	e.split, e.combine = m.Split, m.Combine
+	if m.MissingValue != nil {
+		if !m.Missing {
+			return errors.New("missing_value needs missing (trees that route missing values)")
+		}
+		e.missVal, e.hasMissVal = *m.MissingValue, true
+		if m.Split == "le32" || m.Split == "lt32" {
+			e.missVal = float64(float32(e.missVal))
+		}
+	}
 	e.f32 = m.Split == "le32" || m.Split == "lt32"
 	e.lt = m.Split == "lt32"
 	e.float32 = m.Combine == "sum32"
@@ -341,11 +364,17 @@ func (e *Ensemble) compileTrees(m *EnsembleSpec) error {
 	return nil
 }
 
-func bitset(cats []int) ([]uint64, error) {
+func bitset(cats []int) ([]uint64, error) { return bitsetMax(cats, 1<<16) }
+
+// maxCatRight bounds XGBoost's categories (its own limit is 2^24; a
+// split's bit set takes up to 2 MB).
+const maxCatRight = 1<<24 - 1
+
+func bitsetMax(cats []int, limit int) ([]uint64, error) {
 	var bs []uint64
 	for _, c := range cats {
-		if c < 0 || c > 1<<16 {
-			return nil, fmt.Errorf("category %d out of range 0..65536", c)
+		if c < 0 || c > limit {
+			return nil, fmt.Errorf("category %d out of range 0..%d", c, limit)
 		}
 		for len(bs) <= c/64 {
 			bs = append(bs, 0)
@@ -372,6 +401,12 @@ func (e *Ensemble) compileTree(t *Tree, m *EnsembleSpec) (tree, error) {
 	}
 	if t.CatLeft != nil && len(t.CatLeft) != n {
 		return ct, fmt.Errorf("cat_left has %d entries for %d nodes", len(t.CatLeft), n)
+	}
+	if t.CatRight != nil && len(t.CatRight) != n {
+		return ct, fmt.Errorf("cat_right has %d entries for %d nodes", len(t.CatRight), n)
+	}
+	if t.CatRight != nil && t.CatLeft != nil {
+		return ct, errors.New("a tree has either cat_left or cat_right, not both")
 	}
 	if len(t.Value) != n*e.leafWidth {
 		return ct, fmt.Errorf("value has %d entries: want %d (%d per node)", len(t.Value), n*e.leafWidth, e.leafWidth)
@@ -449,6 +484,16 @@ func (e *Ensemble) compileTree(t *Tree, m *EnsembleSpec) (tree, error) {
 			nd.categorical = true
 			nd.special = true
 		}
+		if t.CatRight != nil && t.CatRight[i] != nil {
+			bs, err := bitsetMax(t.CatRight[i], maxCatRight)
+			if err != nil {
+				return ct, fmt.Errorf("node %d cat_right: %w", i, err)
+			}
+			nd.cat = int32(len(ct.cats))
+			ct.cats = append(ct.cats, bs)
+			nd.categorical, nd.catRight = true, true
+			nd.special = true
+		}
 	}
 	// Reachability from the root (with the parent check above this also
 	// rules out cycles: a cycle's nodes would all have a parent inside it
@@ -518,6 +563,7 @@ type rawNode struct {
 	missingLeft bool
 	zeroMissing bool
 	categorical bool
+	catRight    bool // XGBoost's categorical split (cat_right)
 	special     bool // zeroMissing or categorical
 }
 
@@ -555,7 +601,7 @@ func pack(ct tree, raw []rawNode, value []float64, w int) tree {
 			if ct.extra == nil {
 				ct.extra = make([]nodeExtra, n)
 			}
-			ct.extra[ni] = nodeExtra{cat: r.cat, categorical: r.categorical, zeroMissing: r.zeroMissing}
+			ct.extra[ni] = nodeExtra{cat: r.cat, categorical: r.categorical, catRight: r.catRight, zeroMissing: r.zeroMissing}
 		}
 		ct.nodes[ni] = node{threshold: r.threshold, feat: f, left: newID[r.left]}
 	}

@@ -1,6 +1,7 @@
 package trees
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -10,6 +11,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/bridgeops/bridge/internal/libmf"
 )
 
 // loadXGBoost reads an MLflow xgboost flavor's model file (XGBoost's JSON
@@ -41,7 +44,7 @@ func loadXGBoost(dir string, conf, pyfunc map[string]any) (*Ensemble, error) {
 	var doc any
 	switch format {
 	case "json":
-		dec := json.NewDecoder(strings.NewReader(string(b)))
+		dec := json.NewDecoder(bytes.NewReader(jsonNonFinite(b)))
 		dec.UseNumber()
 		if err := dec.Decode(&doc); err != nil {
 			return nil, fmt.Errorf("xgboost model %s: %w", data, err)
@@ -61,7 +64,16 @@ func loadXGBoost(dir string, conf, pyfunc map[string]any) (*Ensemble, error) {
 	return Compile(f)
 }
 
-// xgbFile converts a decoded XGBoost model document.
+// xgbClasses are the scikit-learn wrapper classes MLflow records as
+// model_class; any other class (xgboost.core.Booster) predicts with the
+// Booster's own predict.
+var xgbClasses = map[string]bool{"XGBClassifier": true, "XGBRFClassifier": true, "XGBRegressor": true, "XGBRFRegressor": true, "XGBRanker": true}
+
+// xgbFile converts a decoded XGBoost model document. class is the MLflow
+// flavor's model_class: the scikit-learn wrappers answer classes (and
+// predict_proba) and use only the trees up to best_iteration when the
+// model was trained with early stopping, as their predict does; a Booster
+// answers the transformed output of every tree.
 func xgbFile(doc any, class string) (*File, error) {
 	var gerr error
 	g := &genP{v: doc, err: &gerr}
@@ -75,40 +87,66 @@ func xgbFile(doc any, class string) (*File, error) {
 	model := booster.key("model")
 	nFeat := int(param.key("num_feature").num())
 	nClass := int(param.key("num_class").num())
-	if t := int(param.key("num_target").num()); t > 1 {
-		return nil, notNative("xgboost multi-target models")
-	}
-	base := float32(param.key("base_score").num())
+	baseP := param.key("base_score")
 	if gerr != nil {
 		return nil, fmt.Errorf("xgboost model: %w", gerr)
 	}
+	var err error
+	if t := param.opt("num_target"); t != nil && int(t.num()) > 1 {
+		return nil, notNative("xgboost multi-target models")
+	}
+	// XGBoost parses base_score as a float (written "5E-1", or "[5E-1]"
+	// by newer versions).
+	var b64 float64
+	if bs, ok := baseP.v.(string); ok {
+		b64, err = strconv.ParseFloat(strings.Trim(bs, "[]"), 32)
+		if err != nil {
+			return nil, fmt.Errorf("xgboost model: base_score %q: %v", bs, err)
+		}
+	} else if b64 = baseP.num(); gerr != nil {
+		return nil, fmt.Errorf("xgboost model: base_score: %w", gerr)
+	}
+	base := float32(b64)
+	short := class[strings.LastIndexByte(class, '.')+1:]
+	wrapper := xgbClasses[short]
+	classifier := strings.HasSuffix(short, "Classifier")
 	f := &File{Format: FormatName, Version: FormatVersion, Source: "xgboost " + obj, NumFeatures: nFeat}
 	m := &f.Model
 	m.Kind, m.Split, m.Combine, m.Missing = "trees", "lt32", "sum32", true
 	m.Outputs = 1
-	classifier := strings.HasSuffix(class, "XGBClassifier")
+	// The margin starts at the objective's ProbToMargin(base_score), in
+	// float32 with the C library's logf.
 	switch obj {
-	case "binary:logistic":
-		if !classifier {
-			return nil, notNative("xgboost %s as %s (only XGBClassifier is converted)", obj, class)
+	case "binary:logistic", "reg:logistic":
+		if !(base > 0 && base < 1) {
+			return nil, fmt.Errorf("xgboost model: base_score %v outside (0, 1) for %s", base, obj)
 		}
+		base = -libmf.Logf(float32(1)/base - 1)
+	case "count:poisson", "reg:gamma", "reg:tweedie", "survival:cox":
+		base = libmf.Logf(base)
+	}
+	switch {
+	case classifier && obj == "binary:logistic":
 		m.Link = LinkSigmoid32
 		m.Classes = []json.RawMessage{json.RawMessage("0"), json.RawMessage("1")}
-		// XGBoost's ProbToMargin, in float32.
-		base = -float32(math.Log(float64(float32(1)/base - 1)))
-	case "multi:softprob", "multi:softmax":
-		if !classifier {
-			return nil, notNative("xgboost %s as %s (only XGBClassifier is converted)", obj, class)
-		}
+	case classifier && (obj == "multi:softprob" || obj == "multi:softmax"):
 		m.Link = LinkSoftmax32
 		m.Outputs = nClass
 		for k := range nClass {
 			m.Classes = append(m.Classes, json.RawMessage(strconv.Itoa(k)))
 		}
-	case "reg:squarederror", "reg:linear", "reg:absoluteerror", "reg:pseudohubererror", "reg:quantileerror":
+	case classifier:
+		return nil, notNative("xgboost objective %s in %s", obj, short)
+	case obj == "binary:logistic" || obj == "reg:logistic":
+		m.Link = LinkLogistic32
+	case obj == "count:poisson" || obj == "reg:gamma" || obj == "reg:tweedie" || obj == "survival:cox":
+		m.Link = LinkExp32
+	case obj == "binary:logitraw" || strings.HasPrefix(obj, "rank:") ||
+		obj == "reg:squarederror" || obj == "reg:linear" || obj == "reg:squaredlogerror" ||
+		obj == "reg:absoluteerror" || obj == "reg:pseudohubererror" || obj == "reg:quantileerror":
 		m.Link = LinkIdentity
 	default:
-		return nil, notNative("xgboost objective %s", obj)
+		return nil, notNative("xgboost objective %s as %s", obj, short)
 	}
 	for range m.Outputs {
 		m.BaseScore = append(m.BaseScore, float64(base))
@@ -121,8 +159,54 @@ func xgbFile(doc any, class string) (*File, error) {
 	if len(info) != len(trees) {
 		return nil, fmt.Errorf("xgboost model: %d trees but %d tree_info entries", len(trees), len(info))
 	}
+	attrs := map[string]string{}
+	if a := learner.opt("attributes"); a != nil {
+		if am, ok := a.v.(map[string]any); ok {
+			for k, v := range am {
+				attrs[k], _ = v.(string)
+			}
+		}
+	}
+	if wrapper {
+		// The wrapper's predict uses iteration_range (0, best_iteration+1)
+		// when early stopping recorded a best iteration.
+		if bi, ok := attrs["best_iteration"]; ok {
+			it, err := strconv.Atoi(bi)
+			if err != nil || it < 0 {
+				return nil, fmt.Errorf("xgboost model: best_iteration %q", bi)
+			}
+			parallel := 1
+			if p := model.opt("gbtree_model_param"); p != nil {
+				if np := p.opt("num_parallel_tree"); np != nil {
+					parallel = max(1, int(np.num()))
+				}
+			}
+			if n := (it + 1) * parallel * m.Outputs; n < len(trees) {
+				trees, info = trees[:n], info[:n]
+			}
+		}
+		// The wrapper builds its DMatrix with its missing parameter:
+		// values equal to it are missing as well as NaN.
+		if sk := attrs["scikit_learn"]; sk != "" {
+			var meta map[string]any
+			// Python's json writes NaN, which JSON does not have.
+			dec := json.NewDecoder(strings.NewReader(strings.ReplaceAll(sk, "NaN", "null")))
+			dec.UseNumber()
+			if dec.Decode(&meta) == nil {
+				if n, ok := meta["missing"].(json.Number); ok {
+					v, err := strconv.ParseFloat(string(n), 64)
+					if err == nil && !math.IsInf(v, 0) {
+						m.MissingValue = &v
+					}
+				}
+			}
+		}
+	}
+	if gerr != nil {
+		return nil, fmt.Errorf("xgboost model: %w", gerr)
+	}
 	for i, tv := range trees {
-		t, err := xgbTree(&genP{v: tv, err: new(error)})
+		t, err := xgbTree(&genP{v: tv, err: new(error)}, nFeat)
 		if err != nil {
 			return nil, fmt.Errorf("xgboost tree %d: %w", i, err)
 		}
@@ -130,8 +214,8 @@ func xgbFile(doc any, class string) (*File, error) {
 		m.Trees = append(m.Trees, t)
 	}
 	var names []any
-	if lm, ok := learner.v.(map[string]any); ok {
-		names, _ = lm["feature_names"].([]any)
+	if fn := learner.opt("feature_names"); fn != nil {
+		names, _ = fn.v.([]any)
 	}
 	for _, n := range names {
 		s, _ := n.(string)
@@ -145,13 +229,14 @@ func xgbFile(doc any, class string) (*File, error) {
 
 // xgbTree converts one tree, keeping only the nodes reachable from the
 // root (pruned nodes may stay in the arrays) and renumbering them.
-func xgbTree(g *genP) (Tree, error) {
+// XGBoost's predictor takes a node's right child to be left+1, so a tree
+// whose children are not adjacent is refused.
+func xgbTree(g *genP, nFeat int) (Tree, error) {
 	left := g.key("left_children").ints()
 	right := g.key("right_children").ints()
 	feat := g.key("split_indices").ints()
 	cond := g.key("split_conditions").floats()
 	defLeft := g.key("default_left").ints()
-	stype := g.key("split_type").ints()
 	if *g.err != nil {
 		return Tree{}, *g.err
 	}
@@ -159,9 +244,31 @@ func xgbTree(g *genP) (Tree, error) {
 	if n == 0 || len(right) != n || len(feat) != n || len(cond) != n || len(defLeft) != n {
 		return Tree{}, errors.New("node arrays of different lengths")
 	}
-	for _, s := range stype {
-		if s != 0 {
-			return Tree{}, notNative("xgboost categorical splits")
+	// Categorical splits: split_type 1, with the categories that go right
+	// in categories[segments[j] : segments[j]+sizes[j]] for node nodes[j].
+	var catRight map[int][]int
+	if st := g.opt("split_type"); st != nil {
+		stype := st.ints()
+		if len(stype) != n {
+			return Tree{}, errors.New("split_type has a different length")
+		}
+		for i, s := range stype {
+			switch {
+			case s == 0:
+			case s == 1 && catRight == nil:
+				cr, err := xgbCategories(g, n)
+				if err != nil {
+					return Tree{}, err
+				}
+				catRight = cr
+			case s != 1:
+				return Tree{}, fmt.Errorf("node %d has split_type %d", i, s)
+			}
+			if s == 1 && left[i] != -1 {
+				if _, ok := catRight[i]; !ok {
+					return Tree{}, fmt.Errorf("categorical node %d has no categories", i)
+				}
+			}
 		}
 	}
 	var t Tree
@@ -169,10 +276,13 @@ func xgbTree(g *genP) (Tree, error) {
 	order := []int{0}
 	for i := 0; i < len(order); i++ {
 		old := order[i]
+		if left[old] == -1 {
+			continue
+		}
+		if right[old] != left[old]+1 {
+			return Tree{}, fmt.Errorf("node %d has children %d and %d: XGBoost needs the right child next to the left one", old, left[old], right[old])
+		}
 		for _, c := range []int{left[old], right[old]} {
-			if c == -1 {
-				continue
-			}
 			if c < 0 || c >= n {
 				return Tree{}, fmt.Errorf("node %d has child %d outside the tree", old, c)
 			}
@@ -183,6 +293,9 @@ func xgbTree(g *genP) (Tree, error) {
 			order = append(order, c)
 		}
 	}
+	if catRight != nil {
+		t.CatRight = make([][]int, 0, len(order))
+	}
 	for _, old := range order {
 		if left[old] == -1 {
 			t.Feature = append(t.Feature, 0)
@@ -191,19 +304,98 @@ func xgbTree(g *genP) (Tree, error) {
 			t.Right = append(t.Right, -1)
 			t.MissingLeft = append(t.MissingLeft, false)
 			t.Value = append(t.Value, float64(float32(cond[old])))
+			if catRight != nil {
+				t.CatRight = append(t.CatRight, nil)
+			}
 			continue
 		}
-		t.Feature = append(t.Feature, feat[old])
-		t.Threshold = append(t.Threshold, Number(float32(cond[old])))
-		if right[old] == -1 {
-			return Tree{}, fmt.Errorf("node %d has one child", old)
+		if feat[old] < 0 || feat[old] >= nFeat {
+			return Tree{}, fmt.Errorf("node %d splits on feature %d of %d", old, feat[old], nFeat)
 		}
+		t.Feature = append(t.Feature, feat[old])
+		th := float32(cond[old])
+		if catRight != nil {
+			cats, isCat := catRight[old]
+			t.CatRight = append(t.CatRight, cats)
+			if isCat {
+				th = 0 // unused; the JSON writes NaN
+				if t.CatRight[len(t.CatRight)-1] == nil {
+					t.CatRight[len(t.CatRight)-1] = []int{}
+				}
+			}
+		}
+		t.Threshold = append(t.Threshold, Number(th))
 		t.Left = append(t.Left, newID[left[old]])
 		t.Right = append(t.Right, newID[right[old]])
 		t.MissingLeft = append(t.MissingLeft, defLeft[old] != 0)
 		t.Value = append(t.Value, 0)
 	}
 	return t, nil
+}
+
+// xgbCategories reads a tree's categorical split sets: node -> the
+// categories that go right.
+func xgbCategories(g *genP, n int) (map[int][]int, error) {
+	segs := g.key("categories_segments").ints()
+	sizes := g.key("categories_sizes").ints()
+	nodes := g.key("categories_nodes").ints()
+	cats := g.key("categories").ints()
+	if *g.err != nil {
+		return nil, *g.err
+	}
+	if len(segs) != len(nodes) || len(sizes) != len(nodes) {
+		return nil, errors.New("categories_nodes, _segments and _sizes have different lengths")
+	}
+	out := make(map[int][]int, len(nodes))
+	for j, nd := range nodes {
+		lo, size := segs[j], sizes[j]
+		if nd < 0 || nd >= n || lo < 0 || size < 0 || lo+size > len(cats) {
+			return nil, fmt.Errorf("categorical split %d (node %d) is outside the arrays", j, nd)
+		}
+		out[nd] = append([]int{}, cats[lo:lo+size]...)
+	}
+	return out, nil
+}
+
+// jsonNonFinite rewrites the NaN, Infinity and -Infinity that XGBoost
+// writes (its categorical nodes' split_conditions are NaN) into JSON:
+// null, and numbers too large for a float64 that num reads as infinities.
+func jsonNonFinite(b []byte) []byte {
+	if !bytes.Contains(b, []byte("NaN")) && !bytes.Contains(b, []byte("Infinity")) {
+		return b
+	}
+	out := make([]byte, 0, len(b)+64)
+	inStr := false
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if inStr {
+			out = append(out, c)
+			switch c {
+			case '\\':
+				if i+1 < len(b) {
+					i++
+					out = append(out, b[i])
+				}
+			case '"':
+				inStr = false
+			}
+			continue
+		}
+		switch {
+		case c == '"':
+			inStr = true
+		case bytes.HasPrefix(b[i:], []byte("NaN")):
+			out = append(out, "null"...)
+			i += 2
+			continue
+		case bytes.HasPrefix(b[i:], []byte("Infinity")):
+			out = append(out, "1e999"...)
+			i += 7
+			continue
+		}
+		out = append(out, c)
+	}
+	return out
 }
 
 // genP walks a decoded JSON/UBJSON document; a structure mismatch
@@ -226,6 +418,19 @@ func (p *genP) from(v any, k string) *genP {
 	}
 	p.v = x
 	return p
+}
+
+// opt returns the value under k, or nil when p is not an object holding k.
+func (p *genP) opt(k string) *genP {
+	m, ok := p.v.(map[string]any)
+	if !ok || *p.err != nil {
+		return nil
+	}
+	x, ok := m[k]
+	if !ok {
+		return nil
+	}
+	return &genP{v: x, err: p.err}
 }
 
 func (p *genP) set(err error) {
@@ -253,11 +458,13 @@ func (p *genP) str() string {
 func (p *genP) num() float64 {
 	switch x := p.v.(type) {
 	case json.Number:
-		f, err := x.Float64()
-		if err != nil {
+		f, err := strconv.ParseFloat(string(x), 64)
+		if err != nil && !math.IsInf(f, 0) { // 1e999: an infinity
 			p.set(err)
 		}
 		return f
+	case nil:
+		return math.NaN() // NaN in XGBoost's JSON (see jsonNonFinite)
 	case float64:
 		return x
 	case int64:

@@ -8,7 +8,9 @@ SPECS_JSON is a list of {"name", "kind", "seed", "n_estimators",
 "nan" (fraction of missing test and training values), "onehot" (number of
 one-hot columns), "steps" (pipeline steps before the model),
 "predict_fn", "categorical" (HistGB categorical columns), "labels"
-("int", "str")}. Each model goes to OUT_DIR/<name>/ with MLmodel,
+("int", "str"); for XGBoost also "objective", "early_stopping" (rounds,
+on a quarter of the training rows), "missing" (XGBoost's missing value,
+which replaces NaN in the data) and "model_class" ("Booster")}. Each model goes to OUT_DIR/<name>/ with MLmodel,
 model.pkl (or model.json/model.ubj for xgboost) and expect.json: the test
 rows (NaN as null) and predict / predict_proba outputs.
 """
@@ -136,20 +138,66 @@ def main():
         if spec["kind"].startswith("XGB"):
             import xgboost as xgb
 
-            params = dict(n_estimators=spec.get("n_estimators", 10), max_depth=spec.get("max_depth", 4), random_state=spec.get("seed", 0), tree_method="hist")
+            kind = spec["kind"]
+            params = dict(n_estimators=spec.get("n_estimators", 10), max_depth=spec.get("max_depth", 4), random_state=spec.get("seed", 0), tree_method="hist", n_jobs=1)
             if spec.get("base_score") is not None:
                 params["base_score"] = spec["base_score"]
-            est = (xgb.XGBClassifier if spec["kind"] == "XGBClassifier" else xgb.XGBRegressor)(**params)
-            est.fit(Xtr, ytr)
+            if spec.get("objective"):
+                params["objective"] = spec["objective"]
+            if spec.get("missing") is not None:
+                params["missing"] = spec["missing"]
+                Xtr = np.where(np.isnan(Xtr), spec["missing"], Xtr)
+                Xte = np.where(np.isnan(Xte), spec["missing"], Xte)
+                expect["rows"] = [[float(v) for v in r] for r in Xte]
+            fit = {}
+            if spec.get("early_stopping"):
+                params["early_stopping_rounds"] = spec["early_stopping"]
+                nv = len(Xtr) // 4
+                fit = dict(eval_set=[(Xtr[:nv], ytr[:nv])], verbose=False)
+                Xtr, ytr = Xtr[nv:], ytr[nv:]
+            if spec.get("objective") in ("count:poisson", "reg:gamma", "reg:tweedie"):
+                ytr = np.exp((ytr - ytr.mean()) / (4 * ytr.std()))
+            if spec.get("objective") == "reg:logistic":
+                ytr = (ytr - ytr.min()) / (ytr.max() - ytr.min())
+            cls = {"XGBClassifier": xgb.XGBClassifier, "XGBRegressor": xgb.XGBRegressor, "XGBRFClassifier": xgb.XGBRFClassifier, "XGBRFRegressor": xgb.XGBRFRegressor}
+            booster_only = spec.get("model_class") == "Booster"
+            est = cls[kind](**params)
+            fit_X, pred_X = Xtr, Xte
+            if spec.get("categorical"):
+                import pandas as pd
+
+                cat_cols = list(range(X.shape[1] - spec["categorical"], X.shape[1]))
+                est.set_params(enable_categorical=True, max_cat_to_onehot=1)
+
+                def frame(A):
+                    df = pd.DataFrame(A, columns=columns)
+                    for c in cat_cols:
+                        df[columns[c]] = pd.Categorical(df[columns[c]], categories=[float(v) for v in range(8)])
+                    return df
+
+                fit_X, pred_X = frame(Xtr), frame(Xte)
+                if fit:
+                    fit["eval_set"] = [(frame(a), b) for a, b in fit["eval_set"]]
+            est.fit(fit_X, ytr, **fit)
             fname = "model." + spec.get("format", "json")
             est.save_model(os.path.join(out, fname))
-            expect["predict"] = est.predict(Xte).tolist()
-            if spec["kind"] == "XGBClassifier":
-                expect["predict_proba"] = est.predict_proba(Xte).tolist()
+            # The answers of the saved file loaded as MLflow loads it.
+            if booster_only:
+                loaded = xgb.Booster()
+                loaded.load_model(os.path.join(out, fname))
+                expect["predict"] = loaded.predict(xgb.DMatrix(pred_X, missing=params.get("missing"), enable_categorical=bool(spec.get("categorical")))).tolist()
+                model_class = "xgboost.core.Booster"
+            else:
+                loaded = cls[kind]()
+                loaded.load_model(os.path.join(out, fname))
+                expect["predict"] = loaded.predict(pred_X).tolist()
+                if kind.endswith("Classifier"):
+                    expect["predict_proba"] = loaded.predict_proba(pred_X).tolist()
+                model_class = "xgboost.sklearn." + kind
             conf = {
                 "pyfunc": "    data: %s\n    loader_module: mlflow.xgboost\n" % fname,
-                "flavor": "  xgboost:\n    code: null\n    data: %s\n    model_class: xgboost.sklearn.%s\n    model_format: %s\n    xgb_version: %s\n"
-                % (fname, spec["kind"], spec.get("format", "json"), xgb.__version__),
+                "flavor": "  xgboost:\n    code: null\n    data: %s\n    model_class: %s\n    model_format: %s\n    xgb_version: %s\n"
+                % (fname, model_class, spec.get("format", "json"), xgb.__version__),
             }
             write_mlmodel(out, conf, columns, None)
         else:

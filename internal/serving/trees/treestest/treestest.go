@@ -37,6 +37,10 @@ type Spec struct {
 	Loss        string   `json:"loss,omitempty"`
 	Format      string   `json:"format,omitempty"`
 	BaseScore   *float64 `json:"base_score,omitempty"`
+	Objective   string   `json:"objective,omitempty"`
+	EarlyStop   int      `json:"early_stopping,omitempty"`
+	Missing     *float64 `json:"missing,omitempty"`
+	ModelClass  string   `json:"model_class,omitempty"`
 }
 
 // Expect is what the library answered for the test rows.
@@ -66,6 +70,9 @@ func TrainInto(python, dir string, specs []Spec) error {
 	}
 	b, _ := json.Marshal(specs)
 	cmd := exec.Command(python, script, dir, string(b))
+	// One thread: OpenMP's spinning workers only slow training down on a
+	// busy machine, and the models are small.
+	cmd.Env = append(os.Environ(), "OMP_NUM_THREADS=1", "OPENBLAS_NUM_THREADS=1")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {

@@ -62,7 +62,7 @@ func TestLightGBMAgainstLibrary(t *testing.T) {
 			if err := json.Unmarshal(b, &want); err != nil {
 				t.Fatal(err)
 			}
-			rt := &Runtime{Mode: func() (config.NativeMode, error) { return config.NativeRequire, nil }}
+			rt := &Runtime{Mode: config.NativeRequire}
 			m, err := load(t, rt, t.TempDir(), lgbDir(t, model, nil), "lgb")
 			if err != nil {
 				t.Fatal(err)

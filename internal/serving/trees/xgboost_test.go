@@ -90,7 +90,7 @@ func TestXGBoostHandModel(t *testing.T) {
 		wrapper bool
 	}{{"xgboost.sklearn.XGBClassifier", true}, {"xgboost.core.Booster", false}} {
 		t.Run(c.class, func(t *testing.T) {
-			rt := &Runtime{Mode: func() (config.NativeMode, error) { return config.NativeRequire, nil }}
+			rt := &Runtime{Mode: config.NativeRequire}
 			m, err := load(t, rt, t.TempDir(), xgbDir(t, xgbHand, c.class), "xgb")
 			if err != nil {
 				t.Fatal(err)
@@ -140,14 +140,14 @@ func TestXGBoostRefused(t *testing.T) {
 				t.Fatalf("the model has no %s", c.from)
 			}
 			model := strings.Replace(xgbHand, c.from, c.to, 1)
-			rt := &Runtime{Mode: func() (config.NativeMode, error) { return config.NativeRequire, nil }}
+			rt := &Runtime{Mode: config.NativeRequire}
 			_, err := load(t, rt, t.TempDir(), xgbDir(t, model, "xgboost.sklearn.XGBClassifier"), "xgb")
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("err = %v, want %q", err, c.want)
 			}
 			// Under auto the same file goes to the Python runtime.
 			fb := &fakeFallback{}
-			rt = &Runtime{Fallback: fb, Mode: func() (config.NativeMode, error) { return config.NativeAuto, nil }}
+			rt = &Runtime{Fallback: fb, Mode: config.NativeAuto}
 			if _, err := load(t, rt, t.TempDir(), xgbDir(t, model, "xgboost.sklearn.XGBClassifier"), "xgb"); err != nil || len(fb.loads) != 1 {
 				t.Fatalf("auto: err %v, Python loads %v", err, fb.loads)
 			}

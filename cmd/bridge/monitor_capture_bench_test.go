@@ -172,7 +172,8 @@ func runWrk(tb testing.TB, script, url string, d time.Duration) (rate float64, n
 // serve the same native model on loopback, one with --capture (every
 // request, both halves), one without; wrk (2 threads, 8 connections, CSV
 // POSTs with an inference id) loads them in alternating rounds of
-// -capture.round (default 10 s), three each, and the medians are compared.
+// -capture.round (default 10 s), three each with the order swapped every
+// round, and the medians are compared.
 // After the rounds the capturing process is stopped (flushing its files)
 // and its captured records counted: none may be lost while the queue has
 // room (every answered request, plus any answered after wrk's count ended).
@@ -203,11 +204,17 @@ end
 	var onServed int64
 	b.ResetTimer()
 	for i := 0; i < 3; i++ {
-		r, _ := runWrk(b, script, off.url, round)
-		offRates = append(offRates, r)
-		r, n := runWrk(b, script, on.url, round)
-		onRates = append(onRates, r)
-		onServed += n
+		// Alternate which process goes first, so neither always runs on
+		// the machine the other has just warmed (or heated).
+		runOff := func() { r, _ := runWrk(b, script, off.url, round); offRates = append(offRates, r) }
+		runOn := func() { r, n := runWrk(b, script, on.url, round); onRates = append(onRates, r); onServed += n }
+		if i%2 == 0 {
+			runOff()
+			runOn()
+		} else {
+			runOn()
+			runOff()
+		}
 	}
 	b.StopTimer()
 	dropped := on.metric(b, "bridge_capture_dropped_total")

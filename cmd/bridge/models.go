@@ -5,14 +5,13 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/bridgeops/bridge/internal/cliargs"
 	"github.com/bridgeops/bridge/internal/cliout"
 	"github.com/bridgeops/bridge/internal/config"
-	"github.com/bridgeops/bridge/internal/model"
 	"github.com/bridgeops/bridge/internal/registry/mlflow"
 	"github.com/bridgeops/bridge/internal/registry/mlflowapi"
 )
@@ -88,36 +87,6 @@ func (m *modelsCLI) client() *mlflow.Client {
 	return mlflow.NewClient(u, tok, &http.Client{Timeout: 10 * time.Minute})
 }
 
-// keyValues parses repeated KEY=VALUE flag values; flag and want name them
-// in the error.
-func keyValues(kvs []string, flag, want string) (map[string]string, error) {
-	out := map[string]string{}
-	for _, kv := range kvs {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok || k == "" {
-			return nil, fmt.Errorf("%s %q: want %s", flag, kv, want)
-		}
-		out[k] = v
-	}
-	return out, nil
-}
-
-func parseVersionArg(s string) (int, error) {
-	v, err := model.ParseVersion(s)
-	if err != nil {
-		return 0, fmt.Errorf("%w (versions are the numbers bridge models show prints)", err)
-	}
-	return v, nil
-}
-
-// withRegistryHint adds what to do next to a missing-model error.
-func withRegistryHint(err error, name string) error {
-	if mlflow.IsNotFound(err) && strings.Contains(err.Error(), "Registered Model") {
-		return fmt.Errorf("%w (create it with: bridge models create %s)", err, name)
-	}
-	return err
-}
-
 func (m *modelsCLI) createCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "create NAME",
@@ -126,7 +95,7 @@ func (m *modelsCLI) createCmd() *cobra.Command {
   bridge models create iris --description "Iris classifier" --tag team=ml`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			tags, err := keyValues(m.tags, "--tag", "KEY=VALUE")
+			tags, err := cliargs.KeyValues(m.tags, "--tag", "KEY=VALUE")
 			if err != nil {
 				return err
 			}
@@ -162,18 +131,18 @@ runs:/, models:/ ...) is registered as it is. Prints the new version number.`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name, src := args[0], args[1]
-			tags, err := keyValues(m.tags, "--tag", "KEY=VALUE")
+			tags, err := cliargs.KeyValues(m.tags, "--tag", "KEY=VALUE")
 			if err != nil {
 				return err
 			}
 			ctx := cmd.Context()
 			c := m.client()
 			if _, err := c.GetRegisteredModel(ctx, name); err != nil {
-				return withRegistryHint(err, name)
+				return cliargs.RegistryHint(err, name)
 			}
 			v, err := c.AddVersion(ctx, src, mlflow.VersionSpec{Name: name, RunID: m.runID, Description: m.description, Tags: tags})
 			if err != nil {
-				return withRegistryHint(err, name)
+				return cliargs.RegistryHint(err, name)
 			}
 			if m.output == "json" {
 				return cliout.JSON(cmd.OutOrStdout(), mlflow.ModelVersionResponse{ModelVersion: v})
@@ -192,14 +161,14 @@ func (m *modelsCLI) transitionCmd() *cobra.Command {
   bridge models transition iris 3 production --archive-existing   # archive the current Production versions`,
 		Args: cobra.ExactArgs(3),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			v, err := parseVersionArg(args[1])
+			v, err := cliargs.Version(args[1])
 			if err != nil {
 				return err
 			}
 			c := m.client()
 			mv, err := c.TransitionStage(cmd.Context(), args[0], v, args[2], m.archive)
 			if err != nil {
-				return withRegistryHint(err, args[0])
+				return cliargs.RegistryHint(err, args[0])
 			}
 			if m.output == "json" {
 				return cliout.JSON(cmd.OutOrStdout(), mlflow.ModelVersionResponse{ModelVersion: mv})
@@ -226,17 +195,17 @@ func (m *modelsCLI) aliasCmd() *cobra.Command {
 			c := m.client()
 			if m.del {
 				if err := c.DeleteAlias(cmd.Context(), args[0], args[1]); err != nil {
-					return withRegistryHint(err, args[0])
+					return cliargs.RegistryHint(err, args[0])
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "Removed alias %s of %s\n", args[1], args[0])
 				return nil
 			}
-			v, err := parseVersionArg(args[2])
+			v, err := cliargs.Version(args[2])
 			if err != nil {
 				return err
 			}
 			if err := c.SetAlias(cmd.Context(), args[0], args[1], v); err != nil {
-				return withRegistryHint(err, args[0])
+				return cliargs.RegistryHint(err, args[0])
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%s@%s → version %d\n", args[0], args[1], v)
 			return nil
@@ -257,20 +226,20 @@ func (m *modelsCLI) tagCmd() *cobra.Command {
 			return cobra.ExactArgs(4)(cmd, args)
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			v, err := parseVersionArg(args[1])
+			v, err := cliargs.Version(args[1])
 			if err != nil {
 				return err
 			}
 			c := m.client()
 			if m.del {
 				if err := c.DeleteModelVersionTag(cmd.Context(), args[0], v, args[2]); err != nil {
-					return withRegistryHint(err, args[0])
+					return cliargs.RegistryHint(err, args[0])
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "Removed tag %s from %s version %d\n", args[2], args[0], v)
 				return nil
 			}
 			if err := c.SetModelVersionTag(cmd.Context(), args[0], v, args[2], args[3]); err != nil {
-				return withRegistryHint(err, args[0])
+				return cliargs.RegistryHint(err, args[0])
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "Tagged %s version %d: %s=%s\n", args[0], v, args[2], args[3])
 			return nil
@@ -313,7 +282,7 @@ func (m *modelsCLI) showCmd() *cobra.Command {
 				rs, _ := m.cl.cfg.Registry()
 				return r.Show(cmd.Context(), cmd.OutOrStdout(), args[0], rs.Slots, m.output == "json")
 			}
-			return withRegistryHint(m.client().ShowModel(cmd.Context(), cmd.OutOrStdout(), args[0], m.output == "json"), args[0])
+			return cliargs.RegistryHint(m.client().ShowModel(cmd.Context(), cmd.OutOrStdout(), args[0], m.output == "json"), args[0])
 		},
 	}
 }

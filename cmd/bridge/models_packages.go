@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/bridgeops/bridge/internal/bridgerun"
+	"github.com/bridgeops/bridge/internal/cliargs"
 	"github.com/bridgeops/bridge/internal/config"
 	"github.com/bridgeops/bridge/internal/model"
 	regsm "github.com/bridgeops/bridge/internal/registry/sagemaker"
@@ -59,7 +60,7 @@ func (m *modelsCLI) setApproval(cmd *cobra.Command, args []string, status string
 	if !ok {
 		return fmt.Errorf("bridge models %s works on SageMaker model package groups: set BRIDGE_REGISTRY=sagemaker (MLflow registries use bridge models transition)", cmd.Name())
 	}
-	v, err := parseVersionArg(args[1])
+	v, err := cliargs.Version(args[1])
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/bridgeops/bridge/internal/bridgerun"
 	"github.com/bridgeops/bridge/internal/config"
 	"github.com/bridgeops/bridge/internal/monitor/schedule"
 )
@@ -62,9 +63,8 @@ func addMonitorJobFlags(cmd *cobra.Command, f *monitorJobFlags) {
 	fl.Float64Var(&f.spec.ProbabilityThreshold, "probability-threshold", 0.5, "binary classification: probability at or above which the prediction is positive")
 }
 
-func (f *monitorJobFlags) resolve(ctx context.Context, cfg config.Config) error {
-	if err := f.spec.Resolve(cfg.Monitoring.CaptureDir); err != nil {
-		return err
-	}
-	return f.resolvePackageBaseline(ctx, cfg)
+// resolve completes and checks the job (bridgerun.ResolveMonitorJob).
+func (f *monitorJobFlags) resolve(ctx context.Context, cfg config.Config) (err error) {
+	f.pkgNote, err = bridgerun.ResolveMonitorJob(ctx, cfg, &f.spec, f.fromPackage)
+	return err
 }

@@ -9,7 +9,6 @@ import (
 
 	"github.com/bridgeops/bridge/internal/bridgerun"
 	"github.com/bridgeops/bridge/internal/cliout"
-	"github.com/bridgeops/bridge/internal/monitor"
 	"github.com/bridgeops/bridge/internal/monitor/schedule"
 )
 
@@ -126,22 +125,8 @@ The exit status is 0 with or without violations, 1 if the execution failed.`,
 		Example: "  bridge monitor schedule run churn-drift\n  bridge monitor schedule run churn-drift --now 2026-05-01T11:00:00Z",
 		Args:    cobra.ExactArgs(1),
 		RunE: withSchedules(cl, func(cmd *cobra.Command, args []string, s *schedule.Store) error {
-			sc, err := s.Get(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			now := time.Now()
-			if scheduleRunNow != "" {
-				if now, err = monitor.ParseTime("now", scheduleRunNow); err != nil {
-					return err
-				}
-			}
 			r := &schedule.Runner{Store: s, AWS: cl.cfg.AWS}
-			e, err := r.Execute(cmd.Context(), sc, now)
-			if e != nil {
-				schedule.WriteExecutions(cmd.OutOrStdout(), []schedule.Execution{*e})
-			}
-			return err
+			return r.RunOnce(cmd.Context(), cmd.OutOrStdout(), args[0], scheduleRunNow, time.Now())
 		}),
 	}
 

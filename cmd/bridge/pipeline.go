@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -129,33 +128,14 @@ unchanged. Exit status: 0 Succeeded, 1 Failed, 2 Stopped.`,
   bridge pipeline run examples/sts/pipeline.json --on sagemaker`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			def, data, err := pipeline.Load(args[0])
-			if err != nil {
-				return err
-			}
-			raw, err := keyValues(pipelineFlags.params, "-p", "Name=Value")
-			if err != nil {
-				return err
-			}
-			params, err := def.ParamValues(raw)
-			if err != nil {
-				return err
-			}
-			out := cmd.OutOrStdout()
 			jsonOut := pipelineFlags.output == "json"
-			var end launch.Outcome
-			switch pipelineFlags.on {
-			case "sagemaker":
-				end, err = launch.SageMaker(ctx, cl.cfg, args[0], data, raw, out, jsonOut)
-			case "local", "":
-				end, err = launch.Local(ctx, cl.cfg, def, args[0], params, out, launch.LocalOptions{
+			end, err := launch.Run(cmd.Context(), cl.cfg, args[0], cmd.OutOrStdout(), launch.RunOptions{
+				On: pipelineFlags.on, Params: pipelineFlags.params,
+				Local: launch.LocalOptions{
 					Name: pipelineFlags.name, Parallelism: pipelineFlags.parallelism, NoCache: pipelineFlags.noCache,
 					ApprovedStage: pipelineFlags.approvedStage, JSON: jsonOut,
-				})
-			default:
-				return fmt.Errorf("--on %q: want local or sagemaker", pipelineFlags.on)
-			}
+				},
+			})
 			if err != nil {
 				return err
 			}
@@ -241,17 +221,13 @@ unchanged. Exit status: 0 Succeeded, 1 Failed, 2 Stopped.`,
 // Succeeded, 1 Failed, 2 Stopped). With -o json, where no summary line is
 // printed, the end is also said on stderr.
 func pipelineExit(end launch.Outcome, jsonOut bool) error {
-	code := pipeline.ExitCode(end.Status)
-	if code == 0 {
+	err := end.Err()
+	if err == nil {
 		return nil
 	}
-	ee := &exitError{code: code}
+	ee := &exitError{code: pipeline.ExitCode(end.Status)}
 	if jsonOut {
-		ee.err = fmt.Errorf("execution %s %s", end.ID, end.Status)
-		if end.Reason != "" {
-			first, _, _ := strings.Cut(end.Reason, "\n")
-			ee.err = fmt.Errorf("execution %s %s: %s", end.ID, end.Status, first)
-		}
+		ee.err = err
 	}
 	return ee
 }

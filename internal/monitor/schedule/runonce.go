@@ -1,0 +1,31 @@
+package schedule
+
+import (
+	"context"
+	"io"
+	"time"
+
+	"github.com/bridgeops/bridge/internal/monitor"
+)
+
+// RunOnce executes the stored schedule name once, as bridge run would at
+// its latest activation at or before nowFlag (RFC 3339; empty: clock),
+// records the execution and writes it to w as a table. A failed execution
+// is written too, and its error returned.
+func (r *Runner) RunOnce(ctx context.Context, w io.Writer, name, nowFlag string, clock time.Time) error {
+	sc, err := r.Store.Get(ctx, name)
+	if err != nil {
+		return err
+	}
+	now := clock
+	if nowFlag != "" {
+		if now, err = monitor.ParseTime("now", nowFlag); err != nil {
+			return err
+		}
+	}
+	e, err := r.Execute(ctx, sc, now)
+	if e != nil {
+		WriteExecutions(w, []Execution{*e})
+	}
+	return err
+}

@@ -2,8 +2,6 @@ package main
 
 import (
 	"fmt"
-	"io"
-	"os"
 
 	"github.com/spf13/cobra"
 
@@ -62,15 +60,7 @@ store under $BRIDGE_HOME/s3), or on SageMaker with --on sagemaker.`,
 		Example: "  bridge pipeline validate examples/sts/pipeline.json",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			def, _, err := pipeline.Load(args[0])
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s: valid (%d steps, %d parameters)\n", args[0], len(def.Steps), len(def.Parameters))
-			if err := def.CheckLocal(); err != nil {
-				fmt.Fprintf(cmd.OutOrStdout(), "not runnable locally: %v\n", err)
-			}
-			return nil
+			return pipeline.CheckFile(cmd.OutOrStdout(), args[0])
 		},
 	}
 
@@ -81,16 +71,7 @@ store under $BRIDGE_HOME/s3), or on SageMaker with --on sagemaker.`,
   bridge pipeline graph examples/sts/pipeline.json --format dot | dot -Tsvg > dag.svg`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			def, _, err := pipeline.Load(args[0])
-			if err != nil {
-				return err
-			}
-			out, err := pipeline.Render(def, pipelineFlags.format)
-			if err != nil {
-				return err
-			}
-			_, err = io.WriteString(cmd.OutOrStdout(), out)
-			return err
+			return pipeline.RenderFile(cmd.OutOrStdout(), args[0], pipelineFlags.format)
 		},
 	}
 
@@ -101,15 +82,7 @@ store under $BRIDGE_HOME/s3), or on SageMaker with --on sagemaker.`,
   bridge pipeline compile pipeline.yaml --out pipeline.json`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			b, err := pipeline.Compile(args[0])
-			if err != nil {
-				return err
-			}
-			if pipelineFlags.out != "" {
-				return os.WriteFile(pipelineFlags.out, b, 0o644)
-			}
-			_, err = cmd.OutOrStdout().Write(b)
-			return err
+			return pipeline.CompileFile(cmd.OutOrStdout(), args[0], pipelineFlags.out)
 		},
 	}
 

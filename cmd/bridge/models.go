@@ -1,17 +1,14 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"fmt"
-	"net/http"
-	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/bridgeops/bridge/internal/bridgerun"
 	"github.com/bridgeops/bridge/internal/cliargs"
 	"github.com/bridgeops/bridge/internal/cliout"
-	"github.com/bridgeops/bridge/internal/config"
 	"github.com/bridgeops/bridge/internal/registry/mlflow"
 	"github.com/bridgeops/bridge/internal/registry/mlflowapi"
 )
@@ -59,17 +56,10 @@ commands use it directly, so they also work while bridge run is stopped.`,
 }
 
 // resolveRegistry decides which registry the commands talk to
-// (mlflowapi.Resolve); model package groups involve no MLflow server.
+// (bridgerun.ResolveModelsRegistry).
 func (m *modelsCLI) resolveRegistry(ctx context.Context) (err error) {
 	m.closeLocal()
-	rs, err := m.cl.cfg.Registry()
-	if err != nil && m.registry == "" {
-		return err // a misspelt BRIDGE_REGISTRY is not the MLflow default
-	}
-	if err == nil && rs.Kind == config.RegistrySageMaker {
-		return nil // model package groups: no MLflow server involved
-	}
-	m.url, m.local, err = mlflowapi.Resolve(ctx, m.registry, m.cl.cfg.MLflowURI, m.cl.cfg.Home)
+	m.url, m.local, err = bridgerun.ResolveModelsRegistry(ctx, m.cl.cfg, m.registry)
 	return err
 }
 
@@ -82,9 +72,7 @@ func (m *modelsCLI) closeLocal() {
 }
 
 func (m *modelsCLI) client() *mlflow.Client {
-	u := cmp.Or(m.url, m.registry, m.cl.cfg.MLflowURI, mlflowapi.DefaultURL)
-	tok := cmp.Or(m.cl.cfg.RegistryToken, m.cl.cfg.Get("MLFLOW_TRACKING_TOKEN", ""))
-	return mlflow.NewClient(u, tok, &http.Client{Timeout: 10 * time.Minute})
+	return bridgerun.MLflowClient(m.cl.cfg, m.url, m.registry)
 }
 
 func (m *modelsCLI) createCmd() *cobra.Command {
@@ -255,12 +243,11 @@ func (m *modelsCLI) listCmd() *cobra.Command {
   bridge models list --filter "name LIKE 'iris%'" -o json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if r, ok, err := m.packageRegistry(cmd); ok || err != nil {
+			if r, slots, ok, err := bridgerun.SelectedPackageRegistry(cmd.Context(), m.cl.cfg); ok || err != nil {
 				if err != nil {
 					return err
 				}
-				rs, _ := m.cl.cfg.Registry()
-				return r.List(cmd.Context(), cmd.OutOrStdout(), rs.Slots, m.output == "json")
+				return r.List(cmd.Context(), cmd.OutOrStdout(), slots, m.output == "json")
 			}
 			return m.client().ListModels(cmd.Context(), cmd.OutOrStdout(), m.filter, m.output == "json")
 		},
@@ -275,12 +262,11 @@ func (m *modelsCLI) showCmd() *cobra.Command {
   bridge models show iris -o json | jq '.model_versions[] | select(.current_stage == "Production")'`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if r, ok, err := m.packageRegistry(cmd); ok || err != nil {
+			if r, slots, ok, err := bridgerun.SelectedPackageRegistry(cmd.Context(), m.cl.cfg); ok || err != nil {
 				if err != nil {
 					return err
 				}
-				rs, _ := m.cl.cfg.Registry()
-				return r.Show(cmd.Context(), cmd.OutOrStdout(), args[0], rs.Slots, m.output == "json")
+				return r.Show(cmd.Context(), cmd.OutOrStdout(), args[0], slots, m.output == "json")
 			}
 			return cliargs.RegistryHint(m.client().ShowModel(cmd.Context(), cmd.OutOrStdout(), args[0], m.output == "json"), args[0])
 		},

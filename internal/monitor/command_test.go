@@ -7,7 +7,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/bridgeops/bridge/internal/config"
 	"github.com/bridgeops/bridge/internal/monitor/schema"
 )
 
@@ -70,6 +72,42 @@ func TestWriteBaselines(t *testing.T) {
 						t.Errorf("statistics profile excluded column %s", col)
 					}
 				}
+			}
+		})
+	}
+}
+
+func TestWriteGroundTruth(t *testing.T) {
+	dir := t.TempDir()
+	labels := filepath.Join(dir, "labels.csv")
+	if err := os.WriteFile(labels, []byte("inference_id,label\na,1\nb\nc,0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	clock := time.Date(2026, 5, 1, 10, 30, 0, 0, time.UTC)
+	gt := filepath.Join(dir, "gt")
+	tests := []struct {
+		name              string
+		in                GroundTruthInput
+		wantOut, wantWarn string
+		wantErr           string
+	}{
+		{"clock hour", GroundTruthInput{CSV: labels, Output: gt}, "2 ground-truth records written to " + gt + "/2026/05/01/10/", "warning: 1 malformed rows skipped", ""},
+		{"--time", GroundTruthInput{CSV: labels, Output: gt, At: "2026-04-30T23:59:00Z"}, "written to " + gt + "/2026/04/30/23/", "", ""},
+		{"no --csv", GroundTruthInput{Output: gt}, "", "", "pass --csv FILE and --output DIR|s3://bucket/prefix"},
+		{"bad --time", GroundTruthInput{CSV: labels, Output: gt, At: "tuesday"}, "", "", "time"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, warn bytes.Buffer
+			err := WriteGroundTruth(context.Background(), &out, &warn, tt.in, clock, config.AWSSettings{})
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || out.Len() != 0 {
+					t.Fatalf("err = %v, out %q; want error %q", err, out.String(), tt.wantErr)
+				}
+				return
+			}
+			if err != nil || !strings.Contains(out.String(), tt.wantOut) || !strings.Contains(warn.String(), tt.wantWarn) {
+				t.Fatalf("err %v, out %q, warn %q", err, out.String(), warn.String())
 			}
 		})
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"time"
 
@@ -61,26 +60,7 @@ The endpoint must have captures already (a typo would monitor nothing);
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f := &schedCreateFlags
-			if err := f.resolve(cmd.Context(), cl.cfg); err != nil {
-				return err
-			}
-			if f.cron == "" {
-				return errors.New(`pass --cron, e.g. --cron "0 * * * *" for hourly`)
-			}
-			s, closeDB, err := bridgerun.OpenSchedules(cmd.Context(), cl.cfg)
-			if err != nil {
-				return err
-			}
-			defer closeDB()
-			sc, err := s.CreateChecked(cmd.Context(), schedule.Schedule{Name: args[0], Cron: f.cron, Spec: f.spec}, cl.cfg.AWS)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "schedule %s created (%s); bridge run executes it\n", sc.Name, sc.Cron)
-			if f.pkgNote != "" {
-				fmt.Fprintln(cmd.OutOrStdout(), f.pkgNote)
-			}
-			return nil
+			return bridgerun.CreateSchedule(cmd.Context(), cmd.OutOrStdout(), cl.cfg, args[0], f.cron, f.spec, f.fromPackage)
 		},
 	}
 

@@ -4,9 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"time"
 
+	"github.com/bridgeops/bridge/internal/cliout"
 	"github.com/bridgeops/bridge/internal/config"
+	"github.com/bridgeops/bridge/internal/monitor"
 	"github.com/bridgeops/bridge/internal/monitor/schedule"
 	regsm "github.com/bridgeops/bridge/internal/registry/sagemaker"
 )
@@ -50,4 +54,57 @@ func ResolveMonitorJob(ctx context.Context, cfg config.Config, spec *schedule.Sp
 	slog.Debug("baseline from model package", "package", b.PackageARN, "constraints", spec.BaselineConstraints, "constraints_from", b.ConstraintsFrom,
 		"statistics", spec.BaselineStatistics, "statistics_from", b.StatisticsFrom)
 	return note, nil
+}
+
+// CreateSchedule is bridge monitor schedule create: it completes and
+// checks the job (ResolveMonitorJob), requires a cron expression, stores
+// the schedule in the home's database (schedule.Store.CreateChecked) and
+// says so on out, with where the package's baseline came from.
+func CreateSchedule(ctx context.Context, out io.Writer, cfg config.Config, name, cron string, spec schedule.Spec, fromPackage string) error {
+	note, err := ResolveMonitorJob(ctx, cfg, &spec, fromPackage)
+	if err != nil {
+		return err
+	}
+	if cron == "" {
+		return errors.New(`pass --cron, e.g. --cron "0 * * * *" for hourly`)
+	}
+	s, closeDB, err := OpenSchedules(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+	sc, err := s.CreateChecked(ctx, schedule.Schedule{Name: name, Cron: cron, Spec: spec}, cfg.AWS)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "schedule %s created (%s); bridge run executes it\n", sc.Name, sc.Cron)
+	if note != "" {
+		fmt.Fprintln(out, note)
+	}
+	return nil
+}
+
+// RunMonitorJob is bridge monitor run: it completes and checks the job
+// (ResolveMonitorJob), runs it once over [startFlag, endFlag) or the
+// window its offsets give relative to nowFlag (RFC 3339 times; clock when
+// nowFlag is empty) and writes the report to out, as JSON with asJSON.
+func RunMonitorJob(ctx context.Context, out io.Writer, cfg config.Config, spec schedule.Spec, fromPackage, startFlag, endFlag, nowFlag string, clock time.Time, asJSON bool) error {
+	if _, err := ResolveMonitorJob(ctx, cfg, &spec, fromPackage); err != nil {
+		return err
+	}
+	start, end, err := spec.OneOffWindow(startFlag, endFlag, nowFlag, clock)
+	if err != nil {
+		return err
+	}
+	job := spec.Job(start, end, spec.Output)
+	job.AWS = cfg.AWS
+	rep, err := monitor.Run(ctx, job)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		return cliout.JSON(out, rep)
+	}
+	rep.WriteText(out)
+	return nil
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/spf13/cobra"
 
@@ -87,19 +86,7 @@ func (m *modelsCLI) createCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			c := m.client()
-			rm, err := c.CreateRegisteredModel(cmd.Context(), args[0], m.description, tags)
-			if err != nil {
-				if mlflow.IsAlreadyExists(err) {
-					return fmt.Errorf("%w (add versions with: bridge models add-version %s PATH_OR_URI)", err, args[0])
-				}
-				return err
-			}
-			if m.output == "json" {
-				return cliout.JSON(cmd.OutOrStdout(), mlflow.RegisteredModelResponse{RegisteredModel: rm})
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "Created model %s\n", rm.Name)
-			return nil
+			return m.client().CreateModel(cmd.Context(), cmd.OutOrStdout(), args[0], m.description, tags, m.output == "json")
 		},
 	}
 }
@@ -123,20 +110,8 @@ runs:/, models:/ ...) is registered as it is. Prints the new version number.`,
 			if err != nil {
 				return err
 			}
-			ctx := cmd.Context()
-			c := m.client()
-			if _, err := c.GetRegisteredModel(ctx, name); err != nil {
-				return cliargs.RegistryHint(err, name)
-			}
-			v, err := c.AddVersion(ctx, src, mlflow.VersionSpec{Name: name, RunID: m.runID, Description: m.description, Tags: tags})
-			if err != nil {
-				return cliargs.RegistryHint(err, name)
-			}
-			if m.output == "json" {
-				return cliout.JSON(cmd.OutOrStdout(), mlflow.ModelVersionResponse{ModelVersion: v})
-			}
-			fmt.Fprintln(cmd.OutOrStdout(), v.Version)
-			return nil
+			spec := mlflow.VersionSpec{Name: name, RunID: m.runID, Description: m.description, Tags: tags}
+			return cliargs.RegistryHint(m.client().AddModelVersion(cmd.Context(), cmd.OutOrStdout(), src, spec, m.output == "json"), name)
 		},
 	}
 }
@@ -153,16 +128,7 @@ func (m *modelsCLI) transitionCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			c := m.client()
-			mv, err := c.TransitionStage(cmd.Context(), args[0], v, args[2], m.archive)
-			if err != nil {
-				return cliargs.RegistryHint(err, args[0])
-			}
-			if m.output == "json" {
-				return cliout.JSON(cmd.OutOrStdout(), mlflow.ModelVersionResponse{ModelVersion: mv})
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s version %s is now in stage %s\n", mv.Name, mv.Version, mv.CurrentStage)
-			return nil
+			return cliargs.RegistryHint(m.client().Transition(cmd.Context(), cmd.OutOrStdout(), args[0], v, args[2], m.archive, m.output == "json"), args[0])
 		},
 	}
 }
@@ -180,23 +146,14 @@ func (m *modelsCLI) aliasCmd() *cobra.Command {
 			return cobra.ExactArgs(3)(cmd, args)
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c := m.client()
 			if m.del {
-				if err := c.DeleteAlias(cmd.Context(), args[0], args[1]); err != nil {
-					return cliargs.RegistryHint(err, args[0])
-				}
-				fmt.Fprintf(cmd.OutOrStdout(), "Removed alias %s of %s\n", args[1], args[0])
-				return nil
+				return cliargs.RegistryHint(m.client().RemoveAlias(cmd.Context(), cmd.OutOrStdout(), args[0], args[1]), args[0])
 			}
 			v, err := cliargs.Version(args[2])
 			if err != nil {
 				return err
 			}
-			if err := c.SetAlias(cmd.Context(), args[0], args[1], v); err != nil {
-				return cliargs.RegistryHint(err, args[0])
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s@%s → version %d\n", args[0], args[1], v)
-			return nil
+			return cliargs.RegistryHint(m.client().PointAlias(cmd.Context(), cmd.OutOrStdout(), args[0], args[1], v), args[0])
 		},
 	}
 }
@@ -218,19 +175,10 @@ func (m *modelsCLI) tagCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			c := m.client()
 			if m.del {
-				if err := c.DeleteModelVersionTag(cmd.Context(), args[0], v, args[2]); err != nil {
-					return cliargs.RegistryHint(err, args[0])
-				}
-				fmt.Fprintf(cmd.OutOrStdout(), "Removed tag %s from %s version %d\n", args[2], args[0], v)
-				return nil
+				return cliargs.RegistryHint(m.client().UntagVersion(cmd.Context(), cmd.OutOrStdout(), args[0], v, args[2]), args[0])
 			}
-			if err := c.SetModelVersionTag(cmd.Context(), args[0], v, args[2], args[3]); err != nil {
-				return cliargs.RegistryHint(err, args[0])
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "Tagged %s version %d: %s=%s\n", args[0], v, args[2], args[3])
-			return nil
+			return cliargs.RegistryHint(m.client().TagVersion(cmd.Context(), cmd.OutOrStdout(), args[0], v, args[2], args[3]), args[0])
 		},
 	}
 }

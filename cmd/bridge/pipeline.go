@@ -1,8 +1,6 @@
 package main
 
 import (
-	"fmt"
-
 	"github.com/spf13/cobra"
 
 	"github.com/bridgeops/bridge/internal/cliout"
@@ -160,16 +158,7 @@ unchanged. Exit status: 0 Succeeded, 1 Failed, 2 Stopped.`,
 		Example: "  bridge pipeline stop 3k9x0q1m2abc",
 		Args:    cobra.ExactArgs(1),
 		RunE: withHistory(cl, func(cmd *cobra.Command, args []string, h *launch.History) error {
-			st, gone, err := h.Stop(cmd.Context(), args[0])
-			switch {
-			case err != nil:
-				return err
-			case gone:
-				fmt.Fprintf(cmd.OutOrStdout(), "Execution %s: its process is gone; marked Stopped\n", args[0])
-			default:
-				fmt.Fprintf(cmd.OutOrStdout(), "Execution %s %s\n", args[0], st)
-			}
-			return nil
+			return h.StopAndReport(cmd.Context(), cmd.OutOrStdout(), args[0])
 		}),
 	}
 

@@ -130,14 +130,7 @@ func newExecutionsCmd(cl *bridgeCLI) *cobra.Command {
 		Example: "  bridge monitor executions churn-drift\n  bridge monitor executions churn-drift -o json --limit 5",
 		Args:    cobra.ExactArgs(1),
 		RunE: withSchedules(cl, func(cmd *cobra.Command, args []string, s *schedule.Store) error {
-			if _, err := s.Get(cmd.Context(), args[0]); err != nil {
-				return err
-			}
-			ex, err := s.Executions(cmd.Context(), args[0], executionsFlags.limit)
-			if err != nil {
-				return err
-			}
-			return cliout.PrintList(cmd.OutOrStdout(), executionsFlags.format == "json", ex, schedule.WriteExecutions)
+			return s.PrintExecutions(cmd.Context(), cmd.OutOrStdout(), args[0], executionsFlags.limit, executionsFlags.format == "json")
 		}),
 	}
 

@@ -1,10 +1,14 @@
 package schedule
 
+// This file holds the bodies of bridge monitor schedule run and bridge
+// monitor executions.
+
 import (
 	"context"
 	"io"
 	"time"
 
+	"github.com/bridgeops/bridge/internal/cliout"
 	"github.com/bridgeops/bridge/internal/monitor"
 )
 
@@ -28,4 +32,18 @@ func (r *Runner) RunOnce(ctx context.Context, w io.Writer, name, nowFlag string,
 		WriteExecutions(w, []Execution{*e})
 	}
 	return err
+}
+
+// PrintExecutions writes the executions of the stored schedule name,
+// newest first and at most limit of them (0: all), as a table or, with
+// asJSON, a JSON list. An unknown schedule is an error, not an empty list.
+func (st *Store) PrintExecutions(ctx context.Context, w io.Writer, name string, limit int, asJSON bool) error {
+	if _, err := st.Get(ctx, name); err != nil {
+		return err
+	}
+	ex, err := st.Executions(ctx, name, limit)
+	if err != nil {
+		return err
+	}
+	return cliout.PrintList(w, asJSON, ex, WriteExecutions)
 }

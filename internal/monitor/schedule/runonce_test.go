@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -72,5 +73,42 @@ func TestRunOnce(t *testing.T) {
 				t.Fatalf("output %q lacks %q", out.String(), tt.wantOut)
 			}
 		})
+	}
+}
+
+func TestPrintExecutions(t *testing.T) {
+	ctx := context.Background()
+	st, err := OpenStore(ctx, openDB(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := sched("hourly", "0 * * * *")
+	sc.Spec.Output = t.TempDir()
+	if err := st.Create(ctx, sc); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := st.PrintExecutions(ctx, &out, "hourly", 0, true); err != nil || strings.TrimSpace(out.String()) != "[]" {
+		t.Fatalf("no executions as JSON: %v, %q", err, out.String())
+	}
+	r := &Runner{Store: st, Run: func(ctx context.Context, j monitor.Job) (*monitor.Report, error) {
+		return &monitor.Report{Records: 3}, nil
+	}}
+	clock := time.Date(2026, 5, 1, 12, 30, 0, 0, time.UTC)
+	for i := 0; i < 3; i++ {
+		if err := r.RunOnce(ctx, io.Discard, "hourly", "", clock.Add(time.Duration(i)*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out.Reset()
+	if err := st.PrintExecutions(ctx, &out, "hourly", 2, false); err != nil {
+		t.Fatal(err)
+	}
+	if rows := strings.Count(out.String(), StatusCompleted); rows != 2 {
+		t.Fatalf("--limit 2 printed %d executions:\n%s", rows, out.String())
+	}
+	out.Reset()
+	if err := st.PrintExecutions(ctx, &out, "nope", 0, false); err == nil || !strings.Contains(err.Error(), "nope") || out.Len() != 0 {
+		t.Fatalf("unknown schedule: %v, %q", err, out.String())
 	}
 }

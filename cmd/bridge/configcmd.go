@@ -1,12 +1,10 @@
 package main
 
 import (
-	"fmt"
-	"text/tabwriter"
-
 	"github.com/spf13/cobra"
 
 	"github.com/bridgeops/bridge/internal/cliout"
+	"github.com/bridgeops/bridge/internal/config"
 )
 
 func newConfigCmd(cl *bridgeCLI) *cobra.Command {
@@ -28,20 +26,7 @@ Every invalid value is reported at once, before any command runs.`,
 			if err := cliout.Check(configFlags.output); err != nil {
 				return err
 			}
-			eff := cl.cfg.Effective()
-			if configFlags.output == "json" {
-				return cliout.JSON(cmd.OutOrStdout(), eff)
-			}
-			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "SETTING\tVALUE\tSOURCE\tMEANING")
-			for _, e := range eff {
-				v := e.Value
-				if v == "" {
-					v = "(unset)"
-				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", e.Name, v, e.Source, e.Help)
-			}
-			return tw.Flush()
+			return cliout.Print(cmd.OutOrStdout(), configFlags.output == "json", cl.cfg.Effective(), config.WriteEffective)
 		},
 	}
 	configCmd.Flags().StringVarP(&configFlags.output, "output", "o", "table", "output format: table or json")

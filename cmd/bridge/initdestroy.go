@@ -1,11 +1,8 @@
 package main
 
 import (
-	"fmt"
-
 	"github.com/spf13/cobra"
 
-	"github.com/bridgeops/bridge/internal/config"
 	"github.com/bridgeops/bridge/internal/target"
 )
 
@@ -21,7 +18,7 @@ succeeds and changes nothing.`,
   AWS_PROFILE=bridge-admin AWS_REGION=eu-west-1 bridge init sagemaker`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return initOrDestroy(cmd, cl.cfg, args[0], true)
+			return target.InitOrDestroy(cmd.Context(), cmd.OutOrStdout(), target.Deps{Config: cl.cfg}, args[0], true)
 		},
 	}
 }
@@ -38,32 +35,7 @@ The registry is never touched. Idempotent.`,
   bridge destroy sagemaker`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return initOrDestroy(cmd, cl.cfg, args[0], false)
+			return target.InitOrDestroy(cmd.Context(), cmd.OutOrStdout(), target.Deps{Config: cl.cfg}, args[0], false)
 		},
 	}
-}
-
-func initOrDestroy(cmd *cobra.Command, cfg config.Config, kind string, create bool) error {
-	ctx := cmd.Context()
-	t, err := target.New(ctx, kind, target.Deps{Config: cfg})
-	if err != nil {
-		return err
-	}
-	in, ok := t.(target.Initializer)
-	if !ok {
-		fmt.Fprintf(cmd.OutOrStdout(), "%s: nothing to do\n", kind)
-		return nil
-	}
-	if create {
-		if err := in.Init(ctx); err != nil {
-			return fmt.Errorf("init %s: %w", kind, err)
-		}
-		fmt.Fprintf(cmd.OutOrStdout(), "%s: initialised\n", kind)
-		return nil
-	}
-	if err := in.Destroy(ctx); err != nil {
-		return fmt.Errorf("destroy %s: %w", kind, err)
-	}
-	fmt.Fprintf(cmd.OutOrStdout(), "%s: destroyed\n", kind)
-	return nil
 }

@@ -14,12 +14,11 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
-	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 
+	"github.com/bridgeops/bridge/internal/cliflags"
 	"github.com/bridgeops/bridge/internal/config"
 )
 
@@ -36,7 +35,7 @@ type bridgeCLI struct {
 // load loads the configuration with cmd's setting flags and sets up
 // logging; the root command runs it before every subcommand.
 func (cl *bridgeCLI) load(cmd *cobra.Command, args []string) error {
-	c, err := config.LoadWithFlags(settingFlags(cmd))
+	c, err := config.LoadWithFlags(cliflags.Settings(cmd.Flags()))
 	if err != nil {
 		return err
 	}
@@ -70,8 +69,8 @@ outcome back to the registry as version tags, and monitors what it serves.`,
 	}
 	root.PersistentFlags().StringVar(&home, "home", "", "Bridge's state directory (env BRIDGE_HOME, default ./.bridge)")
 	root.PersistentFlags().StringVar(&logLevel, "log-level", "", "debug, info, warn or error (env LOG_LEVEL, default info)")
-	overridesSetting(root.PersistentFlags(), "home", "BRIDGE_HOME")
-	overridesSetting(root.PersistentFlags(), "log-level", "LOG_LEVEL")
+	cliflags.Overrides(root.PersistentFlags(), "home", "BRIDGE_HOME")
+	cliflags.Overrides(root.PersistentFlags(), "log-level", "LOG_LEVEL")
 	root.AddCommand(
 		newVersionCmd(),
 		newConfigCmd(cl),
@@ -97,35 +96,6 @@ func newVersionCmd() *cobra.Command {
 			fmt.Fprintf(cmd.OutOrStdout(), "bridge %s\n", v)
 		},
 	}
-}
-
-// settingAnnotation marks a flag that overrides a configuration variable
-// (flags > env > .env > defaults): config.LoadWithFlags gets its value.
-const settingAnnotation = "bridge_setting"
-
-// overridesSetting declares that flag overrides the variable setting.
-func overridesSetting(fs *pflag.FlagSet, flag, setting string) {
-	if err := fs.SetAnnotation(flag, settingAnnotation, []string{setting}); err != nil {
-		panic(err)
-	}
-}
-
-// settingFlags returns the flags of cmd's command line that override
-// settings, by variable name.
-func settingFlags(cmd *cobra.Command) map[string]string {
-	out := map[string]string{}
-	cmd.Flags().VisitAll(func(f *pflag.Flag) {
-		names := f.Annotations[settingAnnotation]
-		if len(names) == 0 || !f.Changed {
-			return
-		}
-		v := f.Value.String()
-		if sv, ok := f.Value.(pflag.SliceValue); ok {
-			v = strings.Join(sv.GetSlice(), ";")
-		}
-		out[names[0]] = v
-	})
-	return out
 }
 
 // exitError carries a specific exit code (bridge plan exits 2 on changes).

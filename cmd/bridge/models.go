@@ -1,18 +1,13 @@
 package main
 
 import (
-	"cmp"
 	"context"
-	"fmt"
-	"net/http"
-	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/bridgeops/bridge/internal/bridgerun"
+	"github.com/bridgeops/bridge/internal/cliargs"
 	"github.com/bridgeops/bridge/internal/cliout"
-	"github.com/bridgeops/bridge/internal/config"
-	"github.com/bridgeops/bridge/internal/model"
 	"github.com/bridgeops/bridge/internal/registry/mlflow"
 	"github.com/bridgeops/bridge/internal/registry/mlflowapi"
 )
@@ -60,17 +55,10 @@ commands use it directly, so they also work while bridge run is stopped.`,
 }
 
 // resolveRegistry decides which registry the commands talk to
-// (mlflowapi.Resolve); model package groups involve no MLflow server.
+// (bridgerun.ResolveModelsRegistry).
 func (m *modelsCLI) resolveRegistry(ctx context.Context) (err error) {
 	m.closeLocal()
-	rs, err := m.cl.cfg.Registry()
-	if err != nil && m.registry == "" {
-		return err // a misspelt BRIDGE_REGISTRY is not the MLflow default
-	}
-	if err == nil && rs.Kind == config.RegistrySageMaker {
-		return nil // model package groups: no MLflow server involved
-	}
-	m.url, m.local, err = mlflowapi.Resolve(ctx, m.registry, m.cl.cfg.MLflowURI, m.cl.cfg.Home)
+	m.url, m.local, err = bridgerun.ResolveModelsRegistry(ctx, m.cl.cfg, m.registry)
 	return err
 }
 
@@ -83,39 +71,7 @@ func (m *modelsCLI) closeLocal() {
 }
 
 func (m *modelsCLI) client() *mlflow.Client {
-	u := cmp.Or(m.url, m.registry, m.cl.cfg.MLflowURI, mlflowapi.DefaultURL)
-	tok := cmp.Or(m.cl.cfg.RegistryToken, m.cl.cfg.Get("MLFLOW_TRACKING_TOKEN", ""))
-	return mlflow.NewClient(u, tok, &http.Client{Timeout: 10 * time.Minute})
-}
-
-// keyValues parses repeated KEY=VALUE flag values; flag and want name them
-// in the error.
-func keyValues(kvs []string, flag, want string) (map[string]string, error) {
-	out := map[string]string{}
-	for _, kv := range kvs {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok || k == "" {
-			return nil, fmt.Errorf("%s %q: want %s", flag, kv, want)
-		}
-		out[k] = v
-	}
-	return out, nil
-}
-
-func parseVersionArg(s string) (int, error) {
-	v, err := model.ParseVersion(s)
-	if err != nil {
-		return 0, fmt.Errorf("%w (versions are the numbers bridge models show prints)", err)
-	}
-	return v, nil
-}
-
-// withRegistryHint adds what to do next to a missing-model error.
-func withRegistryHint(err error, name string) error {
-	if mlflow.IsNotFound(err) && strings.Contains(err.Error(), "Registered Model") {
-		return fmt.Errorf("%w (create it with: bridge models create %s)", err, name)
-	}
-	return err
+	return bridgerun.MLflowClient(m.cl.cfg, m.url, m.registry)
 }
 
 func (m *modelsCLI) createCmd() *cobra.Command {
@@ -126,23 +82,11 @@ func (m *modelsCLI) createCmd() *cobra.Command {
   bridge models create iris --description "Iris classifier" --tag team=ml`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			tags, err := keyValues(m.tags, "--tag", "KEY=VALUE")
+			tags, err := cliargs.KeyValues(m.tags, "--tag", "KEY=VALUE")
 			if err != nil {
 				return err
 			}
-			c := m.client()
-			rm, err := c.CreateRegisteredModel(cmd.Context(), args[0], m.description, tags)
-			if err != nil {
-				if mlflow.IsAlreadyExists(err) {
-					return fmt.Errorf("%w (add versions with: bridge models add-version %s PATH_OR_URI)", err, args[0])
-				}
-				return err
-			}
-			if m.output == "json" {
-				return cliout.JSON(cmd.OutOrStdout(), mlflow.RegisteredModelResponse{RegisteredModel: rm})
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "Created model %s\n", rm.Name)
-			return nil
+			return m.client().CreateModel(cmd.Context(), cmd.OutOrStdout(), args[0], m.description, tags, m.output == "json")
 		},
 	}
 }
@@ -162,24 +106,12 @@ runs:/, models:/ ...) is registered as it is. Prints the new version number.`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name, src := args[0], args[1]
-			tags, err := keyValues(m.tags, "--tag", "KEY=VALUE")
+			tags, err := cliargs.KeyValues(m.tags, "--tag", "KEY=VALUE")
 			if err != nil {
 				return err
 			}
-			ctx := cmd.Context()
-			c := m.client()
-			if _, err := c.GetRegisteredModel(ctx, name); err != nil {
-				return withRegistryHint(err, name)
-			}
-			v, err := c.AddVersion(ctx, src, mlflow.VersionSpec{Name: name, RunID: m.runID, Description: m.description, Tags: tags})
-			if err != nil {
-				return withRegistryHint(err, name)
-			}
-			if m.output == "json" {
-				return cliout.JSON(cmd.OutOrStdout(), mlflow.ModelVersionResponse{ModelVersion: v})
-			}
-			fmt.Fprintln(cmd.OutOrStdout(), v.Version)
-			return nil
+			spec := mlflow.VersionSpec{Name: name, RunID: m.runID, Description: m.description, Tags: tags}
+			return cliargs.RegistryHint(m.client().AddModelVersion(cmd.Context(), cmd.OutOrStdout(), src, spec, m.output == "json"), name)
 		},
 	}
 }
@@ -192,20 +124,11 @@ func (m *modelsCLI) transitionCmd() *cobra.Command {
   bridge models transition iris 3 production --archive-existing   # archive the current Production versions`,
 		Args: cobra.ExactArgs(3),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			v, err := parseVersionArg(args[1])
+			v, err := cliargs.Version(args[1])
 			if err != nil {
 				return err
 			}
-			c := m.client()
-			mv, err := c.TransitionStage(cmd.Context(), args[0], v, args[2], m.archive)
-			if err != nil {
-				return withRegistryHint(err, args[0])
-			}
-			if m.output == "json" {
-				return cliout.JSON(cmd.OutOrStdout(), mlflow.ModelVersionResponse{ModelVersion: mv})
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s version %s is now in stage %s\n", mv.Name, mv.Version, mv.CurrentStage)
-			return nil
+			return cliargs.RegistryHint(m.client().Transition(cmd.Context(), cmd.OutOrStdout(), args[0], v, args[2], m.archive, m.output == "json"), args[0])
 		},
 	}
 }
@@ -223,23 +146,14 @@ func (m *modelsCLI) aliasCmd() *cobra.Command {
 			return cobra.ExactArgs(3)(cmd, args)
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c := m.client()
 			if m.del {
-				if err := c.DeleteAlias(cmd.Context(), args[0], args[1]); err != nil {
-					return withRegistryHint(err, args[0])
-				}
-				fmt.Fprintf(cmd.OutOrStdout(), "Removed alias %s of %s\n", args[1], args[0])
-				return nil
+				return cliargs.RegistryHint(m.client().RemoveAlias(cmd.Context(), cmd.OutOrStdout(), args[0], args[1]), args[0])
 			}
-			v, err := parseVersionArg(args[2])
+			v, err := cliargs.Version(args[2])
 			if err != nil {
 				return err
 			}
-			if err := c.SetAlias(cmd.Context(), args[0], args[1], v); err != nil {
-				return withRegistryHint(err, args[0])
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s@%s → version %d\n", args[0], args[1], v)
-			return nil
+			return cliargs.RegistryHint(m.client().PointAlias(cmd.Context(), cmd.OutOrStdout(), args[0], args[1], v), args[0])
 		},
 	}
 }
@@ -257,23 +171,14 @@ func (m *modelsCLI) tagCmd() *cobra.Command {
 			return cobra.ExactArgs(4)(cmd, args)
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			v, err := parseVersionArg(args[1])
+			v, err := cliargs.Version(args[1])
 			if err != nil {
 				return err
 			}
-			c := m.client()
 			if m.del {
-				if err := c.DeleteModelVersionTag(cmd.Context(), args[0], v, args[2]); err != nil {
-					return withRegistryHint(err, args[0])
-				}
-				fmt.Fprintf(cmd.OutOrStdout(), "Removed tag %s from %s version %d\n", args[2], args[0], v)
-				return nil
+				return cliargs.RegistryHint(m.client().UntagVersion(cmd.Context(), cmd.OutOrStdout(), args[0], v, args[2]), args[0])
 			}
-			if err := c.SetModelVersionTag(cmd.Context(), args[0], v, args[2], args[3]); err != nil {
-				return withRegistryHint(err, args[0])
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "Tagged %s version %d: %s=%s\n", args[0], v, args[2], args[3])
-			return nil
+			return cliargs.RegistryHint(m.client().TagVersion(cmd.Context(), cmd.OutOrStdout(), args[0], v, args[2], args[3]), args[0])
 		},
 	}
 }
@@ -286,12 +191,11 @@ func (m *modelsCLI) listCmd() *cobra.Command {
   bridge models list --filter "name LIKE 'iris%'" -o json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if r, ok, err := m.packageRegistry(cmd); ok || err != nil {
+			if r, slots, ok, err := bridgerun.SelectedPackageRegistry(cmd.Context(), m.cl.cfg); ok || err != nil {
 				if err != nil {
 					return err
 				}
-				rs, _ := m.cl.cfg.Registry()
-				return r.List(cmd.Context(), cmd.OutOrStdout(), rs.Slots, m.output == "json")
+				return r.List(cmd.Context(), cmd.OutOrStdout(), slots, m.output == "json")
 			}
 			return m.client().ListModels(cmd.Context(), cmd.OutOrStdout(), m.filter, m.output == "json")
 		},
@@ -306,14 +210,13 @@ func (m *modelsCLI) showCmd() *cobra.Command {
   bridge models show iris -o json | jq '.model_versions[] | select(.current_stage == "Production")'`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if r, ok, err := m.packageRegistry(cmd); ok || err != nil {
+			if r, slots, ok, err := bridgerun.SelectedPackageRegistry(cmd.Context(), m.cl.cfg); ok || err != nil {
 				if err != nil {
 					return err
 				}
-				rs, _ := m.cl.cfg.Registry()
-				return r.Show(cmd.Context(), cmd.OutOrStdout(), args[0], rs.Slots, m.output == "json")
+				return r.Show(cmd.Context(), cmd.OutOrStdout(), args[0], slots, m.output == "json")
 			}
-			return withRegistryHint(m.client().ShowModel(cmd.Context(), cmd.OutOrStdout(), args[0], m.output == "json"), args[0])
+			return cliargs.RegistryHint(m.client().ShowModel(cmd.Context(), cmd.OutOrStdout(), args[0], m.output == "json"), args[0])
 		},
 	}
 }

@@ -5,7 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/bridgeops/bridge/internal/registry/mlflow"
+	"github.com/bridgeops/bridge/internal/cliargs"
 )
 
 func (m *modelsCLI) deleteCmd() *cobra.Command {
@@ -20,23 +20,11 @@ versions in Staging or Production, or with aliases, is deleted only with
   bridge models delete churn --force      # also when versions are in Production`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			c := m.client()
-			name := args[0]
-			if _, err := c.GetRegisteredModel(ctx, name); err != nil {
-				return err
-			}
-			vs, err := c.VersionsOf(ctx, name)
+			n, err := m.client().DeleteModelUnlessServed(cmd.Context(), args[0], m.force)
 			if err != nil {
 				return err
 			}
-			if s := mlflow.ServingVersions(vs); s != "" && !m.force {
-				return fmt.Errorf("model %s has endpoints serving %s: archive them first, or delete anyway with --force", name, s)
-			}
-			if err := c.DeleteRegisteredModel(ctx, name); err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "Deleted model %s and its %d version(s)\n", name, len(vs))
+			fmt.Fprintf(cmd.OutOrStdout(), "Deleted model %s and its %d version(s)\n", args[0], n)
 			return nil
 		},
 	}
@@ -53,21 +41,12 @@ deleted only with --force.`,
   bridge models delete-version churn 2 --force   # also when it is in Production`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			v, err := parseVersionArg(args[1])
+			v, err := cliargs.Version(args[1])
 			if err != nil {
 				return err
 			}
-			c := m.client()
-			mv, err := c.GetModelVersion(ctx, args[0], v)
-			if err != nil {
-				return withRegistryHint(err, args[0])
-			}
-			if s := mlflow.ServingVersions([]mlflow.ModelVersion{mv}); s != "" && !m.force {
-				return fmt.Errorf("%s %s is served: move it to Archived first (bridge models transition %s %d Archived), or delete anyway with --force", args[0], s, args[0], v)
-			}
-			if err := c.DeleteModelVersion(ctx, args[0], v); err != nil {
-				return withRegistryHint(err, args[0])
+			if err := m.client().DeleteVersionUnlessServed(cmd.Context(), args[0], v, m.force); err != nil {
+				return cliargs.RegistryHint(err, args[0])
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "Deleted %s version %d\n", args[0], v)
 			return nil

@@ -6,7 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/bridgeops/bridge/internal/bridgerun"
-	"github.com/bridgeops/bridge/internal/config"
+	"github.com/bridgeops/bridge/internal/cliargs"
 	"github.com/bridgeops/bridge/internal/model"
 	regsm "github.com/bridgeops/bridge/internal/registry/sagemaker"
 )
@@ -36,30 +36,15 @@ are never served: endpoints move off it at the next reconcile pass.`,
 	}
 }
 
-// packageRegistry opens the model package group registry, or reports
-// false when BRIDGE_REGISTRY is not sagemaker.
-func (m *modelsCLI) packageRegistry(cmd *cobra.Command) (*regsm.Registry, bool, error) {
-	rs, err := m.cl.cfg.Registry()
-	if err != nil {
-		return nil, false, err
-	}
-	if rs.Kind != config.RegistrySageMaker {
-		return nil, false, nil
-	}
-	m.cl.cfg.Export() // the AWS SDK reads AWS_* from the process environment
-	r, err := bridgerun.NewPackageRegistry(cmd.Context(), m.cl.cfg, rs)
-	return r, true, err
-}
-
 func (m *modelsCLI) setApproval(cmd *cobra.Command, args []string, status string) error {
-	r, ok, err := m.packageRegistry(cmd)
+	r, _, ok, err := bridgerun.SelectedPackageRegistry(cmd.Context(), m.cl.cfg)
 	if err != nil {
 		return err
 	}
 	if !ok {
 		return fmt.Errorf("bridge models %s works on SageMaker model package groups: set BRIDGE_REGISTRY=sagemaker (MLflow registries use bridge models transition)", cmd.Name())
 	}
-	v, err := parseVersionArg(args[1])
+	v, err := cliargs.Version(args[1])
 	if err != nil {
 		return err
 	}

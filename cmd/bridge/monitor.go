@@ -1,11 +1,8 @@
 package main
 
 import (
-	"context"
-
 	"github.com/spf13/cobra"
 
-	"github.com/bridgeops/bridge/internal/config"
 	"github.com/bridgeops/bridge/internal/monitor/schedule"
 )
 
@@ -37,7 +34,6 @@ on a cron schedule inside bridge run and keeps a history of executions.`,
 type monitorJobFlags struct {
 	spec        schedule.Spec
 	fromPackage string // --baseline-from-package
-	pkgNote     string // where the package's baseline files were found
 }
 
 func addMonitorJobFlags(cmd *cobra.Command, f *monitorJobFlags) {
@@ -60,11 +56,4 @@ func addMonitorJobFlags(cmd *cobra.Command, f *monitorJobFlags) {
 	fl.StringVar(&f.spec.ProbabilityAttribute, "probability-attribute", "", "binary classification: index or key of the positive class's probability in captured responses")
 	fl.StringVar(&f.spec.PositiveLabel, "positive-label", "1", "binary classification: the positive class")
 	fl.Float64Var(&f.spec.ProbabilityThreshold, "probability-threshold", 0.5, "binary classification: probability at or above which the prediction is positive")
-}
-
-func (f *monitorJobFlags) resolve(ctx context.Context, cfg config.Config) error {
-	if err := f.spec.Resolve(cfg.Monitoring.CaptureDir); err != nil {
-		return err
-	}
-	return f.resolvePackageBaseline(ctx, cfg)
 }

@@ -1,14 +1,10 @@
 package main
 
 import (
-	"errors"
-	"fmt"
-
 	"github.com/spf13/cobra"
 
 	"github.com/bridgeops/bridge/internal/monitor"
 	"github.com/bridgeops/bridge/internal/monitor/modelquality"
-	"github.com/bridgeops/bridge/internal/monitor/schema"
 )
 
 func newBaselineCmd() *cobra.Command {
@@ -17,10 +13,7 @@ func newBaselineCmd() *cobra.Command {
 		Short: "Build a baseline (statistics.json and suggested constraints.json) from a dataset",
 	}
 
-	var baselineDQFlags struct {
-		dataset, output, groundTruth string
-		exclude                      []string
-	}
+	var baselineDQFlags monitor.DataQualityBaseline
 
 	baselineDQCmd := &cobra.Command{
 		Use:   "data-quality",
@@ -42,22 +35,7 @@ missing_column_check and completeness_check on it.`,
       --exclude-columns customer_id --output baseline/`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if baselineDQFlags.dataset == "" || baselineDQFlags.output == "" {
-				return errors.New("pass --dataset FILE and --output DIR")
-			}
-			exclude := baselineDQFlags.exclude
-			if baselineDQFlags.groundTruth != "" {
-				exclude = append(exclude, baselineDQFlags.groundTruth)
-			}
-			res, err := monitor.BaselineDataQuality(cmd.Context(), baselineDQFlags.dataset, baselineDQFlags.output, exclude...)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "baseline of %d rows written to %s (%s, %s)\n", res.Rows, res.Dir, schema.StatisticsFile, schema.ConstraintsFile)
-			if res.Malformed > 0 {
-				fmt.Fprintf(cmd.ErrOrStderr(), "warning: %d malformed rows skipped\n", res.Malformed)
-			}
-			return nil
+			return monitor.WriteDataQualityBaseline(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), baselineDQFlags)
 		},
 	}
 
@@ -78,26 +56,14 @@ the degrading direction).`,
       --ground-truth-attribute label --output baseline-mq/`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			b := baselineMQFlags
-			if b.Dataset == "" || b.Output == "" {
-				return errors.New("pass --dataset FILE and --output DIR")
-			}
-			res, err := monitor.BaselineModelQuality(cmd.Context(), b)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "model-quality baseline of %d rows written to %s\n", res.Rows, res.Dir)
-			if res.Malformed+res.Skipped > 0 {
-				fmt.Fprintf(cmd.ErrOrStderr(), "warning: %d malformed rows and %d rows with unparseable values skipped\n", res.Malformed, res.Skipped)
-			}
-			return nil
+			return monitor.WriteModelQualityBaseline(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), baselineMQFlags)
 		},
 	}
 
-	baselineDQCmd.Flags().StringVar(&baselineDQFlags.dataset, "dataset", "", "training dataset: CSV with a header row, or .jsonl")
-	baselineDQCmd.Flags().StringVar(&baselineDQFlags.output, "output", "", "directory for statistics.json and constraints.json")
-	baselineDQCmd.Flags().StringSliceVar(&baselineDQFlags.exclude, "exclude-columns", nil, "columns left out of the baseline (comma-separated or repeated): the label, ids, anything requests do not carry")
-	baselineDQCmd.Flags().StringVar(&baselineDQFlags.groundTruth, "ground-truth-attribute", "", "the label column; left out of the baseline like --exclude-columns")
+	baselineDQCmd.Flags().StringVar(&baselineDQFlags.Dataset, "dataset", "", "training dataset: CSV with a header row, or .jsonl")
+	baselineDQCmd.Flags().StringVar(&baselineDQFlags.Output, "output", "", "directory for statistics.json and constraints.json")
+	baselineDQCmd.Flags().StringSliceVar(&baselineDQFlags.Exclude, "exclude-columns", nil, "columns left out of the baseline (comma-separated or repeated): the label, ids, anything requests do not carry")
+	baselineDQCmd.Flags().StringVar(&baselineDQFlags.GroundTruthAttribute, "ground-truth-attribute", "", "the label column; left out of the baseline like --exclude-columns")
 
 	f := baselineMQCmd.Flags()
 	f.StringVar(&baselineMQFlags.Dataset, "dataset", "", "CSV with a header row holding predictions and labels")

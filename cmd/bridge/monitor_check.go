@@ -5,8 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/bridgeops/bridge/internal/cliout"
-	"github.com/bridgeops/bridge/internal/monitor"
+	"github.com/bridgeops/bridge/internal/bridgerun"
 )
 
 func newMonitorRunCmd(cl *bridgeCLI) *cobra.Command {
@@ -52,24 +51,7 @@ only when the run itself fails. Malformed lines are counted, never fatal.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f := &runMonitorFlags
-			if err := f.resolve(cmd.Context(), cl.cfg); err != nil {
-				return err
-			}
-			start, end, err := f.spec.OneOffWindow(f.start, f.end, f.now, time.Now())
-			if err != nil {
-				return err
-			}
-			job := f.spec.Job(start, end, f.spec.Output)
-			job.AWS = cl.cfg.AWS
-			rep, err := monitor.Run(cmd.Context(), job)
-			if err != nil {
-				return err
-			}
-			if f.format == "json" {
-				return cliout.JSON(cmd.OutOrStdout(), rep)
-			}
-			rep.WriteText(cmd.OutOrStdout())
-			return nil
+			return bridgerun.RunMonitorJob(cmd.Context(), cmd.OutOrStdout(), cl.cfg, f.spec, f.fromPackage, f.start, f.end, f.now, time.Now(), f.format == "json")
 		},
 	}
 

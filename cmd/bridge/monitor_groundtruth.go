@@ -1,8 +1,6 @@
 package main
 
 import (
-	"errors"
-	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -16,9 +14,7 @@ func newGroundTruthCmd(cl *bridgeCLI) *cobra.Command {
 		Short: "Add ground-truth labels for captured inferences",
 	}
 
-	var gtAddFlags struct {
-		csv, output, at string
-	}
+	var gtAddFlags monitor.GroundTruthInput
 
 	gtAddCmd := &cobra.Command{
 		Use:   "add",
@@ -33,33 +29,13 @@ Rows that are not two fields are counted and skipped.`,
   bridge monitor ground-truth add --csv labels.csv --output s3://my-bucket/ground-truth`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			f := gtAddFlags
-			if f.csv == "" || f.output == "" {
-				return errors.New("pass --csv FILE and --output DIR|s3://bucket/prefix")
-			}
-			at := time.Now()
-			if f.at != "" {
-				t, err := monitor.ParseTime("time", f.at)
-				if err != nil {
-					return err
-				}
-				at = t
-			}
-			res, err := monitor.AddGroundTruth(cmd.Context(), f.csv, f.output, at, cl.cfg.AWS)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%d ground-truth records written to %s\n", res.Records, res.Location)
-			if res.Malformed > 0 {
-				fmt.Fprintf(cmd.ErrOrStderr(), "warning: %d malformed rows skipped\n", res.Malformed)
-			}
-			return nil
+			return monitor.WriteGroundTruth(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), gtAddFlags, time.Now(), cl.cfg.AWS)
 		},
 	}
 
-	gtAddCmd.Flags().StringVar(&gtAddFlags.csv, "csv", "", "CSV of inference_id,label rows")
-	gtAddCmd.Flags().StringVar(&gtAddFlags.output, "output", "", "ground-truth location: directory or s3://bucket/prefix")
-	gtAddCmd.Flags().StringVar(&gtAddFlags.at, "time", "", "hour directory to write to, RFC 3339 (default now)")
+	gtAddCmd.Flags().StringVar(&gtAddFlags.CSV, "csv", "", "CSV of inference_id,label rows")
+	gtAddCmd.Flags().StringVar(&gtAddFlags.Output, "output", "", "ground-truth location: directory or s3://bucket/prefix")
+	gtAddCmd.Flags().StringVar(&gtAddFlags.At, "time", "", "hour directory to write to, RFC 3339 (default now)")
 	groundTruthCmd.AddCommand(gtAddCmd)
 	return groundTruthCmd
 }

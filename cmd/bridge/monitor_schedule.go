@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"time"
 
@@ -9,7 +8,6 @@ import (
 
 	"github.com/bridgeops/bridge/internal/bridgerun"
 	"github.com/bridgeops/bridge/internal/cliout"
-	"github.com/bridgeops/bridge/internal/monitor"
 	"github.com/bridgeops/bridge/internal/monitor/schedule"
 )
 
@@ -62,26 +60,7 @@ The endpoint must have captures already (a typo would monitor nothing);
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f := &schedCreateFlags
-			if err := f.resolve(cmd.Context(), cl.cfg); err != nil {
-				return err
-			}
-			if f.cron == "" {
-				return errors.New(`pass --cron, e.g. --cron "0 * * * *" for hourly`)
-			}
-			s, closeDB, err := bridgerun.OpenSchedules(cmd.Context(), cl.cfg)
-			if err != nil {
-				return err
-			}
-			defer closeDB()
-			sc, err := s.CreateChecked(cmd.Context(), schedule.Schedule{Name: args[0], Cron: f.cron, Spec: f.spec}, cl.cfg.AWS)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "schedule %s created (%s); bridge run executes it\n", sc.Name, sc.Cron)
-			if f.pkgNote != "" {
-				fmt.Fprintln(cmd.OutOrStdout(), f.pkgNote)
-			}
-			return nil
+			return bridgerun.CreateSchedule(cmd.Context(), cmd.OutOrStdout(), cl.cfg, args[0], f.cron, f.spec, f.fromPackage)
 		},
 	}
 
@@ -126,22 +105,8 @@ The exit status is 0 with or without violations, 1 if the execution failed.`,
 		Example: "  bridge monitor schedule run churn-drift\n  bridge monitor schedule run churn-drift --now 2026-05-01T11:00:00Z",
 		Args:    cobra.ExactArgs(1),
 		RunE: withSchedules(cl, func(cmd *cobra.Command, args []string, s *schedule.Store) error {
-			sc, err := s.Get(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			now := time.Now()
-			if scheduleRunNow != "" {
-				if now, err = monitor.ParseTime("now", scheduleRunNow); err != nil {
-					return err
-				}
-			}
 			r := &schedule.Runner{Store: s, AWS: cl.cfg.AWS}
-			e, err := r.Execute(cmd.Context(), sc, now)
-			if e != nil {
-				schedule.WriteExecutions(cmd.OutOrStdout(), []schedule.Execution{*e})
-			}
-			return err
+			return r.RunOnce(cmd.Context(), cmd.OutOrStdout(), args[0], scheduleRunNow, time.Now())
 		}),
 	}
 
@@ -165,14 +130,7 @@ func newExecutionsCmd(cl *bridgeCLI) *cobra.Command {
 		Example: "  bridge monitor executions churn-drift\n  bridge monitor executions churn-drift -o json --limit 5",
 		Args:    cobra.ExactArgs(1),
 		RunE: withSchedules(cl, func(cmd *cobra.Command, args []string, s *schedule.Store) error {
-			if _, err := s.Get(cmd.Context(), args[0]); err != nil {
-				return err
-			}
-			ex, err := s.Executions(cmd.Context(), args[0], executionsFlags.limit)
-			if err != nil {
-				return err
-			}
-			return cliout.PrintList(cmd.OutOrStdout(), executionsFlags.format == "json", ex, schedule.WriteExecutions)
+			return s.PrintExecutions(cmd.Context(), cmd.OutOrStdout(), args[0], executionsFlags.limit, executionsFlags.format == "json")
 		}),
 	}
 

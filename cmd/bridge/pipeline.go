@@ -1,11 +1,6 @@
 package main
 
 import (
-	"fmt"
-	"io"
-	"os"
-	"strings"
-
 	"github.com/spf13/cobra"
 
 	"github.com/bridgeops/bridge/internal/cliout"
@@ -63,15 +58,7 @@ store under $BRIDGE_HOME/s3), or on SageMaker with --on sagemaker.`,
 		Example: "  bridge pipeline validate examples/sts/pipeline.json",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			def, _, err := pipeline.Load(args[0])
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s: valid (%d steps, %d parameters)\n", args[0], len(def.Steps), len(def.Parameters))
-			if err := def.CheckLocal(); err != nil {
-				fmt.Fprintf(cmd.OutOrStdout(), "not runnable locally: %v\n", err)
-			}
-			return nil
+			return pipeline.CheckFile(cmd.OutOrStdout(), args[0])
 		},
 	}
 
@@ -82,16 +69,7 @@ store under $BRIDGE_HOME/s3), or on SageMaker with --on sagemaker.`,
   bridge pipeline graph examples/sts/pipeline.json --format dot | dot -Tsvg > dag.svg`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			def, _, err := pipeline.Load(args[0])
-			if err != nil {
-				return err
-			}
-			out, err := pipeline.Render(def, pipelineFlags.format)
-			if err != nil {
-				return err
-			}
-			_, err = io.WriteString(cmd.OutOrStdout(), out)
-			return err
+			return pipeline.RenderFile(cmd.OutOrStdout(), args[0], pipelineFlags.format)
 		},
 	}
 
@@ -102,15 +80,7 @@ store under $BRIDGE_HOME/s3), or on SageMaker with --on sagemaker.`,
   bridge pipeline compile pipeline.yaml --out pipeline.json`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			b, err := pipeline.Compile(args[0])
-			if err != nil {
-				return err
-			}
-			if pipelineFlags.out != "" {
-				return os.WriteFile(pipelineFlags.out, b, 0o644)
-			}
-			_, err = cmd.OutOrStdout().Write(b)
-			return err
+			return pipeline.CompileFile(cmd.OutOrStdout(), args[0], pipelineFlags.out)
 		},
 	}
 
@@ -129,33 +99,14 @@ unchanged. Exit status: 0 Succeeded, 1 Failed, 2 Stopped.`,
   bridge pipeline run examples/sts/pipeline.json --on sagemaker`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			def, data, err := pipeline.Load(args[0])
-			if err != nil {
-				return err
-			}
-			raw, err := keyValues(pipelineFlags.params, "-p", "Name=Value")
-			if err != nil {
-				return err
-			}
-			params, err := def.ParamValues(raw)
-			if err != nil {
-				return err
-			}
-			out := cmd.OutOrStdout()
 			jsonOut := pipelineFlags.output == "json"
-			var end launch.Outcome
-			switch pipelineFlags.on {
-			case "sagemaker":
-				end, err = launch.SageMaker(ctx, cl.cfg, args[0], data, raw, out, jsonOut)
-			case "local", "":
-				end, err = launch.Local(ctx, cl.cfg, def, args[0], params, out, launch.LocalOptions{
+			end, err := launch.Run(cmd.Context(), cl.cfg, args[0], cmd.OutOrStdout(), launch.RunOptions{
+				On: pipelineFlags.on, Params: pipelineFlags.params,
+				Local: launch.LocalOptions{
 					Name: pipelineFlags.name, Parallelism: pipelineFlags.parallelism, NoCache: pipelineFlags.noCache,
 					ApprovedStage: pipelineFlags.approvedStage, JSON: jsonOut,
-				})
-			default:
-				return fmt.Errorf("--on %q: want local or sagemaker", pipelineFlags.on)
-			}
+				},
+			})
 			if err != nil {
 				return err
 			}
@@ -207,16 +158,7 @@ unchanged. Exit status: 0 Succeeded, 1 Failed, 2 Stopped.`,
 		Example: "  bridge pipeline stop 3k9x0q1m2abc",
 		Args:    cobra.ExactArgs(1),
 		RunE: withHistory(cl, func(cmd *cobra.Command, args []string, h *launch.History) error {
-			st, gone, err := h.Stop(cmd.Context(), args[0])
-			switch {
-			case err != nil:
-				return err
-			case gone:
-				fmt.Fprintf(cmd.OutOrStdout(), "Execution %s: its process is gone; marked Stopped\n", args[0])
-			default:
-				fmt.Fprintf(cmd.OutOrStdout(), "Execution %s %s\n", args[0], st)
-			}
-			return nil
+			return h.StopAndReport(cmd.Context(), cmd.OutOrStdout(), args[0])
 		}),
 	}
 
@@ -241,17 +183,13 @@ unchanged. Exit status: 0 Succeeded, 1 Failed, 2 Stopped.`,
 // Succeeded, 1 Failed, 2 Stopped). With -o json, where no summary line is
 // printed, the end is also said on stderr.
 func pipelineExit(end launch.Outcome, jsonOut bool) error {
-	code := pipeline.ExitCode(end.Status)
-	if code == 0 {
+	err := end.Err()
+	if err == nil {
 		return nil
 	}
-	ee := &exitError{code: code}
+	ee := &exitError{code: pipeline.ExitCode(end.Status)}
 	if jsonOut {
-		ee.err = fmt.Errorf("execution %s %s", end.ID, end.Status)
-		if end.Reason != "" {
-			first, _, _ := strings.Cut(end.Reason, "\n")
-			ee.err = fmt.Errorf("execution %s %s: %s", end.ID, end.Status, first)
-		}
+		ee.err = err
 	}
 	return ee
 }

@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/bridgeops/bridge/internal/bridgerun"
+	"github.com/bridgeops/bridge/internal/cliflags"
 )
 
 func newRunCmd(cl *bridgeCLI) *cobra.Command {
@@ -91,6 +92,6 @@ func addMonitorRunFlags(cmd *cobra.Command) {
 		"capture-dir": "BRIDGE_CAPTURE_DIR", "capture-endpoint": "BRIDGE_CAPTURE_ENDPOINTS", "capture-queue": "BRIDGE_CAPTURE_QUEUE",
 		"monitor-schedules": "BRIDGE_MONITOR_SCHEDULES", "alert-webhook": "BRIDGE_ALERT_WEBHOOK",
 	} {
-		overridesSetting(f, flag, setting)
+		cliflags.Overrides(f, flag, setting)
 	}
 }

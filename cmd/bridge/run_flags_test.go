@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/bridgeops/bridge/internal/cliflags"
 	"github.com/bridgeops/bridge/internal/config"
 )
 
@@ -45,7 +46,7 @@ func TestMonitorRunFlagsOverrideSettings(t *testing.T) {
 		if err := c.ParseFlags(tt.args); err != nil {
 			t.Fatal(err)
 		}
-		cfg, err := config.LoadWithFlags(settingFlags(c))
+		cfg, err := config.LoadWithFlags(cliflags.Settings(c.Flags()))
 		if tt.wantErr {
 			if err == nil {
 				t.Errorf("%v accepted", tt.args)

@@ -1,14 +1,9 @@
 package main
 
 import (
-	"fmt"
-	"net"
-	"time"
-
 	"github.com/spf13/cobra"
 
 	"github.com/bridgeops/bridge/internal/bridgerun"
-	"github.com/bridgeops/bridge/internal/netaddr"
 )
 
 func newUICmd(cl *bridgeCLI) *cobra.Command {
@@ -34,21 +29,7 @@ monitoring history from BRIDGE_HOME (or BRIDGE_MLFLOW_URI's registry).`,
   bridge ui --home /srv/bridge/.bridge`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			h, closeAll, err := bridgerun.ReadOnlyUI(ctx, cl.cfg, uiFlags.bridge)
-			if err != nil {
-				return err
-			}
-			defer closeAll()
-			ln, err := net.Listen("tcp", uiFlags.addr)
-			if err != nil {
-				return fmt.Errorf("listen on %s: %w (pick another address with --addr)", uiFlags.addr, err)
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "dashboard (read-only): http://%s/ui/\n", netaddr.Dialable(ln.Addr().String()))
-			if err := bridgerun.Serve(ctx, ln, h, 10*time.Second); err != nil && ctx.Err() == nil {
-				return err
-			}
-			return nil
+			return bridgerun.ServeReadOnlyUI(cmd.Context(), cmd.OutOrStdout(), cl.cfg, uiFlags.addr, uiFlags.bridge)
 		},
 	}
 	uiCmd.Flags().StringVar(&uiFlags.addr, "addr", "127.0.0.1:8080", "address the dashboard listens on")

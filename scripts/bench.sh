@@ -30,7 +30,7 @@ suite=(
   "./internal/e2e/|^BenchmarkTreeServing$|1x"
   "./internal/e2e/|^BenchmarkCaptureOverhead$|1x"
   "./cmd/bridge/|^BenchmarkCaptureUnderLoad$|1x"
-  "./internal/monitor/|^BenchmarkMonitorRun$|1x"
+  "./internal/monitor/|^BenchmarkMonitorRun$|3x"
   "./internal/monitor/|^BenchmarkMonitorVsPandas$|1x"
   "./internal/capture/|^BenchmarkParseLine$|1000000x"
   "./internal/target/local/|^BenchmarkHandler$|200000x"

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"github.com/bridgeops/bridge/internal/bridgerun/runtest"
 	"io"
 	"net"
 	"net/http"
@@ -17,8 +18,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bridgeops/bridge/internal/bridgerun/runtest"
 	"github.com/bridgeops/bridge/internal/model"
+	"github.com/bridgeops/bridge/internal/proctest"
 	"github.com/bridgeops/bridge/internal/registry/store"
 	"github.com/bridgeops/bridge/internal/serving/python/pythontest"
 )
@@ -50,50 +51,6 @@ func cleanEnv(extra ...string) []string {
 		}
 	}
 	return append(env, extra...)
-}
-
-// descendants lists the live processes under pid (children, their
-// children, ...), from /proc.
-func descendants(pid int) map[int]string {
-	parent := map[int]int{}
-	name := map[int]string{}
-	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
-	for _, p := range stats {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			continue
-		}
-		s := string(b)
-		i := strings.LastIndexByte(s, ')')
-		f := strings.Fields(s[i+1:])
-		if i < 0 || len(f) < 2 || f[0] == "Z" {
-			continue
-		}
-		id, _ := strconv.Atoi(filepath.Base(filepath.Dir(p)))
-		parent[id], _ = strconv.Atoi(f[1])
-		name[id] = s[:i+1]
-	}
-	out := map[int]string{}
-	for id := range parent {
-		for p := parent[id]; p > 1; p = parent[p] {
-			if p == pid {
-				out[id] = name[id]
-				break
-			}
-		}
-	}
-	return out
-}
-
-// alive reports whether pid is a live (non-zombie) process.
-func alive(pid int) bool {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return false
-	}
-	s := string(b)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-	return len(f) > 0 && f[0] != "Z"
 }
 
 // TestShutdownUnderLoad starts the real binary with the default home in a
@@ -151,7 +108,7 @@ func TestShutdownUnderLoad(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode == 200
 	})
-	kids := descendants(run.Process.Pid)
+	kids := proctest.Descendants(run.Process.Pid)
 	if len(kids) == 0 {
 		t.Fatalf("no model server process under bridge run (pid %d)\n%s", run.Process.Pid, logs.String())
 	}
@@ -240,7 +197,7 @@ func TestShutdownUnderLoad(t *testing.T) {
 	}
 	// Every child is gone.
 	for pid, name := range kids {
-		if alive(pid) {
+		if proctest.Alive(pid) {
 			t.Errorf("child %d %s still running after bridge run exited", pid, name)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/bridgeops/bridge/internal/objectstore"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,10 +18,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/bridgeops/bridge/internal/objectstore"
 	"github.com/bridgeops/bridge/internal/pipeline"
 	"github.com/bridgeops/bridge/internal/pipeline/local"
 	"github.com/bridgeops/bridge/internal/pipeline/registrar"
+	"github.com/bridgeops/bridge/internal/proctest"
 	"github.com/bridgeops/bridge/internal/registry/store"
 	"github.com/bridgeops/bridge/internal/serving/python/pythontest"
 )
@@ -306,26 +307,14 @@ time.sleep(300)
 	for _, p := range strings.Fields(string(b)) {
 		pid, _ := strconv.Atoi(p)
 		deadline := time.Now().Add(5 * time.Second)
-		for alive(pid) && time.Now().Before(deadline) {
+		for proctest.Alive(pid) && time.Now().Before(deadline) {
 			time.Sleep(20 * time.Millisecond)
 		}
-		if alive(pid) {
+		if proctest.Alive(pid) {
 			t.Errorf("process %d outlived the stopped step", pid)
 			syscall.Kill(pid, syscall.SIGKILL)
 		}
 	}
-}
-
-func alive(pid int) bool {
-	if syscall.Kill(pid, 0) != nil {
-		return false
-	}
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return false
-	}
-	_, rest, _ := strings.Cut(string(b), ") ")
-	return !strings.HasPrefix(rest, "Z")
 }
 
 func TestBadInputsAtRunTime(t *testing.T) {

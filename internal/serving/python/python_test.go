@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bridgeops/bridge/internal/proctest"
 	"github.com/bridgeops/bridge/internal/serving"
 	"github.com/bridgeops/bridge/internal/serving/python/pythontest"
 )
@@ -266,19 +267,6 @@ def _load_pyfunc(path):
 	}
 }
 
-func alive(pid int) bool {
-	if syscall.Kill(pid, 0) != nil {
-		return false
-	}
-	// A zombie has exited; only its parent has not reaped it yet.
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return false
-	}
-	fields := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
-	return len(fields) > 0 && fields[0] != "Z"
-}
-
 // waitFor polls cond until it holds or the deadline passes.
 func TestPyfuncLoaderModuleAndCleanStop(t *testing.T) {
 	py := pythontest.Interpreter(t)
@@ -297,14 +285,14 @@ func TestPyfuncLoaderModuleAndCleanStop(t *testing.T) {
 		t.Fatal(err)
 	}
 	child, _ := strconv.Atoi(string(cb))
-	if !alive(pgid) || !alive(child) {
+	if !proctest.Alive(pgid) || !proctest.Alive(child) {
 		t.Fatalf("server %d or its child %d not running", pgid, child)
 	}
 	if err := m.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if alive(pgid) || alive(child) {
-		t.Fatalf("after Close: server alive %v, its child alive %v", alive(pgid), alive(child))
+	if proctest.Alive(pgid) || proctest.Alive(child) {
+		t.Fatalf("after Close: server alive %v, its child alive %v", proctest.Alive(pgid), proctest.Alive(child))
 	}
 	if _, err := os.Stat(pidFile); !os.IsNotExist(err) {
 		t.Fatalf("pid file left after Close (stat err %v)", err)
@@ -411,7 +399,7 @@ func TestCrashedServerRestartsAndOthersKeepServing(t *testing.T) {
 	if got := predictions(t, post(t, srvA.URL, "application/json", a.SplitBody())); !slices.Equal(got, a.Predictions) {
 		t.Fatalf("after restart: %v, want %v", got, a.Predictions)
 	}
-	if now := readPID(t, pidFile); now == old || !alive(now) {
+	if now := readPID(t, pidFile); now == old || !proctest.Alive(now) {
 		t.Fatalf("pid file names %d after restart (old %d)", now, old)
 	}
 	close(stop)
@@ -614,7 +602,7 @@ func serverProcesses(home string) []int {
 			continue
 		}
 		b, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
-		if err == nil && bytes.Contains(b, []byte(filepath.Join(home, "lib"))) && alive(pid) {
+		if err == nil && bytes.Contains(b, []byte(filepath.Join(home, "lib"))) && proctest.Alive(pid) {
 			out = append(out, pid)
 		}
 	}

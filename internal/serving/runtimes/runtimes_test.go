@@ -3,6 +3,7 @@ package runtimes_test
 import (
 	"context"
 	"fmt"
+	"github.com/bridgeops/bridge/internal/app"
 	"io"
 	"net/http/httptest"
 	"os"
@@ -13,8 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bridgeops/bridge/internal/app"
 	"github.com/bridgeops/bridge/internal/config"
+	"github.com/bridgeops/bridge/internal/proctest"
 	"github.com/bridgeops/bridge/internal/serving"
 	"github.com/bridgeops/bridge/internal/serving/python/pythontest"
 	"github.com/bridgeops/bridge/internal/serving/runtimes"
@@ -100,7 +101,7 @@ func TestTwoSetsShareNothing(t *testing.T) {
 		return a.Python().Prestarted() == 1 && b.Python().Prestarted() == 1
 	})
 	pa, pb := serverPid(t, home, "a"), serverPid(t, home, "b")
-	before := descendants(os.Getpid())
+	before := proctest.Descendants(os.Getpid())
 	if len(before) != 4 {
 		t.Fatalf("child processes %v, want 4 (two model servers, two pre-started)", before)
 	}
@@ -109,14 +110,14 @@ func TestTwoSetsShareNothing(t *testing.T) {
 	if err := a.Stop(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if alive(pa) {
+	if proctest.Alive(pa) {
 		t.Errorf("the stopped set's model server %d is still alive", pa)
 	}
 	if n := a.Python().Running(); n != 0 {
 		t.Errorf("the stopped set still supervises %d servers", n)
 	}
-	after := descendants(os.Getpid())
-	if len(after) != 2 || !alive(pb) {
+	after := proctest.Descendants(os.Getpid())
+	if len(after) != 2 || !proctest.Alive(pb) {
 		t.Fatalf("after stopping one set: child processes %v, want the other's model server %d and its pre-started server", after, pb)
 	}
 	invoke(t, mb, sk)
@@ -130,7 +131,7 @@ func TestTwoSetsShareNothing(t *testing.T) {
 	if err := b.Stop(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if left := descendants(os.Getpid()); len(left) != 0 {
+	if left := proctest.Descendants(os.Getpid()); len(left) != 0 {
 		t.Fatalf("child processes left after both sets stopped: %v", left)
 	}
 }
@@ -204,7 +205,7 @@ func TestManagerStopsRuntimes(t *testing.T) {
 	invoke(t, closes.m, sk)
 	invoke(t, leaks.m, sk)
 	pythontest.WaitFor(t, "a pre-started server", 2*time.Minute, func() bool { return set.Python().Prestarted() == 1 })
-	if n := len(descendants(os.Getpid())); n != 3 {
+	if n := len(proctest.Descendants(os.Getpid())); n != 3 {
 		t.Fatalf("%d child processes, want 3 (two model servers, one pre-started)", n)
 	}
 	cancel() // the signal
@@ -221,57 +222,10 @@ func TestManagerStopsRuntimes(t *testing.T) {
 	if want := []string{"leaked", "closed", "model runtimes"}; !slices.Equal(order, want) {
 		t.Errorf("stop order %v, want %v", order, want)
 	}
-	if left := descendants(os.Getpid()); len(left) != 0 {
+	if left := proctest.Descendants(os.Getpid()); len(left) != 0 {
 		t.Fatalf("child processes left after shutdown: %v", left)
 	}
 	if err := set.Start(context.Background(), nil); err == nil {
 		t.Errorf("a stopped runtime set starts again: %v", err)
 	}
-}
-
-// descendants lists the live processes under pid (children, their
-// children, ...), from /proc.
-func descendants(pid int) map[int]string {
-	parent := map[int]int{}
-	name := map[int]string{}
-	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
-	for _, p := range stats {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			continue
-		}
-		s := string(b)
-		i := strings.LastIndexByte(s, ')')
-		if i < 0 {
-			continue
-		}
-		f := strings.Fields(s[i+1:])
-		if len(f) < 2 || f[0] == "Z" {
-			continue
-		}
-		id, _ := strconv.Atoi(filepath.Base(filepath.Dir(p)))
-		parent[id], _ = strconv.Atoi(f[1])
-		name[id] = s[:i+1]
-	}
-	out := map[int]string{}
-	for id := range parent {
-		for p := parent[id]; p > 1; p = parent[p] {
-			if p == pid {
-				out[id] = name[id]
-				break
-			}
-		}
-	}
-	return out
-}
-
-// alive reports whether pid is a live (non-zombie) process.
-func alive(pid int) bool {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return false
-	}
-	s := string(b)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-	return len(f) > 0 && f[0] != "Z"
 }
